@@ -1,0 +1,6 @@
+import type { Command } from "commander";
+
+/** Registers `raseed audit`. */
+export function registerAuditCommand(program: Command): void {
+  void program;
+}

@@ -1,0 +1,6 @@
+import type { Command } from "commander";
+
+/** Registers `raseed pos-bridge`. */
+export function registerPosBridgeCommand(program: Command): void {
+  void program;
+}

@@ -1,0 +1,6 @@
+import type { Command } from "commander";
+
+/** Registers `raseed serve`. */
+export function registerServeCommand(program: Command): void {
+  void program;
+}

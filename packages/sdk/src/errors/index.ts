@@ -1,1 +1,3 @@
-export {};
+export * from "./catalogue.ts";
+export * from "./classes.ts";
+export * from "./redaction.ts";

@@ -1,0 +1,91 @@
+import type { Decimal } from "decimal.js";
+import DecimalModule from "decimal.js";
+
+// decimal.js ships ESM whose default export is the class, but TypeScript (NodeNext) reads its .d.ts as
+// CommonJS and types the default import as the module object. At run time it is the class.
+const DecimalClass = DecimalModule as unknown as typeof Decimal;
+
+/**
+ * The decimal type every tax computation uses. A private clone so that no other part of the process can
+ * change our precision or rounding through decimal.js's global config. Instances share Decimal's prototype,
+ * so they are ordinary `Decimal` values to callers (`instanceof Decimal` holds).
+ *
+ * 40 significant digits: a 13-digit rupee amount times a 6-decimal percentage is exact with room to spare,
+ * so the only rounding that ever happens is the explicit one in roundMoney / roundQuantity.
+ */
+export const TaxDecimal: Decimal.Constructor = DecimalClass.clone({
+  precision: 40,
+  rounding: DecimalClass.ROUND_HALF_UP,
+  toExpNeg: -30,
+  toExpPos: 40,
+});
+
+/** Money is reported to FBR with at most 2 decimals (0302). */
+export const MONEY_DECIMAL_PLACES = 2;
+/** Quantity is reported to FBR with at most 4 decimals (0302 notes, spec §2.2). */
+export const QUANTITY_DECIMAL_PLACES = 4;
+
+/** Bad numeric input to the tax functions: NaN, Infinity, empty, or text that is not a number. */
+export class TaxAmountError extends Error {
+  override readonly name = "TaxAmountError";
+  readonly code = "RASEED_TAX_AMOUNT";
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Converts any accepted numeric input into a TaxDecimal, refusing what cannot be money.
+ * A JS number is read through its shortest decimal string (849.6 stays 849.6, never 849.6000000000001).
+ */
+export function toTaxDecimal(value: Decimal.Value, field = "amount"): Decimal {
+  if (typeof value === "string" && value.trim() === "") {
+    throw new TaxAmountError(`${field} is empty; give a number such as "1000.00"`, field);
+  }
+  let decimal: Decimal;
+  try {
+    decimal = new TaxDecimal(typeof value === "string" ? value.trim() : value);
+  } catch {
+    throw new TaxAmountError(`${field} is not a number: ${JSON.stringify(String(value))}`, field);
+  }
+  if (!decimal.isFinite()) {
+    throw new TaxAmountError(`${field} must be a finite number, got ${decimal.toString()}`, field);
+  }
+  return decimal;
+}
+
+/** Rounds to 2 decimals, ROUND_HALF_UP (away from zero on .xx5, as FBR's half-up per-line rounding). */
+export function roundMoney(value: Decimal.Value): Decimal {
+  return toTaxDecimal(value).toDecimalPlaces(MONEY_DECIMAL_PLACES, DecimalClass.ROUND_HALF_UP);
+}
+
+/** Rounds to 4 decimals, ROUND_HALF_UP. */
+export function roundQuantity(value: Decimal.Value): Decimal {
+  return toTaxDecimal(value, "quantity").toDecimalPlaces(QUANTITY_DECIMAL_PLACES, DecimalClass.ROUND_HALF_UP);
+}
+
+/**
+ * The JS number to put on the wire for a money field: rounded ROUND_HALF_UP to 2 decimals, then read
+ * back from its fixed-point string. JSON.stringify prints a number's shortest round-trip form, and the
+ * number parsed from "849.60" round-trips as "849.6", so the wire never shows 849.6000000000001 (0302).
+ * Negative zero is normalised to 0.
+ */
+export function toMoneyNumber(value: Decimal.Value): number {
+  const fixed = Number(roundMoney(value).toFixed(MONEY_DECIMAL_PLACES));
+  return fixed === 0 ? 0 : fixed;
+}
+
+/** Same as toMoneyNumber for quantities: ROUND_HALF_UP to 4 decimals. */
+export function toQuantityNumber(value: Decimal.Value): number {
+  const fixed = Number(roundQuantity(value).toFixed(QUANTITY_DECIMAL_PLACES));
+  return fixed === 0 ? 0 : fixed;
+}
+
+/** How many digits a number shows after the decimal point when serialised (849.6 → 1, 1e-7 → 7). */
+export function decimalPlacesOf(value: number): number {
+  if (!Number.isFinite(value)) return Number.POSITIVE_INFINITY;
+  return new TaxDecimal(value).decimalPlaces();
+}

@@ -1,0 +1,108 @@
+// The simulator's config file: more sellers, tokens, scenarios, buyers and POS terminals on top of (or
+// instead of) the demo world, and start-up faults. One schema, validated once; unknown keys are errors
+// that name the key, so a typo never silently does nothing.
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { faultConfigSchema } from "./faults.ts";
+import { scenarioIds } from "./scenarios.ts";
+import type { SimWorld } from "./world.ts";
+import { demoWorld } from "./world.ts";
+
+const scenarioIdSchema = z.string().regex(/^SN\d{3}$/, 'scenario ids look like "SN001"');
+
+const sellerSchema = z.strictObject({
+  ntn: z.string().regex(/^(\d{7}|\d{13})$/, "a seller is a 7-digit NTN or a 13-digit CNIC"),
+  businessName: z.string().min(1),
+  province: z.string().min(1),
+  sandboxToken: z.string().min(8).optional(),
+  productionToken: z.string().min(8).optional(),
+  scenarios: z.union([z.literal("all"), z.array(scenarioIdSchema)]).default("all"),
+});
+
+const posTerminalSchema = z.strictObject({
+  posId: z.union([z.string().regex(/^\d+$/), z.number().int().positive()]).transform(String),
+  token: z.string().min(8),
+  environments: z
+    .array(z.enum(["sandbox", "production"]))
+    .min(1)
+    .default(["sandbox", "production"]),
+});
+
+export const simulatorConfigSchema = z.strictObject({
+  /** Keep the documented demo seller, buyer and POS terminal (default true). */
+  includeDemoWorld: z.boolean().default(true),
+  sellers: z.array(sellerSchema).default([]),
+  registeredBuyers: z.array(z.string().regex(/^(\d{7}|\d{7}-\d|\d{13})$/)).default([]),
+  posTerminals: z.array(posTerminalSchema).default([]),
+  faults: faultConfigSchema.optional(),
+});
+
+export type SimulatorConfigInput = z.input<typeof simulatorConfigSchema>;
+export type SimulatorConfig = z.output<typeof simulatorConfigSchema>;
+
+export class SimulatorConfigError extends Error {
+  override readonly name = "SimulatorConfigError";
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path)
+    out += typeof part === "number" ? `[${part}]` : out === "" ? String(part) : `.${String(part)}`;
+  return out;
+}
+
+/** Validates a config object; the error message names the first offending key or field. */
+export function parseSimulatorConfig(input: unknown, source = "config"): SimulatorConfig {
+  const result = simulatorConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (!issue) throw new SimulatorConfigError(`${source}: invalid`);
+  const where = formatPath(issue.path);
+  if (issue.code === "unrecognized_keys") {
+    const keys = issue.keys.map((key) => `"${key}"`).join(", ");
+    throw new SimulatorConfigError(`${source}: unknown key ${keys}${where ? ` in ${where}` : ""}`);
+  }
+  throw new SimulatorConfigError(`${source}: ${where || "(root)"}: ${issue.message}`);
+}
+
+export function loadSimulatorConfigFile(path: string): SimulatorConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const reason = error instanceof Error && "code" in error ? String(error.code) : "unreadable";
+    throw new SimulatorConfigError(`config file ${path}: cannot read it (${reason})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new SimulatorConfigError(`config file ${path}: not valid JSON (${(error as Error).message})`);
+  }
+  return parseSimulatorConfig(json, `config file ${path}`);
+}
+
+/** The world a config describes: the demo world (unless excluded) plus everything the file adds. */
+export function worldFromConfig(config: SimulatorConfig | undefined): SimWorld {
+  const base: SimWorld =
+    config?.includeDemoWorld === false
+      ? { sellers: [], registeredBuyers: [], posTerminals: [] }
+      : demoWorld();
+  if (!config) return base;
+  const allScenarios = scenarioIds();
+  return {
+    sellers: [
+      ...base.sellers,
+      ...config.sellers.map((seller) => ({
+        ntn: seller.ntn,
+        businessName: seller.businessName,
+        province: seller.province,
+        ...(seller.sandboxToken === undefined ? {} : { sandboxToken: seller.sandboxToken }),
+        ...(seller.productionToken === undefined ? {} : { productionToken: seller.productionToken }),
+        scenarios: seller.scenarios === "all" ? allScenarios : seller.scenarios,
+      })),
+    ],
+    registeredBuyers: [...base.registeredBuyers, ...config.registeredBuyers],
+    posTerminals: [...base.posTerminals, ...config.posTerminals],
+  };
+}

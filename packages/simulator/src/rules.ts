@@ -1,0 +1,122 @@
+// Business rules: the seller/token check (0401), the sandbox scenario gate, then the sdk's own
+// validation (the same codes the gateway and the CLI report). This file only decides the verdict; the
+// server turns it into FBR's response shapes.
+import { checkSandboxScenario } from "./scenarios.ts";
+import type { RuleIssue } from "./sdk-bridge.ts";
+import { validateDiWithSdk, validateImsWithSdk } from "./sdk-bridge.ts";
+import type { InvoiceStore } from "./store.ts";
+import type { SimPosTerminal, SimSeller, WorldIndex } from "./world.ts";
+
+export interface Failure {
+  code: string;
+  message: string;
+}
+
+export type DiVerdict =
+  | { kind: "valid"; itemCount: number }
+  | { kind: "unauthorised-seller"; failure: Failure }
+  | { kind: "header"; failure: Failure }
+  | { kind: "item"; itemCount: number; failures: Map<number, Failure> };
+
+export interface DiRuleInput {
+  invoice: Record<string, unknown>;
+  sandbox: boolean;
+  seller: SimSeller;
+  world: WorldIndex;
+  store: InvoiceStore;
+  now: Date;
+}
+
+export function itemCountOf(invoice: Record<string, unknown>): number {
+  return Array.isArray(invoice.items) ? invoice.items.length : 0;
+}
+
+export function evaluateDiInvoice({ invoice, sandbox, seller, world, store, now }: DiRuleInput): DiVerdict {
+  const sellerNtn = typeof invoice.sellerNTNCNIC === "string" ? invoice.sellerNTNCNIC.trim() : "";
+  if (sellerNtn !== seller.ntn) {
+    // 0401 (spec v1.12 §7): "the authorized token does not exist against seller registration number".
+    return {
+      kind: "unauthorised-seller",
+      failure: {
+        code: "0401",
+        message: "The provided seller NTN/CNIC does not have a valid or authorized access token",
+      },
+    };
+  }
+  if (sandbox) {
+    const gate = checkSandboxScenario({
+      invoice,
+      assignedScenarios: seller.scenarios,
+      isRegisteredBuyer: world.isRegisteredBuyer,
+    });
+    if (gate) return { kind: "header", failure: gate };
+  }
+  const result = validateDiWithSdk(invoice, {
+    now,
+    sandbox,
+    sellerNtn: seller.ntn,
+    assignedScenarios: seller.scenarios,
+    isRegisteredBuyer: world.isRegisteredBuyer,
+    findOriginalInvoice: (number) => {
+      const original = store.findDiInvoice(number, seller.ntn);
+      if (!original?.invoiceDate) return undefined;
+      return original.totalValue === undefined
+        ? { invoiceDate: original.invoiceDate }
+        : { invoiceDate: original.invoiceDate, totalValue: original.totalValue };
+    },
+  });
+  return verdictFromIssues(result?.issues ?? [], itemCountOf(invoice));
+}
+
+/**
+ * FBR stops at the first header problem (one errorCode, invoiceStatuses null); otherwise each failing
+ * item carries its first problem. An issue without an item number cannot sit on an item, so it counts
+ * as header-level whatever its label says.
+ */
+export function verdictFromIssues(issues: readonly RuleIssue[], itemCount: number): DiVerdict {
+  const header = issues.find((issue) => issue.level === "header" || !isItemNumber(issue.item, itemCount));
+  if (header) return { kind: "header", failure: { code: header.code, message: header.message } };
+  const failures = new Map<number, Failure>();
+  for (const issue of issues) {
+    if (issue.item !== undefined && !failures.has(issue.item)) {
+      failures.set(issue.item, { code: issue.code, message: issue.message });
+    }
+  }
+  if (failures.size > 0) return { kind: "item", itemCount, failures };
+  return { kind: "valid", itemCount };
+}
+
+function isItemNumber(item: number | undefined, itemCount: number): item is number {
+  return item !== undefined && Number.isInteger(item) && item >= 1 && item <= itemCount;
+}
+
+export type ImsVerdict =
+  | { kind: "valid" }
+  | { kind: "invalid"; errors: { Code: string; Field: string; Message: string }[] };
+
+export function evaluateImsInvoice(invoice: Record<string, unknown>, terminal: SimPosTerminal): ImsVerdict {
+  const posId = invoice.POSID;
+  if ((typeof posId !== "number" && typeof posId !== "string") || String(posId).trim() !== terminal.posId) {
+    return {
+      kind: "invalid",
+      errors: [
+        {
+          Code: "POSID",
+          Field: "POSID",
+          Message: "POSID is not registered against the provided access token",
+        },
+      ],
+    };
+  }
+  const result = validateImsWithSdk(invoice);
+  const issues = result?.issues ?? [];
+  if (issues.length === 0) return { kind: "valid" };
+  return {
+    kind: "invalid",
+    errors: issues.map((issue) => ({
+      Code: issue.code,
+      Field: issue.path || issue.field,
+      Message: issue.message,
+    })),
+  };
+}

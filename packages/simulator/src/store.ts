@@ -1,0 +1,81 @@
+// What the simulated FBR has accepted. FBR keeps no idempotency key (FBR-SPEC §1): posting the same
+// payload twice yields two invoice numbers. The store records every acceptance and counts identical
+// payloads, so a test can prove a sale was reported exactly once.
+import { createHash } from "node:crypto";
+
+export interface AcceptedInvoice {
+  channel: "di" | "ims";
+  invoiceNumber: string;
+  environment: "sandbox" | "production";
+  path: string;
+  dated: string;
+  acceptedAt: string;
+  payloadHash: string;
+  sellerNTNCNIC?: string;
+  POSID?: string;
+  USIN?: string;
+  invoiceDate?: string;
+  itemNumbers?: string[];
+  /** Σ valueSalesExcludingST, the figure debit-note value caps are checked against. */
+  totalValue?: number;
+  /** True when the answer was deliberately dropped after saving (commit-then-drop fault). */
+  answerDropped: boolean;
+  payload: unknown;
+}
+
+export interface ListedInvoice extends AcceptedInvoice {
+  /** How many accepted posts carried exactly this payload (1 = reported once). */
+  postCount: number;
+}
+
+/** sha256 of the payload with object keys sorted, so key order alone never makes two payloads differ. */
+export function payloadHash(payload: unknown): string {
+  return createHash("sha256").update(stableStringify(payload)).digest("hex");
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+export class InvoiceStore {
+  private readonly invoices: AcceptedInvoice[] = [];
+  private readonly byNumber = new Map<string, AcceptedInvoice>();
+  private readonly countsByHash = new Map<string, number>();
+
+  add(invoice: AcceptedInvoice): void {
+    this.invoices.push(invoice);
+    this.byNumber.set(invoice.invoiceNumber, invoice);
+    const key = `${invoice.channel}:${invoice.payloadHash}`;
+    this.countsByHash.set(key, (this.countsByHash.get(key) ?? 0) + 1);
+  }
+
+  list(): ListedInvoice[] {
+    return this.invoices.map((invoice) => ({
+      ...invoice,
+      postCount: this.countsByHash.get(`${invoice.channel}:${invoice.payloadHash}`) ?? 0,
+    }));
+  }
+
+  /** A DI invoice this seller had accepted, for debit-note checks (0026 when there is none). */
+  findDiInvoice(invoiceNumber: string, sellerNtn: string): AcceptedInvoice | undefined {
+    const found = this.byNumber.get(invoiceNumber.trim());
+    return found && found.channel === "di" && found.sellerNTNCNIC === sellerNtn ? found : undefined;
+  }
+
+  get size(): number {
+    return this.invoices.length;
+  }
+
+  clear(): void {
+    this.invoices.length = 0;
+    this.byNumber.clear();
+    this.countsByHash.clear();
+  }
+}

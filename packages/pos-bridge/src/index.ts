@@ -1,1 +1,8 @@
-export {};
+// @raseed/pos-bridge: a cross-platform drop-in for FBR's Windows IMS fiscal component.
+export * from "./config.ts";
+export * from "./journal.ts";
+export * from "./protocol.ts";
+export * from "./server.ts";
+export * from "./service.ts";
+export * from "./telemetry.ts";
+export * from "./upload.ts";

@@ -1,0 +1,339 @@
+// The bridge's configuration: one schema, one loader, one precedence (flag > environment > file > default),
+// validated once and frozen; unknown keys in the file are errors (STYLE.md principle 11).
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+export type FbrEnvironment = "sandbox" | "production";
+
+/** One till registered with FBR: its POSID and the access token FBR issued for it. */
+export interface TillConfig {
+  posId: number;
+  token: string;
+  /** Optional own listener: a POS pointed at this port is this till, whatever POSID it sends. */
+  port?: number;
+}
+
+/** Business details printed on receipts (SRO 1006(I)/2021). */
+export interface ReceiptConfig {
+  businessName?: string;
+  address?: string;
+  ntn?: string;
+  strn?: string;
+  taxOffice?: string;
+  /** A PNG of the FBR POS invoicing system logo the retailer obtained from FBR; Raseed ships none. */
+  logoPath?: string;
+  /** POS service fee per invoice (SRO 1279(I)/2021: Re.1), printed as a line. */
+  serviceFee?: number;
+}
+
+export interface BridgeConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  environment: FbrEnvironment;
+  /** "fbr" uploads to FBR's IMS cloud; a URL means a Raseed gateway (not available yet, see docs). */
+  upstream: string;
+  /** Replaces FBR's hosts for both environments (the simulator serves both IMS paths). */
+  fbrUrl?: string;
+  tills: TillConfig[];
+  /** Longest the till waits for FBR before the provisional reply (FBR-SPEC §11; issue: default 4 s). */
+  tillTimeoutMs: number;
+  /** Longest one upload may take before it is in doubt. */
+  uploadTimeoutMs: number;
+  maxBackoffMs: number;
+  pollIntervalMs: number;
+  uploadConcurrency: number;
+  /** Oldest unreported sale age that triggers a log warning; Rule 150XC allows 24 h, so warn earlier. */
+  backlogWarningMs: number;
+  backlogCheckIntervalMs: number;
+  bodyLimitBytes: number;
+  logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  receipt: ReceiptConfig;
+}
+
+export class BridgeConfigError extends Error {
+  override readonly name = "BridgeConfigError";
+}
+
+export const DEFAULT_BRIDGE_CONFIG = {
+  host: "127.0.0.1",
+  port: 8524,
+  dataDir: "./data/pos-bridge",
+  environment: "sandbox",
+  upstream: "fbr",
+  tillTimeoutMs: 4000,
+  uploadTimeoutMs: 30_000,
+  maxBackoffMs: 5 * 60_000,
+  pollIntervalMs: 1000,
+  uploadConcurrency: 4,
+  backlogWarningMs: 20 * 60 * 60_000,
+  backlogCheckIntervalMs: 60_000,
+  bodyLimitBytes: 256 * 1024,
+  logLevel: "info",
+} as const satisfies Partial<BridgeConfig>;
+
+/** Command-line flags, as commander hands them over (all optional strings). */
+export interface BridgeFlags {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+  config?: string;
+  posId?: string;
+  token?: string;
+  env?: string;
+  upstream?: string;
+  fbrUrl?: string;
+  tillTimeout?: string;
+}
+
+const FILE_KEYS = new Set([
+  "host",
+  "port",
+  "dataDir",
+  "environment",
+  "upstream",
+  "fbrUrl",
+  "tills",
+  "tillTimeoutMs",
+  "uploadTimeoutMs",
+  "maxBackoffMs",
+  "pollIntervalMs",
+  "uploadConcurrency",
+  "backlogWarningMs",
+  "backlogCheckIntervalMs",
+  "bodyLimitBytes",
+  "logLevel",
+  "receipt",
+]);
+const TILL_KEYS = new Set(["posId", "token", "port"]);
+const RECEIPT_KEYS = new Set([
+  "businessName",
+  "address",
+  "ntn",
+  "strn",
+  "taxOffice",
+  "logoPath",
+  "serviceFee",
+]);
+
+type Raw = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Raw {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function checkKeys(object: Raw, allowed: Set<string>, where: string): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.has(key)) throw new BridgeConfigError(`${where}: unknown setting "${key}"`);
+  }
+}
+
+function integerSetting(value: unknown, name: string, min: number, max: number): number {
+  const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isInteger(number) || number < min || number > max) {
+    throw new BridgeConfigError(
+      `${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`,
+    );
+  }
+  return number;
+}
+
+function stringSetting(value: unknown, name: string): string {
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new BridgeConfigError(`${name} must be non-empty text`);
+  }
+  return value.trim();
+}
+
+function readConfigFile(path: string): Raw {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new BridgeConfigError(
+      `cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new BridgeConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!isRecord(parsed)) throw new BridgeConfigError(`config file ${path} must hold one JSON object`);
+  checkKeys(parsed, FILE_KEYS, `config file ${path}`);
+  return parsed;
+}
+
+function parseTill(raw: unknown, where: string): TillConfig {
+  if (!isRecord(raw)) throw new BridgeConfigError(`${where} must be an object with posId and token`);
+  checkKeys(raw, TILL_KEYS, where);
+  const till: TillConfig = {
+    posId: integerSetting(raw.posId, `${where}.posId`, 1, Number.MAX_SAFE_INTEGER),
+    token: stringSetting(raw.token, `${where}.token`),
+  };
+  if (raw.port !== undefined) till.port = integerSetting(raw.port, `${where}.port`, 0, 65_535);
+  return till;
+}
+
+function parseReceipt(raw: unknown): ReceiptConfig {
+  if (raw === undefined) return {};
+  if (!isRecord(raw)) throw new BridgeConfigError("receipt must be an object");
+  checkKeys(raw, RECEIPT_KEYS, "receipt");
+  const receipt: ReceiptConfig = {};
+  for (const key of ["businessName", "address", "ntn", "strn", "taxOffice", "logoPath"] as const) {
+    if (raw[key] !== undefined) receipt[key] = stringSetting(raw[key], `receipt.${key}`);
+  }
+  if (raw.serviceFee !== undefined) {
+    if (typeof raw.serviceFee !== "number" || raw.serviceFee < 0) {
+      throw new BridgeConfigError("receipt.serviceFee must be a number of rupees");
+    }
+    receipt.serviceFee = raw.serviceFee;
+  }
+  return receipt;
+}
+
+/**
+ * Builds the configuration from flags, environment (`RASEED_POS_BRIDGE_*`) and an optional JSON file, in
+ * that precedence. Throws `BridgeConfigError` with a one-line reason.
+ */
+export function loadBridgeConfig(
+  flags: BridgeFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<BridgeConfig> {
+  const configPath = flags.config ?? env.RASEED_POS_BRIDGE_CONFIG;
+  const file = configPath === undefined ? {} : readConfigFile(resolve(configPath));
+  const layered = (flag: string | undefined, envName: string, fileKey: string): unknown =>
+    flag ?? env[envName] ?? file[fileKey];
+
+  const environmentRaw =
+    layered(flags.env, "RASEED_POS_BRIDGE_ENV", "environment") ?? DEFAULT_BRIDGE_CONFIG.environment;
+  if (environmentRaw !== "sandbox" && environmentRaw !== "production") {
+    throw new BridgeConfigError(`--env must be sandbox or production; got ${JSON.stringify(environmentRaw)}`);
+  }
+  const upstream = stringSetting(
+    layered(flags.upstream, "RASEED_POS_BRIDGE_UPSTREAM", "upstream") ?? DEFAULT_BRIDGE_CONFIG.upstream,
+    "--upstream",
+  );
+  if (upstream !== "fbr" && !/^https?:\/\//i.test(upstream)) {
+    throw new BridgeConfigError(
+      `--upstream must be "fbr" or a gateway URL (http:// or https://); got "${upstream}"`,
+    );
+  }
+  const fbrUrlRaw = layered(flags.fbrUrl, "RASEED_POS_BRIDGE_FBR_URL", "fbrUrl");
+  const fbrUrl =
+    fbrUrlRaw === undefined ? undefined : stringSetting(fbrUrlRaw, "--fbr-url").replace(/\/+$/, "");
+  if (fbrUrl !== undefined && !/^https?:\/\/[^/]+/i.test(fbrUrl)) {
+    throw new BridgeConfigError(
+      `--fbr-url must be a base URL such as http://127.0.0.1:8244; got "${fbrUrl}"`,
+    );
+  }
+
+  // Tills: the file's list, or one till from --pos-id/--token (flags and environment replace the file's list).
+  const posIdRaw = flags.posId ?? env.RASEED_POS_BRIDGE_POS_ID;
+  const tokenRaw = flags.token ?? env.RASEED_POS_BRIDGE_TOKEN;
+  let tills: TillConfig[];
+  if (posIdRaw !== undefined || tokenRaw !== undefined) {
+    if (posIdRaw === undefined || tokenRaw === undefined) {
+      throw new BridgeConfigError(
+        "--pos-id and --token go together (or RASEED_POS_BRIDGE_POS_ID and _TOKEN)",
+      );
+    }
+    tills = [
+      {
+        posId: integerSetting(posIdRaw, "--pos-id", 1, Number.MAX_SAFE_INTEGER),
+        token: stringSetting(tokenRaw, "--token"),
+      },
+    ];
+  } else if (file.tills !== undefined) {
+    if (!Array.isArray(file.tills)) throw new BridgeConfigError("tills must be a list");
+    tills = file.tills.map((till, index) => parseTill(till, `tills[${index}]`));
+  } else {
+    tills = [];
+  }
+  if (tills.length === 0) {
+    throw new BridgeConfigError("no till configured: pass --pos-id and --token, or list tills in --config");
+  }
+  const seen = new Set<number>();
+  for (const till of tills) {
+    if (seen.has(till.posId)) throw new BridgeConfigError(`POSID ${till.posId} is listed twice`);
+    seen.add(till.posId);
+  }
+
+  const number = (
+    flag: string | undefined,
+    envName: string,
+    key: keyof typeof DEFAULT_BRIDGE_CONFIG,
+    min: number,
+    max: number,
+  ) => integerSetting(layered(flag, envName, key) ?? DEFAULT_BRIDGE_CONFIG[key], key, min, max);
+  const logLevel =
+    layered(undefined, "RASEED_POS_BRIDGE_LOG_LEVEL", "logLevel") ?? DEFAULT_BRIDGE_CONFIG.logLevel;
+  if (!["debug", "info", "warn", "error", "silent"].includes(String(logLevel))) {
+    throw new BridgeConfigError(
+      `logLevel must be debug, info, warn, error or silent; got ${JSON.stringify(logLevel)}`,
+    );
+  }
+
+  const config: BridgeConfig = {
+    host: stringSetting(
+      layered(flags.host, "RASEED_POS_BRIDGE_HOST", "host") ?? DEFAULT_BRIDGE_CONFIG.host,
+      "--host",
+    ),
+    port: number(flags.port, "RASEED_POS_BRIDGE_PORT", "port", 0, 65_535),
+    dataDir: resolve(
+      stringSetting(
+        layered(flags.dataDir, "RASEED_POS_BRIDGE_DATA_DIR", "dataDir") ?? DEFAULT_BRIDGE_CONFIG.dataDir,
+        "--data-dir",
+      ),
+    ),
+    environment: environmentRaw,
+    upstream,
+    tills,
+    tillTimeoutMs: number(
+      flags.tillTimeout,
+      "RASEED_POS_BRIDGE_TILL_TIMEOUT_MS",
+      "tillTimeoutMs",
+      50,
+      60_000,
+    ),
+    uploadTimeoutMs: number(
+      undefined,
+      "RASEED_POS_BRIDGE_UPLOAD_TIMEOUT_MS",
+      "uploadTimeoutMs",
+      100,
+      600_000,
+    ),
+    maxBackoffMs: number(undefined, "RASEED_POS_BRIDGE_MAX_BACKOFF_MS", "maxBackoffMs", 10, 24 * 3600_000),
+    pollIntervalMs: number(undefined, "RASEED_POS_BRIDGE_POLL_INTERVAL_MS", "pollIntervalMs", 10, 3600_000),
+    uploadConcurrency: number(undefined, "RASEED_POS_BRIDGE_UPLOAD_CONCURRENCY", "uploadConcurrency", 1, 64),
+    backlogWarningMs: number(
+      undefined,
+      "RASEED_POS_BRIDGE_BACKLOG_WARNING_MS",
+      "backlogWarningMs",
+      1000,
+      7 * 24 * 3600_000,
+    ),
+    backlogCheckIntervalMs: number(
+      undefined,
+      "RASEED_POS_BRIDGE_BACKLOG_CHECK_INTERVAL_MS",
+      "backlogCheckIntervalMs",
+      100,
+      24 * 3600_000,
+    ),
+    bodyLimitBytes: number(
+      undefined,
+      "RASEED_POS_BRIDGE_BODY_LIMIT_BYTES",
+      "bodyLimitBytes",
+      1024,
+      16 * 1024 * 1024,
+    ),
+    logLevel: logLevel as BridgeConfig["logLevel"],
+    receipt: parseReceipt(file.receipt),
+  };
+  if (fbrUrl !== undefined) config.fbrUrl = fbrUrl;
+  for (const till of tills) Object.freeze(till);
+  Object.freeze(config.tills);
+  Object.freeze(config.receipt);
+  return Object.freeze(config);
+}

@@ -1,0 +1,456 @@
+// The bridge's journal: every sale is written here (SQLite, WAL) before anything goes upstream, so a crash
+// or an outage can never lose a sale, and USIN is unique per POSID so a sale is never uploaded twice.
+// All journal SQL lives in this file.
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+
+/**
+ * Where a sale stands.
+ * - pending: waiting for its (next) upload, due at `nextAttemptAt`.
+ * - uploading: a request may be on the wire now. Found at start-up it means the bridge died mid-upload, so
+ *   it becomes in_doubt (ARCHITECTURE.md outcome table: never blindly re-uploaded).
+ * - accepted / rejected: final answers from FBR.
+ * - in_doubt: FBR may or may not have it; `raseed pos-bridge reconcile` settles it.
+ * - held: FBR refused the till's credentials; resumes (back to pending) when the bridge restarts with new ones.
+ */
+export type SaleState = "pending" | "uploading" | "accepted" | "rejected" | "in_doubt" | "held";
+
+export const UNSETTLED_STATES: readonly SaleState[] = ["pending", "uploading", "in_doubt", "held"];
+
+export interface RejectionProblem {
+  Code: string;
+  Field: string;
+  Path: string;
+  Item: number | null;
+  Message: string;
+}
+
+export interface JournaledSale {
+  id: number;
+  posId: number;
+  usin: string;
+  /** The exact JSON uploaded (and re-uploaded) for this sale. */
+  payload: string;
+  payloadHash: string;
+  state: SaleState;
+  fbrInvoiceNumber: string | null;
+  /** The till was answered with the provisional reply. */
+  provisional: boolean;
+  attempts: number;
+  nextAttemptAt: number;
+  lastOutcome: string | null;
+  lastReason: string | null;
+  /** FBR's code and problems when rejected. */
+  rejectionCode: string | null;
+  rejectionMessage: string | null;
+  rejectionProblems: RejectionProblem[] | null;
+  receivedAt: number;
+  settledAt: number | null;
+}
+
+interface SaleRow {
+  id: number;
+  pos_id: number;
+  usin: string;
+  payload: string;
+  payload_hash: string;
+  state: SaleState;
+  fbr_invoice_number: string | null;
+  provisional: number;
+  attempts: number;
+  next_attempt_at: number;
+  last_outcome: string | null;
+  last_reason: string | null;
+  rejection_code: string | null;
+  rejection_message: string | null;
+  rejection_problems: string | null;
+  received_at: number;
+  settled_at: number | null;
+}
+
+function toSale(row: SaleRow): JournaledSale {
+  return {
+    id: row.id,
+    posId: row.pos_id,
+    usin: row.usin,
+    payload: row.payload,
+    payloadHash: row.payload_hash,
+    state: row.state,
+    fbrInvoiceNumber: row.fbr_invoice_number,
+    provisional: row.provisional === 1,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastOutcome: row.last_outcome,
+    lastReason: row.last_reason,
+    rejectionCode: row.rejection_code,
+    rejectionMessage: row.rejection_message,
+    rejectionProblems:
+      row.rejection_problems === null ? null : (JSON.parse(row.rejection_problems) as RejectionProblem[]),
+    receivedAt: row.received_at,
+    settledAt: row.settled_at,
+  };
+}
+
+export interface UploadAttemptRecord {
+  outcome: string;
+  httpStatus?: number | undefined;
+  /** FBR's answer, already passed through the sdk's redaction. */
+  responseBody?: string | undefined;
+  reason?: string | undefined;
+  durationMs?: number | undefined;
+}
+
+export interface BacklogStats {
+  byState: Record<SaleState, number>;
+  /** receivedAt of the oldest sale FBR has not yet acknowledged (pending, uploading, in_doubt, held). */
+  oldestUnsettledAt: number | null;
+  provisionalTotal: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS sales (
+  id                  INTEGER PRIMARY KEY,
+  pos_id              INTEGER NOT NULL,
+  usin                TEXT    NOT NULL,
+  payload             TEXT    NOT NULL,
+  payload_hash        TEXT    NOT NULL,
+  state               TEXT    NOT NULL,
+  fbr_invoice_number  TEXT,
+  provisional         INTEGER NOT NULL DEFAULT 0,
+  attempts            INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at     INTEGER NOT NULL,
+  last_outcome        TEXT,
+  last_reason         TEXT,
+  rejection_code      TEXT,
+  rejection_message   TEXT,
+  rejection_problems  TEXT,
+  received_at         INTEGER NOT NULL,
+  settled_at          INTEGER,
+  UNIQUE (pos_id, usin)
+);
+CREATE INDEX IF NOT EXISTS sales_due ON sales (state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS upload_attempts (
+  id             INTEGER PRIMARY KEY,
+  sale_id        INTEGER NOT NULL REFERENCES sales (id),
+  started_at     INTEGER NOT NULL,
+  finished_at    INTEGER,
+  outcome        TEXT,
+  http_status    INTEGER,
+  duration_ms    INTEGER,
+  reason         TEXT,
+  response_body  TEXT
+);
+CREATE INDEX IF NOT EXISTS upload_attempts_sale ON upload_attempts (sale_id);
+`;
+
+export function hashPayload(payload: string): string {
+  return createHash("sha256").update(payload).digest("hex");
+}
+
+export class SaleJournal {
+  readonly #db: Database.Database;
+
+  constructor(readonly file: string) {
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    this.#db = new Database(file);
+    this.#db.pragma("journal_mode = WAL");
+    // A killed process (SIGKILL) loses nothing committed under WAL + NORMAL; FULL adds power-loss safety
+    // for the sale itself, worth one fsync per sale at a till's pace.
+    this.#db.pragma("synchronous = FULL");
+    this.#db.pragma("busy_timeout = 5000");
+    this.#db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /**
+   * Records a sale unless this POSID already has one with the USIN. Returns the journaled sale and whether
+   * it is new: a repeated USIN is the same sale (the POS retrying), never a second upload.
+   */
+  recordSale(
+    posId: number,
+    usin: string,
+    payload: string,
+    now: number,
+  ): { sale: JournaledSale; created: boolean } {
+    const insert = this.#db.prepare(
+      `INSERT INTO sales (pos_id, usin, payload, payload_hash, state, next_attempt_at, received_at)
+       VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (pos_id, usin) DO NOTHING`,
+    );
+    const info = insert.run(posId, usin, payload, hashPayload(payload), now, now);
+    const sale = this.findSale(posId, usin);
+    if (sale === undefined) throw new Error(`journal lost the sale ${posId}/${usin} it just wrote`);
+    return { sale, created: info.changes === 1 };
+  }
+
+  findSale(posId: number, usin: string): JournaledSale | undefined {
+    const row = this.#db.prepare("SELECT * FROM sales WHERE pos_id = ? AND usin = ?").get(posId, usin) as
+      | SaleRow
+      | undefined;
+    return row === undefined ? undefined : toSale(row);
+  }
+
+  findSalesByUsin(usin: string): JournaledSale[] {
+    const rows = this.#db.prepare("SELECT * FROM sales WHERE usin = ? ORDER BY id").all(usin) as SaleRow[];
+    return rows.map(toSale);
+  }
+
+  getSale(id: number): JournaledSale | undefined {
+    const row = this.#db.prepare("SELECT * FROM sales WHERE id = ?").get(id) as SaleRow | undefined;
+    return row === undefined ? undefined : toSale(row);
+  }
+
+  markProvisional(id: number): void {
+    this.#db.prepare("UPDATE sales SET provisional = 1 WHERE id = ?").run(id);
+  }
+
+  /**
+   * Moves a pending sale to uploading and opens an attempt row, in one transaction, before the request is
+   * written. Returns the attempt id, or undefined if the sale was not pending (someone else has it).
+   */
+  claimForUpload(id: number, now: number): number | undefined {
+    return this.#db.transaction((): number | undefined => {
+      const claimed = this.#db
+        .prepare(
+          "UPDATE sales SET state = 'uploading', attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
+        )
+        .run(id);
+      if (claimed.changes !== 1) return undefined;
+      const attempt = this.#db
+        .prepare("INSERT INTO upload_attempts (sale_id, started_at) VALUES (?, ?)")
+        .run(id, now);
+      return Number(attempt.lastInsertRowid);
+    })();
+  }
+
+  #finishAttempt(attemptId: number, record: UploadAttemptRecord, now: number): void {
+    this.#db
+      .prepare(
+        `UPDATE upload_attempts SET finished_at = ?, outcome = ?, http_status = ?, duration_ms = ?, reason = ?,
+         response_body = ? WHERE id = ?`,
+      )
+      .run(
+        now,
+        record.outcome,
+        record.httpStatus ?? null,
+        record.durationMs === undefined ? null : Math.round(record.durationMs),
+        record.reason ?? null,
+        record.responseBody ?? null,
+        attemptId,
+      );
+  }
+
+  settleAccepted(
+    id: number,
+    attemptId: number,
+    fbrInvoiceNumber: string,
+    record: UploadAttemptRecord,
+    now: number,
+  ): void {
+    this.#db.transaction(() => {
+      this.#finishAttempt(attemptId, record, now);
+      this.#db
+        .prepare(
+          `UPDATE sales SET state = 'accepted', fbr_invoice_number = ?, last_outcome = 'accepted', last_reason = NULL,
+           settled_at = ? WHERE id = ?`,
+        )
+        .run(fbrInvoiceNumber, now, id);
+    })();
+  }
+
+  settleRejected(
+    id: number,
+    attemptId: number,
+    rejection: { code: string; message: string; problems: RejectionProblem[] },
+    record: UploadAttemptRecord,
+    now: number,
+  ): void {
+    this.#db.transaction(() => {
+      this.#finishAttempt(attemptId, record, now);
+      this.#db
+        .prepare(
+          `UPDATE sales SET state = 'rejected', rejection_code = ?, rejection_message = ?, rejection_problems = ?,
+           last_outcome = 'rejected', last_reason = ?, settled_at = ? WHERE id = ?`,
+        )
+        .run(
+          rejection.code,
+          rejection.message,
+          JSON.stringify(rejection.problems),
+          rejection.message,
+          now,
+          id,
+        );
+    })();
+  }
+
+  /** A safe outcome (not sent, throttled): back to pending, due again at `nextAttemptAt`. */
+  scheduleRetry(
+    id: number,
+    attemptId: number,
+    nextAttemptAt: number,
+    record: UploadAttemptRecord,
+    now: number,
+  ): void {
+    this.#db.transaction(() => {
+      this.#finishAttempt(attemptId, record, now);
+      this.#db
+        .prepare(
+          "UPDATE sales SET state = 'pending', next_attempt_at = ?, last_outcome = ?, last_reason = ? WHERE id = ?",
+        )
+        .run(nextAttemptAt, record.outcome, record.reason ?? null, id);
+    })();
+  }
+
+  /** The request may have reached FBR: park it for reconcile, never re-upload it automatically. */
+  markInDoubt(id: number, attemptId: number, record: UploadAttemptRecord, now: number): void {
+    this.#db.transaction(() => {
+      this.#finishAttempt(attemptId, record, now);
+      this.#db
+        .prepare("UPDATE sales SET state = 'in_doubt', last_outcome = ?, last_reason = ? WHERE id = ?")
+        .run(record.outcome, record.reason ?? null, id);
+    })();
+  }
+
+  /** FBR refused the credentials: the sale waits (held) until the bridge restarts with new ones. */
+  hold(id: number, attemptId: number, record: UploadAttemptRecord, now: number): void {
+    this.#db.transaction(() => {
+      this.#finishAttempt(attemptId, record, now);
+      this.#db
+        .prepare("UPDATE sales SET state = 'held', last_outcome = ?, last_reason = ? WHERE id = ?")
+        .run(record.outcome, record.reason ?? null, id);
+    })();
+  }
+
+  /** Pending sales due for upload, oldest first. */
+  dueSales(now: number, limit: number, posIds?: readonly number[]): JournaledSale[] {
+    const rows = this.#db
+      .prepare(
+        "SELECT * FROM sales WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+      )
+      .all(now, limit) as SaleRow[];
+    const sales = rows.map(toSale);
+    return posIds === undefined ? sales : sales.filter((sale) => posIds.includes(sale.posId));
+  }
+
+  /** FBR answered again: make the till's waiting sales due now instead of after their backoff. */
+  makePendingDueNow(posId: number, now: number): number {
+    return this.#db
+      .prepare(
+        "UPDATE sales SET next_attempt_at = ? WHERE pos_id = ? AND state = 'pending' AND next_attempt_at > ?",
+      )
+      .run(now, posId, now).changes;
+  }
+
+  /** Earliest time a pending sale becomes due, for the uploader's sleep. */
+  nextDueAt(): number | null {
+    const row = this.#db
+      .prepare("SELECT MIN(next_attempt_at) AS due FROM sales WHERE state = 'pending'")
+      .get() as {
+      due: number | null;
+    };
+    return row.due;
+  }
+
+  /**
+   * Start-up recovery. A sale still "uploading" means the previous process died with a request possibly on
+   * the wire: in doubt. Held sales get another chance with the (possibly new) credentials.
+   */
+  recoverAfterRestart(now: number): { inDoubt: number; released: number } {
+    return this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          `UPDATE upload_attempts SET finished_at = ?, outcome = 'in_doubt', reason = 'bridge stopped during upload'
+           WHERE finished_at IS NULL`,
+        )
+        .run(now);
+      const inDoubt = this.#db
+        .prepare(
+          `UPDATE sales SET state = 'in_doubt', last_outcome = 'in_doubt',
+           last_reason = 'the bridge stopped while this sale was being uploaded' WHERE state = 'uploading'`,
+        )
+        .run().changes;
+      const released = this.#db
+        .prepare("UPDATE sales SET state = 'pending', next_attempt_at = ? WHERE state = 'held'")
+        .run(now).changes;
+      return { inDoubt, released };
+    })();
+  }
+
+  backlogStats(): BacklogStats {
+    const byState: Record<SaleState, number> = {
+      pending: 0,
+      uploading: 0,
+      accepted: 0,
+      rejected: 0,
+      in_doubt: 0,
+      held: 0,
+    };
+    const rows = this.#db.prepare("SELECT state, COUNT(*) AS n FROM sales GROUP BY state").all() as {
+      state: SaleState;
+      n: number;
+    }[];
+    for (const row of rows) byState[row.state] = row.n;
+    const oldest = this.#db
+      .prepare(
+        "SELECT MIN(received_at) AS oldest FROM sales WHERE state IN ('pending', 'uploading', 'in_doubt', 'held')",
+      )
+      .get() as { oldest: number | null };
+    const provisional = this.#db.prepare("SELECT COUNT(*) AS n FROM sales WHERE provisional = 1").get() as {
+      n: number;
+    };
+    return { byState, oldestUnsettledAt: oldest.oldest, provisionalTotal: provisional.n };
+  }
+
+  listSales(filter: { states?: readonly SaleState[]; limit?: number } = {}): JournaledSale[] {
+    const limit = filter.limit ?? 1000;
+    if (filter.states === undefined || filter.states.length === 0) {
+      return (this.#db.prepare("SELECT * FROM sales ORDER BY id LIMIT ?").all(limit) as SaleRow[]).map(
+        toSale,
+      );
+    }
+    const marks = filter.states.map(() => "?").join(", ");
+    const rows = this.#db
+      .prepare(`SELECT * FROM sales WHERE state IN (${marks}) ORDER BY id LIMIT ?`)
+      .all(...filter.states, limit) as SaleRow[];
+    return rows.map(toSale);
+  }
+
+  attemptCount(saleId: number): number {
+    const row = this.#db
+      .prepare("SELECT COUNT(*) AS n FROM upload_attempts WHERE sale_id = ?")
+      .get(saleId) as {
+      n: number;
+    };
+    return row.n;
+  }
+
+  // -- reconcile: a person's decisions about in-doubt sales -------------------------------------------------
+
+  /** The operator found the sale at FBR (portal, Tax Asaan): record the number FBR gave it. */
+  resolveAsAccepted(posId: number, usin: string, fbrInvoiceNumber: string, now: number): boolean {
+    return (
+      this.#db
+        .prepare(
+          `UPDATE sales SET state = 'accepted', fbr_invoice_number = ?, last_outcome = 'reconciled',
+           last_reason = 'number recorded by reconcile', settled_at = ? WHERE pos_id = ? AND usin = ? AND state = 'in_doubt'`,
+        )
+        .run(fbrInvoiceNumber, now, posId, usin).changes === 1
+    );
+  }
+
+  /** The operator confirmed FBR never received it: upload it again. */
+  requeue(posId: number, usin: string, now: number): boolean {
+    return (
+      this.#db
+        .prepare(
+          `UPDATE sales SET state = 'pending', next_attempt_at = ?, last_outcome = 'reconciled',
+           last_reason = 'queued again by reconcile' WHERE pos_id = ? AND usin = ? AND state = 'in_doubt'`,
+        )
+        .run(now, posId, usin).changes === 1
+    );
+  }
+}

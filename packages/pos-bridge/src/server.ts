@@ -1,0 +1,296 @@
+// HTTP face of the bridge: FBR's fiscal-component contract on localhost (FBR-SPEC §11) plus Raseed's
+// look-up and metrics. `buildBridgeApp` builds one listener; `startPosBridge` is the composition root.
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ImsClient } from "@raseed/sdk";
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import { type BridgeConfig, BridgeConfigError, type TillConfig } from "./config.ts";
+import { SaleJournal } from "./journal.ts";
+import { BRIDGE_REPLY_CODES, type BridgeProblem, errorReply, HEALTH_REPLY } from "./protocol.ts";
+import { type ListenerScope, PosBridge } from "./service.ts";
+import { createJsonLogger } from "./telemetry.ts";
+import type { BridgeLogger, ImsUpstream } from "./upload.ts";
+
+/** Paths the bridge serves (lower case: FBR's Windows service matches paths in any letter case). */
+const ROUTES: Readonly<Record<string, string>> = {
+  "/api/imsfiscal/get": "GET",
+  "/api/imsfiscal/getinvoicenumberbymodel": "POST",
+  "/api/imsfiscal/getinvoicenumberbyusin": "GET",
+  "/metrics": "GET",
+};
+
+function problem(field: string, message: string): BridgeProblem {
+  return { Code: "RIMS01", Field: field, Path: field, Item: null, Message: message };
+}
+
+/** Reads the raw body as JSON; POS software adds BOMs and odd content types, so parsing is ours. */
+function parseJsonBody(raw: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
+  if (raw === undefined || raw === null)
+    return { ok: false, message: "The request has no body; send the IMS invoice as JSON." };
+  const text = String(raw)
+    .replace(/^\uFEFF/, "")
+    .trim();
+  if (text === "") return { ok: false, message: "The request body is empty; send the IMS invoice as JSON." };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { ok: false, message: `The request body is not valid JSON (${(error as Error).message}).` };
+  }
+}
+
+function queryValue(query: unknown, name: string): string | undefined {
+  if (typeof query !== "object" || query === null) return undefined;
+  for (const [key, value] of Object.entries(query)) {
+    if (key.toLowerCase() === name)
+      return typeof value === "string" ? value : Array.isArray(value) ? String(value[0]) : undefined;
+  }
+  return undefined;
+}
+
+export interface BridgeAppOptions {
+  scope?: ListenerScope;
+  bodyLimitBytes?: number;
+  logger?: BridgeLogger;
+}
+
+/** Builds one listener's Fastify app over a shared `PosBridge` (the app is not started). */
+export function buildBridgeApp(bridge: PosBridge, options: BridgeAppOptions = {}): FastifyInstance {
+  const scope = options.scope ?? {};
+  const bodyLimit = options.bodyLimitBytes ?? 256 * 1024;
+  const app = Fastify({
+    logger: false,
+    bodyLimit,
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
+  });
+
+  // Take every body as text, whatever its content type: .NET clients send `application/json; charset=utf-8`,
+  // some POS software `text/plain` or nothing. The handler parses it and answers IMS-style when it cannot.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => done(null, body));
+
+  app.get("/api/IMSFiscal/Get", async () => HEALTH_REPLY);
+
+  app.post("/api/IMSFiscal/GetInvoiceNumberByModel", async (request, reply) => {
+    const parsed = parseJsonBody(request.body);
+    if (!parsed.ok) {
+      return reply
+        .code(400)
+        .send(
+          errorReply(BRIDGE_REPLY_CODES.unreadableRequest, "Invalid data received", [
+            problem("", parsed.message),
+          ]),
+        );
+    }
+    const answer = await bridge.getInvoiceNumberByModel(parsed.value, scope);
+    return reply.code(answer.status).send(answer.reply);
+  });
+
+  app.get("/api/IMSFiscal/GetInvoiceNumberByUSIN", async (request, reply) => {
+    const answer = await bridge.getInvoiceNumberByUsin(
+      queryValue(request.query, "usin"),
+      queryValue(request.query, "posid"),
+    );
+    return reply.code(answer.status).send(answer.reply);
+  });
+
+  app.get("/metrics", async (_request, reply) =>
+    reply.type("text/plain; version=0.0.4; charset=utf-8").send(bridge.metricsText()),
+  );
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = (request.url.split("?")[0] ?? "").replace(/\/+$/, "").toLowerCase();
+    const allowed = ROUTES[path];
+    if (allowed !== undefined) {
+      return reply
+        .code(405)
+        .header("allow", allowed)
+        .send(
+          errorReply(
+            BRIDGE_REPLY_CODES.noSuchResource,
+            `No matching resource found for given API Request: use ${allowed}`,
+            [
+              problem(
+                "",
+                `${request.method} is not supported on ${request.url.split("?")[0]}; use ${allowed}.`,
+              ),
+            ],
+          ),
+        );
+    }
+    return reply
+      .code(404)
+      .send(
+        errorReply(BRIDGE_REPLY_CODES.noSuchResource, "No matching resource found for given API Request", [
+          problem("", `Nothing is served at ${request.method} ${request.url.split("?")[0]}.`),
+        ]),
+      );
+  });
+
+  app.setErrorHandler(async (error: FastifyError, _request, reply) => {
+    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      return reply
+        .code(413)
+        .send(
+          errorReply(BRIDGE_REPLY_CODES.unreadableRequest, "Invalid data received", [
+            problem(
+              "",
+              `The request body is larger than ${bodyLimit} bytes; an IMS invoice is a few kilobytes.`,
+            ),
+          ]),
+        );
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply
+        .code(status)
+        .send(
+          errorReply(BRIDGE_REPLY_CODES.unreadableRequest, "Invalid data received", [
+            problem("", error.message),
+          ]),
+        );
+    }
+    options.logger?.error({ error: error.message, code: error.code }, "request failed inside the bridge");
+    // The sale may not be journaled: no number, and the POS may safely send the same USIN again.
+    return reply
+      .code(500)
+      .send(
+        errorReply(BRIDGE_REPLY_CODES.bridgeFailure, "Fiscal invoice creation failed.", [
+          problem("", "The bridge could not record this sale; send it again with the same USIN."),
+        ]),
+      );
+  });
+
+  return app;
+}
+
+// -------------------------------------------------------------------------------------------------------
+// Composition root
+
+export interface StartPosBridgeOptions {
+  logger?: BridgeLogger;
+  /** Replaces the sdk's ImsClient (tests, benchmarks). */
+  createUpstream?: (till: TillConfig) => ImsUpstream;
+  now?: () => number;
+}
+
+export interface RunningPosBridge {
+  bridge: PosBridge;
+  /** The shared listener's URL, e.g. http://127.0.0.1:8524. */
+  url: string;
+  /** Each till's own listener URL, by POSID (only tills configured with a port). */
+  tillUrls: ReadonlyMap<number, string>;
+  close(): Promise<void>;
+}
+
+/** The journal file inside a data folder. */
+export function journalPath(dataDir: string): string {
+  return join(dataDir, "journal.sqlite");
+}
+
+/**
+ * One bridge per data folder: two would upload the same journal twice. The lock holds the owner's PID; a
+ * lock left by a killed process (PID no longer running) is taken over.
+ */
+function acquireDataDirLock(dataDir: string): () => void {
+  const lockFile = join(dataDir, "bridge.lock");
+  try {
+    const owner = Number(readFileSync(lockFile, "utf8").trim());
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid) {
+      let alive = true;
+      try {
+        process.kill(owner, 0);
+      } catch (error) {
+        alive = (error as NodeJS.ErrnoException).code === "EPERM";
+      }
+      if (alive) {
+        throw new BridgeConfigError(
+          `another pos-bridge (PID ${owner}) is using ${dataDir}; stop it or use another --data-dir`,
+        );
+      }
+    }
+  } catch (error) {
+    if (error instanceof BridgeConfigError) throw error;
+  }
+  writeFileSync(lockFile, `${process.pid}\n`);
+  return () => rmSync(lockFile, { force: true });
+}
+
+export function createImsUpstream(config: Readonly<BridgeConfig>, till: TillConfig): ImsUpstream {
+  if (config.upstream !== "fbr") {
+    // The gateway has no IMS endpoint yet (docs/pos-bridge.md): refuse rather than pretend to forward.
+    throw new BridgeConfigError(
+      `forwarding to a Raseed gateway (${config.upstream}) is not available yet; use --upstream fbr`,
+    );
+  }
+  return new ImsClient({
+    token: till.token,
+    environment: config.environment,
+    ...(config.fbrUrl === undefined ? {} : { baseUrl: config.fbrUrl }),
+    timeoutMs: config.uploadTimeoutMs,
+    // The bridge retries through its journal with backoff, so the client must not retry on its own.
+    maxRetries: 0,
+  });
+}
+
+/** Opens the journal, starts uploads and listens: the shared port plus each till's own port. */
+export async function startPosBridge(
+  config: Readonly<BridgeConfig>,
+  options: StartPosBridgeOptions = {},
+): Promise<RunningPosBridge> {
+  const logger = options.logger ?? createJsonLogger(config.logLevel);
+  const createUpstream = options.createUpstream ?? ((till: TillConfig) => createImsUpstream(config, till));
+  // Build the upstreams first so a bad upstream setting fails before anything is opened.
+  const upstreams = new Map(config.tills.map((till) => [till.posId, createUpstream(till)]));
+  const journal = new SaleJournal(journalPath(config.dataDir));
+  let releaseLock: () => void;
+  try {
+    releaseLock = acquireDataDirLock(config.dataDir);
+  } catch (error) {
+    journal.close();
+    throw error;
+  }
+  const bridge = new PosBridge({
+    settings: config,
+    journal,
+    createUpstream: (till) => upstreams.get(till.posId) ?? createUpstream(till),
+    logger,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  bridge.start();
+  const apps: FastifyInstance[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.allSettled(apps.map((app) => app.close()));
+    await bridge.stop();
+    journal.close();
+    releaseLock();
+  };
+  try {
+    const shared = buildBridgeApp(bridge, { bodyLimitBytes: config.bodyLimitBytes, logger });
+    apps.push(shared);
+    const url = await shared.listen({ host: config.host, port: config.port });
+    const tillUrls = new Map<number, string>();
+    for (const till of config.tills) {
+      if (till.port === undefined) continue;
+      const app = buildBridgeApp(bridge, {
+        scope: { fixedPosId: till.posId },
+        bodyLimitBytes: config.bodyLimitBytes,
+        logger,
+      });
+      apps.push(app);
+      tillUrls.set(till.posId, await app.listen({ host: config.host, port: till.port }));
+    }
+    logger.info(
+      {
+        url,
+        tills: config.tills.map((till) => till.posId),
+        environment: config.environment,
+        upstream: config.fbrUrl ?? "fbr",
+      },
+      "pos-bridge listening",
+    );
+    return { bridge, url, tillUrls, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,333 @@
+// The bridge's behaviour at the till, independent of HTTP: decode and validate the IMS model, journal the
+// sale, try FBR within the till's bound, and answer with FBR's number, every problem, or the provisional
+// reply. The server (server.ts) only maps requests to these calls.
+import { validateImsInvoice } from "@raseed/sdk";
+import type { BridgeConfig, TillConfig } from "./config.ts";
+import type { JournaledSale, SaleJournal } from "./journal.ts";
+import { hashPayload } from "./journal.ts";
+import {
+  BRIDGE_REPLY_CODES,
+  type BridgeProblem,
+  type BridgeReply,
+  decodeImsRequest,
+  encodeImsInvoice,
+  errorReply,
+  invalidDataReply,
+  mergeProblems,
+  problemsFromValidationIssues,
+  provisionalReply,
+  successReply,
+} from "./protocol.ts";
+import { BridgeMetrics } from "./telemetry.ts";
+import type { BridgeLogger, ImsUpstream, SaleUploadResult } from "./upload.ts";
+import { SaleUploader } from "./upload.ts";
+
+/** Which till a listener serves: the shared port routes by the POSID field, a till's own port is that till. */
+export interface ListenerScope {
+  /** The till this listener belongs to (its own port), if any. */
+  fixedPosId?: number;
+}
+
+export interface BridgeAnswer {
+  status: number;
+  reply: BridgeReply;
+}
+
+export type BridgeSettings = Pick<
+  BridgeConfig,
+  | "tills"
+  | "tillTimeoutMs"
+  | "maxBackoffMs"
+  | "pollIntervalMs"
+  | "uploadConcurrency"
+  | "backlogWarningMs"
+  | "backlogCheckIntervalMs"
+>;
+
+export interface PosBridgeDeps {
+  settings: BridgeSettings;
+  journal: SaleJournal;
+  /** Builds the upstream for one till (the sdk's ImsClient in production, anything in tests). */
+  createUpstream(till: TillConfig): ImsUpstream;
+  logger: BridgeLogger;
+  now?: () => number;
+}
+
+const TIMED_OUT = Symbol("timed out");
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+export class PosBridge {
+  readonly journal: SaleJournal;
+  readonly metrics = new BridgeMetrics();
+  readonly uploader: SaleUploader;
+  readonly #settings: BridgeSettings;
+  readonly #logger: BridgeLogger;
+  readonly #now: () => number;
+  readonly #tills = new Map<number, TillConfig>();
+  readonly #upstreams = new Map<number, ImsUpstream>();
+  /** Per till: FBR was unreachable and the next retry is not due before this time. */
+  readonly #unreachableUntil = new Map<number, number>();
+  #backlogTimer: NodeJS.Timeout | undefined;
+
+  constructor(deps: PosBridgeDeps) {
+    this.journal = deps.journal;
+    this.#settings = deps.settings;
+    this.#logger = deps.logger;
+    this.#now = deps.now ?? Date.now;
+    for (const till of deps.settings.tills) {
+      this.#tills.set(till.posId, till);
+      this.#upstreams.set(till.posId, deps.createUpstream(till));
+    }
+    this.uploader = new SaleUploader({
+      journal: this.journal,
+      upstreamFor: (posId) => this.#upstreams.get(posId),
+      logger: deps.logger,
+      maxBackoffMs: deps.settings.maxBackoffMs,
+      concurrency: deps.settings.uploadConcurrency,
+      pollIntervalMs: deps.settings.pollIntervalMs,
+      now: this.#now,
+      events: {
+        onAttempt: (sale, outcome) => {
+          this.metrics.recordAttempt(outcome);
+          if (outcome === "not_sent" || outcome === "throttled") {
+            const next = this.journal.getSale(sale.id)?.nextAttemptAt ?? this.#now();
+            this.#unreachableUntil.set(sale.posId, next);
+          } else {
+            this.#unreachableUntil.delete(sale.posId);
+          }
+        },
+      },
+    });
+  }
+
+  get tills(): readonly TillConfig[] {
+    return [...this.#tills.values()];
+  }
+
+  /** Recovers from the previous run, then starts background uploads and the backlog watch. */
+  start(): void {
+    const recovered = this.journal.recoverAfterRestart(this.#now());
+    if (recovered.inDoubt > 0) {
+      this.#logger.warn(
+        { inDoubt: recovered.inDoubt },
+        "sales were being uploaded when the bridge stopped; they are in doubt: run `raseed pos-bridge reconcile`",
+      );
+    }
+    if (recovered.released > 0) {
+      this.#logger.info(
+        { released: recovered.released },
+        "held sales queued again with the current credentials",
+      );
+    }
+    this.uploader.start();
+    this.checkBacklog();
+    this.#backlogTimer = setInterval(() => this.checkBacklog(), this.#settings.backlogCheckIntervalMs);
+    this.#backlogTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#backlogTimer !== undefined) clearInterval(this.#backlogTimer);
+    await this.uploader.stop();
+  }
+
+  /**
+   * Warns when the oldest sale FBR has not acknowledged is older than the threshold: Rule 150XC expects
+   * offline invoices reported within 24 hours. Returns the age in ms (0 with no backlog).
+   */
+  checkBacklog(): number {
+    const stats = this.journal.backlogStats();
+    if (stats.oldestUnsettledAt === null) return 0;
+    const ageMs = this.#now() - stats.oldestUnsettledAt;
+    if (ageMs > this.#settings.backlogWarningMs) {
+      this.#logger.warn(
+        {
+          oldestAgeHours: Number((ageMs / 3_600_000).toFixed(2)),
+          pending: stats.byState.pending,
+          inDoubt: stats.byState.in_doubt,
+          held: stats.byState.held,
+        },
+        "unreported sales are getting old: FBR expects offline sales reported within 24 hours (Rule 150XC)",
+      );
+    }
+    return ageMs;
+  }
+
+  metricsText(): string {
+    return this.metrics.render(this.journal.backlogStats(), this.#now(), this.#settings.backlogWarningMs);
+  }
+
+  /** `POST /api/IMSFiscal/GetInvoiceNumberByModel`. Never throws for bad input. */
+  async getInvoiceNumberByModel(body: unknown, scope: ListenerScope): Promise<BridgeAnswer> {
+    const started = performance.now();
+    const answer = await this.#answerSale(body, scope);
+    this.metrics.recordReply(answer.reply.Code, (performance.now() - started) / 1000);
+    return answer;
+  }
+
+  async #answerSale(body: unknown, scope: ListenerScope): Promise<BridgeAnswer> {
+    // One till on this listener (its own port, or the only till): the POS need not send POSID.
+    const defaultPosId =
+      scope.fixedPosId ?? (this.#tills.size === 1 ? [...this.#tills.keys()][0] : undefined);
+    const decoded = decodeImsRequest(body, defaultPosId === undefined ? {} : { defaultPosId });
+    const candidate = decoded.ok ? decoded.invoice : decoded.partial;
+    const posIdForContext = decoded.ok ? decoded.invoice.POSID : defaultPosId;
+    const validation = validateImsInvoice(
+      candidate,
+      posIdForContext === undefined ? {} : { posId: posIdForContext },
+    );
+    const problems = mergeProblems(
+      decoded.ok ? [] : decoded.problems,
+      this.#tillProblems(decoded.ok ? decoded.invoice.POSID : undefined, scope),
+      problemsFromValidationIssues(validation.issues),
+    );
+    if (!decoded.ok || problems.length > 0) return { status: 200, reply: invalidDataReply(problems) };
+
+    const invoice = decoded.invoice;
+    const payload = encodeImsInvoice(invoice);
+    const { sale, created } = this.journal.recordSale(invoice.POSID, invoice.USIN, payload, this.#now());
+    if (!created && sale.payloadHash !== hashPayload(payload)) {
+      // The issue's rule: a USIN is one sale. A POS that reuses it for different content gets the first
+      // sale's answer; the operator should know.
+      this.#logger.warn(
+        { posId: sale.posId, usin: sale.usin },
+        "USIN repeated with different content; answering with the sale first recorded under it",
+      );
+    }
+    return { status: 200, reply: await this.#replyForSale(sale, true) };
+  }
+
+  #tillProblems(posId: number | undefined, scope: ListenerScope): BridgeProblem[] {
+    if (posId === undefined) return [];
+    if (scope.fixedPosId !== undefined && posId !== scope.fixedPosId) {
+      return [
+        {
+          Code: "RIMS02",
+          Field: "POSID",
+          Path: "POSID",
+          Item: null,
+          Message: `This port serves POSID ${scope.fixedPosId}; the request says POSID ${posId}.`,
+          Fix: `Send POSID ${scope.fixedPosId}, or point this till at its own port.`,
+        },
+      ];
+    }
+    if (!this.#tills.has(posId)) {
+      return [
+        {
+          Code: "RIMS02",
+          Field: "POSID",
+          Path: "POSID",
+          Item: null,
+          Message: `POSID ${posId} is not registered with this bridge.`,
+          Fix: `Use one of: ${[...this.#tills.keys()].join(", ")}, or add the till to the bridge's configuration.`,
+        },
+      ];
+    }
+    return [];
+  }
+
+  /**
+   * The reply for a journaled sale. With `mayUpload`, a pending sale is tried now (bounded by the till's
+   * wait); an upload already on the wire for it is waited for, never raced.
+   */
+  async #replyForSale(sale: JournaledSale, mayUpload: boolean): Promise<BridgeReply> {
+    let current = sale;
+    if (mayUpload && (current.state === "pending" || current.state === "uploading")) {
+      const upload = this.#startOrJoinUpload(current);
+      if (upload !== undefined) {
+        const result = await withDeadline(upload, this.#settings.tillTimeoutMs);
+        if (result === TIMED_OUT) {
+          this.#logger.info(
+            { posId: current.posId, usin: current.usin, waitedMs: this.#settings.tillTimeoutMs },
+            "FBR did not answer within the till's wait; provisional reply, upload continues",
+          );
+        }
+      }
+      current = this.journal.getSale(current.id) ?? current;
+    }
+    switch (current.state) {
+      case "accepted":
+        return successReply(current.fbrInvoiceNumber ?? "");
+      case "rejected":
+        return errorReply(
+          current.rejectionCode ?? BRIDGE_REPLY_CODES.invalidData,
+          current.rejectionMessage ?? "Invalid data received",
+          current.rejectionProblems ?? [],
+        );
+      default:
+        // Only a reply to the till makes the sale provisional; a look-up merely reports it.
+        if (mayUpload && !current.provisional) this.journal.markProvisional(current.id);
+        return provisionalReply(current.usin);
+    }
+  }
+
+  #startOrJoinUpload(sale: JournaledSale): Promise<SaleUploadResult> | undefined {
+    const inFlight = this.uploader.inFlight(sale.id);
+    if (inFlight !== undefined) return inFlight;
+    if (sale.state !== "pending") return undefined;
+    // FBR was unreachable moments ago and the retry is not yet due: answer at once instead of making the
+    // cashier wait; the background loop retries on schedule.
+    const unreachableUntil = this.#unreachableUntil.get(sale.posId);
+    if (unreachableUntil !== undefined && unreachableUntil > this.#now()) {
+      this.uploader.wake();
+      return undefined;
+    }
+    return this.uploader.uploadSale(sale);
+  }
+
+  /** `GET /api/IMSFiscal/GetInvoiceNumberByUSIN?usin=...[&posid=...]` (Raseed's extension). */
+  getInvoiceNumberByUsin(usin: string | undefined, posIdText: string | undefined): Promise<BridgeAnswer> {
+    if (usin === undefined || usin.trim() === "") {
+      return Promise.resolve({
+        status: 400,
+        reply: invalidDataReply([
+          {
+            Code: "RIMS03",
+            Field: "USIN",
+            Path: "usin",
+            Item: null,
+            Message: "Pass the sale's USIN: ?usin=...",
+          },
+        ]),
+      });
+    }
+    let sales = this.journal.findSalesByUsin(usin.trim());
+    if (posIdText !== undefined && posIdText.trim() !== "") {
+      const posId = Number(posIdText);
+      sales = sales.filter((sale) => sale.posId === posId);
+    }
+    if (sales.length > 1) {
+      return Promise.resolve({
+        status: 400,
+        reply: invalidDataReply([
+          {
+            Code: "RIMS02",
+            Field: "POSID",
+            Path: "posid",
+            Item: null,
+            Message: `USIN ${usin} exists for several tills (${sales.map((s) => s.posId).join(", ")}); add &posid=...`,
+          },
+        ]),
+      });
+    }
+    const sale = sales[0];
+    if (sale === undefined) {
+      return Promise.resolve({
+        status: 404,
+        reply: errorReply(
+          BRIDGE_REPLY_CODES.unknownSale,
+          `No sale with USIN ${usin} in this bridge's journal.`,
+          [],
+        ),
+      });
+    }
+    // A look-up never uploads: it reports the journal, and a POS polling it cannot cause a second post.
+    return this.#replyForSale(sale, false).then((reply) => ({ status: 200, reply }));
+  }
+}

@@ -1,0 +1,274 @@
+// Uploads journaled sales to FBR's IMS cloud (or, later, a Raseed gateway) and settles each attempt by the
+// sdk's outcome classification (ARCHITECTURE.md "Outcome classification"). Runs inline for a sale at the
+// till (bounded by the till wait) and as a background loop for everything still pending.
+import type { ImsInvoice, PostOutcome } from "@raseed/sdk";
+import { redactSecrets, retryDelayMs } from "@raseed/sdk";
+import type { JournaledSale, RejectionProblem, SaleJournal, UploadAttemptRecord } from "./journal.ts";
+
+/** The one thing the uploader needs from upstream: the sdk's `ImsClient` satisfies it. */
+export interface ImsUpstream {
+  postData(invoice: ImsInvoice): Promise<PostOutcome>;
+}
+
+/** Minimal structured logger (pino's shape: object first, then message). */
+export interface BridgeLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+export interface UploadEvents {
+  /** Called once per finished attempt with its classification. */
+  onAttempt?(sale: JournaledSale, outcome: PostOutcome["kind"], durationMs: number): void;
+}
+
+export interface SaleUploaderOptions {
+  journal: SaleJournal;
+  /** The upstream for a POSID, or undefined when the bridge has no credentials for it. */
+  upstreamFor(posId: number): ImsUpstream | undefined;
+  logger: BridgeLogger;
+  /** Cap on the backoff between attempts of one sale (the sdk's delay grows exponentially with jitter). */
+  maxBackoffMs?: number;
+  /** How many sales the background loop uploads at once. */
+  concurrency?: number;
+  /** Longest sleep of the background loop when nothing is due. */
+  pollIntervalMs?: number;
+  events?: UploadEvents;
+  now?: () => number;
+}
+
+/** What an upload attempt ended as, seen from the sale. */
+export type SaleUploadResult =
+  | { kind: "accepted"; fbrInvoiceNumber: string }
+  | { kind: "rejected"; code: string; message: string; problems: RejectionProblem[] }
+  | { kind: "provisional"; outcome: Exclude<PostOutcome["kind"], "accepted" | "rejected"> | "no_upstream" }
+  | { kind: "not_claimed" };
+
+interface FbrImsAnswer {
+  Code?: unknown;
+  Response?: unknown;
+  Errors?: unknown;
+}
+
+function readFbrAnswer(body: string | undefined): FbrImsAnswer {
+  if (body === undefined) return {};
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === "object" && parsed !== null ? (parsed as FbrImsAnswer) : {};
+  } catch {
+    return {};
+  }
+}
+
+function attemptRecord(outcome: PostOutcome, reason?: string): UploadAttemptRecord {
+  const exchange = outcome.exchange;
+  const responseBody =
+    exchange?.responseBody === undefined ? undefined : JSON.stringify(redactSecrets(exchange.responseBody));
+  return {
+    outcome: outcome.kind,
+    httpStatus: exchange?.status,
+    responseBody,
+    reason,
+    durationMs: exchange?.durationMs,
+  };
+}
+
+export class SaleUploader {
+  readonly #journal: SaleJournal;
+  readonly #options: SaleUploaderOptions;
+  readonly #now: () => number;
+  readonly #maxBackoffMs: number;
+  readonly #concurrency: number;
+  readonly #pollIntervalMs: number;
+  readonly #inFlight = new Map<number, Promise<SaleUploadResult>>();
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #loopBusy = false;
+  #wakeRequested = false;
+
+  constructor(options: SaleUploaderOptions) {
+    this.#journal = options.journal;
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 5 * 60_000;
+    this.#concurrency = Math.max(1, options.concurrency ?? 4);
+    this.#pollIntervalMs = Math.max(10, options.pollIntervalMs ?? 1000);
+  }
+
+  /** The upload under way for a sale, if any, so a repeated request can wait for it instead of racing it. */
+  inFlight(saleId: number): Promise<SaleUploadResult> | undefined {
+    return this.#inFlight.get(saleId);
+  }
+
+  get inFlightCount(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Claims a pending sale and uploads it once. Never throws: failures become a settled state. */
+  uploadSale(sale: JournaledSale): Promise<SaleUploadResult> {
+    const existing = this.#inFlight.get(sale.id);
+    if (existing !== undefined) return existing;
+    const upstream = this.#options.upstreamFor(sale.posId);
+    if (upstream === undefined) return Promise.resolve({ kind: "provisional", outcome: "no_upstream" });
+    const attemptId = this.#journal.claimForUpload(sale.id, this.#now());
+    if (attemptId === undefined) return Promise.resolve({ kind: "not_claimed" });
+    const upload = this.#attempt(sale, attemptId, upstream).finally(() => {
+      this.#inFlight.delete(sale.id);
+      // A slot is free: let the background loop refill it.
+      if (this.#running) this.wakeAt(this.#journal.nextDueAt() ?? this.#now() + this.#pollIntervalMs);
+    });
+    this.#inFlight.set(sale.id, upload);
+    return upload;
+  }
+
+  async #attempt(sale: JournaledSale, attemptId: number, upstream: ImsUpstream): Promise<SaleUploadResult> {
+    const started = this.#now();
+    let outcome: PostOutcome;
+    try {
+      outcome = await upstream.postData(JSON.parse(sale.payload) as ImsInvoice);
+    } catch (error) {
+      // The client classifies transport failures itself; an exception here is a bug in between, after the
+      // request may have been written, so it is in doubt rather than retried.
+      outcome = { kind: "in_doubt", reason: `upload failed unexpectedly: ${String(error)}` };
+    }
+    const now = this.#now();
+    const duration = outcome.exchange?.durationMs ?? now - started;
+    const result = this.#settle(sale, attemptId, outcome, now);
+    this.#options.events?.onAttempt?.(sale, outcome.kind, duration);
+    return result;
+  }
+
+  #settle(sale: JournaledSale, attemptId: number, outcome: PostOutcome, now: number): SaleUploadResult {
+    const log = this.#options.logger;
+    const who = { posId: sale.posId, usin: sale.usin, attempt: sale.attempts + 1 };
+    switch (outcome.kind) {
+      case "accepted": {
+        this.#journal.settleAccepted(sale.id, attemptId, outcome.invoiceNumber, attemptRecord(outcome), now);
+        log.info({ ...who, fbrInvoiceNumber: outcome.invoiceNumber }, "sale accepted by FBR");
+        // FBR answers again: sales waiting out a backoff for this till go now, not minutes later.
+        if (this.#journal.makePendingDueNow(sale.posId, now) > 0) this.wake();
+        return { kind: "accepted", fbrInvoiceNumber: outcome.invoiceNumber };
+      }
+      case "rejected": {
+        const answer = readFbrAnswer(outcome.exchange.responseBody);
+        const code =
+          typeof answer.Code === "string" || typeof answer.Code === "number" ? String(answer.Code) : "102";
+        const message = typeof answer.Response === "string" ? answer.Response : "Invalid data received";
+        const problems: RejectionProblem[] = outcome.errors.map((error) => ({
+          Code: error.code,
+          Field: "",
+          Path: error.item === undefined ? "" : `Items[${error.item - 1}]`,
+          Item: error.item ?? null,
+          Message: error.message,
+        }));
+        this.#journal.settleRejected(
+          sale.id,
+          attemptId,
+          { code, message, problems },
+          attemptRecord(outcome, message),
+          now,
+        );
+        log.warn({ ...who, code, problems }, "sale rejected by FBR");
+        return { kind: "rejected", code, message, problems };
+      }
+      case "not_sent":
+      case "throttled": {
+        // Safe to retry (the request never reached FBR, or FBR asked us to wait): back off, capped.
+        const retryAfter = outcome.kind === "throttled" ? outcome.retryAfterMs : undefined;
+        const delay = Math.min(retryDelayMs(sale.attempts + 1, retryAfter), this.#maxBackoffMs);
+        this.#journal.scheduleRetry(
+          sale.id,
+          attemptId,
+          now + delay,
+          attemptRecord(outcome, outcome.reason),
+          now,
+        );
+        log.info(
+          { ...who, outcome: outcome.kind, retryInMs: delay, reason: outcome.reason },
+          "upload will be retried",
+        );
+        this.wakeAt(now + delay);
+        return { kind: "provisional", outcome: outcome.kind };
+      }
+      case "unauthorised": {
+        this.#journal.hold(sale.id, attemptId, attemptRecord(outcome, outcome.reason), now);
+        log.error(
+          { ...who, reason: outcome.reason, faultCode: outcome.faultCode },
+          "FBR refused this POS's credentials; its sales are held until the bridge restarts with a valid token",
+        );
+        return { kind: "provisional", outcome: "unauthorised" };
+      }
+      case "in_doubt": {
+        this.#journal.markInDoubt(sale.id, attemptId, attemptRecord(outcome, outcome.reason), now);
+        log.warn(
+          { ...who, reason: outcome.reason },
+          "upload in doubt (FBR may have it); not re-uploaded automatically, run `raseed pos-bridge reconcile`",
+        );
+        return { kind: "provisional", outcome: "in_doubt" };
+      }
+    }
+  }
+
+  // -- background loop ------------------------------------------------------------------------------------
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.wake();
+  }
+
+  /** Stops the loop and waits for uploads already on the wire to settle. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await Promise.allSettled([...this.#inFlight.values()]);
+  }
+
+  /** Runs the loop as soon as possible. */
+  wake(): void {
+    this.wakeAt(this.#now());
+  }
+
+  wakeAt(at: number): void {
+    if (!this.#running) return;
+    if (this.#loopBusy) {
+      this.#wakeRequested = true;
+      return;
+    }
+    const delay = Math.max(0, Math.min(at - this.#now(), this.#pollIntervalMs));
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#runLoopOnce();
+    }, delay);
+    this.#timer.unref();
+  }
+
+  async #runLoopOnce(): Promise<void> {
+    if (!this.#running || this.#loopBusy) return;
+    this.#loopBusy = true;
+    this.#wakeRequested = false;
+    try {
+      for (;;) {
+        const free = this.#concurrency - this.#inFlight.size;
+        if (free <= 0 || !this.#running) break;
+        const due = this.#journal.dueSales(this.#now(), free);
+        if (due.length === 0) break;
+        const uploads = due.map((sale) => this.uploadSale(sale));
+        // Wait for the first to finish, then refill; the loop never throws (uploadSale never rejects).
+        await Promise.race(uploads);
+      }
+    } catch (error) {
+      this.#options.logger.error({ error: String(error) }, "background upload loop failed; retrying");
+    } finally {
+      this.#loopBusy = false;
+    }
+    // Every slot busy: each upload's completion wakes the loop again.
+    if (!this.#running || this.#inFlight.size >= this.#concurrency) return;
+    const nextDue = this.#wakeRequested
+      ? this.#now()
+      : (this.#journal.nextDueAt() ?? this.#now() + this.#pollIntervalMs);
+    this.wakeAt(nextDue);
+  }
+}

@@ -50,6 +50,8 @@ describe("decodeImsRequest", () => {
       POSID: 110014,
       USIN: "USIN0",
       DateTime: "2020-01-01 12:00:00",
+      // The sample's dashed CNIC exceeds varchar(13); its 13 digits are sent.
+      BuyerCNIC: "1234512345678",
       TotalSaleValue: 1298,
       TotalTaxCharged: 221,
       Discount: 380,

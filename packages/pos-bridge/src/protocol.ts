@@ -366,6 +366,16 @@ export function normaliseImsDateTime(raw: string): string | undefined {
   return formatWallClock(new Date(utcMs + PKT_OFFSET_MINUTES * 60_000));
 }
 
+/**
+ * BuyerCNIC is varchar(13) (FBR-SPEC §11), yet FBR's own KB sample writes it with dashes (15 characters):
+ * a dashed CNIC that is 13 digits without its dashes is sent as those 13 digits.
+ */
+function compactCnic(cnic: string | undefined): string | undefined {
+  if (cnic === undefined) return undefined;
+  const digits = cnic.replace(/-/g, "");
+  return /^\d{5}-\d{7}-\d$/.test(cnic) && digits.length === 13 ? digits : cnic;
+}
+
 const PAYMENT_MODE_NAMES: Readonly<Record<string, number>> = {
   cash: 1,
   card: 2,
@@ -463,7 +473,7 @@ export function decodeImsRequest(body: unknown, options: { defaultPosId?: number
   }
   const BuyerName = readString(ctx("BuyerName"), false);
   const BuyerNTN = readString(ctx("BuyerNTN"), false);
-  const BuyerCNIC = readString(ctx("BuyerCNIC"), false);
+  const BuyerCNIC = compactCnic(readString(ctx("BuyerCNIC"), false));
   const BuyerPhoneNumber = readString(ctx("BuyerPhoneNumber"), false);
   const TotalSaleValue = readNumber(ctx("TotalSaleValue"), true);
   const TotalTaxCharged = readNumber(ctx("TotalTaxCharged"), true);

@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start real servers on loopback; two cores, so keep parallelism modest.
     maxWorkers: 2,
+    // Starts a throwaway PostgreSQL cluster for the gateway's store tests (skipped when no gateway test runs).
+    globalSetup: ["packages/gateway/test/global-setup.ts"],
   },
 });

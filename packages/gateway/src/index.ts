@@ -1,1 +1,21 @@
-export {};
+// Public API of @raseed/gateway: build the app in-process (tests, embedding) or start the whole service.
+
+export { type AdminContext, openAdminContext } from "./admin.ts";
+export { type AppDeps, buildApp } from "./app.ts";
+export { type AuditChainReport, appendAudit, verifyAuditChains } from "./audit/audit-log.ts";
+export { ConfigError, envNameFor, type GatewayConfig, gatewayConfigSchema, loadConfig } from "./config.ts";
+export { GatewayEvents } from "./events.ts";
+export { createLogger, DEMO_SELLER, type RunningGateway, startGateway } from "./main.ts";
+export { OutboxWorker } from "./outbox/worker.ts";
+export { isPostgresUrl, openStore, type Store } from "./store/database.ts";
+export { loadMasterKey, MasterKeyError } from "./tenants/secret-box.ts";
+export {
+  addTenant,
+  apiKeyScopes,
+  createApiKey,
+  findTenant,
+  listTenants,
+  revokeApiKey,
+  setTenantToken,
+  TenantError,
+} from "./tenants/tenants.ts";

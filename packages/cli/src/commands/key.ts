@@ -1,6 +1,68 @@
+import { apiKeyScopes, createApiKey, openAdminContext, revokeApiKey } from "@raseed/gateway";
 import type { Command } from "commander";
+import { exitTwoOnUsageErrors, runAdmin, withStoreOptions } from "./tenant.ts";
 
-/** Registers `raseed key`. */
 export function registerKeyCommand(program: Command): void {
-  void program;
+  const key = exitTwoOnUsageErrors(
+    program.command("key").description("manage gateway API keys (stored hashed)"),
+  );
+
+  withStoreOptions(
+    exitTwoOnUsageErrors(
+      key
+        .command("create")
+        .description("create an API key for a tenant; the key is printed once and never stored")
+        .requiredOption("--tenant <tenant>", "tenant id or NTN")
+        .option(
+          "--scope <scopes>",
+          `comma-separated scopes (${apiKeyScopes.join(", ")})`,
+          apiKeyScopes.join(","),
+        )
+        .option("--label <label>", "a note to recognise the key by"),
+    ),
+  ).action(
+    async (flags: {
+      tenant: string;
+      scope: string;
+      label?: string;
+      dataDir?: string;
+      db?: string;
+      config?: string;
+    }) =>
+      runAdmin(async () => {
+        const ctx = await openAdminContext(flags, process.env);
+        try {
+          const created = await createApiKey(ctx.store.db, flags.tenant, {
+            scopes: flags.scope.split(","),
+            ...(flags.label !== undefined ? { label: flags.label } : {}),
+          });
+          process.stderr.write(
+            `key id ${created.id} for tenant ${created.tenantId}, scopes ${created.scopes.join(",")}\n`,
+          );
+          process.stderr.write("store this key now: it is shown only once\n");
+          process.stdout.write(`${created.key}\n`);
+        } finally {
+          await ctx.close();
+        }
+      }),
+  );
+
+  withStoreOptions(
+    exitTwoOnUsageErrors(
+      key
+        .command("revoke")
+        .description("revoke an API key by its id")
+        .argument("<keyId>", "the key id (key_...)"),
+    ),
+  ).action(async (keyId: string, flags: { dataDir?: string; db?: string; config?: string }) =>
+    runAdmin(async () => {
+      const ctx = await openAdminContext(flags, process.env);
+      try {
+        await revokeApiKey(ctx.store.db, keyId);
+        process.stdout.write(`revoked ${keyId}\n`);
+      } finally {
+        await ctx.close();
+      }
+    }),
+  );
 }

@@ -1,6 +1,139 @@
+import {
+  addTenant,
+  ConfigError,
+  listTenants,
+  openAdminContext,
+  setTenantToken,
+  TenantError,
+} from "@raseed/gateway";
 import type { Command } from "commander";
 
-/** Registers `raseed tenant`. */
+interface StoreFlags {
+  dataDir?: string;
+  db?: string;
+  config?: string;
+}
+
+/** The store options every admin command shares with `raseed serve`. */
+export function withStoreOptions(command: Command): Command {
+  return command
+    .option("--data-dir <dir>", "data folder (SQLite file, master key)")
+    .option("--db <target>", "SQLite file or postgres:// URL")
+    .option("--config <file>", "gateway config file (JSON)");
+}
+
+/** Usage problems exit 2 with one line; anything else exits 1 with one line; never a stack trace. */
+export async function runAdmin(work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    const usage = error instanceof TenantError || error instanceof ConfigError;
+    process.stderr.write(`raseed: ${(error as Error).message}\n`);
+    process.exitCode = usage ? 2 : 1;
+  }
+}
+
+export function exitTwoOnUsageErrors(command: Command): Command {
+  return command.exitOverride((error) => {
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  });
+}
+
 export function registerTenantCommand(program: Command): void {
-  void program;
+  const tenant = exitTwoOnUsageErrors(
+    program.command("tenant").description("manage gateway tenants (one per seller NTN) and their FBR tokens"),
+  );
+
+  withStoreOptions(
+    exitTwoOnUsageErrors(
+      tenant
+        .command("add")
+        .description("add a tenant; prints its id")
+        .requiredOption("--ntn <ntn>", "seller NTN (7 digits) or CNIC (13 digits)")
+        .requiredOption("--name <name>", "seller business name as registered with FBR")
+        .requiredOption("--province <province>", "seller province, e.g. Sindh")
+        .requiredOption("--address <address>", "seller address")
+        .option("--env <environment>", "sandbox or production", "sandbox")
+        .requiredOption("--fbr-token <token>", "the seller's PRAL DI token (stored encrypted)"),
+    ),
+  ).action(
+    async (
+      flags: StoreFlags & {
+        ntn: string;
+        name: string;
+        province: string;
+        address: string;
+        env: string;
+        fbrToken: string;
+      },
+    ) =>
+      runAdmin(async () => {
+        if (flags.env !== "sandbox" && flags.env !== "production") {
+          throw new TenantError(`--env must be sandbox or production, got "${flags.env}"`);
+        }
+        const ctx = await openAdminContext(flags, process.env);
+        try {
+          const created = await addTenant(ctx.store.db, ctx.masterKey, {
+            ntn: flags.ntn,
+            name: flags.name,
+            province: flags.province,
+            address: flags.address,
+            environment: flags.env,
+            fbrToken: flags.fbrToken,
+          });
+          process.stdout.write(`${created.id}\n`);
+        } finally {
+          await ctx.close();
+        }
+      }),
+  );
+
+  withStoreOptions(
+    exitTwoOnUsageErrors(tenant.command("list").description("list tenants").option("--json", "print JSON")),
+  ).action(async (flags: StoreFlags & { json?: boolean }) =>
+    runAdmin(async () => {
+      const ctx = await openAdminContext(flags, process.env);
+      try {
+        const tenants = await listTenants(ctx.store.db);
+        if (flags.json === true) {
+          process.stdout.write(`${JSON.stringify(tenants, null, 2)}\n`);
+          return;
+        }
+        for (const t of tenants) {
+          const status = t.paused ? `PAUSED (${t.pausedReason ?? "unauthorised"})` : "active";
+          process.stdout.write(`${t.id}  ${t.ntn}  ${t.environment}  ${status}  ${t.name}\n`);
+        }
+        if (tenants.length === 0) process.stdout.write("no tenants\n");
+      } finally {
+        await ctx.close();
+      }
+    }),
+  );
+
+  withStoreOptions(
+    exitTwoOnUsageErrors(
+      tenant
+        .command("set-token")
+        .description("replace a tenant's FBR token; a paused tenant resumes")
+        .argument("<tenant>", "tenant id or NTN")
+        .requiredOption("--fbr-token <token>", "the new PRAL DI token (stored encrypted)"),
+    ),
+  ).action(async (idOrNtn: string, flags: StoreFlags & { fbrToken: string }) =>
+    runAdmin(async () => {
+      const ctx = await openAdminContext(flags, process.env);
+      try {
+        const { tenant: updated, resumed } = await setTenantToken(
+          ctx.store.db,
+          ctx.masterKey,
+          idOrNtn,
+          flags.fbrToken,
+        );
+        process.stdout.write(
+          `token updated for ${updated.id} (${updated.ntn}); ${resumed} paused invoice(s) resumed\n`,
+        );
+      } finally {
+        await ctx.close();
+      }
+    }),
+  );
 }

@@ -1,0 +1,46 @@
+// buildApp(deps) builds the HTTP API; main.ts starts it (STYLE principle 7). Nothing here reads the
+// environment: everything arrives in deps.
+import rateLimit from "@fastify/rate-limit";
+import Fastify, { type FastifyInstance } from "fastify";
+import { ApiError } from "./http/api-error.ts";
+import type { AppDeps } from "./http/deps.ts";
+import { installApiKeyAuth } from "./http/middleware/auth.ts";
+import { installErrorEnvelope } from "./http/middleware/error-envelope.ts";
+import { registerHealthRoutes } from "./http/routes/health.ts";
+import { registerInvoiceRoutes } from "./http/routes/invoices.ts";
+import { registerReferenceRoutes } from "./http/routes/reference.ts";
+import { newId } from "./store/ids.ts";
+
+export type { AppDeps } from "./http/deps.ts";
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const options = { bodyLimit: deps.config.bodyLimitBytes, genReqId: () => newId("req") };
+  const app = (deps.logger === undefined
+    ? Fastify(options)
+    : Fastify({ ...options, loggerInstance: deps.logger })) as unknown as FastifyInstance;
+  installErrorEnvelope(app);
+  installApiKeyAuth(app, deps.store.db);
+  // Per-key limits, counted after authentication so one noisy ERP cannot starve the others.
+  await app.register(rateLimit, {
+    global: true,
+    hook: "preHandler",
+    max: deps.config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => request.auth?.keyId ?? request.ip,
+    allowList: (request) => request.routeOptions.config?.public === true,
+    errorResponseBuilder: (_request, context) => {
+      const error = new ApiError(
+        429,
+        "rate_limited",
+        `rate limit of ${context.max} requests per minute exceeded`,
+      );
+      (error as ApiError & { statusCode: number }).statusCode = 429;
+      return error;
+    },
+  });
+  registerHealthRoutes(app, deps);
+  registerInvoiceRoutes(app, deps);
+  registerReferenceRoutes(app, deps);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,139 @@
+// One schema, one loader, one precedence: flag > env (RASEED_*) > config file > default.
+// Validated once and frozen; unknown keys are refused by name (STYLE principle 11).
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+
+const booleanLike = z.union([
+  z.boolean(),
+  z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes"),
+]);
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const gatewayConfigSchema = z.strictObject({
+  /** TCP port for the HTTP API; 0 picks a free one. */
+  port: integer(0, 65535).default(8080),
+  /** Interface to bind; loopback by default so nothing is exposed by accident. */
+  host: z.string().min(1).default("127.0.0.1"),
+  /** Folder for the SQLite file, the master key file and demo files. */
+  dataDir: z.string().min(1).default("./data"),
+  /** A SQLite file path or a postgres:// URL; default `<dataDir>/raseed.db`. */
+  db: z.string().min(1).optional(),
+  /** FBR origin the worker posts to (replaced by the simulator's URL with withSimulator). */
+  fbrUrl: z.url().default("https://gw.fbr.gov.pk"),
+  /** Start the offline FBR simulator in-process and point fbrUrl at it. */
+  withSimulator: booleanLike.default(false),
+  /** Demo mode: simulator, demo tenant 7000007 and a demo API key. */
+  demo: booleanLike.default(false),
+  /** 32-byte master key (base64 or 64 hex chars); otherwise `<dataDir>/master.key` is used/created. */
+  masterKey: z.string().min(1).optional(),
+  /** Outbox rows in flight at once in this process. */
+  workerConcurrency: integer(1, 1000).default(8),
+  /** Outbox rows in flight at once per tenant in this process. */
+  tenantConcurrency: integer(1, 1000).default(4),
+  /** How often the worker looks for due rows when idle. */
+  pollIntervalMs: integer(5, 60_000).default(200),
+  /** How long a claim is valid; must exceed fbrTimeoutMs or a live attempt could be recovered as lost. */
+  leaseMs: integer(1_000, 3_600_000).default(90_000),
+  /** Per-request timeout for FBR calls. */
+  fbrTimeoutMs: integer(100, 600_000).default(30_000),
+  /** Attempts with a safe outcome (not sent / throttled) before an invoice becomes `failed`. */
+  maxAttempts: integer(1, 1000).default(10),
+  /** Ceiling on the backoff between safe retries. */
+  maxRetryDelayMs: integer(0, 86_400_000).default(300_000),
+  /** Consecutive FBR unavailability signals that open the circuit breaker. */
+  breakerThreshold: integer(1, 1000).default(5),
+  /** How long the breaker stays open before a single probe is let through. */
+  breakerCooldownMs: integer(10, 3_600_000).default(5_000),
+  /** SIGTERM: how long in-flight attempts may take to finish before the process exits. */
+  drainTimeoutMs: integer(0, 600_000).default(15_000),
+  /** Largest accepted request body. */
+  bodyLimitBytes: integer(1_024, 50_000_000).default(1_048_576),
+  /** Requests per minute per API key. */
+  rateLimitPerMinute: integer(1, 1_000_000).default(1_200),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type GatewayConfig = Readonly<z.output<typeof gatewayConfigSchema>>;
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+const configKeys = Object.keys(gatewayConfigSchema.shape) as (keyof GatewayConfigInput)[];
+
+/** `workerConcurrency` → `RASEED_WORKER_CONCURRENCY`. */
+export function envNameFor(key: string): string {
+  return `RASEED_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+export interface LoadConfigSources {
+  /** Command-line flags already parsed (undefined values are ignored). */
+  flags?: Record<string, unknown>;
+  /** Usually process.env; only the composition root passes it. */
+  env?: Record<string, string | undefined>;
+  /** Path of a JSON config file; `flags.config` or `RASEED_CONFIG` also name it. */
+  configFile?: string;
+}
+
+/** Merges the sources by precedence, validates once and freezes the result. */
+export function loadConfig(sources: LoadConfigSources = {}): GatewayConfig {
+  const flags = { ...(sources.flags ?? {}) };
+  const env = sources.env ?? {};
+  const configFile =
+    sources.configFile ?? (typeof flags.config === "string" ? flags.config : undefined) ?? env.RASEED_CONFIG;
+  delete flags.config;
+
+  let fromFile: Record<string, unknown> = {};
+  if (configFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(configFile, "utf8");
+    } catch (error) {
+      throw new ConfigError(
+        `cannot read config file ${configFile}: ${(error as NodeJS.ErrnoException).code}`,
+      );
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new ConfigError(`config file ${configFile} must hold a JSON object`);
+      }
+      fromFile = parsed as Record<string, unknown>;
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError(`config file ${configFile} is not valid JSON: ${(error as Error).message}`);
+    }
+    for (const key of Object.keys(fromFile)) {
+      if (!configKeys.includes(key as keyof GatewayConfigInput)) {
+        throw new ConfigError(`unknown config key "${key}" in ${configFile}`);
+      }
+    }
+  }
+
+  const fromEnv: Record<string, unknown> = {};
+  for (const key of configKeys) {
+    const value = env[envNameFor(key)];
+    if (value !== undefined && value !== "") fromEnv[key] = value;
+  }
+
+  const fromFlags: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(flags)) {
+    if (value === undefined) continue;
+    if (!configKeys.includes(key as keyof GatewayConfigInput)) {
+      throw new ConfigError(`unknown config key "${key}"`);
+    }
+    fromFlags[key] = value;
+  }
+
+  const merged = { ...fromFile, ...fromEnv, ...fromFlags };
+  const result = gatewayConfigSchema.safeParse(merged);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      if (issue.code === "unrecognized_keys") return `unknown config key(s): ${issue.keys.join(", ")}`;
+      return `${issue.path.join(".") || "config"}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  return Object.freeze({ ...result.data });
+}

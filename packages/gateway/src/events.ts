@@ -1,0 +1,34 @@
+// In-process notifications between the worker, the API (?wait) and webhooks. Listeners must not throw;
+// the emitter is never given an "error" event, so nothing here can crash the process.
+import { EventEmitter } from "node:events";
+import type { InvoiceState } from "./store/schema.ts";
+
+export interface InvoiceStateChange {
+  tenantId: string;
+  invoiceId: string;
+  state: InvoiceState;
+  previousState: InvoiceState | null;
+  fbrInvoiceNumber?: string | null;
+}
+
+export interface FbrCallRecord {
+  tenantId: string;
+  outcome: string;
+  durationMs: number;
+  errorCodes: string[];
+}
+
+export interface GatewayEventMap {
+  "invoice.state_changed": [InvoiceStateChange];
+  "fbr.call": [FbrCallRecord];
+  "worker.problem": [{ message: string; invoiceId?: string; error?: unknown }];
+  "breaker.changed": [{ state: "closed" | "open" | "half_open" }];
+  "webhook.failed": [{ tenantId: string; webhookId: string; status?: number; error?: string }];
+}
+
+export class GatewayEvents extends EventEmitter<GatewayEventMap> {
+  constructor() {
+    super();
+    this.setMaxListeners(10_000);
+  }
+}

@@ -1,0 +1,20 @@
+import type { Logger } from "pino";
+import type { GatewayConfig } from "../config.ts";
+import type { GatewayEvents } from "../events.ts";
+import type { OutboxWorker } from "../outbox/worker.ts";
+import type { Store } from "../store/database.ts";
+import type { GatewayMetrics } from "../telemetry/metrics.ts";
+
+/** Everything buildApp needs, created by main.ts (or a test). */
+export interface AppDeps {
+  config: GatewayConfig;
+  store: Store;
+  masterKey: Buffer;
+  events: GatewayEvents;
+  /** When present, new submissions nudge it so they are posted without waiting for the next poll. */
+  worker?: OutboxWorker;
+  metrics?: GatewayMetrics;
+  logger?: Logger;
+  /** FBR transport for ?remote=true validation; defaults to global fetch. */
+  fetch?: typeof fetch;
+}

@@ -1,0 +1,67 @@
+// One error envelope for every failure: `{ error: { code, message, details?, requestId } }`.
+// Stack traces and internal messages never reach a client; unexpected errors are logged with the request id.
+import { redactSecrets } from "@raseed/sdk";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ApiError } from "../api-error.ts";
+
+export interface ErrorEnvelope {
+  error: { code: string; message: string; details?: unknown; requestId: string };
+}
+
+export function sendError(reply: FastifyReply, request: FastifyRequest, error: ApiError): FastifyReply {
+  const body: ErrorEnvelope = {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details !== undefined ? { details: redactSecrets(error.details) } : {}),
+      requestId: request.id,
+    },
+  };
+  return reply.status(error.status).type("application/json").send(body);
+}
+
+/** Maps Fastify's own errors (bad JSON, body too large, wrong content type) to clear API errors. */
+function toApiError(error: FastifyError): ApiError {
+  if (error instanceof ApiError) return error;
+  switch (error.code) {
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return new ApiError(400, "invalid_json", `the request body is not valid JSON: ${error.message}`);
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new ApiError(
+        400,
+        "invalid_json",
+        "the request body is empty but Content-Type is application/json",
+      );
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new ApiError(413, "body_too_large", "the request body is larger than this gateway accepts");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new ApiError(415, "unsupported_media_type", "send the body as application/json");
+  }
+  if (error.validation !== undefined) {
+    return new ApiError(400, "bad_request", error.message, { issues: error.validation });
+  }
+  if (error.statusCode === 429) return new ApiError(429, "rate_limited", error.message);
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new ApiError(error.statusCode, "bad_request", error.message);
+  }
+  return new ApiError(
+    500,
+    "internal_error",
+    "an unexpected error occurred; see the server log for this request id",
+  );
+}
+
+export function installErrorEnvelope(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) request.log.error({ err: error }, "request failed");
+    return sendError(reply, request, apiError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      request,
+      new ApiError(404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`),
+    ),
+  );
+}

@@ -1,0 +1,252 @@
+import { DiClient, renderFbrQrPng, renderFbrQrSvg } from "@raseed/sdk";
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import {
+  getInvoice,
+  listAttempts,
+  listInvoices,
+  prepareInvoice,
+  reconcileInvoice,
+  retryInvoice,
+  settledStates,
+  submitInvoice,
+  toInvoiceView,
+  validateForTenant,
+} from "../../invoices/invoice-service.ts";
+import type { InvoiceRow } from "../../store/schema.ts";
+import { invoiceStates } from "../../store/schema.ts";
+import { requireTenant, tenantFbrToken } from "../../tenants/tenants.ts";
+import { ApiError } from "../api-error.ts";
+import type { AppDeps } from "../deps.ts";
+import { requireAuth } from "../middleware/auth.ts";
+
+const MAX_WAIT_SECONDS = 30;
+
+function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const message = result.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; ");
+    throw new ApiError(400, "bad_request", message);
+  }
+  return result.data;
+}
+
+const waitQuery = z.object({ wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).optional() }).loose();
+const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be an ISO date or date-time");
+export const listQuerySchema = z.strictObject({
+  state: z.enum(invoiceStates as [string, ...string[]]).optional(),
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+  externalRef: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).optional(),
+});
+export const reconcileBodySchema = z.union([
+  z.strictObject({ fbrInvoiceNumber: z.string().min(1).max(100), dated: z.string().optional() }),
+  z.strictObject({ action: z.literal("resubmit") }),
+  z.strictObject({ action: z.literal("abandon"), reason: z.string().max(500).optional() }),
+]);
+
+export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { db } = deps.store;
+
+  /** Resolves when the invoice reaches a state a caller can act on, or when the wait runs out. */
+  async function waitForSettled(row: InvoiceRow, seconds: number): Promise<InvoiceRow> {
+    if (seconds <= 0 || settledStates.has(row.state)) return row;
+    const deadline = Date.now() + seconds * 1000;
+    return new Promise<InvoiceRow>((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearInterval(poll);
+        clearTimeout(timeout);
+        deps.events.off("invoice.state_changed", onChange);
+        getInvoice(db, row.tenant_id, row.id).then(resolve, () => resolve(row));
+      };
+      const onChange = (change: { invoiceId: string; state: string }) => {
+        if (change.invoiceId === row.id && settledStates.has(change.state as InvoiceRow["state"])) finish();
+      };
+      deps.events.on("invoice.state_changed", onChange);
+      // Another instance may settle it (scale-out), so also look at the store now and then.
+      const poll = setInterval(() => {
+        getInvoice(db, row.tenant_id, row.id).then(
+          (current) => {
+            if (settledStates.has(current.state) || Date.now() >= deadline) finish();
+          },
+          () => finish(),
+        );
+      }, 500);
+      const timeout = setTimeout(finish, Math.max(0, deadline - Date.now()));
+    });
+  }
+
+  app.post("/v1/invoices", { config: { scope: "invoices:write" } }, async (request, reply) => {
+    const auth = requireAuth(request);
+    const { wait } = parseQuery(waitQuery, request.query);
+    const tenant = await requireTenant(db, auth.tenantId);
+    const header = request.headers["idempotency-key"];
+    const prepared = prepareInvoice(request.body, typeof header === "string" ? header : undefined);
+    const issues = validateForTenant(prepared.invoice, tenant);
+    if (issues.length > 0) {
+      deps.metrics?.submissions.inc({ result: "invalid" });
+      throw new ApiError(
+        422,
+        "validation_failed",
+        `the invoice has ${issues.length} problem(s); nothing was queued`,
+        {
+          issues,
+        },
+      );
+    }
+    const { created, row } = await submitInvoice(db, tenant, prepared, `api:${auth.keyId}`);
+    deps.metrics?.submissions.inc({ result: created ? "queued" : "replayed" });
+    if (created) deps.worker?.kick();
+    const final = await waitForSettled(row, wait ?? 0);
+    reply.header("Location", `/v1/invoices/${row.id}`);
+    const status = created && !settledStates.has(final.state) ? 202 : 200;
+    return reply.status(status).send(toInvoiceView(final));
+  });
+
+  app.post("/v1/invoices/validate", { config: { scope: "invoices:read" } }, async (request) => {
+    const auth = requireAuth(request);
+    const { remote } = parseQuery(
+      z.object({ remote: z.enum(["true", "false"]).optional() }).loose(),
+      request.query,
+    );
+    const tenant = await requireTenant(db, auth.tenantId);
+    const prepared = prepareInvoice(request.body, undefined);
+    const issues = validateForTenant(prepared.invoice, tenant);
+    const local = { valid: issues.length === 0, issues };
+    if (remote !== "true") return { local, invoice: prepared.invoice };
+    const client = new DiClient({
+      token: tenantFbrToken(deps.masterKey, tenant),
+      environment: tenant.environment,
+      baseUrl: deps.config.fbrUrl,
+      timeoutMs: deps.config.fbrTimeoutMs,
+      maxRetries: 0,
+      ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
+    });
+    const outcome = await client.validateInvoice(prepared.invoice);
+    const { exchange, ...rest } = outcome;
+    return {
+      local,
+      invoice: prepared.invoice,
+      remote: { ...rest, httpStatus: exchange?.status ?? null, durationMs: exchange?.durationMs ?? null },
+    };
+  });
+
+  app.get("/v1/invoices", { config: { scope: "invoices:read" } }, async (request) => {
+    const auth = requireAuth(request);
+    const query = parseQuery(listQuerySchema, request.query);
+    const page = await listInvoices(db, auth.tenantId, {
+      limit: query.limit,
+      state: query.state as InvoiceRow["state"] | undefined,
+      from: query.from === undefined ? undefined : new Date(query.from).toISOString(),
+      to: query.to === undefined ? undefined : new Date(query.to).toISOString(),
+      externalRef: query.externalRef,
+      cursor: query.cursor,
+    });
+    return { items: page.items.map((row) => toInvoiceView(row)), nextCursor: page.nextCursor };
+  });
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/invoices/:id",
+    { config: { scope: "invoices:read" } },
+    async (request) => {
+      const auth = requireAuth(request);
+      return toInvoiceView(await getInvoice(db, auth.tenantId, request.params.id), true);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/invoices/:id/attempts",
+    { config: { scope: "invoices:read" } },
+    async (request) => {
+      const auth = requireAuth(request);
+      const rows = await listAttempts(db, auth.tenantId, request.params.id);
+      return {
+        items: rows.map((a) => ({
+          id: a.id,
+          attemptNo: Number(a.attempt_no),
+          startedAt: a.started_at,
+          finishedAt: a.finished_at,
+          outcome: a.outcome,
+          url: a.url,
+          httpStatus: a.http_status === null ? null : Number(a.http_status),
+          durationMs: a.duration_ms === null ? null : Number(a.duration_ms),
+          reason: a.reason,
+          requestBody: a.request_body,
+          responseBody: a.response_body,
+        })),
+      };
+    },
+  );
+
+  async function acceptedNumber(tenantId: string, id: string): Promise<string> {
+    const row = await getInvoice(db, tenantId, id);
+    if (row.state !== "accepted" || row.fbr_invoice_number === null) {
+      throw new ApiError(
+        409,
+        "not_accepted",
+        `a QR code exists only once FBR has accepted the invoice (it is ${row.state})`,
+      );
+    }
+    return row.fbr_invoice_number;
+  }
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/invoices/:id/qr.svg",
+    { config: { scope: "invoices:read" } },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      const number = await acceptedNumber(auth.tenantId, request.params.id);
+      return reply.type("image/svg+xml").send(renderFbrQrSvg(number));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/invoices/:id/qr.png",
+    { config: { scope: "invoices:read" } },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      const number = await acceptedNumber(auth.tenantId, request.params.id);
+      return reply.type("image/png").send(await renderFbrQrPng(number, {}));
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    "/v1/invoices/:id/reconcile",
+    { config: { scope: "invoices:write" } },
+    async (request) => {
+      const auth = requireAuth(request);
+      const body = parseQuery(reconcileBodySchema, request.body ?? {});
+      const decision =
+        "fbrInvoiceNumber" in body
+          ? { action: "fbr_number" as const, fbrInvoiceNumber: body.fbrInvoiceNumber, dated: body.dated }
+          : body;
+      const row = await reconcileInvoice(
+        db,
+        deps.events,
+        auth.tenantId,
+        request.params.id,
+        decision,
+        `api:${auth.keyId}`,
+      );
+      if (row.state === "queued") deps.worker?.kick();
+      return toInvoiceView(row);
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    "/v1/invoices/:id/retry",
+    { config: { scope: "invoices:write" } },
+    async (request) => {
+      const auth = requireAuth(request);
+      const tenant = await requireTenant(db, auth.tenantId);
+      const row = await retryInvoice(db, deps.events, tenant, request.params.id, `api:${auth.keyId}`);
+      deps.worker?.kick();
+      return toInvoiceView(row);
+    },
+  );
+}

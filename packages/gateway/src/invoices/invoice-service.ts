@@ -1,0 +1,422 @@
+// Accepting invoices from ERPs and the explicit lifecycle commands (reconcile, retry). The worker's
+// settlement lives in outbox/worker.ts; both change states only inside transactions that also append audit.
+import {
+  buildDiInvoice,
+  type DiInvoice,
+  type DiInvoiceDraft,
+  type ValidationIssue,
+  validateDiInvoice,
+} from "@raseed/sdk";
+import type { Kysely } from "kysely";
+import { appendAudit } from "../audit/audit-log.ts";
+import type { GatewayEvents } from "../events.ts";
+import { ApiError, notFound } from "../http/api-error.ts";
+import { enqueueOutbox, requeueOutbox } from "../outbox/outbox-sql.ts";
+import { canonicalJson, newId, nowIso, sha256Hex } from "../store/ids.ts";
+import type { AttemptRow, Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
+
+export const finalStates: ReadonlySet<InvoiceState> = new Set([
+  "accepted",
+  "rejected",
+  "failed",
+  "abandoned",
+]);
+/** States a person has to look at; ?wait returns on these as well as on final ones. */
+export const settledStates: ReadonlySet<InvoiceState> = new Set([
+  "accepted",
+  "rejected",
+  "failed",
+  "abandoned",
+  "in_doubt",
+  "paused",
+]);
+
+export interface InvoiceView {
+  id: string;
+  externalRef: string | null;
+  state: InvoiceState;
+  fbrInvoiceNumber: string | null;
+  dated: string | null;
+  itemNumbers: string[] | null;
+  errors: unknown[] | null;
+  reason: string | null;
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+  invoice?: DiInvoice;
+}
+
+export function toInvoiceView(row: InvoiceRow, withPayload = false): InvoiceView {
+  return {
+    id: row.id,
+    externalRef: row.external_ref,
+    state: row.state,
+    fbrInvoiceNumber: row.fbr_invoice_number,
+    dated: row.fbr_dated,
+    itemNumbers: row.item_numbers === null ? null : (JSON.parse(row.item_numbers) as string[]),
+    errors: row.errors === null ? null : (JSON.parse(row.errors) as unknown[]),
+    reason: row.last_reason,
+    attempts: Number(row.attempt_count),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    ...(withPayload ? { invoice: JSON.parse(row.payload) as DiInvoice } : {}),
+  };
+}
+
+export interface PreparedInvoice {
+  invoice: DiInvoice;
+  externalRef: string | null;
+  requestHash: string;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Turns a request body into the DiInvoice to post. Three shapes are accepted:
+ * `{ invoice: <DI payload>, externalRef? }`, `{ draft: <Raseed's simpler form>, externalRef? }`, or a bare
+ * DI payload exactly as FBR spells it (externalRef then comes from the Idempotency-Key header, or an
+ * `externalRef` field that is removed before validation).
+ */
+export function prepareInvoice(body: unknown, idempotencyKey: string | undefined): PreparedInvoice {
+  if (!isRecord(body)) throw new ApiError(400, "bad_request", "the request body must be a JSON object");
+  const { externalRef: bodyRef, ...rest } = body;
+  if (
+    bodyRef !== undefined &&
+    (typeof bodyRef !== "string" || bodyRef.trim() === "" || bodyRef.length > 200)
+  ) {
+    throw new ApiError(
+      400,
+      "bad_request",
+      "externalRef must be a non-empty string of at most 200 characters",
+    );
+  }
+  if (idempotencyKey !== undefined && (idempotencyKey.trim() === "" || idempotencyKey.length > 200)) {
+    throw new ApiError(400, "bad_request", "Idempotency-Key must be 1 to 200 characters");
+  }
+  if (idempotencyKey !== undefined && bodyRef !== undefined && idempotencyKey !== bodyRef) {
+    throw new ApiError(
+      400,
+      "bad_request",
+      "the Idempotency-Key header and externalRef differ; send one or make them equal",
+    );
+  }
+  const externalRef = idempotencyKey ?? (bodyRef as string | undefined) ?? null;
+
+  let invoice: unknown;
+  if (isRecord(rest.draft)) {
+    try {
+      invoice = buildDiInvoice(rest.draft as unknown as DiInvoiceDraft);
+    } catch (error) {
+      throw new ApiError(
+        422,
+        "invalid_draft",
+        `the draft cannot be turned into an FBR invoice: ${(error as Error).message}`,
+      );
+    }
+  } else if (isRecord(rest.invoice)) {
+    invoice = rest.invoice;
+  } else if ("items" in rest || "sellerNTNCNIC" in rest) {
+    invoice = rest;
+  } else {
+    throw new ApiError(
+      400,
+      "bad_request",
+      "send an FBR DI payload (bare or as `invoice`) or Raseed's simpler form as `draft`",
+    );
+  }
+  // The hash covers what the caller sent (not the key), so a replay with equal content is recognised
+  // whatever the JSON key order.
+  return { invoice: invoice as DiInvoice, externalRef, requestHash: sha256Hex(canonicalJson(rest)) };
+}
+
+/** Local validation with the sdk plus the gateway's own rule: the seller must be the key's tenant (0401). */
+export function validateForTenant(invoice: unknown, tenant: TenantRow): ValidationIssue[] {
+  const result = validateDiInvoice(invoice, {
+    sandbox: tenant.environment === "sandbox",
+    sellerNtn: tenant.ntn,
+  });
+  const issues = [...result.issues];
+  const seller = isRecord(invoice) ? invoice.sellerNTNCNIC : undefined;
+  if (seller !== tenant.ntn && !issues.some((issue) => issue.code === "0401")) {
+    issues.push({
+      code: "0401",
+      level: "header",
+      field: "sellerNTNCNIC",
+      path: "sellerNTNCNIC",
+      message: `the seller ${String(seller)} is not this API key's tenant (${tenant.ntn})`,
+      fix: "send invoices only for the seller the API key belongs to, or use that seller's key",
+    });
+  }
+  return issues;
+}
+
+export interface SubmitResult {
+  created: boolean;
+  row: InvoiceRow;
+}
+
+/**
+ * Stores the invoice, its outbox row and an audit entry in ONE transaction (STYLE principle 8). A known
+ * externalRef with the same content returns the stored invoice and queues nothing; with other content, 409.
+ */
+export async function submitInvoice(
+  db: Kysely<Database>,
+  tenant: TenantRow,
+  prepared: PreparedInvoice,
+  actor: string,
+): Promise<SubmitResult> {
+  const existing = await findByExternalRef(db, tenant.id, prepared.externalRef);
+  if (existing !== undefined) return replayOrConflict(existing, prepared);
+
+  const id = newId("inv");
+  const now = nowIso();
+  const state: InvoiceState = tenant.paused_at === null ? "queued" : "paused";
+  try {
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto("invoices")
+        .values({
+          id,
+          tenant_id: tenant.id,
+          external_ref: prepared.externalRef,
+          request_hash: prepared.requestHash,
+          payload: JSON.stringify(prepared.invoice),
+          state,
+          fbr_invoice_number: null,
+          fbr_dated: null,
+          item_numbers: null,
+          errors: null,
+          last_reason: state === "paused" ? tenant.paused_reason : null,
+          attempt_count: 0,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await enqueueOutbox(trx, { invoiceId: id, tenantId: tenant.id });
+      await appendAudit(trx, {
+        tenantId: tenant.id,
+        actor,
+        action: "invoice.received",
+        subject: id,
+        details: { externalRef: prepared.externalRef, requestHash: prepared.requestHash, state },
+      });
+    });
+  } catch (error) {
+    // Two requests with one externalRef raced: the unique index let one win; answer as a replay.
+    const winner = await findByExternalRef(db, tenant.id, prepared.externalRef);
+    if (winner !== undefined) return replayOrConflict(winner, prepared);
+    throw error;
+  }
+  const row = await db.selectFrom("invoices").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  return { created: true, row };
+}
+
+function replayOrConflict(existing: InvoiceRow, prepared: PreparedInvoice): SubmitResult {
+  if (existing.request_hash !== prepared.requestHash) {
+    throw new ApiError(
+      409,
+      "idempotency_conflict",
+      `externalRef "${prepared.externalRef}" was already used for a different invoice (${existing.id})`,
+      { invoiceId: existing.id },
+    );
+  }
+  return { created: false, row: existing };
+}
+
+async function findByExternalRef(
+  db: Kysely<Database>,
+  tenantId: string,
+  externalRef: string | null,
+): Promise<InvoiceRow | undefined> {
+  if (externalRef === null) return undefined;
+  return db
+    .selectFrom("invoices")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where("external_ref", "=", externalRef)
+    .executeTakeFirst();
+}
+
+/** Every query is scoped to the caller's tenant: another tenant's invoice is simply not found. */
+export async function getInvoice(db: Kysely<Database>, tenantId: string, id: string): Promise<InvoiceRow> {
+  const row = await db
+    .selectFrom("invoices")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", id)
+    .executeTakeFirst();
+  if (row === undefined) throw notFound("invoice");
+  return row;
+}
+
+export interface InvoiceListFilter {
+  state?: InvoiceState | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  externalRef?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** Newest first; the cursor is the last id of the previous page (ids are time-ordered and indexed). */
+export async function listInvoices(
+  db: Kysely<Database>,
+  tenantId: string,
+  filter: InvoiceListFilter,
+): Promise<{ items: InvoiceRow[]; nextCursor: string | null }> {
+  let query = db.selectFrom("invoices").selectAll().where("tenant_id", "=", tenantId);
+  if (filter.state !== undefined) query = query.where("state", "=", filter.state);
+  if (filter.from !== undefined) query = query.where("created_at", ">=", filter.from);
+  if (filter.to !== undefined) query = query.where("created_at", "<", filter.to);
+  if (filter.externalRef !== undefined) query = query.where("external_ref", "=", filter.externalRef);
+  if (filter.cursor !== undefined) query = query.where("id", "<", filter.cursor);
+  const rows = await query
+    .orderBy("id", "desc")
+    .limit(filter.limit + 1)
+    .execute();
+  const items = rows.slice(0, filter.limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > filter.limit && last !== undefined ? last.id : null };
+}
+
+export async function listAttempts(
+  db: Kysely<Database>,
+  tenantId: string,
+  invoiceId: string,
+): Promise<AttemptRow[]> {
+  await getInvoice(db, tenantId, invoiceId);
+  return db
+    .selectFrom("attempts")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where("invoice_id", "=", invoiceId)
+    .orderBy("attempt_no")
+    .execute();
+}
+
+export type ReconcileRequest =
+  | { action: "fbr_number"; fbrInvoiceNumber: string; dated?: string | undefined }
+  | { action: "resubmit" }
+  | { action: "abandon"; reason?: string | undefined };
+
+const reconcilable: ReadonlySet<InvoiceState> = new Set(["in_doubt", "failed"]);
+
+/**
+ * Ends an in-doubt (or failed) invoice by a person's decision: the FBR number they found in IRIS, an
+ * explicit resubmission (they accept the risk of a duplicate report), or abandoning it.
+ */
+export async function reconcileInvoice(
+  db: Kysely<Database>,
+  events: GatewayEvents,
+  tenantId: string,
+  invoiceId: string,
+  request: ReconcileRequest,
+  actor: string,
+): Promise<InvoiceRow> {
+  const row = await getInvoice(db, tenantId, invoiceId);
+  if (!reconcilable.has(row.state)) {
+    throw new ApiError(
+      409,
+      "invalid_state",
+      `only in_doubt or failed invoices can be reconciled (this one is ${row.state})`,
+    );
+  }
+  const now = nowIso();
+  let next: InvoiceState;
+  await db.transaction().execute(async (trx) => {
+    if (request.action === "fbr_number") {
+      next = "accepted";
+      await trx
+        .updateTable("invoices")
+        .set({
+          state: next,
+          fbr_invoice_number: request.fbrInvoiceNumber,
+          fbr_dated: request.dated ?? null,
+          last_reason: "reconciled with the FBR number found in IRIS",
+          updated_at: now,
+        })
+        .where("id", "=", invoiceId)
+        .execute();
+    } else if (request.action === "resubmit") {
+      next = "queued";
+      await trx
+        .updateTable("invoices")
+        .set({ state: next, last_reason: "resubmitted by explicit request", updated_at: now })
+        .where("id", "=", invoiceId)
+        .execute();
+      await requeueOutbox(trx, invoiceId, tenantId);
+    } else {
+      next = "abandoned";
+      await trx
+        .updateTable("invoices")
+        .set({ state: next, last_reason: request.reason ?? "abandoned by explicit request", updated_at: now })
+        .where("id", "=", invoiceId)
+        .execute();
+    }
+    await appendAudit(trx, {
+      tenantId,
+      actor,
+      action: `invoice.reconciled.${request.action}`,
+      subject: invoiceId,
+      details: { from: row.state, to: next, ...request },
+    });
+  });
+  const updated = await getInvoice(db, tenantId, invoiceId);
+  events.emit("invoice.state_changed", {
+    tenantId,
+    invoiceId,
+    state: updated.state,
+    previousState: row.state,
+    fbrInvoiceNumber: updated.fbr_invoice_number,
+  });
+  return updated;
+}
+
+/** Runs a failed (retries exhausted) or paused invoice again. */
+export async function retryInvoice(
+  db: Kysely<Database>,
+  events: GatewayEvents,
+  tenant: TenantRow,
+  invoiceId: string,
+  actor: string,
+): Promise<InvoiceRow> {
+  const row = await getInvoice(db, tenant.id, invoiceId);
+  if (row.state !== "failed" && row.state !== "paused") {
+    throw new ApiError(
+      409,
+      "invalid_state",
+      `only failed or paused invoices can be retried (this one is ${row.state})`,
+    );
+  }
+  if (tenant.paused_at !== null) {
+    throw new ApiError(
+      409,
+      "tenant_paused",
+      "FBR refused this seller's token; set a new token (raseed tenant set-token) and the queue resumes by itself",
+    );
+  }
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable("invoices")
+      .set({ state: "queued", attempt_count: 0, last_reason: "retry requested", updated_at: nowIso() })
+      .where("id", "=", invoiceId)
+      .execute();
+    await requeueOutbox(trx, invoiceId, tenant.id);
+    await appendAudit(trx, {
+      tenantId: tenant.id,
+      actor,
+      action: "invoice.retry",
+      subject: invoiceId,
+      details: { from: row.state },
+    });
+  });
+  events.emit("invoice.state_changed", {
+    tenantId: tenant.id,
+    invoiceId,
+    state: "queued",
+    previousState: row.state,
+  });
+  return getInvoice(db, tenant.id, invoiceId);
+}

@@ -1,0 +1,187 @@
+// Composition root: the only place that opens the store, loads the master key, starts the simulator
+// (demo / --with-simulator), the worker and the HTTP server, and handles SIGTERM.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type RunningSimulator, startSimulator } from "@raseed/simulator";
+import type { FastifyInstance } from "fastify";
+import { type Logger, pino } from "pino";
+import { buildApp } from "./app.ts";
+import type { GatewayConfig } from "./config.ts";
+import { GatewayEvents } from "./events.ts";
+import { OutboxWorker } from "./outbox/worker.ts";
+import { openStore, type Store } from "./store/database.ts";
+import { createMetrics } from "./telemetry/metrics.ts";
+import { loadMasterKey } from "./tenants/secret-box.ts";
+import {
+  addTenant,
+  authenticateApiKey,
+  createApiKey,
+  findTenant,
+  setTenantToken,
+} from "./tenants/tenants.ts";
+
+/** The simulator's documented demo seller (issue 3's demo world). */
+export const DEMO_SELLER = {
+  ntn: "7000007",
+  name: "Demo Traders",
+  province: "Sindh",
+  address: "Karachi",
+  environment: "sandbox" as const,
+  fbrToken: "sandbox-demo-token",
+};
+
+export interface RunningGateway {
+  url: string;
+  app: FastifyInstance;
+  store: Store;
+  worker: OutboxWorker;
+  events: GatewayEvents;
+  simulator?: RunningSimulator;
+  demo?: { tenantId: string; apiKey: string; apiKeyFile: string };
+  /** Stops accepting requests, drains the worker within drainTimeoutMs, closes the store. */
+  close(): Promise<void>;
+}
+
+export interface StartGatewayOptions {
+  logger?: Logger;
+  /** FBR transport override (tests wrap fetch to add simulator fault headers). */
+  fetch?: typeof fetch;
+  /** Exit cleanly on SIGTERM/SIGINT (the CLI sets this). */
+  handleSignals?: boolean;
+}
+
+export function createLogger(config: GatewayConfig): Logger {
+  return pino({
+    level: config.logLevel,
+    // Belt and braces: the API never logs headers, but if anything does, these never reach the log.
+    redact: {
+      paths: ["req.headers.authorization", "*.token", "*.apiKey", "*.fbrToken", "*.masterKey"],
+      censor: "[redacted]",
+    },
+  });
+}
+
+export async function startGateway(
+  config: GatewayConfig,
+  options: StartGatewayOptions = {},
+): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger(config);
+  let simulator: RunningSimulator | undefined;
+  let fbrUrl = config.fbrUrl;
+  if (config.withSimulator || config.demo) {
+    simulator = await startSimulator({ port: 0 });
+    fbrUrl = simulator.url;
+    logger.info({ url: simulator.url }, "FBR simulator started");
+  }
+  const effective: GatewayConfig = Object.freeze({
+    ...config,
+    fbrUrl,
+    // The demo is for one machine: never listen beyond loopback.
+    host: config.demo ? "127.0.0.1" : config.host,
+  });
+
+  const masterKey = loadMasterKey({ masterKey: effective.masterKey, dataDir: effective.dataDir });
+  const store = await openStore({ db: effective.db, dataDir: effective.dataDir });
+  const events = new GatewayEvents();
+  events.on("worker.problem", (problem) =>
+    logger.error({ err: problem.error, invoiceId: problem.invoiceId }, `worker: ${problem.message}`),
+  );
+  events.on("breaker.changed", ({ state }) => logger.warn({ state }, "FBR circuit breaker changed"));
+  const metrics = createMetrics(store, events);
+  const worker = new OutboxWorker({
+    store,
+    masterKey,
+    events,
+    options: { ...effective, fbrUrl },
+    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+  });
+
+  let demo: RunningGateway["demo"];
+  if (effective.demo) demo = await prepareDemo(store, masterKey, effective.dataDir);
+
+  const app = await buildApp({
+    config: effective,
+    store,
+    masterKey,
+    events,
+    worker,
+    metrics,
+    logger,
+    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+  });
+  await app.listen({ port: effective.port, host: effective.host });
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : effective.port;
+  const url = `http://${effective.host.includes(":") ? `[${effective.host}]` : effective.host}:${port}`;
+  // SQLite is one process per file, so every lease found at start-up was left by a dead process.
+  await worker.start({ recoverAllLeases: store.engine === "sqlite" });
+  logger.info({ url, store: store.location, engine: store.engine, fbrUrl }, "Raseed gateway listening");
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await app.close();
+      const drain = await worker.stop(effective.drainTimeoutMs);
+      if (!drain.drained)
+        logger.warn({ unfinished: drain.unfinished }, "drain deadline passed; leases left for recovery");
+      await store.close();
+      await simulator?.close();
+    })();
+    return closing;
+  };
+
+  if (options.handleSignals === true) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, "shutting down: draining in-flight submissions");
+      close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    };
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+
+  return {
+    url,
+    app,
+    store,
+    worker,
+    events,
+    close,
+    ...(simulator !== undefined ? { simulator } : {}),
+    ...(demo !== undefined ? { demo } : {}),
+  };
+}
+
+/**
+ * The demo tenant (seller 7000007 on the simulator's sandbox) and a demo API key, reused across restarts
+ * through `<dataDir>/demo-api-key` (owner-only permissions).
+ */
+async function prepareDemo(
+  store: Store,
+  masterKey: Buffer,
+  dataDir: string,
+): Promise<{ tenantId: string; apiKey: string; apiKeyFile: string }> {
+  let tenant = await findTenant(store.db, DEMO_SELLER.ntn);
+  if (tenant === undefined) {
+    await addTenant(store.db, masterKey, DEMO_SELLER, "demo");
+    tenant = await findTenant(store.db, DEMO_SELLER.ntn);
+  } else if (tenant.paused_at !== null) {
+    await setTenantToken(store.db, masterKey, tenant.id, DEMO_SELLER.fbrToken, "demo");
+  }
+  if (tenant === undefined) throw new Error("demo tenant could not be created");
+  const apiKeyFile = join(dataDir, "demo-api-key");
+  if (existsSync(apiKeyFile)) {
+    const saved = readFileSync(apiKeyFile, "utf8").trim();
+    const auth = await authenticateApiKey(store.db, saved);
+    if (auth !== undefined && auth.tenantId === tenant.id)
+      return { tenantId: tenant.id, apiKey: saved, apiKeyFile };
+  }
+  const created = await createApiKey(store.db, tenant.id, { label: "demo", actor: "demo" });
+  writeFileSync(apiKeyFile, `${created.key}\n`, { mode: 0o600 });
+  return { tenantId: tenant.id, apiKey: created.key, apiKeyFile };
+}

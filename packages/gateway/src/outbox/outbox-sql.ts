@@ -1,0 +1,190 @@
+// Every statement that touches the outbox table lives in this file (STYLE principle 8, after pg-boss's
+// plans.ts). An outbox row exists while an invoice still needs to be posted; a leased row is being worked
+// on by `lease_owner` until `lease_until`. The one engine switch is the claim: PostgreSQL locks candidate
+// rows with FOR UPDATE SKIP LOCKED so concurrent instances never claim the same row; SQLite has one
+// writer at a time, so a single UPDATE ... RETURNING is already atomic.
+import { type Kysely, sql, type Transaction } from "kysely";
+import type { StoreEngine } from "../store/database.ts";
+import { nowIso } from "../store/ids.ts";
+import type { Database } from "../store/schema.ts";
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export interface ClaimedOutboxRow {
+  invoice_id: string;
+  tenant_id: string;
+}
+
+/** Enqueue inside the caller's transaction, beside the invoice insert. */
+export async function enqueueOutbox(
+  trx: Executor,
+  row: { invoiceId: string; tenantId: string; dueAt?: string },
+): Promise<void> {
+  const now = nowIso();
+  await trx
+    .insertInto("outbox")
+    .values({
+      invoice_id: row.invoiceId,
+      tenant_id: row.tenantId,
+      due_at: row.dueAt ?? now,
+      lease_owner: null,
+      lease_until: null,
+      created_at: now,
+    })
+    .execute();
+}
+
+/**
+ * Claims up to `limit` due rows for `owner` until `leaseUntil`. Paused tenants and tenants this process
+ * already has at its per-tenant limit are skipped.
+ */
+export async function claimDueOutbox(
+  db: Kysely<Database>,
+  engine: StoreEngine,
+  options: { owner: string; leaseUntil: string; now: string; limit: number; skipTenants?: readonly string[] },
+): Promise<ClaimedOutboxRow[]> {
+  if (options.limit <= 0) return [];
+  const skip =
+    options.skipTenants !== undefined && options.skipTenants.length > 0
+      ? sql`AND o.tenant_id NOT IN (${sql.join(options.skipTenants)})`
+      : sql``;
+  const lock = engine === "postgres" ? sql`FOR UPDATE OF o SKIP LOCKED` : sql``;
+  const result = await sql<ClaimedOutboxRow>`
+    UPDATE outbox SET lease_owner = ${options.owner}, lease_until = ${options.leaseUntil}
+    WHERE lease_until IS NULL AND invoice_id IN (
+      SELECT o.invoice_id FROM outbox o JOIN tenants t ON t.id = o.tenant_id
+      WHERE o.lease_until IS NULL AND o.due_at <= ${options.now} AND t.paused_at IS NULL ${skip}
+      ORDER BY o.due_at LIMIT ${options.limit} ${lock}
+    )
+    RETURNING invoice_id, tenant_id`.execute(db);
+  return result.rows;
+}
+
+/**
+ * Takes over rows whose lease has run out (their worker died or stalled) so exactly one process
+ * recovers each. With `all`, every leased row is taken: used at start-up on SQLite, where one process
+ * owns the file, so any lease left behind belongs to a dead process.
+ */
+export async function claimExpiredLeases(
+  db: Kysely<Database>,
+  engine: StoreEngine,
+  options: { owner: string; leaseUntil: string; now: string; all?: boolean; limit?: number },
+): Promise<ClaimedOutboxRow[]> {
+  const expired = options.all === true ? sql`o.lease_until IS NOT NULL` : sql`o.lease_until < ${options.now}`;
+  const lock = engine === "postgres" ? sql`FOR UPDATE OF o SKIP LOCKED` : sql``;
+  const result = await sql<ClaimedOutboxRow>`
+    UPDATE outbox SET lease_owner = ${options.owner}, lease_until = ${options.leaseUntil}
+    WHERE invoice_id IN (
+      SELECT o.invoice_id FROM outbox o WHERE ${expired}
+      ORDER BY o.lease_until LIMIT ${options.limit ?? 500} ${lock}
+    )
+    RETURNING invoice_id, tenant_id`.execute(db);
+  return result.rows;
+}
+
+/** Gives a claimed row back without working on it (e.g. the tenant is at its limit). */
+export async function releaseOutboxLease(db: Executor, invoiceId: string, owner: string): Promise<void> {
+  await db
+    .updateTable("outbox")
+    .set({ lease_owner: null, lease_until: null })
+    .where("invoice_id", "=", invoiceId)
+    .where("lease_owner", "=", owner)
+    .execute();
+}
+
+/** Done with the row for good (final state, in doubt, failed). Returns false if the lease was lost. */
+export async function completeOutbox(trx: Executor, invoiceId: string, owner: string): Promise<boolean> {
+  const result = await trx
+    .deleteFrom("outbox")
+    .where("invoice_id", "=", invoiceId)
+    .where("lease_owner", "=", owner)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Back to the queue, due at `dueAt`. Returns false if the lease was lost. */
+export async function rescheduleOutbox(
+  trx: Executor,
+  invoiceId: string,
+  owner: string,
+  dueAt: string,
+): Promise<boolean> {
+  const result = await trx
+    .updateTable("outbox")
+    .set({ lease_owner: null, lease_until: null, due_at: dueAt })
+    .where("invoice_id", "=", invoiceId)
+    .where("lease_owner", "=", owner)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** FBR refused the tenant's token: hold its queue (rows stay, claims skip the tenant) until it changes. */
+export async function pauseTenantOutbox(trx: Executor, tenantId: string, reason: string): Promise<void> {
+  const now = nowIso();
+  await trx
+    .updateTable("tenants")
+    .set({ paused_at: now, paused_reason: reason, updated_at: now })
+    .where("id", "=", tenantId)
+    .execute();
+  await trx
+    .updateTable("invoices")
+    .set({ state: "paused", last_reason: reason, updated_at: now })
+    .where("tenant_id", "=", tenantId)
+    .where("state", "in", ["queued", "retrying"])
+    .execute();
+}
+
+/** The tenant's token changed: paused invoices become due now. Returns how many resumed. */
+export async function resumeTenantOutbox(trx: Executor, tenantId: string): Promise<number> {
+  const now = nowIso();
+  await trx
+    .updateTable("outbox")
+    .set({ due_at: now })
+    .where("tenant_id", "=", tenantId)
+    .where("lease_owner", "is", null)
+    .execute();
+  const result = await trx
+    .updateTable("invoices")
+    .set({ state: "queued", updated_at: now })
+    .where("tenant_id", "=", tenantId)
+    .where("state", "=", "paused")
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Puts an invoice back on the queue (explicit retry / resubmit); a no-op if it already has a row. */
+export async function requeueOutbox(trx: Executor, invoiceId: string, tenantId: string): Promise<void> {
+  const existing = await trx
+    .selectFrom("outbox")
+    .select("invoice_id")
+    .where("invoice_id", "=", invoiceId)
+    .executeTakeFirst();
+  if (existing === undefined) {
+    await enqueueOutbox(trx, { invoiceId, tenantId });
+  } else {
+    await trx
+      .updateTable("outbox")
+      .set({ due_at: nowIso() })
+      .where("invoice_id", "=", invoiceId)
+      .where("lease_owner", "is", null)
+      .execute();
+  }
+}
+
+/** Submission time of the oldest invoice still waiting to be reported (for the metrics gauge). */
+export async function oldestOutboxCreatedAt(db: Executor): Promise<string | undefined> {
+  const row = await db
+    .selectFrom("outbox")
+    .select((eb) => eb.fn.min("created_at").as("oldest"))
+    .executeTakeFirst();
+  return row?.oldest ?? undefined;
+}
+
+/** Rows still to be reported: queued, retrying, paused or in flight. */
+export async function countOutbox(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom("outbox")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

@@ -1,0 +1,521 @@
+// The submission worker: claims due outbox rows under a lease, records the attempt BEFORE posting, posts
+// with the sdk's DiClient (no client-side retries: the outbox is the retry mechanism) and settles the
+// invoice by the outcome kind from the classification table in ARCHITECTURE.md. The loop never throws:
+// every failure becomes a "worker.problem" event and the loop carries on.
+import { DiClient, type PostOutcome, redactSecrets, retryDelayMs } from "@raseed/sdk";
+import { appendAudit } from "../audit/audit-log.ts";
+import type { GatewayEvents } from "../events.ts";
+import type { Store } from "../store/database.ts";
+import { newId, nowIso } from "../store/ids.ts";
+import type { InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
+import { tenantFbrToken } from "../tenants/tenants.ts";
+import { CircuitBreaker } from "./circuit-breaker.ts";
+import {
+  type ClaimedOutboxRow,
+  claimDueOutbox,
+  claimExpiredLeases,
+  completeOutbox,
+  pauseTenantOutbox,
+  releaseOutboxLease,
+  rescheduleOutbox,
+} from "./outbox-sql.ts";
+
+export interface OutboxWorkerOptions {
+  fbrUrl: string;
+  workerConcurrency: number;
+  tenantConcurrency: number;
+  pollIntervalMs: number;
+  leaseMs: number;
+  fbrTimeoutMs: number;
+  maxAttempts: number;
+  maxRetryDelayMs: number;
+  breakerThreshold: number;
+  breakerCooldownMs: number;
+}
+
+export interface OutboxWorkerDeps {
+  store: Store;
+  masterKey: Buffer;
+  events: GatewayEvents;
+  options: OutboxWorkerOptions;
+  /** Transport for FBR calls; tests may wrap it (e.g. to add simulator fault headers). */
+  fetch?: typeof fetch;
+  /** Unique per process; claims and leases are recorded under it. */
+  instanceId?: string;
+}
+
+const workableStates: ReadonlySet<InvoiceState> = new Set(["queued", "retrying", "submitting"]);
+const RECOVERY_INTERVAL_MS = 1_000;
+const MAX_STORED_BODY = 64 * 1024;
+
+/** Bodies are kept for the attempts log with secrets redacted by the sdk's one list. */
+function redactBody(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  try {
+    return JSON.stringify(redactSecrets(JSON.parse(text) as unknown)).slice(0, MAX_STORED_BODY);
+  } catch {
+    return text.slice(0, MAX_STORED_BODY);
+  }
+}
+
+export class OutboxWorker {
+  readonly instanceId: string;
+  readonly breaker: CircuitBreaker;
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly inflightByTenant = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private ticking = false;
+  private tickRequested = false;
+  private lastRecoveryAt = 0;
+
+  constructor(private readonly deps: OutboxWorkerDeps) {
+    this.instanceId = deps.instanceId ?? newId("wrk");
+    this.breaker = new CircuitBreaker(
+      deps.options.breakerThreshold,
+      deps.options.breakerCooldownMs,
+      (state) => deps.events.emit("breaker.changed", { state }),
+    );
+  }
+
+  get inFlight(): number {
+    return this.inflight.size;
+  }
+
+  /**
+   * Starts the loop. `recoverAllLeases` (SQLite, one process per file) treats every lease left in the
+   * store as belonging to a dead process; on PostgreSQL other instances may be alive, so only expired
+   * leases are recovered.
+   */
+  async start(options: { recoverAllLeases?: boolean } = {}): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.recoverLeases(options.recoverAllLeases === true);
+    this.kick();
+  }
+
+  /** Asks for a claim round soon (after a submission or a finished attempt). */
+  kick(): void {
+    if (!this.running) return;
+    if (this.ticking) {
+      this.tickRequested = true;
+      return;
+    }
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), 0);
+  }
+
+  /**
+   * Stops claiming and waits up to `deadlineMs` for attempts in flight. Attempts still running at the
+   * deadline keep their lease and attempt record; the next start recovers them (as in_doubt, since their
+   * request may have been written).
+   */
+  async stop(deadlineMs: number): Promise<{ drained: boolean; unfinished: number }> {
+    this.running = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.inflight.size === 0) return { drained: true, unfinished: 0 };
+    let timeout: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"deadline">((resolve) => {
+      timeout = setTimeout(() => resolve("deadline"), deadlineMs);
+    });
+    const result = await Promise.race([Promise.allSettled([...this.inflight.values()]), deadline]);
+    if (timeout !== undefined) clearTimeout(timeout);
+    return { drained: result !== "deadline", unfinished: this.inflight.size };
+  }
+
+  private problem(message: string, error?: unknown, invoiceId?: string): void {
+    this.deps.events.emit("worker.problem", {
+      message,
+      ...(error !== undefined ? { error } : {}),
+      ...(invoiceId !== undefined ? { invoiceId } : {}),
+    });
+  }
+
+  private async tick(): Promise<void> {
+    this.timer = undefined;
+    if (!this.running || this.ticking) return;
+    this.ticking = true;
+    let claimedFullBatch = false;
+    try {
+      if (Date.now() - this.lastRecoveryAt >= RECOVERY_INTERVAL_MS) await this.recoverLeases(false);
+      const { options } = this.deps;
+      const free = Math.min(options.workerConcurrency - this.inflight.size, this.breaker.permits());
+      if (free > 0) {
+        const saturated = [...this.inflightByTenant.entries()]
+          .filter(([, n]) => n >= options.tenantConcurrency)
+          .map(([tenantId]) => tenantId);
+        const now = Date.now();
+        const claimed = await claimDueOutbox(this.deps.store.db, this.deps.store.engine, {
+          owner: this.instanceId,
+          now: new Date(now).toISOString(),
+          leaseUntil: new Date(now + options.leaseMs).toISOString(),
+          limit: free,
+          skipTenants: saturated,
+        });
+        claimedFullBatch = claimed.length === free;
+        for (const row of claimed) {
+          if ((this.inflightByTenant.get(row.tenant_id) ?? 0) >= options.tenantConcurrency) {
+            await releaseOutboxLease(this.deps.store.db, row.invoice_id, this.instanceId);
+            continue;
+          }
+          this.launch(row);
+        }
+      }
+    } catch (error) {
+      this.problem("claim round failed", error);
+    } finally {
+      this.ticking = false;
+    }
+    if (!this.running) return;
+    const again = this.tickRequested || claimedFullBatch;
+    this.tickRequested = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), again ? 0 : this.deps.options.pollIntervalMs);
+  }
+
+  private launch(row: ClaimedOutboxRow): void {
+    if (this.breaker.state === "half_open") this.breaker.startProbe();
+    this.inflightByTenant.set(row.tenant_id, (this.inflightByTenant.get(row.tenant_id) ?? 0) + 1);
+    const work = this.submit(row)
+      .catch((error: unknown) => this.problem("submission failed", error, row.invoice_id))
+      .finally(() => {
+        this.inflight.delete(row.invoice_id);
+        const left = (this.inflightByTenant.get(row.tenant_id) ?? 1) - 1;
+        if (left <= 0) this.inflightByTenant.delete(row.tenant_id);
+        else this.inflightByTenant.set(row.tenant_id, left);
+        this.kick();
+      });
+    this.inflight.set(row.invoice_id, work);
+  }
+
+  private async submit(row: ClaimedOutboxRow): Promise<void> {
+    const { db } = this.deps.store;
+    const owner = this.instanceId;
+    const invoice = await db
+      .selectFrom("invoices")
+      .selectAll()
+      .where("id", "=", row.invoice_id)
+      .executeTakeFirst();
+    const tenant = await db
+      .selectFrom("tenants")
+      .selectAll()
+      .where("id", "=", row.tenant_id)
+      .executeTakeFirst();
+    if (invoice === undefined || tenant === undefined || !workableStates.has(invoice.state)) {
+      // Settled some other way (reconciled, abandoned) while its row waited: nothing left to post.
+      await completeOutbox(db, row.invoice_id, owner);
+      return;
+    }
+    if (tenant.paused_at !== null) {
+      await releaseOutboxLease(db, row.invoice_id, owner);
+      return;
+    }
+    let token: string;
+    try {
+      token = tenantFbrToken(this.deps.masterKey, tenant);
+    } catch (error) {
+      await this.settle(invoice, tenant, null, {
+        kind: "unauthorised",
+        reason: `the stored FBR token cannot be decrypted: ${(error as Error).message}`,
+      });
+      return;
+    }
+    const { options } = this.deps;
+    const client = new DiClient({
+      token,
+      environment: tenant.environment,
+      baseUrl: options.fbrUrl,
+      timeoutMs: options.fbrTimeoutMs,
+      maxRetries: 0,
+      ...(this.deps.fetch !== undefined ? { fetch: this.deps.fetch } : {}),
+    });
+    const payload: unknown = JSON.parse(invoice.payload);
+    const path = tenant.environment === "sandbox" ? "postinvoicedata_sb" : "postinvoicedata";
+
+    // Recorded BEFORE sending: if this process dies mid-flight, an attempt without an outcome tells
+    // recovery that the request may have reached FBR, so the invoice becomes in_doubt, never re-posted.
+    const attemptId = newId("att");
+    const attemptCount = await db.transaction().execute(async (trx) => {
+      const previous = await trx
+        .selectFrom("attempts")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("invoice_id", "=", invoice.id)
+        .executeTakeFirst();
+      await trx
+        .insertInto("attempts")
+        .values({
+          id: attemptId,
+          invoice_id: invoice.id,
+          tenant_id: tenant.id,
+          attempt_no: Number(previous?.n ?? 0) + 1,
+          started_at: nowIso(),
+          finished_at: null,
+          outcome: null,
+          url: `${options.fbrUrl.replace(/\/$/, "")}/di_data/v1/di/${path}`,
+          request_body: redactBody(invoice.payload) ?? "",
+          http_status: null,
+          response_body: null,
+          duration_ms: null,
+          reason: null,
+        })
+        .execute();
+      const updated = await trx
+        .updateTable("invoices")
+        .set((eb) => ({
+          state: "submitting",
+          attempt_count: eb("attempt_count", "+", 1),
+          updated_at: nowIso(),
+        }))
+        .where("id", "=", invoice.id)
+        .returning("attempt_count")
+        .executeTakeFirstOrThrow();
+      return Number(updated.attempt_count);
+    });
+
+    let outcome: PostOutcome;
+    try {
+      outcome = await client.postInvoice(payload as Parameters<DiClient["postInvoice"]>[0]);
+    } catch (error) {
+      // The client is meant to classify everything; if it throws anyway we cannot know whether the
+      // request was written, so the only safe answer is in_doubt.
+      outcome = { kind: "in_doubt", reason: `unexpected client failure: ${(error as Error).message}` };
+    }
+    this.deps.events.emit("fbr.call", {
+      tenantId: tenant.id,
+      outcome: outcome.kind,
+      durationMs: outcome.exchange?.durationMs ?? 0,
+      errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : [],
+    });
+    await this.settle({ ...invoice, attempt_count: attemptCount }, tenant, attemptId, outcome);
+  }
+
+  /** Applies one outcome: attempt record, invoice state, outbox row and audit entry in one transaction. */
+  private async settle(
+    invoice: InvoiceRow,
+    tenant: TenantRow,
+    attemptId: string | null,
+    outcome: PostOutcome,
+  ): Promise<void> {
+    const { db } = this.deps.store;
+    const { options } = this.deps;
+    const owner = this.instanceId;
+    const now = nowIso();
+    let next: InvoiceState = "in_doubt";
+    let stateChanged = false;
+    let fbrNumber: string | null = null;
+
+    // The decision list (ARCHITECTURE.md, outcome classification):
+    switch (outcome.kind) {
+      case "accepted": // final: FBR issued a number
+      case "rejected": // final until a person fixes and resubmits
+        this.breaker.recordSuccess();
+        next = outcome.kind;
+        break;
+      case "unauthorised": // FBR is up but refuses this seller's token: hold the seller's queue
+        this.breaker.recordSuccess();
+        next = "paused";
+        break;
+      case "not_sent": // never written: safe to retry
+      case "throttled": // FBR asked us to slow down: safe to retry after Retry-After
+        this.breaker.recordFailure();
+        next = invoice.attempt_count >= options.maxAttempts ? "failed" : "retrying";
+        break;
+      case "in_doubt": // may have been recorded by FBR: never retried automatically
+        this.breaker.recordFailure();
+        next = "in_doubt";
+        break;
+    }
+
+    await db.transaction().execute(async (trx) => {
+      const exchange = outcome.exchange;
+      if (attemptId !== null) {
+        await trx
+          .updateTable("attempts")
+          .set({
+            finished_at: now,
+            outcome: outcome.kind,
+            url: exchange?.url ?? undefined,
+            http_status: exchange?.status ?? null,
+            response_body: redactBody(exchange?.responseBody),
+            duration_ms: exchange !== undefined ? Math.round(exchange.durationMs) : null,
+            reason: "reason" in outcome ? outcome.reason : null,
+          })
+          .where("id", "=", attemptId)
+          .execute();
+      }
+
+      let leaseHeld: boolean;
+      if (next === "retrying") {
+        const retryAfterMs = outcome.kind === "throttled" ? outcome.retryAfterMs : undefined;
+        const delay = Math.min(retryDelayMs(invoice.attempt_count, retryAfterMs), options.maxRetryDelayMs);
+        leaseHeld = await rescheduleOutbox(
+          trx,
+          invoice.id,
+          owner,
+          new Date(Date.now() + delay).toISOString(),
+        );
+      } else if (next === "paused") {
+        leaseHeld = await rescheduleOutbox(trx, invoice.id, owner, now);
+        if (leaseHeld)
+          await pauseTenantOutbox(trx, tenant.id, "reason" in outcome ? outcome.reason : "unauthorised");
+      } else {
+        leaseHeld = await completeOutbox(trx, invoice.id, owner);
+      }
+
+      // A lost lease means recovery already settled this invoice (as in_doubt). FBR's answer still wins
+      // if it is an acceptance: that is the truth about the sale.
+      const current = await trx
+        .selectFrom("invoices")
+        .select(["state"])
+        .where("id", "=", invoice.id)
+        .executeTakeFirstOrThrow();
+      if (leaseHeld || (outcome.kind === "accepted" && current.state === "in_doubt")) {
+        stateChanged = true;
+        const update: Partial<InvoiceRow> = { state: next, updated_at: now };
+        if (outcome.kind === "accepted") {
+          fbrNumber = outcome.invoiceNumber;
+          update.fbr_invoice_number = outcome.invoiceNumber;
+          update.fbr_dated = outcome.dated ?? null;
+          update.item_numbers = JSON.stringify(outcome.itemNumbers);
+          update.errors = null;
+          update.last_reason = null;
+        } else if (outcome.kind === "rejected") {
+          update.errors = JSON.stringify(outcome.errors);
+          update.last_reason = outcome.errors
+            .map((e) => `${e.code}: ${e.message}`)
+            .join("; ")
+            .slice(0, 2000);
+        } else {
+          update.last_reason = outcome.reason;
+        }
+        await trx.updateTable("invoices").set(update).where("id", "=", invoice.id).execute();
+      }
+      await appendAudit(trx, {
+        tenantId: tenant.id,
+        actor: `worker:${owner}`,
+        action: "fbr.post",
+        subject: invoice.id,
+        details: {
+          attemptId,
+          outcome: outcome.kind,
+          from: current.state,
+          to: stateChanged ? next : current.state,
+          leaseLost: !leaseHeld,
+          httpStatus: exchange?.status ?? null,
+          durationMs: exchange !== undefined ? Math.round(exchange.durationMs) : null,
+          fbrInvoiceNumber: fbrNumber,
+          errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : undefined,
+          reason: "reason" in outcome ? outcome.reason : undefined,
+        },
+      });
+    });
+    if (stateChanged) {
+      this.deps.events.emit("invoice.state_changed", {
+        tenantId: tenant.id,
+        invoiceId: invoice.id,
+        state: next,
+        previousState: invoice.state,
+        fbrInvoiceNumber: fbrNumber,
+      });
+    }
+  }
+
+  /** Settles rows whose worker died: may-have-been-sent → in_doubt; certainly-not-sent → queued. */
+  private async recoverLeases(all: boolean): Promise<void> {
+    this.lastRecoveryAt = Date.now();
+    const { db, engine } = this.deps.store;
+    const owner = this.instanceId;
+    let rows: ClaimedOutboxRow[];
+    try {
+      rows = await claimExpiredLeases(db, engine, {
+        owner,
+        now: nowIso(),
+        leaseUntil: new Date(Date.now() + this.deps.options.leaseMs).toISOString(),
+        all,
+      });
+    } catch (error) {
+      this.problem("lease recovery failed", error);
+      return;
+    }
+    for (const row of rows) {
+      try {
+        await this.recoverOne(row);
+      } catch (error) {
+        this.problem("recovering an abandoned lease failed", error, row.invoice_id);
+      }
+    }
+    if (rows.length > 0) this.kick();
+  }
+
+  private async recoverOne(row: ClaimedOutboxRow): Promise<void> {
+    const { db } = this.deps.store;
+    const owner = this.instanceId;
+    const now = nowIso();
+    const change = await db.transaction().execute(async (trx) => {
+      const invoice = await trx
+        .selectFrom("invoices")
+        .selectAll()
+        .where("id", "=", row.invoice_id)
+        .executeTakeFirst();
+      if (invoice === undefined || !workableStates.has(invoice.state)) {
+        await completeOutbox(trx, row.invoice_id, owner);
+        return undefined;
+      }
+      const open = await trx
+        .selectFrom("attempts")
+        .select(["id"])
+        .where("invoice_id", "=", row.invoice_id)
+        .where("outcome", "is", null)
+        .execute();
+      if (open.length > 0) {
+        const reason =
+          "the process posting this invoice stopped before FBR's answer was recorded; the request may have reached FBR";
+        await trx
+          .updateTable("attempts")
+          .set({ outcome: "in_doubt", finished_at: now, reason })
+          .where("invoice_id", "=", row.invoice_id)
+          .where("outcome", "is", null)
+          .execute();
+        await trx
+          .updateTable("invoices")
+          .set({ state: "in_doubt", last_reason: reason, updated_at: now })
+          .where("id", "=", row.invoice_id)
+          .execute();
+        await completeOutbox(trx, row.invoice_id, owner);
+        await appendAudit(trx, {
+          tenantId: row.tenant_id,
+          actor: `worker:${owner}`,
+          action: "invoice.recovered",
+          subject: row.invoice_id,
+          details: { from: invoice.state, to: "in_doubt", reason },
+        });
+        return { from: invoice.state, to: "in_doubt" as const };
+      }
+      // No attempt was recorded, so nothing was sent: back to the queue.
+      const to: InvoiceState = invoice.state === "submitting" ? "queued" : invoice.state;
+      await trx
+        .updateTable("invoices")
+        .set({ state: to, updated_at: now })
+        .where("id", "=", row.invoice_id)
+        .execute();
+      await rescheduleOutbox(trx, row.invoice_id, owner, now);
+      await appendAudit(trx, {
+        tenantId: row.tenant_id,
+        actor: `worker:${owner}`,
+        action: "invoice.recovered",
+        subject: row.invoice_id,
+        details: { from: invoice.state, to, reason: "lease expired before any attempt was recorded" },
+      });
+      return { from: invoice.state, to };
+    });
+    if (change !== undefined && change.from !== change.to) {
+      this.deps.events.emit("invoice.state_changed", {
+        tenantId: row.tenant_id,
+        invoiceId: row.invoice_id,
+        state: change.to,
+        previousState: change.from,
+      });
+    }
+  }
+}

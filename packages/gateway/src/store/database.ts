@@ -1,0 +1,110 @@
+// The one place that picks the engine: a postgres:// URL means PostgreSQL, anything else is a SQLite file.
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
+import { migrateToLatest } from "./migrations.ts";
+import type { Database } from "./schema.ts";
+
+export type StoreEngine = "sqlite" | "postgres";
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly engine: StoreEngine;
+  /** Where the data lives, with any password removed, for logs. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** SQLite file path or postgres:// URL; default `<dataDir>/raseed.db`. */
+  db?: string | undefined;
+  dataDir: string;
+  /** PostgreSQL schema to use (created if missing); tests give each file its own. */
+  pgSchema?: string | undefined;
+  /** Run migrations (default true). */
+  migrate?: boolean;
+  /** Connections in the PostgreSQL pool. */
+  poolSize?: number;
+}
+
+export function isPostgresUrl(value: string | undefined): boolean {
+  return value !== undefined && /^postgres(ql)?:\/\//i.test(value);
+}
+
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const target = options.db;
+  let store: Store;
+  if (isPostgresUrl(target)) {
+    // `?schema=name` on the URL picks a PostgreSQL schema (several installations can share a database).
+    const url = new URL(target as string);
+    const schema = url.searchParams.get("schema") ?? options.pgSchema;
+    url.searchParams.delete("schema");
+    store = await openPostgres(url.toString(), { ...options, pgSchema: schema ?? undefined });
+  } else {
+    const file = target ?? join(options.dataDir, "raseed.db");
+    store = openSqlite(file);
+  }
+  if (options.migrate !== false) {
+    try {
+      await migrateToLatest(store.db as unknown as Kysely<unknown>);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
+}
+
+function openSqlite(file: string): Store {
+  const path = file === ":memory:" ? file : resolve(file);
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const database = new SqliteDatabase(path);
+  // WAL lets readers (API) run beside the writer (worker); FULL sync so an acknowledged invoice
+  // survives power loss, not just a process crash; busy_timeout lets admin commands share the file.
+  database.pragma("journal_mode = WAL");
+  database.pragma("synchronous = FULL");
+  database.pragma("busy_timeout = 5000");
+  database.pragma("foreign_keys = ON");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return {
+    db,
+    engine: "sqlite",
+    location: path,
+    close: () => db.destroy(),
+  };
+}
+
+async function openPostgres(url: string, options: OpenStoreOptions): Promise<Store> {
+  const schema = options.pgSchema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
+    throw new Error(`invalid PostgreSQL schema name: ${schema}`);
+  }
+  if (schema !== undefined) {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on("error", () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  await sql`select 1`.execute(db);
+  const safe = new URL(url);
+  safe.password = "";
+  return {
+    db,
+    engine: "postgres",
+    location: `${safe.toString()}${schema !== undefined ? ` (schema ${schema})` : ""}`,
+    close: () => db.destroy(),
+  };
+}

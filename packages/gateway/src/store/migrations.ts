@@ -1,0 +1,162 @@
+// Schema migrations, written once with Kysely's schema builder so both engines get the same tables.
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
+
+const migrations: Record<string, Migration> = {
+  "0001_core": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("tenants")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("ntn", "text", (c) => c.notNull().unique())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("province", "text", (c) => c.notNull())
+        .addColumn("address", "text", (c) => c.notNull())
+        .addColumn("environment", "text", (c) => c.notNull())
+        .addColumn("fbr_token_enc", "text", (c) => c.notNull())
+        .addColumn("paused_at", "text")
+        .addColumn("paused_reason", "text")
+        .addColumn("audit_seq", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("audit_head_hash", "text", (c) => c.notNull().defaultTo(""))
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable("api_keys")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
+        .addColumn("key_hash", "text", (c) => c.notNull().unique())
+        .addColumn("scopes", "text", (c) => c.notNull())
+        .addColumn("label", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("revoked_at", "text")
+        .execute();
+
+      await db.schema
+        .createTable("invoices")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
+        .addColumn("external_ref", "text")
+        .addColumn("request_hash", "text", (c) => c.notNull())
+        .addColumn("payload", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("fbr_invoice_number", "text")
+        .addColumn("fbr_dated", "text")
+        .addColumn("item_numbers", "text")
+        .addColumn("errors", "text")
+        .addColumn("last_reason", "text")
+        .addColumn("attempt_count", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addUniqueConstraint("invoices_tenant_external_ref", ["tenant_id", "external_ref"])
+        .execute();
+      // Listing is always per tenant, newest first, optionally by state: ids are time-ordered.
+      await db.schema.createIndex("invoices_tenant_id").on("invoices").columns(["tenant_id", "id"]).execute();
+      await db.schema
+        .createIndex("invoices_tenant_state_id")
+        .on("invoices")
+        .columns(["tenant_id", "state", "id"])
+        .execute();
+      await db.schema
+        .createIndex("invoices_tenant_created")
+        .on("invoices")
+        .columns(["tenant_id", "created_at"])
+        .execute();
+
+      await db.schema
+        .createTable("outbox")
+        .addColumn("invoice_id", "text", (c) => c.primaryKey().references("invoices.id"))
+        .addColumn("tenant_id", "text", (c) => c.notNull())
+        .addColumn("due_at", "text", (c) => c.notNull())
+        .addColumn("lease_owner", "text")
+        .addColumn("lease_until", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("outbox_due").on("outbox").columns(["due_at"]).execute();
+      await db.schema.createIndex("outbox_lease").on("outbox").columns(["lease_until"]).execute();
+
+      await db.schema
+        .createTable("attempts")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("invoice_id", "text", (c) => c.notNull().references("invoices.id"))
+        .addColumn("tenant_id", "text", (c) => c.notNull())
+        .addColumn("attempt_no", "integer", (c) => c.notNull())
+        .addColumn("started_at", "text", (c) => c.notNull())
+        .addColumn("finished_at", "text")
+        .addColumn("outcome", "text")
+        .addColumn("url", "text", (c) => c.notNull())
+        .addColumn("request_body", "text", (c) => c.notNull())
+        .addColumn("http_status", "integer")
+        .addColumn("response_body", "text")
+        .addColumn("duration_ms", "integer")
+        .addColumn("reason", "text")
+        .execute();
+      await db.schema.createIndex("attempts_invoice").on("attempts").columns(["invoice_id"]).execute();
+
+      await db.schema
+        .createTable("audit")
+        .addColumn("tenant_id", "text", (c) => c.notNull())
+        .addColumn("seq", "integer", (c) => c.notNull())
+        .addColumn("at", "text", (c) => c.notNull())
+        .addColumn("actor", "text", (c) => c.notNull())
+        .addColumn("action", "text", (c) => c.notNull())
+        .addColumn("subject", "text")
+        .addColumn("details", "text", (c) => c.notNull())
+        .addColumn("prev_hash", "text", (c) => c.notNull())
+        .addColumn("hash", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("audit_pk", ["tenant_id", "seq"])
+        .execute();
+
+      await db.schema
+        .createTable("webhooks")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
+        .addColumn("url", "text", (c) => c.notNull())
+        .addColumn("secret_enc", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("disabled_at", "text")
+        .execute();
+
+      await db.schema
+        .createTable("webhook_deliveries")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("webhook_id", "text", (c) => c.notNull().references("webhooks.id"))
+        .addColumn("tenant_id", "text", (c) => c.notNull())
+        .addColumn("event", "text", (c) => c.notNull())
+        .addColumn("body", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("due_at", "text", (c) => c.notNull())
+        .addColumn("last_status", "integer")
+        .addColumn("last_error", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("webhook_deliveries_due")
+        .on("webhook_deliveries")
+        .columns(["state", "due_at"])
+        .execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};
+
+/** Brings the schema up to date; safe to run on every start and from several processes. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: "raseed_migrations",
+    migrationLockTableName: "raseed_migrations_lock",
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === "Error");
+  if (error !== undefined || failed !== undefined) {
+    const reason = error instanceof Error ? error.message : String(error ?? failed?.migrationName);
+    throw new Error(`database migration failed: ${reason}`);
+  }
+}

@@ -1,0 +1,157 @@
+// Row shapes of the gateway's tables, shared by both engines. Timestamps are ISO-8601 UTC strings
+// (`toISOString()`), which sort and compare the same way as text on SQLite and PostgreSQL.
+import type { Generated, Insertable, Selectable } from "kysely";
+
+export type InvoiceState =
+  | "queued"
+  | "submitting"
+  | "accepted"
+  | "rejected"
+  | "retrying"
+  | "paused"
+  | "in_doubt"
+  | "failed"
+  | "abandoned";
+
+export const invoiceStates: readonly InvoiceState[] = [
+  "queued",
+  "submitting",
+  "accepted",
+  "rejected",
+  "retrying",
+  "paused",
+  "in_doubt",
+  "failed",
+  "abandoned",
+];
+
+export interface TenantsTable {
+  id: string;
+  ntn: string;
+  name: string;
+  province: string;
+  address: string;
+  environment: "sandbox" | "production";
+  /** AES-256-GCM ciphertext of the FBR token, bound to the tenant id. */
+  fbr_token_enc: string;
+  /** Set when FBR refused the token: the tenant's queue is paused until the token changes. */
+  paused_at: string | null;
+  paused_reason: string | null;
+  /** Head of the tenant's audit hash chain, kept here so truncating the tail is detectable. */
+  audit_seq: number;
+  audit_head_hash: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  /** SHA-256 of the whole key; keys are 256-bit random so a fast hash suffices. */
+  key_hash: string;
+  /** Comma-separated scopes such as "invoices:write,invoices:read". */
+  scopes: string;
+  label: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface InvoicesTable {
+  id: string;
+  tenant_id: string;
+  external_ref: string | null;
+  /** SHA-256 of the canonical request body, to tell a replay from a conflicting reuse of the key. */
+  request_hash: string;
+  /** The DiInvoice exactly as it will be posted to FBR (JSON). */
+  payload: string;
+  state: InvoiceState;
+  fbr_invoice_number: string | null;
+  fbr_dated: string | null;
+  item_numbers: string | null;
+  /** JSON array of FBR errors for a rejection. */
+  errors: string | null;
+  last_reason: string | null;
+  attempt_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OutboxTable {
+  invoice_id: string;
+  tenant_id: string;
+  due_at: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  created_at: string;
+}
+
+export interface AttemptsTable {
+  id: string;
+  invoice_id: string;
+  tenant_id: string;
+  attempt_no: number;
+  started_at: string;
+  finished_at: string | null;
+  /** null while in flight: a null row found after a crash means the request may have been written. */
+  outcome: string | null;
+  url: string;
+  request_body: string;
+  http_status: number | null;
+  response_body: string | null;
+  duration_ms: number | null;
+  reason: string | null;
+}
+
+export interface AuditTable {
+  tenant_id: string;
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface WebhooksTable {
+  id: string;
+  tenant_id: string;
+  url: string;
+  secret_enc: string;
+  created_at: string;
+  disabled_at: string | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  tenant_id: string;
+  event: string;
+  body: string;
+  state: "pending" | "delivered" | "failed";
+  attempts: number;
+  due_at: string;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  api_keys: ApiKeysTable;
+  invoices: InvoicesTable;
+  outbox: OutboxTable;
+  attempts: AttemptsTable;
+  audit: AuditTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+}
+
+export type TenantRow = Selectable<TenantsTable>;
+export type InvoiceRow = Selectable<InvoicesTable>;
+export type AttemptRow = Selectable<AttemptsTable>;
+export type AuditRow = Selectable<AuditTable>;
+export type NewInvoice = Insertable<InvoicesTable>;
+export type { Generated };

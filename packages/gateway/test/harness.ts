@@ -1,0 +1,240 @@
+// A real gateway (HTTP on 127.0.0.1, real store, real worker) posting to a real simulator over HTTP.
+// Faults are requested per invoice through the simulator's X-Sim-Fault header, added by a wrapper around
+// fetch (the injected transport); everything else is the production code path.
+import { randomBytes } from "node:crypto";
+import { type RunningSimulator, scenarioPayloadForSeller, startSimulator } from "@raseed/simulator";
+import { pino } from "pino";
+import { loadConfig } from "../src/config.ts";
+import { type RunningGateway, startGateway } from "../src/main.ts";
+import { parseMasterKey } from "../src/tenants/secret-box.ts";
+import { addTenant, createApiKey } from "../src/tenants/tenants.ts";
+import { type EngineName, postgresUrl, tempDir } from "./helpers.ts";
+
+export const SELLER_A = {
+  ntn: "7000007",
+  name: "Demo Traders",
+  province: "Sindh",
+  address: "Karachi",
+  token: "sandbox-demo-token",
+};
+export const SELLER_B = {
+  ntn: "7100001",
+  name: "Second Traders",
+  province: "Punjab",
+  address: "Lahore",
+  token: "sandbox-second-token",
+};
+
+/** Faults keyed by the first item's productDescription, which test invoices make unique. */
+export class FaultPlan {
+  readonly byDescription = new Map<string, string>();
+  /** Applied to every post while set. */
+  everyPost: string | undefined;
+
+  wrap(inner: typeof fetch): typeof fetch {
+    return async (input, init) => {
+      const headers = new Headers(init?.headers);
+      const fault = this.faultFor(typeof init?.body === "string" ? init.body : undefined);
+      if (fault !== undefined) headers.set("X-Sim-Fault", fault);
+      return inner(input, { ...init, headers });
+    };
+  }
+
+  private faultFor(body: string | undefined): string | undefined {
+    if (this.everyPost !== undefined) return this.everyPost;
+    if (body === undefined) return undefined;
+    try {
+      const parsed = JSON.parse(body) as { items?: { productDescription?: string }[] };
+      const description = parsed.items?.[0]?.productDescription;
+      return description === undefined ? undefined : this.byDescription.get(description);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+let counter = 0;
+
+/** Pakistan's calendar date today (FBR dates invoices in PKT, UTC+5). */
+export function pakistanToday(): string {
+  return new Date(Date.now() + 5 * 3_600_000).toISOString().slice(0, 10);
+}
+
+/** A valid SN001 sale for the seller, unique by its first item's description. */
+export function sampleInvoice(
+  seller: { ntn: string; name: string; province: string; address: string } = SELLER_A,
+  tag?: string,
+) {
+  counter += 1;
+  const base = scenarioPayloadForSeller("SN001", {
+    ntn: seller.ntn,
+    businessName: seller.name,
+    province: seller.province,
+    address: seller.address,
+  }) as Record<string, unknown> & { items: Record<string, unknown>[] };
+  const description = tag ?? `test item ${process.pid}-${counter}-${randomBytes(3).toString("hex")}`;
+  return {
+    ...base,
+    invoiceDate: pakistanToday(),
+    items: base.items.map((item, index) =>
+      index === 0 ? { ...item, productDescription: description } : item,
+    ),
+  };
+}
+
+/** Response bodies in tests are checked field by field, so they are loosely typed on purpose. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON from the API under test, asserted field by field
+export type Loose = any;
+
+export interface TestGateway {
+  gateway: RunningGateway;
+  simulator: RunningSimulator;
+  faults: FaultPlan;
+  url: string;
+  masterKey: Buffer;
+  tenantA: string;
+  tenantB: string;
+  keyA: string;
+  keyB: string;
+  dataDir: string;
+  db: string;
+  call(
+    method: string,
+    path: string,
+    options?: { key?: string; body?: unknown; headers?: Record<string, string>; raw?: string },
+  ): Promise<{ status: number; body: Loose; text: string; headers: Headers }>;
+  waitFor(key: string, id: string, states: string[], timeoutMs?: number): Promise<Loose>;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(
+  engine: EngineName,
+  overrides: Record<string, unknown> = {},
+): Promise<TestGateway> {
+  const simulator = await startSimulator({
+    port: 0,
+    config: {
+      sellers: [
+        {
+          ntn: SELLER_B.ntn,
+          businessName: SELLER_B.name,
+          province: SELLER_B.province,
+          sandboxToken: SELLER_B.token,
+        },
+      ],
+    },
+  });
+  const dir = tempDir();
+  const masterKeyHex = randomBytes(32).toString("hex");
+  const db =
+    engine === "sqlite"
+      ? `${dir.path}/raseed.db`
+      : `${postgresUrl()}?schema=t_${randomBytes(6).toString("hex")}`;
+  const config = loadConfig({
+    flags: {
+      port: 0,
+      dataDir: dir.path,
+      db,
+      fbrUrl: simulator.url,
+      masterKey: masterKeyHex,
+      pollIntervalMs: 20,
+      maxRetryDelayMs: 100,
+      breakerThreshold: 1000,
+      breakerCooldownMs: 100,
+      fbrTimeoutMs: 2_000,
+      leaseMs: 5_000,
+      drainTimeoutMs: 2_000,
+      logLevel: "silent",
+      ...overrides,
+    },
+    env: {},
+  });
+  const faults = new FaultPlan();
+  const gateway = await startGateway(config, {
+    fetch: faults.wrap(fetch),
+    logger: pino({ level: "silent" }),
+  });
+  const masterKey = parseMasterKey(masterKeyHex);
+  const a = await addTenant(gateway.store.db, masterKey, {
+    ...SELLER_A,
+    environment: "sandbox",
+    fbrToken: SELLER_A.token,
+  });
+  const b = await addTenant(gateway.store.db, masterKey, {
+    ...SELLER_B,
+    environment: "sandbox",
+    fbrToken: SELLER_B.token,
+  });
+  const keyA = (await createApiKey(gateway.store.db, a.id)).key;
+  const keyB = (await createApiKey(gateway.store.db, b.id)).key;
+
+  const call: TestGateway["call"] = async (method, path, options = {}) => {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    const key = options.key ?? keyA;
+    if (key !== "") headers.authorization = `Bearer ${key}`;
+    let body: string | undefined = options.raw;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers["content-type"] = "application/json";
+    } else if (options.raw !== undefined && headers["content-type"] === undefined) {
+      headers["content-type"] = "application/json";
+    }
+    const response = await fetch(`${gateway.url}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    return { status: response.status, body: parsed, text, headers: response.headers };
+  };
+
+  const waitFor: TestGateway["waitFor"] = async (key, id, states, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let last: Loose;
+    while (Date.now() < deadline) {
+      last = (await call("GET", `/v1/invoices/${id}`, { key })).body;
+      if (states.includes(last?.state)) return last;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`invoice ${id} did not reach ${states.join("/")} (last: ${JSON.stringify(last)})`);
+  };
+
+  return {
+    gateway,
+    simulator,
+    faults,
+    url: gateway.url,
+    masterKey,
+    tenantA: a.id,
+    tenantB: b.id,
+    keyA,
+    keyB,
+    dataDir: dir.path,
+    db,
+    call,
+    waitFor,
+    close: async () => {
+      await gateway.close();
+      await simulator.close();
+      dir.remove();
+    },
+  };
+}
+
+export interface SimInvoice {
+  channel: string;
+  invoiceNumber: string;
+  sellerNTNCNIC?: string;
+  postCount: number;
+  payloadHash: string;
+}
+
+export async function simInvoices(simulator: RunningSimulator): Promise<SimInvoice[]> {
+  const response = await fetch(`${simulator.url}/__sim/invoices`);
+  const body = (await response.json()) as { invoices: SimInvoice[] };
+  return body.invoices;
+}

@@ -191,6 +191,16 @@ const RASEED_CODES: readonly CatalogueEntry[] = [
     origin: "raseed",
   },
   {
+    code: "RDI03",
+    message: "A required header field is empty.",
+    brief:
+      "sellerBusinessName, sellerAddress and buyerAddress are required (spec v1.12 §4.1); FBR lists no code for them.",
+    fix: "Give the field as non-empty text.",
+    field: "sellerBusinessName",
+    level: "header",
+    origin: "raseed",
+  },
+  {
     code: "RIMS01",
     message: "The invoice is not a JSON object or has no items.",
     brief: "An IMS invoice is one JSON object with a non-empty Items array.",

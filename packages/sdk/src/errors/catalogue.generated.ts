@@ -859,6 +859,15 @@ export const fbrErrorCatalogue = {
     level: "header",
     origin: "raseed",
   },
+  "RDI03": {
+    code: "RDI03",
+    message: "A required header field is empty.",
+    brief: "sellerBusinessName, sellerAddress and buyerAddress are required (spec v1.12 §4.1); FBR lists no code for them.",
+    fix: "Give the field as non-empty text.",
+    field: "sellerBusinessName",
+    level: "header",
+    origin: "raseed",
+  },
   "RIMS01": {
     code: "RIMS01",
     message: "The invoice is not a JSON object or has no items.",

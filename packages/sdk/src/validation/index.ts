@@ -1,1 +1,9 @@
-export {};
+// Validation that answers with FBR's own error codes (docs/errors.md), every problem in one pass.
+export { validateDiInvoice } from "./di.ts";
+export { validateImsInvoice } from "./ims.ts";
+export type {
+  DiValidationContext,
+  ImsValidationContext,
+  ValidationIssue,
+  ValidationResult,
+} from "./types.ts";

@@ -1,0 +1,321 @@
+// validateImsInvoice: every problem in an IMS (Tier-1 POS) invoice in one pass. FBR publishes no IMS error
+// catalogue (spec §11), so the codes are Raseed's own ("RIMS01".., docs/errors.md); the rules are the field
+// table of FBR's IMS guide: enums, PCT code, USIN, DateTime, and header totals that are the sums of the items.
+import type { Decimal } from "decimal.js";
+import type { FbrErrorCode } from "../errors/catalogue.ts";
+import { TaxDecimal } from "../tax/decimal.ts";
+import { type NumericReading, readNumeric, shownValue } from "./internal/numbers.ts";
+import { IssueCollector } from "./issues.ts";
+import type { ImsValidationContext, ValidationResult } from "./types.ts";
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const PAYMENT_MODES = new Set([1, 2, 3, 4, 5, 6]); // Cash, Card, Gift Voucher, Loyalty Card, Mixed, Cheque
+const INVOICE_TYPES = new Set([1, 2, 3]); // New, Debit, Credit
+const ITEM_INVOICE_TYPES = new Set([1, 3, 11, 12]); // New, Credit, 3rd Schedule New, 3rd Schedule Credit
+const CORRECTING_INVOICE_TYPES = new Set([2, 3]);
+const CORRECTING_ITEM_TYPES = new Set([3, 12]);
+const PCT_CODE = /^\d{1,8}$/;
+const BUYER_NTN = /^\d{7}(?:-\d)?$/;
+const BUYER_CNIC = /^\d{13}$/;
+// "yyyy-MM-dd HH:mm:ss" as FBR's samples; the ISO "T" separator and fractional seconds are what .NET's
+// DateTime binder also reads, so they are accepted too.
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,7})?$/;
+
+/** Header totals and the item field each one sums (ims.json: "sum of item ..."), with the decimals compared. */
+const SUMMED_TOTALS = [
+  ["TotalSaleValue", "SaleValue", true, 2],
+  ["TotalTaxCharged", "TaxCharged", true, 2],
+  ["TotalQuantity", "Quantity", true, 4],
+  ["TotalBillAmount", "TotalAmount", true, 2],
+  ["Discount", "Discount", false, 2],
+  ["FurtherTax", "FurtherTax", false, 2],
+] as const;
+
+const ITEM_NUMBERS = [
+  ["Quantity", true, 4],
+  ["TaxRate", true, undefined],
+  ["SaleValue", true, 2],
+  ["Discount", false, 2],
+  ["FurtherTax", false, 2],
+  ["TaxCharged", true, 2],
+  ["TotalAmount", true, 2],
+] as const;
+
+/** A whole number from a JSON number or numeric string; undefined otherwise. */
+function wholeNumber(value: unknown): number | undefined {
+  const reading = readNumeric(value);
+  if (reading.state !== "ok" || reading.decimals !== 0) return undefined;
+  const number = Number(reading.value);
+  return Number.isSafeInteger(number) ? number : undefined;
+}
+
+function isRealDateTime(text: string): boolean {
+  const match = DATE_TIME.exec(text);
+  if (match === null) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return (
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    hour < 24 &&
+    minute < 60 &&
+    second < 60
+  );
+}
+
+function checkText(
+  value: unknown,
+  maxLength: number,
+  required: boolean,
+): "ok" | "missing" | "tooLong" | "notText" {
+  if (value === undefined || value === null || value === "") return required ? "missing" : "ok";
+  if (typeof value !== "string") return "notText";
+  if (required && value.trim() === "") return "missing";
+  return value.length > maxLength ? "tooLong" : "ok";
+}
+
+/**
+ * Validates an IMS invoice (the PascalCase model of FBR's fiscal component / PostData) and reports every
+ * problem in one pass. Numbers may be JSON numbers or numeric strings.
+ */
+export function validateImsInvoice(input: unknown, context: ImsValidationContext = {}): ValidationResult {
+  const out = new IssueCollector();
+  if (!isObject(input)) {
+    out.header(
+      "RIMS01",
+      "",
+      `The invoice must be a JSON object, got ${Array.isArray(input) ? "an array" : shownValue(input)}.`,
+    );
+    return { valid: false, issues: out.issues };
+  }
+
+  const posId = wholeNumber(input.POSID);
+  if (posId === undefined || posId <= 0) {
+    out.header("RIMS02", "POSID", `POSID ${shownValue(input.POSID)} is not a positive whole number.`);
+  } else if (context.posId !== undefined && posId !== context.posId) {
+    out.header(
+      "RIMS02",
+      "POSID",
+      `POSID ${posId} is not this till's POS registration number (${context.posId}).`,
+    );
+  }
+
+  const usin = checkText(input.USIN, 50, true);
+  if (usin !== "ok") {
+    out.header(
+      "RIMS03",
+      "USIN",
+      `USIN ${shownValue(input.USIN)} is ${usin === "tooLong" ? "longer than 50 characters" : "missing or not text"}.`,
+    );
+  }
+
+  if (typeof input.DateTime !== "string" || !isRealDateTime(input.DateTime)) {
+    out.header(
+      "RIMS04",
+      "DateTime",
+      `DateTime ${shownValue(input.DateTime)} is not a real yyyy-MM-dd HH:mm:ss time.`,
+    );
+  }
+
+  const paymentMode = wholeNumber(input.PaymentMode);
+  if (paymentMode === undefined || !PAYMENT_MODES.has(paymentMode)) {
+    out.header("RIMS05", "PaymentMode", `PaymentMode ${shownValue(input.PaymentMode)} is not 1-6.`);
+  }
+  const invoiceType = wholeNumber(input.InvoiceType);
+  if (invoiceType === undefined || !INVOICE_TYPES.has(invoiceType)) {
+    out.header("RIMS06", "InvoiceType", `InvoiceType ${shownValue(input.InvoiceType)} is not 1, 2 or 3.`);
+  }
+  const headerRefUsin = checkText(input.RefUSIN, 50, false);
+  const hasHeaderRefUsin = typeof input.RefUSIN === "string" && input.RefUSIN.trim() !== "";
+  if (invoiceType !== undefined && CORRECTING_INVOICE_TYPES.has(invoiceType) && !hasHeaderRefUsin) {
+    out.header(
+      "RIMS11",
+      "RefUSIN",
+      `InvoiceType ${invoiceType} (${invoiceType === 2 ? "debit" : "credit"}) needs RefUSIN.`,
+    );
+  } else if (headerRefUsin !== "ok") {
+    out.header(
+      "RIMS11",
+      "RefUSIN",
+      `RefUSIN ${shownValue(input.RefUSIN)} must be text of at most 50 characters.`,
+    );
+  }
+
+  checkBuyer(input, out);
+
+  const headerNumbers = new Map<string, NumericReading>();
+  for (const [total, , required, decimals] of SUMMED_TOTALS) {
+    const reading = readNumeric(input[total]);
+    headerNumbers.set(total, reading);
+    reportNumber(reading, input[total], total, required, decimals, out, undefined);
+  }
+
+  const items = input.Items;
+  if (!Array.isArray(items) || items.length === 0) {
+    out.header("RIMS01", "Items", `Items must be a non-empty array of lines, got ${shownValue(items)}.`);
+    return { valid: false, issues: out.issues };
+  }
+
+  // Sums of the item values, per header total; undefined once any item's value is unreadable.
+  const sums = new Map<string, Decimal | undefined>(
+    SUMMED_TOTALS.map(([total]) => [total, new TaxDecimal(0)]),
+  );
+  items.forEach((item: unknown, index) => {
+    if (!isObject(item)) {
+      out.imsItem("RIMS01", index, "", `Line ${index + 1} must be a JSON object, got ${shownValue(item)}.`);
+      for (const [total] of SUMMED_TOTALS) sums.set(total, undefined);
+      return;
+    }
+    const readings = checkItem(item, index, hasHeaderRefUsin, out);
+    for (const [total, itemField, required] of SUMMED_TOTALS) {
+      const reading = readings.get(itemField);
+      const sum = sums.get(total);
+      if (sum === undefined || reading === undefined) continue;
+      if (reading.state === "ok") sums.set(total, sum.plus(reading.value));
+      else if (reading.state === "missing" && !required) continue;
+      else sums.set(total, undefined);
+    }
+  });
+
+  // Header totals equal the sums of the items, rounded half-up to 2 decimals (4 for quantity).
+  for (const [total, itemField, , decimals] of SUMMED_TOTALS) {
+    const header = headerNumbers.get(total);
+    const sum = sums.get(total);
+    if (header === undefined || header.state !== "ok" || sum === undefined) continue;
+    const expected = sum.toDecimalPlaces(decimals, TaxDecimal.ROUND_HALF_UP);
+    if (!new TaxDecimal(header.value).equals(expected)) {
+      out.header(
+        "RIMS10",
+        total,
+        `${total} ${String(header.value)} is not the sum of the items' ${itemField} (${expected.toFixed(decimals)}).`,
+      );
+    }
+  }
+  return { valid: out.issues.length === 0, issues: out.issues };
+}
+
+function checkBuyer(input: JsonObject, out: IssueCollector): void {
+  const ntn = input.BuyerNTN;
+  if (ntn !== undefined && ntn !== null && ntn !== "" && (typeof ntn !== "string" || !BUYER_NTN.test(ntn))) {
+    out.header("RIMS13", "BuyerNTN", `BuyerNTN ${shownValue(ntn)} is not 1234567 or 1234567-8.`);
+  }
+  const cnic = input.BuyerCNIC;
+  if (
+    cnic !== undefined &&
+    cnic !== null &&
+    cnic !== "" &&
+    (typeof cnic !== "string" || !BUYER_CNIC.test(cnic))
+  ) {
+    out.header("RIMS13", "BuyerCNIC", `BuyerCNIC ${shownValue(cnic)} is not 13 digits without dashes.`);
+  }
+  if (checkText(input.BuyerName, 150, false) !== "ok") {
+    out.header("RIMS13", "BuyerName", "BuyerName must be text of at most 150 characters.");
+  }
+  if (checkText(input.BuyerPhoneNumber, 20, false) !== "ok") {
+    out.header("RIMS13", "BuyerPhoneNumber", "BuyerPhoneNumber must be text of at most 20 characters.");
+  }
+}
+
+function checkItem(
+  item: JsonObject,
+  index: number,
+  hasHeaderRefUsin: boolean,
+  out: IssueCollector,
+): Map<string, NumericReading> {
+  const itemCode = checkText(item.ItemCode, 50, true);
+  if (itemCode !== "ok") {
+    out.imsItem(
+      "RIMS12",
+      index,
+      "ItemCode",
+      `ItemCode ${shownValue(item.ItemCode)} is ${itemCode === "tooLong" ? "longer than 50 characters" : "missing or not text"}.`,
+    );
+  }
+  const itemName = checkText(item.ItemName, 150, true);
+  if (itemName !== "ok") {
+    out.imsItem(
+      "RIMS12",
+      index,
+      "ItemName",
+      `ItemName ${shownValue(item.ItemName)} is ${itemName === "tooLong" ? "longer than 150 characters" : "missing or not text"}.`,
+    );
+  }
+  // PCTCode: varchar(8), digits only; a JSON number would lose leading zeros (01011000), so text is required.
+  if (typeof item.PCTCode !== "string" || !PCT_CODE.test(item.PCTCode)) {
+    out.imsItem(
+      "RIMS08",
+      index,
+      "PCTCode",
+      `PCTCode ${shownValue(item.PCTCode)} is not 1-8 digits as text (no dot).`,
+    );
+  }
+  const itemType = wholeNumber(item.InvoiceType);
+  if (itemType === undefined || !ITEM_INVOICE_TYPES.has(itemType)) {
+    out.imsItem(
+      "RIMS07",
+      index,
+      "InvoiceType",
+      `InvoiceType ${shownValue(item.InvoiceType)} is not 1, 3, 11 or 12.`,
+    );
+  } else if (
+    CORRECTING_ITEM_TYPES.has(itemType) &&
+    !hasHeaderRefUsin &&
+    (typeof item.RefUSIN !== "string" || item.RefUSIN.trim() === "")
+  ) {
+    out.imsItem(
+      "RIMS11",
+      index,
+      "RefUSIN",
+      `A credit line (InvoiceType ${itemType}) needs RefUSIN on the line or the header.`,
+      "Give RefUSIN: the USIN of the original sale being credited.",
+    );
+  }
+
+  const readings = new Map<string, NumericReading>();
+  for (const [field, required, decimals] of ITEM_NUMBERS) {
+    const reading = readNumeric(item[field]);
+    readings.set(field, reading);
+    reportNumber(reading, item[field], field, required, decimals, out, index);
+  }
+  return readings;
+}
+
+function reportNumber(
+  reading: NumericReading,
+  raw: unknown,
+  field: string,
+  required: boolean,
+  maxDecimals: number | undefined,
+  out: IssueCollector,
+  index: number | undefined,
+): void {
+  let code: FbrErrorCode | undefined;
+  let message = "";
+  if (reading.state === "missing") {
+    if (!required) return;
+    code = "RIMS09";
+    message = `${field} is ${shownValue(raw)}; it is compulsory.`;
+  } else if (reading.state === "invalid") {
+    code = "RIMS09";
+    message = `${field} ${reading.shown} is not a number.`;
+  } else if (maxDecimals !== undefined && reading.decimals > maxDecimals) {
+    code = "RIMS14";
+    message = `${field} ${String(reading.value)} has ${reading.decimals} decimals; at most ${maxDecimals}.`;
+  }
+  if (code === undefined) return;
+  if (index === undefined) out.header(code, field, message);
+  else out.imsItem(code, index, field, message);
+}

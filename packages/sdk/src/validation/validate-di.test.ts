@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { validateDiInvoice } from "./di.ts";
+import { validateImsInvoice } from "./ims.ts";
+import { basePayload } from "./vectors/vector-runner.ts";
+
+const now = new Date("2025-06-01T12:00:00Z");
+
+describe("validateDiInvoice reports every problem in one pass", () => {
+  it("returns header and item issues together, each with code, path, 1-based item, message and fix", () => {
+    const invoice = basePayload("di-sale") as {
+      invoiceType: string;
+      invoiceDate: string;
+      items: Record<string, unknown>[];
+    };
+    invoice.invoiceType = "Credit Note";
+    invoice.invoiceDate = "2025-06-05";
+    (invoice.items[0] as Record<string, unknown>).rate = "17%";
+    (invoice.items[1] as Record<string, unknown>).discount = null;
+    (invoice.items[1] as Record<string, unknown>).uoM = "Kilos";
+
+    const result = validateDiInvoice(invoice, { now });
+    expect(result.valid).toBe(false);
+    expect(result.issues.map((issue) => [issue.code, issue.path, issue.item])).toEqual([
+      ["0003", "invoiceType", undefined],
+      ["0043", "invoiceDate", undefined],
+      ["0046", "items[0].rate", 1],
+      ["0099", "items[1].uoM", 2],
+      ["0300", "items[1].discount", 2],
+    ]);
+    const rateIssue = result.issues[2];
+    expect(rateIssue?.message).toContain('"17%"');
+    expect(rateIssue?.message).toContain("18%");
+    expect(rateIssue?.fix).toMatch(/SaleTypeToRate/);
+  });
+
+  it("never throws on hostile input", () => {
+    for (const input of [
+      undefined,
+      null,
+      0,
+      "x",
+      [],
+      { items: "x" },
+      { items: [null, 1, []] },
+      { invoiceDate: 5 },
+    ]) {
+      expect(() => validateDiInvoice(input, { now, sandbox: true })).not.toThrow();
+      expect(validateDiInvoice(input, { now }).valid).toBe(false);
+      expect(() => validateImsInvoice(input)).not.toThrow();
+      expect(validateImsInvoice(input).valid).toBe(false);
+    }
+  });
+
+  it("uses the real clock when no now is given", () => {
+    const invoice = basePayload("di-sale") as { invoiceDate: string };
+    invoice.invoiceDate = "2999-01-01";
+    expect(validateDiInvoice(invoice).issues.map((issue) => issue.code)).toEqual(["0043"]);
+  });
+});

@@ -74,14 +74,26 @@ export function roundQuantity(value: Decimal.Value): Decimal {
  * Negative zero is normalised to 0.
  */
 export function toMoneyNumber(value: Decimal.Value): number {
-  const fixed = Number(roundMoney(value).toFixed(MONEY_DECIMAL_PLACES));
-  return fixed === 0 ? 0 : fixed;
+  return exactWireNumber(roundMoney(value), MONEY_DECIMAL_PLACES);
 }
 
 /** Same as toMoneyNumber for quantities: ROUND_HALF_UP to 4 decimals. */
 export function toQuantityNumber(value: Decimal.Value): number {
-  const fixed = Number(roundQuantity(value).toFixed(QUANTITY_DECIMAL_PLACES));
-  return fixed === 0 ? 0 : fixed;
+  return exactWireNumber(roundQuantity(value), QUANTITY_DECIMAL_PLACES);
+}
+
+/**
+ * A JS number equal to the rounded decimal, or an error: past about 15 significant digits a double cannot
+ * hold the amount exactly, and FBR would then recompute tax from a different number than we meant.
+ */
+function exactWireNumber(rounded: Decimal, places: number): number {
+  const wire = Number(rounded.toFixed(places));
+  if (!new TaxDecimal(wire).eq(rounded)) {
+    throw new TaxAmountError(
+      `${rounded.toFixed(places)} has too many digits to be sent exactly as a JSON number`,
+    );
+  }
+  return wire === 0 ? 0 : wire; // no "-0" on the wire
 }
 
 /** How many digits a number shows after the decimal point when serialised (849.6 → 1, 1e-7 → 7). */

@@ -22,6 +22,7 @@ interface RoundingVectors {
   roundQuantity: { input: string; expected: string }[];
   toMoneyNumber: { input: string; json: string }[];
   badInput: string[];
+  toMoneyNumberTooManyDigits: string[];
 }
 interface RateCase {
   rate: string;
@@ -123,6 +124,14 @@ describe("rounding", () => {
   it.each(rounding.badInput)("refuses %j with a TaxAmountError, not a crash", (input) => {
     expect(() => roundMoney(input)).toThrow(TaxAmountError);
   });
+
+  it.each(rounding.toMoneyNumberTooManyDigits)(
+    "refuses to send %s as a JSON number it cannot hold exactly",
+    (input) => {
+      expect(() => toMoneyNumber(input)).toThrow(/too many digits/);
+      expect(roundMoney(input).toFixed(2)).toBe(input);
+    },
+  );
 
   it("refuses NaN and Infinity given as numbers", () => {
     expect(() => toMoneyNumber(Number.NaN)).toThrow(/finite/);

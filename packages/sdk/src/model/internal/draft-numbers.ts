@@ -1,0 +1,45 @@
+import type { Decimal } from "decimal.js";
+import { roundMoney, roundQuantity, TaxAmountError, toTaxDecimal } from "../../tax/index.ts";
+import { InvoiceDraftError } from "../errors.ts";
+
+/** Reads a draft number as a decimal, turning a bad value into an InvoiceDraftError that names the field. */
+export function draftDecimal(
+  value: Decimal.Value | undefined,
+  path: string,
+  fallback?: Decimal.Value,
+): Decimal {
+  const given = value ?? fallback;
+  if (given === undefined) throw new InvoiceDraftError(path, "is required");
+  try {
+    return toTaxDecimal(given, path);
+  } catch (error) {
+    if (error instanceof TaxAmountError) throw new InvoiceDraftError(path, error.message);
+    throw error;
+  }
+}
+
+/** A money input from the draft, ROUND_HALF_UP to 2 decimals; negatives refused (FBR reports debits as positives). */
+export function draftMoney(
+  value: Decimal.Value | undefined,
+  path: string,
+  fallback?: Decimal.Value,
+): Decimal {
+  const amount = draftDecimal(value, path, fallback);
+  if (amount.isNegative() && !amount.isZero()) throw new InvoiceDraftError(path, "must not be negative");
+  return roundMoney(amount);
+}
+
+/** A quantity from the draft, ROUND_HALF_UP to 4 decimals: everything is computed from what is sent. */
+export function draftQuantity(value: Decimal.Value | undefined, path: string): Decimal {
+  const quantity = draftDecimal(value, path);
+  if (quantity.isNegative() && !quantity.isZero()) throw new InvoiceDraftError(path, "must not be negative");
+  return roundQuantity(quantity);
+}
+
+/** A required, non-blank text field. */
+export function draftText(value: string | undefined, path: string, fbrCode?: string): string {
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new InvoiceDraftError(path, "is required and must not be blank", fbrCode);
+  }
+  return value;
+}

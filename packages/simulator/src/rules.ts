@@ -1,6 +1,7 @@
 // Business rules: the seller/token check (0401), the sandbox scenario gate, then the sdk's own
 // validation (the same codes the gateway and the CLI report). This file only decides the verdict; the
 // server turns it into FBR's response shapes.
+import { describeFbrError } from "@raseed/sdk";
 import { checkSandboxScenario } from "./scenarios.ts";
 import type { RuleIssue } from "./sdk-bridge.ts";
 import { validateDiWithSdk, validateImsWithSdk } from "./sdk-bridge.ts";
@@ -75,15 +76,26 @@ export function evaluateDiInvoice({ invoice, sandbox, seller, world, store, now 
  */
 export function verdictFromIssues(issues: readonly RuleIssue[], itemCount: number): DiVerdict {
   const header = issues.find((issue) => issue.level === "header" || !isItemNumber(issue.item, itemCount));
-  if (header) return { kind: "header", failure: { code: header.code, message: header.message } };
+  if (header) return { kind: "header", failure: { code: header.code, message: fbrErrorText(header) } };
   const failures = new Map<number, Failure>();
   for (const issue of issues) {
     if (issue.item !== undefined && !failures.has(issue.item)) {
-      failures.set(issue.item, { code: issue.code, message: issue.message });
+      failures.set(issue.item, { code: issue.code, message: fbrErrorText(issue) });
     }
   }
   if (failures.size > 0) return { kind: "item", itemCount, failures };
   return { kind: "valid", itemCount };
+}
+
+/**
+ * The `error` text FBR itself sends for a code: the observed runtime wording where there is one,
+ * else the spec's MESSAGE_DESC ("Provide rate." for 0046, as the spec sample shows). The sdk's own
+ * explanation is used only for codes FBR has no usable text for (unknown codes, "{0}" templates).
+ */
+export function fbrErrorText(issue: Pick<RuleIssue, "code" | "message">): string {
+  const described = describeFbrError(issue.code);
+  const text = described?.runtimeMessage ?? described?.message;
+  return text && !text.includes("{0}") ? text : issue.message;
 }
 
 function isItemNumber(item: number | undefined, itemCount: number): item is number {

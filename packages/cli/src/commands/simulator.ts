@@ -1,6 +1,123 @@
+import type { FaultConfig, RunningSimulator, SimulatorConfig } from "@raseed/simulator";
+import {
+  loadSimulatorConfigFile,
+  parseLatency,
+  SimulatorConfigError,
+  startSimulator,
+} from "@raseed/simulator";
 import type { Command } from "commander";
+
+interface SimulatorFlags {
+  port: string;
+  host: string;
+  config?: string;
+  latencyMs?: string;
+  failRate?: string;
+  seed?: string;
+  inspect: boolean;
+}
+
+class UsageError extends Error {}
+
+function parsePort(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65_535)
+    throw new UsageError(`--port must be 0-65535, got "${text}"`);
+  return Number(text);
+}
+
+function parseFailRate(text: string): number {
+  const rate = Number(text);
+  if (text.trim() === "" || !Number.isFinite(rate) || rate < 0 || rate > 1) {
+    throw new UsageError(`--fail-rate must be a number from 0 to 1, got "${text}"`);
+  }
+  return rate;
+}
+
+function parseSeed(text: string): number {
+  if (!/^-?\d+$/.test(text)) throw new UsageError(`--seed must be a whole number, got "${text}"`);
+  return Number(text);
+}
+
+/** Flags override the config file's faults, key by key (flag > file > default). */
+export function faultsFromFlags(flags: SimulatorFlags, fileFaults: FaultConfig | undefined): FaultConfig {
+  const faults: FaultConfig = { ...(fileFaults ?? {}) };
+  if (flags.latencyMs !== undefined) {
+    try {
+      faults.latencyMs = parseLatency(flags.latencyMs);
+    } catch {
+      throw new UsageError(`--latency-ms must be N or MIN-MAX (milliseconds), got "${flags.latencyMs}"`);
+    }
+  }
+  if (flags.failRate !== undefined) faults.failRate = parseFailRate(flags.failRate);
+  if (flags.seed !== undefined) faults.seed = parseSeed(flags.seed);
+  return faults;
+}
+
+async function runSimulator(flags: SimulatorFlags): Promise<RunningSimulator> {
+  const port = parsePort(flags.port);
+  const config: SimulatorConfig | undefined = flags.config
+    ? loadSimulatorConfigFile(flags.config)
+    : undefined;
+  const faults = faultsFromFlags(flags, config?.faults);
+  const sim = await startSimulator({
+    port,
+    host: flags.host,
+    ...(config ? { config } : {}),
+    faults,
+    inspect: flags.inspect,
+  });
+  console.log(`Raseed FBR simulator listening on ${sim.url}`);
+  console.log("  DI:        POST /di_data/v1/di/{postinvoicedata,validateinvoicedata}[_sb]");
+  console.log("  reference: GET /pdi/v1/..., /pdi/v2/..., POST /dist/v1/{statl,Get_Reg_Type}");
+  console.log(
+    "  IMS:       POST /imsp/v1/api/Live/PostData (production), /FBR/v1/api/Live/PostData (sandbox)",
+  );
+  console.log(`  demo seller 7000007, POSID 110014 (tokens: docs/simulator.md)`);
+  if (flags.inspect) console.log("  inspection: GET /__sim/invoices, PUT /__sim/faults, POST /__sim/reset");
+  return sim;
+}
 
 /** Registers `raseed simulator`. */
 export function registerSimulatorCommand(program: Command): void {
-  void program;
+  program
+    .command("simulator")
+    .description("Run an offline FBR (DI post/validate, reference APIs, IMS PostData) with fault injection")
+    .option("--port <port>", "port to listen on (0 picks a free one)", "8244")
+    .option("--host <host>", "address to bind", "127.0.0.1")
+    .option("--config <file>", "JSON config: more sellers, tokens, scenarios, buyers, POS terminals, faults")
+    .option("--latency-ms <ms>", "added latency on every request: N or MIN-MAX")
+    .option("--fail-rate <rate>", "share of requests (0-1) that fail with a transient fault")
+    .option("--seed <n>", "seed for --fail-rate and latency ranges, for repeatable chaos")
+    .option("--no-inspect", "do not serve the /__sim/ inspection routes")
+    .action(async (flags: SimulatorFlags) => {
+      let sim: RunningSimulator;
+      try {
+        sim = await runSimulator(flags);
+      } catch (error) {
+        // One line and an exit code, never a stack trace: 2 for bad flags or config, 1 for the port.
+        if (error instanceof UsageError || error instanceof SimulatorConfigError) {
+          console.error(`raseed simulator: ${error.message}`);
+          process.exitCode = 2;
+          return;
+        }
+        const code = error !== null && typeof error === "object" && "code" in error ? String(error.code) : "";
+        if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+          console.error(`raseed simulator: cannot listen on ${flags.host}:${flags.port} (${code})`);
+          process.exitCode = 1;
+          return;
+        }
+        throw error;
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          resolve();
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+      });
+      await sim.close();
+      console.log("Raseed FBR simulator stopped");
+    });
 }

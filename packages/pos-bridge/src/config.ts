@@ -24,6 +24,8 @@ export interface ReceiptConfig {
   logoPath?: string;
   /** POS service fee per invoice (SRO 1279(I)/2021: Re.1), printed as a line. */
   serviceFee?: number;
+  /** QR side in millimetres (SRO 1006(I)/2021 says 7; the default is 18, see receipts). */
+  qrSizeMm?: number;
 }
 
 export interface BridgeConfig {
@@ -190,6 +192,12 @@ function parseReceipt(raw: unknown): ReceiptConfig {
     }
     receipt.serviceFee = raw.serviceFee;
   }
+  if (raw.qrSizeMm !== undefined) {
+    if (typeof raw.qrSizeMm !== "number" || raw.qrSizeMm < 5 || raw.qrSizeMm > 40) {
+      throw new BridgeConfigError("receipt.qrSizeMm must be a number of millimetres from 5 to 40");
+    }
+    receipt.qrSizeMm = raw.qrSizeMm;
+  }
   return receipt;
 }
 
@@ -336,4 +344,20 @@ export function loadBridgeConfig(
   Object.freeze(config.tills);
   Object.freeze(config.receipt);
   return Object.freeze(config);
+}
+
+/**
+ * The data folder alone, for `status` and `reconcile`, which need no till credentials: same precedence as
+ * `loadBridgeConfig` (flag > environment > file > default).
+ */
+export function resolveBridgeDataDir(
+  flags: Pick<BridgeFlags, "dataDir" | "config">,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (flags.dataDir !== undefined) return resolve(stringSetting(flags.dataDir, "--data-dir"));
+  if (env.RASEED_POS_BRIDGE_DATA_DIR !== undefined)
+    return resolve(stringSetting(env.RASEED_POS_BRIDGE_DATA_DIR, "RASEED_POS_BRIDGE_DATA_DIR"));
+  const configPath = flags.config ?? env.RASEED_POS_BRIDGE_CONFIG;
+  const file = configPath === undefined ? {} : readConfigFile(resolve(configPath));
+  return resolve(stringSetting(file.dataDir ?? DEFAULT_BRIDGE_CONFIG.dataDir, "dataDir"));
 }

@@ -7,6 +7,13 @@ import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { type BridgeConfig, BridgeConfigError, type TillConfig } from "./config.ts";
 import { SaleJournal } from "./journal.ts";
 import { BRIDGE_REPLY_CODES, type BridgeProblem, errorReply, HEALTH_REPLY } from "./protocol.ts";
+import {
+  buildReceiptLayout,
+  readPngAsMonochrome,
+  renderReceiptEscPos,
+  renderReceiptPdf,
+  renderReceiptText,
+} from "./receipts/index.ts";
 import { type ListenerScope, PosBridge } from "./service.ts";
 import { createJsonLogger } from "./telemetry.ts";
 import type { BridgeLogger, ImsUpstream } from "./upload.ts";
@@ -16,6 +23,7 @@ const ROUTES: Readonly<Record<string, string>> = {
   "/api/imsfiscal/get": "GET",
   "/api/imsfiscal/getinvoicenumberbymodel": "POST",
   "/api/imsfiscal/getinvoicenumberbyusin": "GET",
+  "/api/imsfiscal/receipt": "GET",
   "/metrics": "GET",
 };
 
@@ -51,6 +59,8 @@ export interface BridgeAppOptions {
   scope?: ListenerScope;
   bodyLimitBytes?: number;
   logger?: BridgeLogger;
+  /** The retailer's FBR POS logo (PNG) for receipts. */
+  logoPng?: Buffer;
 }
 
 /** Builds one listener's Fastify app over a shared `PosBridge` (the app is not started). */
@@ -91,6 +101,30 @@ export function buildBridgeApp(bridge: PosBridge, options: BridgeAppOptions = {}
       queryValue(request.query, "posid"),
     );
     return reply.code(answer.status).send(answer.reply);
+  });
+
+  // Raseed's extension: the receipt of a journaled sale, as PDF, ESC/POS bytes or text (?format=).
+  app.get("/api/IMSFiscal/Receipt", async (request, reply) => {
+    const format = (queryValue(request.query, "format") ?? "pdf").toLowerCase();
+    if (!["pdf", "escpos", "text"].includes(format)) {
+      return reply
+        .code(400)
+        .send(
+          errorReply(BRIDGE_REPLY_CODES.invalidData, "Invalid data received", [
+            problem("format", "format must be pdf, escpos or text."),
+          ]),
+        );
+    }
+    const found = bridge.receiptFor(queryValue(request.query, "usin"), queryValue(request.query, "posid"));
+    if (!found.ok) return reply.code(found.answer.status).send(found.answer.reply);
+    const images = options.logoPng === undefined ? {} : { logoPng: options.logoPng };
+    if (format === "text")
+      return reply
+        .type("text/plain; charset=utf-8")
+        .send(`${renderReceiptText(buildReceiptLayout(found.input))}\n`);
+    if (format === "escpos")
+      return reply.type("application/octet-stream").send(await renderReceiptEscPos(found.input, images));
+    return reply.type("application/pdf").send(await renderReceiptPdf(found.input, images));
   });
 
   app.get("/metrics", async (_request, reply) =>
@@ -215,6 +249,24 @@ function acquireDataDirLock(dataDir: string): () => void {
   return () => rmSync(lockFile, { force: true });
 }
 
+/** Reads and checks the configured logo once, so a bad file fails at start, not at the first receipt. */
+function readLogo(path: string): Buffer {
+  let png: Buffer;
+  try {
+    png = readFileSync(path);
+  } catch (error) {
+    throw new BridgeConfigError(
+      `cannot read receipt.logoPath ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
+  }
+  try {
+    readPngAsMonochrome(png);
+  } catch (error) {
+    throw new BridgeConfigError(`receipt.logoPath ${path}: ${(error as Error).message}`);
+  }
+  return png;
+}
+
 export function createImsUpstream(config: Readonly<BridgeConfig>, till: TillConfig): ImsUpstream {
   if (config.upstream !== "fbr") {
     // The gateway has no IMS endpoint yet (docs/pos-bridge.md): refuse rather than pretend to forward.
@@ -241,6 +293,7 @@ export async function startPosBridge(
   const createUpstream = options.createUpstream ?? ((till: TillConfig) => createImsUpstream(config, till));
   // Build the upstreams first so a bad upstream setting fails before anything is opened.
   const upstreams = new Map(config.tills.map((till) => [till.posId, createUpstream(till)]));
+  const logoPng = config.receipt.logoPath === undefined ? undefined : readLogo(config.receipt.logoPath);
   const journal = new SaleJournal(journalPath(config.dataDir));
   let releaseLock: () => void;
   try {
@@ -254,6 +307,7 @@ export async function startPosBridge(
     journal,
     createUpstream: (till) => upstreams.get(till.posId) ?? createUpstream(till),
     logger,
+    receipt: config.receipt,
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   bridge.start();
@@ -265,7 +319,11 @@ export async function startPosBridge(
     releaseLock();
   };
   try {
-    const shared = buildBridgeApp(bridge, { bodyLimitBytes: config.bodyLimitBytes, logger });
+    const shared = buildBridgeApp(bridge, {
+      bodyLimitBytes: config.bodyLimitBytes,
+      logger,
+      ...(logoPng ? { logoPng } : {}),
+    });
     apps.push(shared);
     const url = await shared.listen({ host: config.host, port: config.port });
     const tillUrls = new Map<number, string>();

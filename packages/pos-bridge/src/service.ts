@@ -1,8 +1,9 @@
 // The bridge's behaviour at the till, independent of HTTP: decode and validate the IMS model, journal the
 // sale, try FBR within the till's bound, and answer with FBR's number, every problem, or the provisional
 // reply. The server (server.ts) only maps requests to these calls.
+import type { ImsInvoice } from "@raseed/sdk";
 import { validateImsInvoice } from "@raseed/sdk";
-import type { BridgeConfig, TillConfig } from "./config.ts";
+import type { BridgeConfig, ReceiptConfig, TillConfig } from "./config.ts";
 import type { JournaledSale, SaleJournal } from "./journal.ts";
 import { hashPayload } from "./journal.ts";
 import {
@@ -18,6 +19,7 @@ import {
   provisionalReply,
   successReply,
 } from "./protocol.ts";
+import type { ReceiptInput } from "./receipts/index.ts";
 import { BridgeMetrics } from "./telemetry.ts";
 import type { BridgeLogger, ImsUpstream, SaleUploadResult } from "./upload.ts";
 import { SaleUploader } from "./upload.ts";
@@ -50,6 +52,8 @@ export interface PosBridgeDeps {
   /** Builds the upstream for one till (the sdk's ImsClient in production, anything in tests). */
   createUpstream(till: TillConfig): ImsUpstream;
   logger: BridgeLogger;
+  /** Business details for receipts. */
+  receipt?: ReceiptConfig;
   now?: () => number;
 }
 
@@ -68,6 +72,7 @@ export class PosBridge {
   readonly metrics = new BridgeMetrics();
   readonly uploader: SaleUploader;
   readonly #settings: BridgeSettings;
+  readonly #receipt: ReceiptConfig;
   readonly #logger: BridgeLogger;
   readonly #now: () => number;
   readonly #tills = new Map<number, TillConfig>();
@@ -79,6 +84,7 @@ export class PosBridge {
   constructor(deps: PosBridgeDeps) {
     this.journal = deps.journal;
     this.#settings = deps.settings;
+    this.#receipt = deps.receipt ?? {};
     this.#logger = deps.logger;
     this.#now = deps.now ?? Date.now;
     for (const till of deps.settings.tills) {
@@ -281,21 +287,59 @@ export class PosBridge {
     return this.uploader.uploadSale(sale);
   }
 
-  /** `GET /api/IMSFiscal/GetInvoiceNumberByUSIN?usin=...[&posid=...]` (Raseed's extension). */
-  getInvoiceNumberByUsin(usin: string | undefined, posIdText: string | undefined): Promise<BridgeAnswer> {
+  /**
+   * What to print for a journaled sale (`GET /api/IMSFiscal/Receipt`, Raseed's extension): the fiscal
+   * receipt once FBR has issued the number, a provisional one before. A rejected sale has no receipt.
+   */
+  receiptFor(
+    usin: string | undefined,
+    posIdText: string | undefined,
+  ): { ok: true; input: ReceiptInput } | { ok: false; answer: BridgeAnswer } {
+    const found = this.#findOneSale(usin, posIdText);
+    if (!found.ok) return found;
+    const sale = found.sale;
+    if (sale.state === "rejected") {
+      return {
+        ok: false,
+        answer: {
+          status: 409,
+          reply: errorReply(
+            sale.rejectionCode ?? BRIDGE_REPLY_CODES.invalidData,
+            "FBR rejected this sale; it has no receipt.",
+            sale.rejectionProblems ?? [],
+          ),
+        },
+      };
+    }
+    const input: ReceiptInput = {
+      invoice: JSON.parse(sale.payload) as ImsInvoice,
+      fiscalInvoiceNumber: sale.state === "accepted" ? sale.fbrInvoiceNumber : null,
+      business: this.#receipt,
+    };
+    if (this.#receipt.qrSizeMm !== undefined) input.qrSizeMm = this.#receipt.qrSizeMm;
+    return { ok: true, input };
+  }
+
+  #findOneSale(
+    usin: string | undefined,
+    posIdText: string | undefined,
+  ): { ok: true; sale: JournaledSale } | { ok: false; answer: BridgeAnswer } {
     if (usin === undefined || usin.trim() === "") {
-      return Promise.resolve({
-        status: 400,
-        reply: invalidDataReply([
-          {
-            Code: "RIMS03",
-            Field: "USIN",
-            Path: "usin",
-            Item: null,
-            Message: "Pass the sale's USIN: ?usin=...",
-          },
-        ]),
-      });
+      return {
+        ok: false,
+        answer: {
+          status: 400,
+          reply: invalidDataReply([
+            {
+              Code: "RIMS03",
+              Field: "USIN",
+              Path: "usin",
+              Item: null,
+              Message: "Pass the sale's USIN: ?usin=...",
+            },
+          ]),
+        },
+      };
     }
     let sales = this.journal.findSalesByUsin(usin.trim());
     if (posIdText !== undefined && posIdText.trim() !== "") {
@@ -303,31 +347,44 @@ export class PosBridge {
       sales = sales.filter((sale) => sale.posId === posId);
     }
     if (sales.length > 1) {
-      return Promise.resolve({
-        status: 400,
-        reply: invalidDataReply([
-          {
-            Code: "RIMS02",
-            Field: "POSID",
-            Path: "posid",
-            Item: null,
-            Message: `USIN ${usin} exists for several tills (${sales.map((s) => s.posId).join(", ")}); add &posid=...`,
-          },
-        ]),
-      });
+      return {
+        ok: false,
+        answer: {
+          status: 400,
+          reply: invalidDataReply([
+            {
+              Code: "RIMS02",
+              Field: "POSID",
+              Path: "posid",
+              Item: null,
+              Message: `USIN ${usin} exists for several tills (${sales.map((s) => s.posId).join(", ")}); add &posid=...`,
+            },
+          ]),
+        },
+      };
     }
     const sale = sales[0];
     if (sale === undefined) {
-      return Promise.resolve({
-        status: 404,
-        reply: errorReply(
-          BRIDGE_REPLY_CODES.unknownSale,
-          `No sale with USIN ${usin} in this bridge's journal.`,
-          [],
-        ),
-      });
+      return {
+        ok: false,
+        answer: {
+          status: 404,
+          reply: errorReply(
+            BRIDGE_REPLY_CODES.unknownSale,
+            `No sale with USIN ${usin} in this bridge's journal.`,
+            [],
+          ),
+        },
+      };
     }
+    return { ok: true, sale };
+  }
+
+  /** `GET /api/IMSFiscal/GetInvoiceNumberByUSIN?usin=...[&posid=...]` (Raseed's extension). */
+  getInvoiceNumberByUsin(usin: string | undefined, posIdText: string | undefined): Promise<BridgeAnswer> {
+    const found = this.#findOneSale(usin, posIdText);
+    if (!found.ok) return Promise.resolve(found.answer);
     // A look-up never uploads: it reports the journal, and a POS polling it cannot cause a second post.
-    return this.#replyForSale(sale, false).then((reply) => ({ status: 200, reply }));
+    return this.#replyForSale(found.sale, false).then((reply) => ({ status: 200, reply }));
   }
 }

@@ -1,0 +1,136 @@
+// Operator views of the journal for `raseed pos-bridge status` and `raseed pos-bridge reconcile`. They read
+// and write the journal file directly, so they work whether or not the bridge is running (SQLite WAL).
+import { existsSync } from "node:fs";
+import type { JournaledSale, SaleJournal, SaleState } from "./journal.ts";
+
+export interface SaleSummary {
+  posId: number;
+  usin: string;
+  state: SaleState;
+  fbrInvoiceNumber: string | null;
+  provisional: boolean;
+  attempts: number;
+  receivedAt: string;
+  lastOutcome: string | null;
+  lastReason: string | null;
+}
+
+export interface BridgeStatusReport {
+  journal: string;
+  byState: Record<SaleState, number>;
+  /** Age in hours of the oldest sale FBR has not acknowledged, or null with no backlog. */
+  oldestUnreportedHours: number | null;
+  /** Sales that need attention or are still waiting (not accepted), oldest first. */
+  open: SaleSummary[];
+}
+
+function summarise(sale: JournaledSale): SaleSummary {
+  return {
+    posId: sale.posId,
+    usin: sale.usin,
+    state: sale.state,
+    fbrInvoiceNumber: sale.fbrInvoiceNumber,
+    provisional: sale.provisional,
+    attempts: sale.attempts,
+    receivedAt: new Date(sale.receivedAt).toISOString(),
+    lastOutcome: sale.lastOutcome,
+    lastReason: sale.lastReason,
+  };
+}
+
+export function journalExists(file: string): boolean {
+  return existsSync(file);
+}
+
+export function bridgeStatus(journal: SaleJournal, now: number, limit = 50): BridgeStatusReport {
+  const stats = journal.backlogStats();
+  return {
+    journal: journal.file,
+    byState: stats.byState,
+    oldestUnreportedHours:
+      stats.oldestUnsettledAt === null
+        ? null
+        : Number(((now - stats.oldestUnsettledAt) / 3_600_000).toFixed(2)),
+    open: journal
+      .listSales({ states: ["pending", "uploading", "in_doubt", "held", "rejected"], limit })
+      .map(summarise),
+  };
+}
+
+export function saleStatus(journal: SaleJournal, usin: string, posId?: number): SaleSummary[] {
+  return journal
+    .findSalesByUsin(usin)
+    .filter((sale) => posId === undefined || sale.posId === posId)
+    .map(summarise);
+}
+
+const STATE_WORDS: Record<SaleState, string> = {
+  pending: "waiting to upload",
+  uploading: "uploading",
+  accepted: "accepted by FBR",
+  rejected: "rejected by FBR",
+  in_doubt: "in doubt (run reconcile)",
+  held: "held: FBR refused the credentials",
+};
+
+export function formatSale(sale: SaleSummary): string {
+  const number = sale.fbrInvoiceNumber === null ? "" : ` FBR ${sale.fbrInvoiceNumber}`;
+  const reason = sale.lastReason === null || sale.state === "accepted" ? "" : ` (${sale.lastReason})`;
+  return `POSID ${sale.posId} USIN ${sale.usin}: ${STATE_WORDS[sale.state]}${number}${sale.provisional ? ", answered provisionally" : ""}, ${sale.attempts} attempt(s), received ${sale.receivedAt}${reason}`;
+}
+
+export function formatStatus(report: BridgeStatusReport): string {
+  const counts = (Object.entries(report.byState) as [SaleState, number][])
+    .map(([state, count]) => `${state} ${count}`)
+    .join(", ");
+  const lines = [`journal: ${report.journal}`, `sales: ${counts}`];
+  lines.push(
+    report.oldestUnreportedHours === null
+      ? "backlog: none, every sale is acknowledged by FBR (or rejected)"
+      : `backlog: oldest unreported sale is ${report.oldestUnreportedHours} h old (Rule 150XC: report within 24 h)`,
+  );
+  for (const sale of report.open) lines.push(`  ${formatSale(sale)}`);
+  return lines.join("\n");
+}
+
+export type ReconcileDecision = { kind: "fbrNumber"; fbrInvoiceNumber: string } | { kind: "resend" };
+
+export type ReconcileResult = { ok: true; sale: SaleSummary } | { ok: false; reason: string };
+
+/**
+ * Settles one in-doubt sale by a person's decision: FBR has it (record the number they found in FBR's
+ * records), or FBR never got it (queue it again). Only in-doubt sales can be reconciled.
+ */
+export function reconcileSale(
+  journal: SaleJournal,
+  usin: string,
+  posId: number | undefined,
+  decision: ReconcileDecision,
+  now: number,
+): ReconcileResult {
+  const matches = journal.findSalesByUsin(usin).filter((sale) => posId === undefined || sale.posId === posId);
+  if (matches.length === 0)
+    return {
+      ok: false,
+      reason: `no sale with USIN ${usin}${posId === undefined ? "" : ` for POSID ${posId}`}`,
+    };
+  if (matches.length > 1) {
+    return {
+      ok: false,
+      reason: `USIN ${usin} exists for POSIDs ${matches.map((s) => s.posId).join(", ")}; add --pos-id`,
+    };
+  }
+  const sale = matches[0] as JournaledSale;
+  if (sale.state !== "in_doubt") {
+    return {
+      ok: false,
+      reason: `USIN ${usin} is ${STATE_WORDS[sale.state]}, not in doubt; nothing to reconcile`,
+    };
+  }
+  const changed =
+    decision.kind === "fbrNumber"
+      ? journal.resolveAsAccepted(sale.posId, sale.usin, decision.fbrInvoiceNumber, now)
+      : journal.requeue(sale.posId, sale.usin, now);
+  if (!changed) return { ok: false, reason: `USIN ${usin} changed state meanwhile; run reconcile again` };
+  return { ok: true, sale: summarise(journal.getSale(sale.id) as JournaledSale) };
+}

@@ -1,6 +1,132 @@
-import type { Command } from "commander";
+import { readFileSync } from "node:fs";
+import { type ValidationIssue, validateDiInvoice, validateImsInvoice } from "@raseed/sdk";
+import { type Command, Option } from "commander";
+
+export interface ValidateCommandOptions {
+  kind: "di" | "ims";
+  sandbox: boolean;
+  json: boolean;
+}
+
+/** One file's verdict in `--json` output (issue 2: `[{ file, valid, errors: [{ code, item, field, message }] }]`). */
+export interface ValidateFileReport {
+  file: string;
+  valid: boolean;
+  errors: { code: string; item: number | null; field: string; message: string }[];
+}
+
+export interface ValidateCommandIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readFile: (path: string) => string;
+  now?: Date;
+}
+
+/** Exit codes: 0 all valid, 1 any invalid, 2 usage error, unreadable file or malformed JSON. */
+export const VALIDATE_EXIT = { valid: 0, invalid: 1, usage: 2 } as const;
+
+function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] ?? message;
+}
+
+function formatIssue(issue: ValidationIssue): string {
+  const where = issue.item === undefined ? "header" : `item ${issue.item}`;
+  const field = issue.field === "" ? "" : `  ${issue.field}`;
+  return `  ${issue.code}  ${where}${field}: ${issue.message}\n        fix: ${issue.fix}`;
+}
+
+/**
+ * Validates each file and prints the verdicts; returns the exit code. Unreadable files and malformed JSON
+ * are reported on stderr in one line each and make the exit code 2, but the other files are still checked.
+ */
+export function runValidateCommand(
+  files: readonly string[],
+  options: ValidateCommandOptions,
+  io: ValidateCommandIo,
+): number {
+  const reports: ValidateFileReport[] = [];
+  let unreadable = false;
+  for (const file of files) {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(io.readFile(file));
+    } catch (error) {
+      unreadable = true;
+      const reason =
+        error instanceof SyntaxError
+          ? `malformed JSON (${oneLine(error)})`
+          : `cannot read it (${oneLine(error)})`;
+      io.stderr(`raseed validate: ${file}: ${reason}\n`);
+      continue;
+    }
+    const result =
+      options.kind === "ims"
+        ? validateImsInvoice(payload)
+        : validateDiInvoice(payload, {
+            sandbox: options.sandbox,
+            ...(io.now === undefined ? {} : { now: io.now }),
+          });
+    reports.push({
+      file,
+      valid: result.valid,
+      errors: result.issues.map((issue) => ({
+        code: issue.code,
+        item: issue.item ?? null,
+        field: issue.field,
+        message: issue.message,
+      })),
+    });
+    if (!options.json) {
+      if (result.valid) {
+        io.stdout(`${file}: valid\n`);
+      } else {
+        const count = result.issues.length;
+        io.stdout(`${file}: invalid, ${count} problem${count === 1 ? "" : "s"}\n`);
+        for (const issue of result.issues) io.stdout(`${formatIssue(issue)}\n`);
+      }
+    }
+  }
+  if (options.json) io.stdout(`${JSON.stringify(reports, null, 2)}\n`);
+  if (unreadable) return VALIDATE_EXIT.usage;
+  return reports.every((report) => report.valid) ? VALIDATE_EXIT.valid : VALIDATE_EXIT.invalid;
+}
 
 /** Registers `raseed validate`. */
 export function registerValidateCommand(program: Command): void {
-  void program;
+  program
+    .command("validate")
+    .description(
+      "Validate DI or IMS invoice JSON files against FBR's rules; lists every problem with its FBR error code",
+    )
+    .argument("<file...>", "invoice JSON files (one invoice per file)")
+    .addOption(
+      new Option("--kind <kind>", "invoice kind: di (Digital Invoicing) or ims (Tier-1 POS)").default("di"),
+    )
+    .option("--sandbox", "apply the DI sandbox scenario rules (scenarioId, 0203-0205)", false)
+    .option("--json", "print a JSON array of { file, valid, errors } instead of text", false)
+    .addHelpText(
+      "after",
+      "\nExit status: 0 all valid, 1 any invalid, 2 usage error, unreadable file or malformed JSON.\nCodes: docs/errors.md",
+    )
+    // Usage errors exit 2 with commander's one-line message (never a stack trace); help and version exit 0.
+    .exitOverride((error) => {
+      process.exit(error.exitCode === 0 ? 0 : VALIDATE_EXIT.usage);
+    })
+    .action((files: string[], raw: { kind: string; sandbox: boolean; json: boolean }) => {
+      if (raw.kind !== "di" && raw.kind !== "ims") {
+        process.stderr.write(`raseed validate: --kind must be "di" or "ims", got "${raw.kind}"\n`);
+        process.exitCode = VALIDATE_EXIT.usage;
+        return;
+      }
+      process.exitCode = runValidateCommand(
+        files,
+        { kind: raw.kind, sandbox: raw.sandbox, json: raw.json },
+        {
+          stdout: (text) => process.stdout.write(text),
+          stderr: (text) => process.stderr.write(text),
+          readFile: (path) => readFileSync(path, "utf8"),
+        },
+      );
+    });
 }

@@ -1,0 +1,143 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runValidateCommand, type ValidateCommandOptions } from "./validate.ts";
+
+const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
+const bases = JSON.parse(
+  readFileSync(join(repoRoot, "packages/sdk/src/validation/vectors/bases.json"), "utf8"),
+) as Record<string, Record<string, unknown>>;
+
+let dir = "";
+const file = (name: string) => join(dir, name);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "raseed-validate-"));
+  writeFileSync(file("good.json"), JSON.stringify(bases["di-sale"]));
+  const bad = structuredClone(bases["di-sale"]) as { invoiceType: string; items: Record<string, unknown>[] };
+  bad.invoiceType = "Credit Note";
+  (bad.items[1] as Record<string, unknown>).rate = "17%";
+  writeFileSync(file("bad.json"), JSON.stringify(bad));
+  writeFileSync(file("ims.json"), JSON.stringify(bases["ims-sale"]));
+  writeFileSync(file("broken.json"), '{"invoiceType": ');
+  const sandboxOnly = structuredClone(bases["di-sale"]);
+  writeFileSync(file("no-scenario.json"), JSON.stringify(sandboxOnly));
+});
+
+function runInProcess(files: string[], options: Partial<ValidateCommandOptions> = {}) {
+  let stdout = "";
+  let stderr = "";
+  const code = runValidateCommand(
+    files,
+    { kind: "di", sandbox: false, json: false, ...options },
+    {
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+      readFile: (path) => readFileSync(path, "utf8"),
+      now: new Date("2025-06-01T12:00:00Z"),
+    },
+  );
+  return { code, stdout, stderr };
+}
+
+describe("runValidateCommand", () => {
+  it("exits 0 and says valid when every file is valid", () => {
+    const run = runInProcess([file("good.json")]);
+    expect(run).toEqual({ code: 0, stdout: `${file("good.json")}: valid\n`, stderr: "" });
+  });
+
+  it("lists every problem with code, item, field, message and fix, and exits 1", () => {
+    const run = runInProcess([file("good.json"), file("bad.json")]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`${file("bad.json")}: invalid, 2 problems`);
+    expect(run.stdout).toMatch(/0003 {2}header {2}invoiceType: invoiceType "Credit Note"/);
+    expect(run.stdout).toMatch(/0046 {2}item 2 {2}rate: rate "17%"/);
+    expect(run.stdout).toMatch(/fix: Use a rate that SaleTypeToRate lists/);
+  });
+
+  it("--json prints [{ file, valid, errors: [{ code, item, field, message }] }]", () => {
+    const run = runInProcess([file("good.json"), file("bad.json")], { json: true });
+    expect(run.code).toBe(1);
+    const reports = JSON.parse(run.stdout) as unknown[];
+    expect(reports).toEqual([
+      { file: file("good.json"), valid: true, errors: [] },
+      {
+        file: file("bad.json"),
+        valid: false,
+        errors: [
+          { code: "0003", item: null, field: "invoiceType", message: expect.stringContaining("Credit Note") },
+          { code: "0046", item: 2, field: "rate", message: expect.stringContaining("17%") },
+        ],
+      },
+    ]);
+  });
+
+  it("--sandbox applies the scenario rules", () => {
+    expect(runInProcess([file("no-scenario.json")]).code).toBe(0);
+    const run = runInProcess([file("no-scenario.json")], { sandbox: true, json: true });
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject([{ errors: [{ code: "0203", field: "scenarioId" }] }]);
+  });
+
+  it("--kind ims validates IMS invoices", () => {
+    expect(runInProcess([file("ims.json")], { kind: "ims" }).code).toBe(0);
+    expect(runInProcess([file("good.json")], { kind: "ims" }).code).toBe(1);
+  });
+
+  it("malformed JSON and unreadable files exit 2 with one line each, the rest still checked", () => {
+    const run = runInProcess([file("broken.json"), file("missing.json"), file("good.json")]);
+    expect(run.code).toBe(2);
+    const lines = run.stderr.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/broken\.json: malformed JSON/);
+    expect(lines[1]).toMatch(/missing\.json: cannot read it \(ENOENT/);
+    expect(run.stdout).toBe(`${file("good.json")}: valid\n`);
+  });
+});
+
+const execFileAsync = promisify(execFile);
+
+async function raseed(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync("node", ["packages/cli/bin/raseed.js", ...args], {
+      cwd: repoRoot,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe("node packages/cli/bin/raseed.js validate", () => {
+  it("exits 0 for a valid file and 1 with --json output for an invalid one", async () => {
+    const valid = await raseed(["validate", file("good.json")]);
+    expect(valid.code, valid.stderr).toBe(0);
+    const invalid = await raseed(["validate", "--json", file("bad.json")]);
+    expect(invalid.code).toBe(1);
+    expect(JSON.parse(invalid.stdout)).toMatchObject([
+      { valid: false, errors: [{ code: "0003" }, { code: "0046" }] },
+    ]);
+  });
+
+  it("exits 2 without a stack trace for malformed JSON, a bad --kind and a missing argument", async () => {
+    for (const args of [
+      ["validate", file("broken.json")],
+      ["validate", "--kind", "xml", file("good.json")],
+      ["validate"],
+    ]) {
+      const run = await raseed(args);
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      expect(run.stderr.split("\n")[0]).toMatch(/raseed validate:|error:/);
+    }
+  });
+});

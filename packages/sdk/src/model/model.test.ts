@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { validateDiInvoice, validateImsInvoice } from "../validation/index.ts";
 import type { DiInvoice } from "../wire/index.ts";
 import {
   type BuildDiInvoiceOptions,
@@ -109,6 +110,18 @@ describe("buildDiInvoice", () => {
       expect(invoice.items[index]).toMatchObject(expected);
     });
     expectStrictWireNumbers(invoice);
+  });
+
+  it("every vector's payload passes our own FBR validation (one check of builder against validator)", () => {
+    const now = new Date("2025-06-01T00:00:00Z");
+    for (const vector of diVectors.cases) {
+      const invoice = buildDiInvoice(draftFor(vector.registrationType, vector.lines), vector.options ?? {});
+      const result = validateDiInvoice(invoice, { now });
+      expect(
+        result.issues.map((issue) => `${issue.code} ${issue.path}`),
+        vector.name,
+      ).toEqual([]);
+    }
   });
 
   it("maps the header in FBR's spellings", () => {
@@ -383,6 +396,16 @@ describe("buildImsInvoice", () => {
       }
     }
     expect(invoice.PaymentMode).toBe(5);
+  });
+
+  it("every vector's payload passes our own IMS validation", () => {
+    for (const vector of imsVectors.cases) {
+      const result = validateImsInvoice(buildImsInvoice(vector.draft));
+      expect(
+        result.issues.map((issue) => `${issue.code} ${issue.path}`),
+        vector.name,
+      ).toEqual([]);
+    }
   });
 
   it("formats a Date as yyyy-MM-dd HH:mm:ss on the Pakistan wall clock", () => {

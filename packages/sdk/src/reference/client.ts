@@ -376,7 +376,13 @@ export class ReferenceClient {
       text = await response.text();
     } catch (error) {
       // Only the error's own message: it names the cause (ECONNREFUSED, timeout) and never holds our headers.
-      const cause = error instanceof Error ? error.message : String(error);
+      const timedOut =
+        error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+      const cause = timedOut
+        ? `no answer within ${this.#timeoutMs} ms`
+        : error instanceof Error
+          ? error.message
+          : String(error);
       throw new ReferenceApiError("reference_network_error", `${request.path}: network error: ${cause}`, {
         endpoint: request.path,
       });

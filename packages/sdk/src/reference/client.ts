@@ -375,14 +375,13 @@ export class ReferenceClient {
       response = await this.#fetch(url, init);
       text = await response.text();
     } catch (error) {
-      // Only the error's own message: it names the cause (ECONNREFUSED, timeout) and never holds our headers.
+      // Only the error's own message, which names the cause (ECONNREFUSED, timeout).
       const timedOut =
         error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-      const cause = timedOut
-        ? `no answer within ${this.#timeoutMs} ms`
-        : error instanceof Error
-          ? error.message
-          : String(error);
+      const message = error instanceof Error ? error.message : String(error);
+      // undici quotes an invalid header value in its message; that value would be our token.
+      const scrubbed = this.#token === "" ? message : message.split(this.#token).join("[redacted]");
+      const cause = timedOut ? `no answer within ${this.#timeoutMs} ms` : scrubbed;
       throw new ReferenceApiError("reference_network_error", `${request.path}: network error: ${cause}`, {
         endpoint: request.path,
       });

@@ -376,6 +376,7 @@ describe("ReferenceClient failures and snapshot fallback", () => {
   it("never puts the token in an error", async () => {
     const replies: Reply[] = [
       new Error("socket hang up"),
+      new TypeError(`Headers.append: "Bearer ${TOKEN}\n" is an invalid header value.`),
       { status: 401, body: "" },
       { status: 500, body: "" },
       { body: "{not json" },

@@ -1,0 +1,121 @@
+import { readFileSync } from "node:fs";
+import { deflateSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import integrations from "../../test/vectors/pos-integrations.json" with { type: "json" };
+import { decodeImsRequest } from "../protocol.ts";
+import {
+  buildReceiptLayout,
+  FBR_VERIFY_STATEMENT,
+  type ReceiptInput,
+  readPngAsMonochrome,
+  renderReceiptEscPos,
+  renderReceiptPdf,
+  renderReceiptText,
+} from "./index.ts";
+
+const golden = (name: string): string =>
+  readFileSync(new URL(`../../test/golden/${name}`, import.meta.url), "utf8").replace(/\n$/, "");
+
+function sale(): ReceiptInput["invoice"] {
+  const decoded = decodeImsRequest(integrations.stringNumbersCamelCase);
+  if (!decoded.ok) throw new Error("vector does not decode");
+  return decoded.invoice;
+}
+
+const business = {
+  businessName: "Demo Traders",
+  address: "Shop 4, Tariq Road, Karachi",
+  ntn: "7000007-1",
+  strn: "3277876543210",
+  taxOffice: "RTO Karachi",
+  serviceFee: 1,
+};
+const FISCAL_NUMBER = "110014240315184207000123";
+
+/** A PNG written by hand: 8-bit greyscale, filter 0, dark left half. */
+function greyPng(width: number, height: number): Buffer {
+  const chunk = (type: string, body: Buffer): Buffer => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(body.length);
+    return Buffer.concat([length, Buffer.from(type, "ascii"), body, Buffer.alloc(4)]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8;
+  header[9] = 0;
+  const rows: number[] = [];
+  for (let y = 0; y < height; y++) {
+    rows.push(0);
+    for (let x = 0; x < width; x++) rows.push(x < width / 2 ? 0 : 255);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(Buffer.from(rows))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+describe("receipt layout", () => {
+  it("prints the SRO 1006(I)/2021 fields on a fiscal receipt", () => {
+    const text = renderReceiptText(
+      buildReceiptLayout({
+        invoice: sale(),
+        fiscalInvoiceNumber: FISCAL_NUMBER,
+        business,
+        amountReceived: 1200,
+      }),
+    );
+    expect(text).toBe(golden("receipt-fiscal.txt"));
+    expect(text.replace(/\s+/g, " ")).toContain(FBR_VERIFY_STATEMENT);
+  });
+
+  it("says a provisional receipt was issued offline and shows no FBR number, logo or QR", () => {
+    const lines = buildReceiptLayout({ invoice: sale(), fiscalInvoiceNumber: null, business });
+    const text = renderReceiptText(lines);
+    expect(text).toBe(golden("receipt-provisional.txt"));
+    expect(lines.some((line) => line.kind === "qr" || line.kind === "logo")).toBe(false);
+    expect(text).not.toContain("Tax Asaan");
+  });
+});
+
+describe("renderers", () => {
+  it("writes ESC/POS: initialise, the text, QR and logo rasters, then feed and cut", async () => {
+    const bytes = await renderReceiptEscPos(
+      { invoice: sale(), fiscalInvoiceNumber: FISCAL_NUMBER, business },
+      { logoPng: greyPng(40, 10) },
+    );
+    expect([...bytes.subarray(0, 2)]).toEqual([0x1b, 0x40]);
+    expect([...bytes.subarray(-3)]).toEqual([0x1d, 0x56, 0x01]);
+    const ascii = bytes.toString("latin1");
+    expect(ascii).toContain(FISCAL_NUMBER);
+    expect(ascii).toContain("Verify this invoice through FBR Tax Asaan");
+    // Two GS v 0 rasters: the logo (40 dots = 5 bytes wide, 10 high) and the QR.
+    const rasters = [...ascii.matchAll(/\x1dv0\x00/g)].map((match) => match.index ?? -1);
+    expect(rasters).toHaveLength(2);
+    const logoAt = rasters[0] as number;
+    expect([...bytes.subarray(logoAt + 4, logoAt + 8)]).toEqual([5, 0, 10, 0]);
+    // First logo row: left half dark = 20 dots = 0xff 0xff 0xf0 0x00 0x00.
+    expect([...bytes.subarray(logoAt + 8, logoAt + 13)]).toEqual([0xff, 0xff, 0xf0, 0x00, 0x00]);
+  });
+
+  it("writes a one-page PDF 80 mm wide with the QR image", async () => {
+    const pdf = await renderReceiptPdf({ invoice: sale(), fiscalInvoiceNumber: FISCAL_NUMBER, business });
+    const text = pdf.toString("latin1");
+    expect(text.startsWith("%PDF-")).toBe(true);
+    expect(text.match(/\/Type \/Page\b/g)).toHaveLength(1);
+    expect(text).toMatch(/\/MediaBox \[0 0 226\.77\d* /);
+    expect(text).toContain("/Subtype /Image");
+  });
+
+  it("reads greyscale PNGs into printer dots", () => {
+    const image = readPngAsMonochrome(greyPng(4, 2));
+    expect(image).toEqual({
+      width: 4,
+      height: 2,
+      dots: [true, true, false, false, true, true, false, false],
+    });
+    expect(() => readPngAsMonochrome(Buffer.from("not a png"))).toThrow(/not a PNG/);
+  });
+});

@@ -1,0 +1,289 @@
+// The bridge against the simulator over real HTTP: FBR's documented request shapes and POS integrations in,
+// FBR's component's replies out; one upload per USIN; provisional replies; in-doubt handling; metrics.
+import type { RunningSimulator } from "@raseed/simulator";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BRIDGE_REPLY_CODES } from "../src/index.ts";
+import {
+  bridgeConfig,
+  getJson,
+  kbSale,
+  postSale,
+  SAMPLE_POS_ID,
+  SAMPLE_TOKEN,
+  simImsInvoices,
+  startBridge,
+  startSim,
+  tempDir,
+  waitFor,
+} from "./helpers.ts";
+import documentation from "./vectors/fbr-documentation.json" with { type: "json" };
+import integrations from "./vectors/pos-integrations.json" with { type: "json" };
+
+let sim: RunningSimulator;
+let dir: ReturnType<typeof tempDir>;
+let bridge: Awaited<ReturnType<typeof startBridge>>;
+
+beforeAll(async () => {
+  sim = await startSim();
+});
+afterAll(async () => {
+  await sim.close();
+});
+beforeEach(async () => {
+  sim.reset();
+  dir = tempDir();
+  bridge = await startBridge(bridgeConfig(dir.path, sim.url));
+});
+afterEach(async () => {
+  await bridge.close();
+  dir.remove();
+});
+
+describe("FBR's component contract", () => {
+  it.each(["/api/IMSFiscal/Get", "/api/imsfiscal/get", "/API/IMSFISCAL/GET", "/api/IMSFiscal/Get/"])(
+    "answers the health check at %s",
+    async (path) => {
+      const response = await fetch(`${bridge.url}${path}`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('["Service is responding"]');
+    },
+  );
+
+  const documented: [string, unknown][] = [
+    ["FBR's KB model", documentation.kbModel],
+    ["FBR's .NET sample (Newtonsoft shapes)", documentation.dotNetSample],
+    ["a POS sending camelCase and string numbers", integrations.stringNumbersCamelCase],
+    ["a .NET JavaScriptSerializer POS (/Date(ms)/, enum names)", integrations.dotNetJavaScriptSerializer],
+  ];
+  it.each(documented)("fiscalises %s with FBR's exact success reply", async (_name, body) => {
+    const reply = await postSale(bridge.url, body);
+    expect(reply.status).toBe(200);
+    expect(Object.keys(reply.body)).toEqual(["InvoiceNumber", "Code", "Response", "Errors"]);
+    expect(reply.body).toMatchObject({
+      Code: "100",
+      Response: "Fiscal Invoice Number generated successfully.",
+      Errors: null,
+    });
+    const invoices = await simImsInvoices(sim.url);
+    expect(invoices).toHaveLength(1);
+    expect(invoices[0]?.invoiceNumber).toBe(reply.body.InvoiceNumber);
+    expect(invoices[0]?.postCount).toBe(1);
+  });
+
+  it("fiscalises a credit note after its original sale", async () => {
+    const sale = await postSale(bridge.url, integrations.stringNumbersCamelCase);
+    const credit = await postSale(bridge.url, integrations.creditNote);
+    expect([sale.body.Code, credit.body.Code]).toEqual(["100", "100"]);
+    expect(credit.body.InvoiceNumber).not.toBe(sale.body.InvoiceNumber);
+  });
+
+  it("answers the same USIN with the number already obtained and never uploads it twice", async () => {
+    const first = await postSale(bridge.url, kbSale("DUP-1"));
+    const again = await postSale(bridge.url, kbSale("DUP-1"));
+    // A POS that re-renders the time on retry is still the same sale.
+    const retimed = await postSale(bridge.url, kbSale("DUP-1", { DateTime: "2020-01-01 12:00:05" }));
+    expect(first.body.Code).toBe("100");
+    expect(again.text).toBe(first.text);
+    expect(retimed.text).toBe(first.text);
+    const invoices = await simImsInvoices(sim.url);
+    expect(invoices.map((invoice) => [invoice.USIN, invoice.postCount])).toEqual([["DUP-1", 1]]);
+    expect(
+      bridge.logger.lines.some((line) => line.message.includes("USIN repeated with different content")),
+    ).toBe(true);
+  });
+
+  it("answers invalid data with a non-100 code and every problem at once, uploading nothing", async () => {
+    const body = kbSale("BAD-1", {
+      PaymentMode: 9,
+      TotalSaleValue: 5,
+      Items: [
+        { ...documentation.kbModel.Items[0], PCTCode: "11.00.1010", TaxRate: "abc" },
+        { ...documentation.kbModel.Items[0], ItemName: "", InvoiceType: 2 },
+      ],
+    });
+    const reply = await postSale(bridge.url, body);
+    expect(reply.status).toBe(200);
+    expect(reply.body.Code).toBe("102");
+    expect(reply.body.InvoiceNumber).toBe("Not Available");
+    const errors = reply.body.Errors as { Code: string; Field: string; Item: number | null; Path: string }[];
+    const where = errors.map((error) => `${error.Field}@${error.Item ?? "header"}`);
+    expect(where).toEqual(
+      expect.arrayContaining([
+        "PaymentMode@header",
+        "TaxRate@1",
+        "PCTCode@1",
+        "ItemName@2",
+        "InvoiceType@2",
+        "TotalSaleValue@header",
+      ]),
+    );
+    expect(await simImsInvoices(sim.url)).toEqual([]);
+  });
+
+  it("relays FBR's own rejection with its problems, and repeats it for the same USIN without a second upload", async () => {
+    await bridge.close();
+    // A token for another POSID: the simulator (like FBR) rejects the POSID.
+    bridge = await startBridge(
+      bridgeConfig(dir.path, sim.url, { tills: [{ posId: 110099, token: SAMPLE_TOKEN }] }),
+    );
+    const body = kbSale("REJ-1", { POSID: 110099 });
+    const reply = await postSale(bridge.url, body);
+    expect(reply.body.Code).not.toBe("100");
+    expect(reply.body.Code).not.toBe(BRIDGE_REPLY_CODES.provisional);
+    expect((reply.body.Errors as unknown[]).length).toBeGreaterThan(0);
+    const again = await postSale(bridge.url, body);
+    expect(again.text).toBe(reply.text);
+    expect(bridge.bridge.journal.findSale(110099, "REJ-1")).toMatchObject({ state: "rejected", attempts: 1 });
+  });
+
+  it("looks up a sale's number by USIN (Raseed's extension)", async () => {
+    const sale = await postSale(bridge.url, kbSale("LOOK-1"));
+    const found = await getJson(`${bridge.url}/api/IMSFiscal/GetInvoiceNumberByUSIN?usin=LOOK-1`);
+    expect(found).toEqual({ status: 200, body: sale.body });
+    const missing = await getJson(`${bridge.url}/api/IMSFiscal/GetInvoiceNumberByUSIN?USIN=NOPE`);
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ Code: BRIDGE_REPLY_CODES.unknownSale });
+  });
+});
+
+describe("when FBR is slow or loses answers", () => {
+  it("answers provisionally within the till's bound, then uploads in the background", async () => {
+    await bridge.close();
+    bridge = await startBridge(bridgeConfig(dir.path, sim.url, { tillTimeoutMs: 150 }));
+    sim.setFaults({ global: { kind: "latency", latencyMs: 600 } });
+    const started = performance.now();
+    const reply = await postSale(bridge.url, kbSale("SLOW-1"));
+    const waited = performance.now() - started;
+    expect(reply.body).toEqual({
+      InvoiceNumber: "Not Available",
+      Code: "150",
+      Response: "Issued offline, pending FBR",
+      Errors: null,
+      USIN: "SLOW-1",
+      Provisional: true,
+    });
+    expect(waited).toBeLessThan(550);
+    await waitFor(
+      () => bridge.bridge.journal.findSale(SAMPLE_POS_ID, "SLOW-1")?.state === "accepted",
+      5000,
+      "upload",
+    );
+    const found = await getJson(`${bridge.url}/api/IMSFiscal/GetInvoiceNumberByUSIN?usin=SLOW-1`);
+    expect(found.body).toMatchObject({ Code: "100" });
+    const invoices = await simImsInvoices(sim.url);
+    expect(invoices.map((invoice) => [invoice.USIN, invoice.postCount])).toEqual([["SLOW-1", 1]]);
+    expect(invoices[0]?.invoiceNumber).toBe((found.body as { InvoiceNumber: string }).InvoiceNumber);
+  });
+
+  it("retries throttling and 503 until FBR accepts", async () => {
+    sim.setFaults({ global: { kind: "http503", times: 2, retryAfterSeconds: 0 } });
+    const reply = await postSale(bridge.url, kbSale("BUSY-1"));
+    expect(reply.body.Code).toBe("150");
+    await waitFor(
+      () => bridge.bridge.journal.findSale(SAMPLE_POS_ID, "BUSY-1")?.state === "accepted",
+      5000,
+      "retry",
+    );
+    expect((await simImsInvoices(sim.url)).map((invoice) => invoice.postCount)).toEqual([1]);
+  });
+
+  it("does not re-upload a sale whose answer was lost; reconcile settles it", async () => {
+    sim.setFaults({ global: { kind: "commit-then-drop", times: 1 } });
+    const reply = await postSale(bridge.url, kbSale("LOST-1"));
+    expect(reply.body.Code).toBe("150");
+    const sale = bridge.bridge.journal.findSale(SAMPLE_POS_ID, "LOST-1");
+    expect(sale?.state).toBe("in_doubt");
+    // The POS asks again: still provisional, still no second upload.
+    expect((await postSale(bridge.url, kbSale("LOST-1"))).body.Code).toBe("150");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const atFbr = await simImsInvoices(sim.url);
+    expect(atFbr.map((invoice) => [invoice.USIN, invoice.postCount])).toEqual([["LOST-1", 1]]);
+    expect(bridge.bridge.journal.attemptCount(sale?.id ?? -1)).toBe(1);
+    // The operator finds it at FBR and records the number.
+    expect(
+      bridge.bridge.journal.resolveAsAccepted(
+        SAMPLE_POS_ID,
+        "LOST-1",
+        atFbr[0]?.invoiceNumber ?? "",
+        Date.now(),
+      ),
+    ).toBe(true);
+    expect((await postSale(bridge.url, kbSale("LOST-1"))).body).toMatchObject({
+      Code: "100",
+      InvoiceNumber: atFbr[0]?.invoiceNumber,
+    });
+  });
+
+  it("holds a till's sales when FBR refuses its token, and logs an error", async () => {
+    await bridge.close();
+    bridge = await startBridge(
+      bridgeConfig(dir.path, sim.url, { tills: [{ posId: SAMPLE_POS_ID, token: "wrong-token" }] }),
+    );
+    const reply = await postSale(bridge.url, kbSale("AUTH-1"));
+    expect(reply.body.Code).toBe("150");
+    expect(bridge.bridge.journal.findSale(SAMPLE_POS_ID, "AUTH-1")?.state).toBe("held");
+    expect(
+      bridge.logger.lines.some((line) => line.level === "error" && line.message.includes("credentials")),
+    ).toBe(true);
+    expect(JSON.stringify(bridge.logger.lines)).not.toContain("wrong-token");
+    // A restart with the right token sends it.
+    await bridge.close();
+    bridge = await startBridge(bridgeConfig(dir.path, sim.url));
+    await waitFor(
+      () => bridge.bridge.journal.findSale(SAMPLE_POS_ID, "AUTH-1")?.state === "accepted",
+      5000,
+      "release",
+    );
+  });
+});
+
+describe("observability and tills", () => {
+  it("exposes backlog age and counts on /metrics and warns past the threshold", async () => {
+    await bridge.close();
+    bridge = await startBridge(
+      bridgeConfig(dir.path, "http://127.0.0.1:9", {
+        tillTimeoutMs: 200,
+        backlogWarningMs: 1000,
+        backlogCheckIntervalMs: 100,
+      }),
+    );
+    expect((await postSale(bridge.url, kbSale("OLD-1"))).body.Code).toBe("150");
+    await waitFor(
+      () => bridge.logger.lines.some((line) => line.level === "warn" && line.message.includes("24 hours")),
+      5000,
+      "backlog warning",
+    );
+    const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
+    expect(metrics).toMatch(/raseed_pos_bridge_backlog_sales 1/);
+    expect(metrics).toMatch(/raseed_pos_bridge_backlog_over_threshold 1/);
+    expect(metrics).toMatch(/raseed_pos_bridge_replies_total\{code="150"\} 1/);
+    const age = Number(/raseed_pos_bridge_backlog_oldest_age_seconds (\S+)/.exec(metrics)?.[1]);
+    expect(age).toBeGreaterThan(1);
+  });
+
+  it("serves several tills: by the POSID field on the shared port and by each till's own port", async () => {
+    await bridge.close();
+    bridge = await startBridge(
+      bridgeConfig(dir.path, sim.url, {
+        tills: [
+          { posId: SAMPLE_POS_ID, token: SAMPLE_TOKEN, port: 0 },
+          { posId: 110099, token: "other-till-token" },
+        ],
+      }),
+    );
+    const ownPort = bridge.tillUrls.get(SAMPLE_POS_ID) as string;
+    const { POSID: _omit, ...withoutPosId } = kbSale("PORT-1");
+    expect((await postSale(ownPort, withoutPosId)).body.Code).toBe("100");
+    const wrongTill = await postSale(ownPort, kbSale("PORT-2", { POSID: 110099 }));
+    expect(wrongTill.body.Code).toBe("102");
+    expect((wrongTill.body.Errors as { Field: string }[])[0]?.Field).toBe("POSID");
+    const unknown = await postSale(bridge.url, kbSale("PORT-3", { POSID: 123 }));
+    expect(unknown.body.Code).toBe("102");
+    // Shared port, by field: the till's own token is used.
+    expect((await postSale(bridge.url, kbSale("PORT-4"))).body.Code).toBe("100");
+    expect((await simImsInvoices(sim.url)).map((invoice) => invoice.USIN).sort()).toEqual([
+      "PORT-1",
+      "PORT-4",
+    ]);
+  });
+});

@@ -1,0 +1,132 @@
+// The bridge killed with SIGKILL while uploads are on the wire: after a restart nothing is lost and nothing
+// is reported twice. Sales caught mid-upload come back in doubt and are reconciled against FBR's records
+// (here the simulator's inspection), exactly as an operator would with `raseed pos-bridge reconcile`.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { RunningSimulator } from "@raseed/simulator";
+import { afterAll, describe, expect, it } from "vitest";
+import { journalPath, reconcileSale, SaleJournal } from "../src/index.ts";
+import {
+  kbSale,
+  postSale,
+  SAMPLE_POS_ID,
+  SAMPLE_TOKEN,
+  simImsInvoices,
+  startSim,
+  tempDir,
+  waitFor,
+} from "./helpers.ts";
+
+const SALES = 60;
+const runner = fileURLToPath(new URL("./fixtures/run-bridge.ts", import.meta.url));
+const children: ChildProcess[] = [];
+let sim: RunningSimulator | undefined;
+const dir = tempDir("raseed-crash-");
+
+afterAll(async () => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await sim?.close();
+  dir.remove();
+});
+
+async function spawnBridge(simUrl: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", runner], {
+    env: {
+      ...process.env,
+      RASEED_POS_BRIDGE_POS_ID: String(SAMPLE_POS_ID),
+      RASEED_POS_BRIDGE_TOKEN: SAMPLE_TOKEN,
+      RASEED_POS_BRIDGE_FBR_URL: simUrl,
+      RASEED_POS_BRIDGE_DATA_DIR: dir.path,
+      RASEED_POS_BRIDGE_PORT: "0",
+      RASEED_POS_BRIDGE_TILL_TIMEOUT_MS: "60",
+      RASEED_POS_BRIDGE_MAX_BACKOFF_MS: "100",
+      RASEED_POS_BRIDGE_POLL_INTERVAL_MS: "20",
+      RASEED_POS_BRIDGE_UPLOAD_CONCURRENCY: "3",
+      RASEED_POS_BRIDGE_LOG_LEVEL: "silent",
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(child);
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const [line] = (await Promise.race([
+    once(lines, "line"),
+    once(child, "exit").then(() => {
+      throw new Error("bridge process exited before listening");
+    }),
+  ])) as [string];
+  return { child, url: (JSON.parse(line) as { url: string }).url };
+}
+
+describe("crash", () => {
+  it("loses nothing and doubles nothing when the bridge is killed during uploads", async () => {
+    sim = await startSim();
+    const simUrl = sim.url;
+    // Slow FBR: uploads take a while, so the kill lands while some are on the wire.
+    sim.setFaults({ global: { kind: "latency", latencyMs: 40 } });
+    const first = await spawnBridge(simUrl);
+
+    const usins = Array.from({ length: SALES }, (_, index) => `CRASH-${String(index).padStart(3, "0")}`);
+    const answered = new Map<string, string>();
+    for (const usin of usins) {
+      const reply = await postSale(first.url, kbSale(usin));
+      answered.set(usin, String(reply.body.Code));
+    }
+    // Every sale got an answer (fiscal or provisional) before the kill.
+    expect([...answered.values()].every((code) => code === "100" || code === "150")).toBe(true);
+    await waitFor(async () => (await simImsInvoices(simUrl)).length >= 5, 10_000, "uploads under way");
+    first.child.kill("SIGKILL");
+    await once(first.child, "exit");
+    const atKill = (await simImsInvoices(simUrl)).length;
+    expect(atKill).toBeLessThan(SALES);
+
+    // Restart on the same journal (the dead process's lock is taken over).
+    sim.setFaults({});
+    const second = await spawnBridge(simUrl);
+    const journal = new SaleJournal(journalPath(dir.path));
+    try {
+      const settled = () => {
+        const byState = journal.backlogStats().byState;
+        return byState.pending === 0 && byState.uploading === 0;
+      };
+      await waitFor(settled, 20_000, "the backlog to drain");
+      // Reconcile what was on the wire at the kill, by what FBR actually has.
+      const atFbr = new Map(
+        (await simImsInvoices(simUrl)).map((invoice) => [invoice.USIN, invoice.invoiceNumber]),
+      );
+      const inDoubt = journal.listSales({ states: ["in_doubt"] });
+      for (const sale of inDoubt) {
+        const number = atFbr.get(sale.usin);
+        const result = reconcileSale(
+          journal,
+          sale.usin,
+          sale.posId,
+          number === undefined ? { kind: "resend" } : { kind: "fbrNumber", fbrInvoiceNumber: number },
+          Date.now(),
+        );
+        expect(result.ok).toBe(true);
+      }
+      await waitFor(() => journal.backlogStats().byState.accepted === SALES, 20_000, "every sale accepted");
+
+      const invoices = await simImsInvoices(simUrl);
+      expect(invoices).toHaveLength(SALES);
+      expect(new Set(invoices.map((invoice) => invoice.USIN))).toEqual(new Set(usins));
+      expect(invoices.every((invoice) => invoice.postCount === 1)).toBe(true);
+      for (const invoice of invoices) {
+        expect(journal.findSale(SAMPLE_POS_ID, invoice.USIN as string)?.fbrInvoiceNumber).toBe(
+          invoice.invoiceNumber,
+        );
+      }
+      // The POS asking again after the restart gets the number, not a new upload.
+      const again = await postSale(second.url, kbSale(usins[0] as string));
+      expect(again.body.Code).toBe("100");
+      expect(await simImsInvoices(simUrl)).toHaveLength(SALES);
+    } finally {
+      journal.close();
+      second.child.kill("SIGTERM");
+      await once(second.child, "exit");
+    }
+  });
+});

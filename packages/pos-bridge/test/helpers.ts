@@ -1,0 +1,121 @@
+// Shared test plumbing: a real simulator over HTTP, a bridge in this process (or a child process), and
+// sales built from the documented KB model with their own USINs.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type RunningSimulator, startSimulator } from "@raseed/simulator";
+import { type BridgeConfig, loadBridgeConfig, type RunningPosBridge, startPosBridge } from "../src/index.ts";
+import type { BridgeLogger } from "../src/upload.ts";
+import documentation from "./vectors/fbr-documentation.json" with { type: "json" };
+
+export const SAMPLE_POS_ID = 110014;
+export const SAMPLE_TOKEN = "1298b5eb-b252-3d97-8622-a4a69d5bf818";
+
+export interface LogLine {
+  level: "info" | "warn" | "error";
+  message: string;
+  object: object;
+}
+
+export function collectingLogger(lines: LogLine[] = []): BridgeLogger & { lines: LogLine[] } {
+  return {
+    lines,
+    info: (object, message) => lines.push({ level: "info", message, object }),
+    warn: (object, message) => lines.push({ level: "warn", message, object }),
+    error: (object, message) => lines.push({ level: "error", message, object }),
+  };
+}
+
+export function tempDir(prefix = "raseed-bridge-"): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A valid sale: FBR's KB model with its own USIN (and the sample's dashed CNIC left out). */
+export function kbSale(usin: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const { BuyerCNIC: _cnic, ...model } = documentation.kbModel;
+  return { ...model, USIN: usin, ...overrides };
+}
+
+export function bridgeConfig(
+  dataDir: string,
+  fbrUrl: string,
+  overrides: Partial<BridgeConfig> = {},
+): Readonly<BridgeConfig> {
+  const base = loadBridgeConfig(
+    { posId: String(SAMPLE_POS_ID), token: SAMPLE_TOKEN, fbrUrl, dataDir, port: "0", env: "sandbox" },
+    {},
+  );
+  return Object.freeze({
+    ...base,
+    tillTimeoutMs: 1500,
+    maxBackoffMs: 100,
+    pollIntervalMs: 20,
+    backlogCheckIntervalMs: 60_000,
+    uploadTimeoutMs: 3000,
+    ...overrides,
+  });
+}
+
+export async function startBridge(
+  config: Readonly<BridgeConfig>,
+  logger = collectingLogger(),
+): Promise<RunningPosBridge & { logger: ReturnType<typeof collectingLogger> }> {
+  const running = await startPosBridge(config, { logger });
+  return Object.assign(running, { logger });
+}
+
+export async function startSim(port = 0): Promise<RunningSimulator> {
+  return startSimulator({ port });
+}
+
+export interface BridgeHttpReply {
+  status: number;
+  body: Record<string, unknown>;
+  text: string;
+}
+
+export async function postSale(
+  baseUrl: string,
+  body: unknown,
+  path = "/api/IMSFiscal/GetInvoiceNumberByModel",
+): Promise<BridgeHttpReply> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json; charset=utf-8" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: JSON.parse(text) as Record<string, unknown>, text };
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url);
+  return { status: response.status, body: (await response.json()) as unknown };
+}
+
+export interface SimImsInvoice {
+  channel: string;
+  invoiceNumber: string;
+  USIN?: string;
+  POSID?: string;
+  postCount: number;
+}
+
+export async function simImsInvoices(simUrl: string): Promise<SimImsInvoice[]> {
+  const { body } = await getJson(`${simUrl}/__sim/invoices`);
+  return (body as { invoices: SimImsInvoice[] }).invoices.filter((invoice) => invoice.channel === "ims");
+}
+
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}

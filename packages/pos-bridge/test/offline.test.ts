@@ -1,0 +1,83 @@
+// FBR unreachable: 200 sales rung up while the simulator is stopped are all answered provisionally within
+// the till's bound; when it comes back on the same port, every sale is uploaded exactly once and its number
+// can be looked up by USIN.
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  bridgeConfig,
+  getJson,
+  kbSale,
+  postSale,
+  SAMPLE_POS_ID,
+  simImsInvoices,
+  startBridge,
+  startSim,
+  tempDir,
+  waitFor,
+} from "./helpers.ts";
+
+const SALES = 200;
+const TILL_BOUND_MS = 300;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+describe("offline", () => {
+  it("answers 200 sales provisionally while FBR is down, then uploads each exactly once", async () => {
+    const first = await startSim();
+    const simUrl = first.url;
+    const port = Number(new URL(simUrl).port);
+    await first.close();
+
+    const dir = tempDir();
+    cleanups.push(() => dir.remove());
+    const bridge = await startBridge(
+      bridgeConfig(dir.path, simUrl, { tillTimeoutMs: TILL_BOUND_MS, maxBackoffMs: 150, pollIntervalMs: 20 }),
+    );
+    cleanups.push(() => bridge.close());
+
+    const usins = Array.from({ length: SALES }, (_, index) => `OFF-${String(index).padStart(4, "0")}`);
+    let slowest = 0;
+    for (const usin of usins) {
+      const started = performance.now();
+      const reply = await postSale(bridge.url, kbSale(usin));
+      slowest = Math.max(slowest, performance.now() - started);
+      expect(reply.body).toMatchObject({ Code: "150", Response: "Issued offline, pending FBR", USIN: usin });
+    }
+    expect(slowest).toBeLessThan(TILL_BOUND_MS + 200);
+    const stats = bridge.bridge.journal.backlogStats();
+    expect(stats.byState.pending + stats.byState.uploading).toBe(SALES);
+    expect(stats.provisionalTotal).toBe(SALES);
+
+    // FBR comes back where it was.
+    const sim = await startSim(port);
+    cleanups.push(() => sim.close());
+    await waitFor(
+      () => bridge.bridge.journal.backlogStats().byState.accepted === SALES,
+      20_000,
+      "all uploads",
+    );
+
+    const atFbr = await simImsInvoices(sim.url);
+    expect(atFbr).toHaveLength(SALES);
+    expect(new Set(atFbr.map((invoice) => invoice.USIN))).toEqual(new Set(usins));
+    expect(atFbr.every((invoice) => invoice.postCount === 1)).toBe(true);
+
+    const numberByUsin = new Map(atFbr.map((invoice) => [invoice.USIN, invoice.invoiceNumber]));
+    for (const usin of [usins[0], usins[99], usins[199]] as string[]) {
+      const found = await getJson(`${bridge.url}/api/IMSFiscal/GetInvoiceNumberByUSIN?usin=${usin}`);
+      expect(found.body).toEqual({
+        InvoiceNumber: numberByUsin.get(usin),
+        Code: "100",
+        Response: "Fiscal Invoice Number generated successfully.",
+        Errors: null,
+      });
+    }
+    for (const usin of usins) {
+      expect(bridge.bridge.journal.findSale(SAMPLE_POS_ID, usin)?.fbrInvoiceNumber).toBe(
+        numberByUsin.get(usin),
+      );
+    }
+  });
+});

@@ -92,7 +92,9 @@ describe("renderers", () => {
     expect(ascii).toContain(FISCAL_NUMBER);
     expect(ascii).toContain("Verify this invoice through FBR Tax Asaan");
     // Two GS v 0 rasters: the logo (40 dots = 5 bytes wide, 10 high) and the QR.
-    const rasters = [...ascii.matchAll(/\x1dv0\x00/g)].map((match) => match.index ?? -1);
+    const marker = Buffer.from([0x1d, 0x76, 0x30, 0x00]);
+    const rasters: number[] = [];
+    for (let at = bytes.indexOf(marker); at !== -1; at = bytes.indexOf(marker, at + 1)) rasters.push(at);
     expect(rasters).toHaveLength(2);
     const logoAt = rasters[0] as number;
     expect([...bytes.subarray(logoAt + 4, logoAt + 8)]).toEqual([5, 0, 10, 0]);

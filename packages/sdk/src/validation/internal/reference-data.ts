@@ -1,39 +1,14 @@
-// The reference tables validation needs, as fast look-ups built once.
-// ADAPTER: reads the spec/data snapshot directly because the sdk's reference/ and scenarios/ areas (WIRE
-// engineer) were not there yet when validation was written; the tables and their meaning are the same.
-import { readFileSync } from "node:fs";
-
-interface TransactionTypeRow {
-  transactioN_TYPE_ID: number;
-  transactioN_DESC: string;
-}
-interface RateRow {
-  ratE_ID: number;
-  ratE_DESC: string;
-  ratE_VALUE: number;
-}
-interface ScenarioRow {
-  scenarioId: string;
-  saleTypeOnWire: string;
-  transTypeId: number;
-}
-
-function specData<T>(name: string): T {
-  return JSON.parse(readFileSync(new URL(`../../../../../spec/data/${name}`, import.meta.url), "utf8")) as T;
-}
-
-const transactionTypes = specData<{ transactionTypes: TransactionTypeRow[] }>(
-  "di-transaction-types.json",
-).transactionTypes;
-const saleTypeRates = specData<{ saleTypeToRate: { transTypeId: number; rates: RateRow[] }[] }>(
-  "di-sale-type-rates.json",
-).saleTypeToRate;
-const uomRows = specData<{ uom: { uoM_ID: number; description: string }[] }>("di-uom.json").uom;
-const provinceRows = specData<{ provinces: { stateProvinceDesc: string }[] }>("di-provinces.json").provinces;
-const templateLists = specData<{ sroScheduleNos: string[]; itemSrNos: string[] }>(
-  "fbr-annex-template-reference-lists.json",
-);
-const scenarioRows = specData<{ scenarios: ScenarioRow[] }>("di-scenarios.json").scenarios;
+// The reference tables validation needs, as fast look-ups built once from the sdk's offline snapshot
+// (reference/) and scenario catalogue (scenarios/), both copies of spec/data.
+import {
+  provinceRows,
+  ratesForTransactionType,
+  sroScheduleNames as scheduleList,
+  sroItemSerials as serialList,
+  transactionTypes,
+  uomRows,
+} from "../../reference/index.ts";
+import { scenarioById } from "../../scenarios/index.ts";
 
 export interface SaleTypeMatch {
   id: number;
@@ -45,7 +20,7 @@ export interface SaleTypeMatch {
 
 const saleTypeByTrimmed = new Map<string, SaleTypeMatch>();
 const saleTypeByFolded = new Map<string, SaleTypeMatch>();
-for (const row of transactionTypes) {
+for (const row of transactionTypes()) {
   const match = {
     id: row.transactioN_TYPE_ID,
     registry: row.transactioN_DESC,
@@ -55,7 +30,11 @@ for (const row of transactionTypes) {
   saleTypeByFolded.set(match.trimmed.toLowerCase(), match);
 }
 
-/** The transaction type whose trimmed registry string equals `saleType` trimmed (case-sensitive). */
+/**
+ * The transaction type whose trimmed registry string equals `saleType` trimmed, case-sensitive: unlike
+ * findTransactionType, a different case is not accepted, because integrators got 0204 for
+ * "Goods at Standard Rate (default)" until they sent the registry's casing (spec §5).
+ */
 export function saleTypeExact(saleType: string): SaleTypeMatch | undefined {
   return saleTypeByTrimmed.get(saleType.trim());
 }
@@ -66,30 +45,33 @@ export function saleTypeLoose(saleType: string): SaleTypeMatch | undefined {
 }
 
 const ratesById = new Map<number, readonly string[]>();
-for (const row of saleTypeRates)
+for (const row of transactionTypes()) {
+  const id = row.transactioN_TYPE_ID;
   ratesById.set(
-    row.transTypeId,
-    row.rates.map((rate) => rate.ratE_DESC),
+    id,
+    ratesForTransactionType(id).map((rate) => rate.ratE_DESC),
   );
+}
 
 /** SaleTypeToRate's ratE_DESC strings for a transaction type; empty when the snapshot has none. */
 export function rateDescriptionsFor(transTypeId: number): readonly string[] {
   return ratesById.get(transTypeId) ?? [];
 }
 
-export const uomDescriptions: ReadonlySet<string> = new Set(uomRows.map((row) => row.description));
-export const provinceNames: ReadonlySet<string> = new Set(provinceRows.map((row) => row.stateProvinceDesc));
-export const sroScheduleNames: ReadonlySet<string> = new Set(templateLists.sroScheduleNos);
-export const sroItemSerials: ReadonlySet<string> = new Set(templateLists.itemSrNos);
+export const uomDescriptions: ReadonlySet<string> = new Set(uomRows().map((row) => row.description));
+export const provinceNames: ReadonlySet<string> = new Set(provinceRows().map((row) => row.stateProvinceDesc));
+export const sroScheduleNames: ReadonlySet<string> = new Set(scheduleList());
+export const sroItemSerials: ReadonlySet<string> = new Set(serialList());
 
 export interface ScenarioSaleType {
   id: string;
   saleType: string;
 }
-const scenarioById = new Map<string, ScenarioSaleType>(
-  scenarioRows.map((row) => [row.scenarioId, { id: row.scenarioId, saleType: row.saleTypeOnWire }]),
-);
 
+/** The scenario's sale type as PRAL's sample sends it; undefined for an id outside SN001-SN028. */
 export function scenarioSaleType(scenarioId: string): ScenarioSaleType | undefined {
-  return scenarioById.get(scenarioId);
+  // Exact id only: the sandbox answers 0203 for anything but the IRIS spelling ("SN001").
+  if (!/^SN\d{3}$/.test(scenarioId)) return undefined;
+  const info = scenarioById(scenarioId);
+  return info === undefined ? undefined : { id: info.id, saleType: info.saleType };
 }

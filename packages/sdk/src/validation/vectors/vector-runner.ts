@@ -88,7 +88,8 @@ export function applyMutations(payload: unknown, mutations: readonly Mutation[])
   return root;
 }
 
-export const DEFAULT_VECTOR_NOW = "2025-06-01T12:00:00Z";
+// After every PRAL sample date (the latest is SN006, 2025-07-01).
+export const DEFAULT_VECTOR_NOW = "2025-08-01T12:00:00Z";
 
 export function diContext(context: VectorContext = {}): DiValidationContext {
   const result: DiValidationContext = { now: new Date(context.now ?? DEFAULT_VECTOR_NOW) };

@@ -11,7 +11,13 @@ import {
 } from "../tax/index.ts";
 import type { DiInvoice, DiItem } from "../wire/index.ts";
 import { InvoiceDraftError } from "./errors.ts";
-import { draftDecimal, draftMoney, draftQuantity, draftText } from "./internal/draft-numbers.ts";
+import {
+  asDraftError,
+  draftDecimal,
+  draftMoney,
+  draftQuantity,
+  draftText,
+} from "./internal/draft-numbers.ts";
 import { daysBetween, isCalendarDate, pakistanDate } from "./internal/pakistan-time.ts";
 import { registrySaleType, type SaleTypeLookup } from "./internal/sale-type.ts";
 
@@ -298,11 +304,8 @@ export function buildDiInvoice(draft: DiInvoiceDraft, options: BuildDiInvoiceOpt
   const items = draft.lines.map((line, index) => {
     const path = `lines[${index}]`;
     if (line === null || typeof line !== "object") throw new InvoiceDraftError(path, "must be an object");
-    return toWireItem(
-      line,
-      path,
-      computeLine(line, path, buyerRegistered, furtherTaxRate),
-      options.findSaleType,
+    return asDraftError(path, () =>
+      toWireItem(line, path, computeLine(line, path, buyerRegistered, furtherTaxRate), options.findSaleType),
     );
   });
 

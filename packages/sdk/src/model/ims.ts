@@ -2,7 +2,13 @@ import type { Decimal } from "decimal.js";
 import { roundMoney, roundQuantity, TaxDecimal, toMoneyNumber, toQuantityNumber } from "../tax/index.ts";
 import type { ImsInvoice, ImsItem } from "../wire/index.ts";
 import { InvalidHsCodeError, InvoiceDraftError } from "./errors.ts";
-import { draftDecimal, draftMoney, draftQuantity, draftText } from "./internal/draft-numbers.ts";
+import {
+  asDraftError,
+  draftDecimal,
+  draftMoney,
+  draftQuantity,
+  draftText,
+} from "./internal/draft-numbers.ts";
 import { pakistanDateTime } from "./internal/pakistan-time.ts";
 
 const HS_CODE = /^(\d{4})\.(\d{4})$/;
@@ -204,29 +210,41 @@ export function buildImsInvoice(draft: ImsInvoiceDraft): ImsInvoice {
   const items = draft.lines.map((line, index): ImsItem => {
     const path = `lines[${index}]`;
     if (line === null || typeof line !== "object") throw new InvoiceDraftError(path, "must be an object");
-    const amounts = computeImsLine(line, path);
-    totals.saleValue = totals.saleValue.plus(amounts.saleValue);
-    totals.taxCharged = totals.taxCharged.plus(amounts.taxCharged);
-    totals.quantity = totals.quantity.plus(amounts.quantity);
-    totals.discount = totals.discount.plus(amounts.discount);
-    totals.furtherTax = totals.furtherTax.plus(amounts.furtherTax);
-    totals.billAmount = totals.billAmount.plus(amounts.totalAmount);
-    const item: ImsItem = {
-      ItemCode: draftText(line.itemCode, `${path}.itemCode`),
-      ItemName: draftText(line.itemName, `${path}.itemName`),
-      PCTCode: pctCodeOfLine(line, path),
-      Quantity: toQuantityNumber(amounts.quantity),
-      TaxRate: Number(draftDecimal(line.taxRate, `${path}.taxRate`).toString()),
-      SaleValue: toMoneyNumber(amounts.saleValue),
-      Discount: toMoneyNumber(amounts.discount),
-      FurtherTax: toMoneyNumber(amounts.furtherTax),
-      TaxCharged: toMoneyNumber(amounts.taxCharged),
-      TotalAmount: toMoneyNumber(amounts.totalAmount),
-      InvoiceType: itemInvoiceTypeOf(line, kind),
-    };
-    if (draft.refUsin !== undefined && kind !== "new") item.RefUSIN = draft.refUsin;
-    return item;
+    return asDraftError(path, () => {
+      const amounts = computeImsLine(line, path);
+      const item: ImsItem = {
+        ItemCode: draftText(line.itemCode, `${path}.itemCode`),
+        ItemName: draftText(line.itemName, `${path}.itemName`),
+        PCTCode: pctCodeOfLine(line, path),
+        Quantity: toQuantityNumber(amounts.quantity),
+        TaxRate: Number(draftDecimal(line.taxRate, `${path}.taxRate`).toString()),
+        SaleValue: toMoneyNumber(amounts.saleValue),
+        Discount: toMoneyNumber(amounts.discount),
+        FurtherTax: toMoneyNumber(amounts.furtherTax),
+        TaxCharged: toMoneyNumber(amounts.taxCharged),
+        TotalAmount: toMoneyNumber(amounts.totalAmount),
+        InvoiceType: itemInvoiceTypeOf(line, kind),
+      };
+      if (draft.refUsin !== undefined && kind !== "new") item.RefUSIN = draft.refUsin;
+      // Totals add the rounded item amounts, exactly what is sent, so the header equals the sum of the items.
+      totals.saleValue = totals.saleValue.plus(amounts.saleValue);
+      totals.taxCharged = totals.taxCharged.plus(amounts.taxCharged);
+      totals.quantity = totals.quantity.plus(amounts.quantity);
+      totals.discount = totals.discount.plus(amounts.discount);
+      totals.furtherTax = totals.furtherTax.plus(amounts.furtherTax);
+      totals.billAmount = totals.billAmount.plus(amounts.totalAmount);
+      return item;
+    });
   });
+
+  const headerTotals = asDraftError("lines", () => ({
+    TotalSaleValue: toMoneyNumber(totals.saleValue),
+    TotalTaxCharged: toMoneyNumber(totals.taxCharged),
+    TotalQuantity: toQuantityNumber(roundQuantity(totals.quantity)),
+    Discount: toMoneyNumber(totals.discount),
+    FurtherTax: toMoneyNumber(totals.furtherTax),
+    TotalBillAmount: toMoneyNumber(totals.billAmount),
+  }));
 
   const invoice: ImsInvoice = {
     // Sent blank: FBR fills in the fiscal number.
@@ -234,12 +252,7 @@ export function buildImsInvoice(draft: ImsInvoiceDraft): ImsInvoice {
     POSID: posIdOf(draft.posId),
     USIN: draftText(draft.usin, "usin"),
     DateTime: imsDateTimeOf(draft.dateTime),
-    TotalSaleValue: toMoneyNumber(totals.saleValue),
-    TotalTaxCharged: toMoneyNumber(totals.taxCharged),
-    TotalQuantity: toQuantityNumber(roundQuantity(totals.quantity)),
-    Discount: toMoneyNumber(totals.discount),
-    FurtherTax: toMoneyNumber(totals.furtherTax),
-    TotalBillAmount: toMoneyNumber(totals.billAmount),
+    ...headerTotals,
     PaymentMode: paymentMode,
     InvoiceType: IMS_INVOICE_TYPES[kind],
     Items: items,

@@ -260,6 +260,13 @@ describe("buildDiInvoice", () => {
     expect(draftError(() => buildDiInvoice(credit)).fbrCode).toBe("0003");
   });
 
+  it("refuses an amount a JSON number cannot carry exactly, naming the line", () => {
+    const huge = { ...standardLine, quantity: "1", unitPrice: "1234567890123456.78" };
+    const error = draftError(() => buildDiInvoice(draftFor("Registered", [standardLine, huge])));
+    expect(error.path).toBe("lines[1]");
+    expect(error.message).toMatch(/too many digits/);
+  });
+
   it("lets an unregistered buyer go without an NTN/CNIC", () => {
     const draft = draftFor("Unregistered", [standardLine]);
     const invoice = buildDiInvoice({ ...draft, buyer: { ...draft.buyer, ntnCnic: "" } });
@@ -434,6 +441,22 @@ describe("buildImsInvoice", () => {
         lines: [{ itemCode: "A", itemName: "A", hsCode: "0101", quantity: 1, unitPrice: 1, taxRate: 17 }],
       },
       path: "lines[0].hsCode",
+    },
+    {
+      name: "an amount a JSON number cannot carry exactly",
+      change: {
+        lines: [
+          {
+            itemCode: "A",
+            itemName: "A",
+            hsCode: "0101.2100",
+            quantity: 1,
+            unitPrice: "1234567890123456.78",
+            taxRate: 0,
+          },
+        ],
+      },
+      path: "lines[0]",
     },
     {
       name: "3rd Schedule without retail price",

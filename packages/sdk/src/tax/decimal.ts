@@ -88,7 +88,8 @@ export function toQuantityNumber(value: Decimal.Value): number {
  */
 function exactWireNumber(rounded: Decimal, places: number): number {
   const wire = Number(rounded.toFixed(places));
-  if (!new TaxDecimal(wire).eq(rounded)) {
+  // From 1e21 up, JSON.stringify switches to exponent notation ("1e+21"), which is not a plain amount.
+  if (!new TaxDecimal(wire).eq(rounded) || Math.abs(wire) >= 1e21) {
     throw new TaxAmountError(
       `${rounded.toFixed(places)} has too many digits to be sent exactly as a JSON number`,
     );

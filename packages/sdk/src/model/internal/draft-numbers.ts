@@ -43,3 +43,16 @@ export function draftText(value: string | undefined, path: string, fbrCode?: str
   }
   return value;
 }
+
+/**
+ * Runs one line's computation and mapping, reporting an amount the wire cannot carry exactly (TaxAmountError
+ * from toMoneyNumber) as a draft error on that line.
+ */
+export function asDraftError<T>(path: string, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof TaxAmountError) throw new InvoiceDraftError(path, error.message);
+    throw error;
+  }
+}

@@ -28,28 +28,47 @@ export const SELLER_B = {
 /** Faults keyed by the first item's productDescription, which test invoices make unique. */
 export class FaultPlan {
   readonly byDescription = new Map<string, string>();
+  /** Canned FBR answers at the transport, for shapes the simulator cannot be asked for. */
+  readonly cannedByDescription = new Map<string, { status: number; body: unknown }>();
   /** Applied to every post while set. */
   everyPost: string | undefined;
 
   wrap(inner: typeof fetch): typeof fetch {
     return async (input, init) => {
       const headers = new Headers(init?.headers);
-      const fault = this.faultFor(typeof init?.body === "string" ? init.body : undefined);
+      const body = typeof init?.body === "string" ? init.body : undefined;
+      const canned = this.cannedFor(body);
+      if (canned !== undefined) {
+        return new Response(JSON.stringify(canned.body), {
+          status: canned.status,
+          headers: { "content-type": "application/json" },
+        });
+      }
+      const fault = this.faultFor(body);
       if (fault !== undefined) headers.set("X-Sim-Fault", fault);
       return inner(input, { ...init, headers });
     };
   }
 
-  private faultFor(body: string | undefined): string | undefined {
-    if (this.everyPost !== undefined) return this.everyPost;
+  private descriptionOf(body: string | undefined): string | undefined {
     if (body === undefined) return undefined;
     try {
       const parsed = JSON.parse(body) as { items?: { productDescription?: string }[] };
-      const description = parsed.items?.[0]?.productDescription;
-      return description === undefined ? undefined : this.byDescription.get(description);
+      return parsed.items?.[0]?.productDescription;
     } catch {
       return undefined;
     }
+  }
+
+  private cannedFor(body: string | undefined): { status: number; body: unknown } | undefined {
+    const description = this.descriptionOf(body);
+    return description === undefined ? undefined : this.cannedByDescription.get(description);
+  }
+
+  private faultFor(body: string | undefined): string | undefined {
+    if (this.everyPost !== undefined) return this.everyPost;
+    const description = this.descriptionOf(body);
+    return description === undefined ? undefined : this.byDescription.get(description);
   }
 }
 
@@ -64,9 +83,10 @@ export function pakistanToday(): string {
 export function sampleInvoice(
   seller: { ntn: string; name: string; province: string; address: string } = SELLER_A,
   tag?: string,
+  scenarioId = "SN001",
 ) {
   counter += 1;
-  const base = scenarioPayloadForSeller("SN001", {
+  const base = scenarioPayloadForSeller(scenarioId, {
     ntn: seller.ntn,
     businessName: seller.name,
     province: seller.province,
@@ -120,6 +140,8 @@ export async function startTestGateway(
           businessName: SELLER_B.name,
           province: SELLER_B.province,
           sandboxToken: SELLER_B.token,
+          // Only SN001 is assigned, so any other scenario draws FBR's header-level 0203 rejection.
+          scenarios: ["SN001"],
         },
       ],
     },

@@ -14,6 +14,8 @@ export interface Store {
   readonly engine: StoreEngine;
   /** Where the data lives, with any password removed, for logs. */
   readonly location: string;
+  /** The PostgreSQL schema in use (undefined on SQLite). */
+  readonly pgSchema?: string;
   close(): Promise<void>;
 }
 
@@ -48,7 +50,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
   if (options.migrate !== false) {
     try {
-      await migrateToLatest(store.db as unknown as Kysely<unknown>);
+      await migrateToLatest(store.db as unknown as Kysely<unknown>, store.pgSchema);
     } catch (error) {
       await store.close();
       throw error;
@@ -104,6 +106,7 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
   return {
     db,
     engine: "postgres",
+    pgSchema: schema ?? "public",
     location: `${safe.toString()}${schema !== undefined ? ` (schema ${schema})` : ""}`,
     close: () => db.destroy(),
   };

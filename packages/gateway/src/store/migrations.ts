@@ -146,12 +146,15 @@ const provider: MigrationProvider = {
 };
 
 /** Brings the schema up to date; safe to run on every start and from several processes. */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+export async function migrateToLatest(db: Kysely<unknown>, pgSchema?: string): Promise<void> {
+  // On PostgreSQL the bookkeeping tables are pinned to our schema: Kysely otherwise looks for them by
+  // name across every schema and would find another installation's.
   const migrator = new Migrator({
     db,
     provider,
     migrationTableName: "raseed_migrations",
     migrationLockTableName: "raseed_migrations_lock",
+    ...(pgSchema !== undefined ? { migrationTableSchema: pgSchema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === "Error");

@@ -1,0 +1,148 @@
+// The crash test: a gateway process is killed with SIGKILL again and again while 2,000 invoices are
+// submitted. After the last restart every acknowledged invoice reaches a final or in_doubt state, and the
+// simulator's inspection shows no invoice reported twice.
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { startSimulator } from "@raseed/simulator";
+import { describe, expect, it } from "vitest";
+import { openStore } from "../src/store/database.ts";
+import { parseMasterKey } from "../src/tenants/secret-box.ts";
+import { addTenant, createApiKey } from "../src/tenants/tenants.ts";
+import { SELLER_A, sampleInvoice, simInvoices } from "./harness.ts";
+import { tempDir } from "./helpers.ts";
+import { freePort, type GatewayProcess, startGatewayProcess } from "./processes.ts";
+
+const TOTAL = 2_000;
+const SUBMITTERS = 8;
+
+describe("crash safety", () => {
+  it(`SIGKILL during a run of ${TOTAL} invoices loses nothing and reports nothing twice`, {
+    timeout: 600_000,
+  }, async () => {
+    const simulator = await startSimulator({ port: 0, faults: { latencyMs: [5, 40] } });
+    const dir = tempDir();
+    const masterKeyHex = randomBytes(32).toString("hex");
+    const db = join(dir.path, "raseed.db");
+    const setup = await openStore({ db, dataDir: dir.path });
+    const tenant = await addTenant(setup.db, parseMasterKey(masterKeyHex), {
+      ...SELLER_A,
+      environment: "sandbox",
+      fbrToken: SELLER_A.token,
+    });
+    const { key } = await createApiKey(setup.db, tenant.id);
+    await setup.close();
+
+    const env = {
+      RASEED_DATA_DIR: dir.path,
+      RASEED_DB: db,
+      RASEED_FBR_URL: simulator.url,
+      RASEED_MASTER_KEY: masterKeyHex,
+      RASEED_POLL_INTERVAL_MS: "20",
+      RASEED_WORKER_CONCURRENCY: "16",
+      RASEED_TENANT_CONCURRENCY: "16",
+      RASEED_FBR_TIMEOUT_MS: "3000",
+      RASEED_MAX_RETRY_DELAY_MS: "200",
+      RASEED_RATE_LIMIT_PER_MINUTE: "1000000",
+    };
+    const port = await freePort();
+    let current: GatewayProcess = await startGatewayProcess(env, port);
+    let kills = 0;
+    let acknowledged = 0;
+    let next = 0;
+    let stop = false;
+
+    const submitter = async () => {
+      while (!stop) {
+        const index = next;
+        if (index >= TOTAL) return;
+        next += 1;
+        const body = sampleInvoice(SELLER_A, `crash ${index}`);
+        // Retry with the same Idempotency-Key until acknowledged: a kill between commit and answer
+        // must come back as the same invoice, not a second one.
+        for (;;) {
+          try {
+            const response = await fetch(`${current.url}/v1/invoices`, {
+              method: "POST",
+              headers: {
+                authorization: `Bearer ${key}`,
+                "content-type": "application/json",
+                "idempotency-key": `crash-${index}`,
+              },
+              body: JSON.stringify(body),
+            });
+            if (response.status === 202 || response.status === 200) {
+              acknowledged += 1;
+              break;
+            }
+            throw new Error(`unexpected ${response.status}: ${await response.text()}`);
+          } catch (error) {
+            if (error instanceof Error && error.message.startsWith("unexpected")) throw error;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+      }
+    };
+
+    const killer = async () => {
+      while (!stop && acknowledged < TOTAL) {
+        await new Promise((r) => setTimeout(r, 400 + Math.random() * 900));
+        if (stop) return;
+        current.child.kill("SIGKILL");
+        await current.exited;
+        kills += 1;
+        current = await startGatewayProcess(env, port);
+      }
+    };
+
+    const killing = killer();
+    await Promise.all(Array.from({ length: SUBMITTERS }, submitter));
+    stop = true;
+    await killing;
+    expect(acknowledged).toBe(TOTAL);
+    expect(kills).toBeGreaterThanOrEqual(3);
+
+    // One last kill mid-drain, then let the survivor finish.
+    current.child.kill("SIGKILL");
+    await current.exited;
+    current = await startGatewayProcess(env, port);
+    const store = await openStore({ db, dataDir: dir.path, migrate: false });
+    try {
+      const deadline = Date.now() + 240_000;
+      for (;;) {
+        const open = await store.db
+          .selectFrom("invoices")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("state", "in", ["queued", "submitting", "retrying", "paused"])
+          .executeTakeFirstOrThrow();
+        if (Number(open.n) === 0) break;
+        if (Date.now() > deadline) throw new Error(`${open.n} invoices still unsettled`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const rows = await store.db
+        .selectFrom("invoices")
+        .select(["external_ref", "state", "fbr_invoice_number"])
+        .execute();
+      expect(rows).toHaveLength(TOTAL);
+      expect(new Set(rows.map((r) => r.external_ref)).size).toBe(TOTAL);
+      for (const row of rows) expect(["accepted", "in_doubt"]).toContain(row.state);
+
+      const reported = (await simInvoices(simulator)).filter((i) => i.channel === "di");
+      for (const invoice of reported) expect(invoice.postCount).toBe(1);
+      const reportedNumbers = new Set(reported.map((i) => i.invoiceNumber));
+      const accepted = rows.filter((r) => r.state === "accepted");
+      for (const row of accepted) expect(reportedNumbers.has(row.fbr_invoice_number as string)).toBe(true);
+      // Every report FBR holds is one of ours: accepted, or in doubt (answer lost in a kill).
+      expect(reported.length).toBeLessThanOrEqual(TOTAL);
+      expect(reported.length).toBeGreaterThanOrEqual(accepted.length);
+      console.info(
+        `crash test: ${TOTAL} invoices, ${kills + 1} SIGKILLs, ${accepted.length} accepted, ${rows.length - accepted.length} in_doubt, ${reported.length} reported to FBR, none twice`,
+      );
+    } finally {
+      await store.close();
+      current.child.kill("SIGTERM");
+      await current.exited;
+      await simulator.close();
+      dir.remove();
+    }
+  });
+});

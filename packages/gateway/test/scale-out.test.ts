@@ -1,0 +1,104 @@
+// Scale-out: two gateway processes on one PostgreSQL share one outbox; each of 1,000 invoices is
+// submitted to FBR exactly once (FOR UPDATE SKIP LOCKED claims under leases).
+import { randomBytes } from "node:crypto";
+import { startSimulator } from "@raseed/simulator";
+import { describe, expect, it } from "vitest";
+import { openStore } from "../src/store/database.ts";
+import { parseMasterKey } from "../src/tenants/secret-box.ts";
+import { addTenant, createApiKey } from "../src/tenants/tenants.ts";
+import { SELLER_A, sampleInvoice, simInvoices } from "./harness.ts";
+import { postgresUrl, tempDir } from "./helpers.ts";
+import { freePort, startGatewayProcess } from "./processes.ts";
+
+const TOTAL = 1_000;
+
+describe("scale-out on PostgreSQL", () => {
+  it(`two processes on one database post each of ${TOTAL} invoices exactly once`, {
+    timeout: 300_000,
+  }, async () => {
+    const simulator = await startSimulator({ port: 0, faults: { latencyMs: [5, 30] } });
+    const dir = tempDir();
+    const masterKeyHex = randomBytes(32).toString("hex");
+    const db = `${postgresUrl()}?schema=scale_${randomBytes(4).toString("hex")}`;
+    const setup = await openStore({ db, dataDir: dir.path });
+    const tenant = await addTenant(setup.db, parseMasterKey(masterKeyHex), {
+      ...SELLER_A,
+      environment: "sandbox",
+      fbrToken: SELLER_A.token,
+    });
+    const { key } = await createApiKey(setup.db, tenant.id);
+    const env = {
+      RASEED_DATA_DIR: dir.path,
+      RASEED_DB: db,
+      RASEED_FBR_URL: simulator.url,
+      RASEED_MASTER_KEY: masterKeyHex,
+      RASEED_POLL_INTERVAL_MS: "20",
+      RASEED_WORKER_CONCURRENCY: "16",
+      RASEED_TENANT_CONCURRENCY: "16",
+      RASEED_RATE_LIMIT_PER_MINUTE: "1000000",
+    };
+    const instances = [
+      await startGatewayProcess(env, await freePort()),
+      await startGatewayProcess(env, await freePort()),
+    ];
+    try {
+      let next = 0;
+      const submit = async (worker: number) => {
+        for (;;) {
+          const index = next;
+          if (index >= TOTAL) return;
+          next += 1;
+          const target = instances[(index + worker) % 2];
+          const response = await fetch(`${target?.url}/v1/invoices`, {
+            method: "POST",
+            headers: {
+              authorization: `Bearer ${key}`,
+              "content-type": "application/json",
+              "idempotency-key": `scale-${index}`,
+            },
+            body: JSON.stringify(sampleInvoice(SELLER_A, `scale ${index}`)),
+          });
+          expect(response.status).toBe(202);
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, (_, i) => submit(i)));
+
+      const deadline = Date.now() + 180_000;
+      for (;;) {
+        const open = await setup.db
+          .selectFrom("invoices")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("state", "!=", "accepted")
+          .executeTakeFirstOrThrow();
+        if (Number(open.n) === 0) break;
+        if (Date.now() > deadline) throw new Error(`${open.n} invoices not accepted`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const reported = (await simInvoices(simulator)).filter((i) => i.channel === "di");
+      expect(reported).toHaveLength(TOTAL);
+      for (const invoice of reported) expect(invoice.postCount).toBe(1);
+      const attempts = await setup.db
+        .selectFrom("attempts")
+        .select(["outcome", (eb) => eb.fn.countAll<number>().as("n")])
+        .groupBy("outcome")
+        .execute();
+      expect(attempts.map((a) => [a.outcome, Number(a.n)])).toEqual([["accepted", TOTAL]]);
+      // Both instances did part of the work.
+      const owners = await setup.db
+        .selectFrom("audit")
+        .select("actor")
+        .distinct()
+        .where("action", "=", "fbr.post")
+        .execute();
+      expect(owners.length).toBe(2);
+    } finally {
+      for (const instance of instances) {
+        instance.child.kill("SIGTERM");
+        await instance.exited;
+      }
+      await setup.close();
+      await simulator.close();
+      dir.remove();
+    }
+  });
+});

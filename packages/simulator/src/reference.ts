@@ -54,19 +54,15 @@ function sroTable(): SroFixture[] {
 }
 
 function transactionTypes() {
-  return sdkReference()?.transactionTypes() ?? specTables().transactionTypes;
+  return sdkReference().transactionTypes();
 }
 
 function ratesFor(transTypeId: number) {
-  return (
-    sdkReference()?.ratesForTransactionType(transTypeId) ??
-    specTables().ratesByTransType.get(transTypeId) ??
-    []
-  );
+  return sdkReference().ratesForTransactionType(transTypeId);
 }
 
 function uomRows() {
-  return sdkReference()?.uomRows() ?? specTables().uom;
+  return sdkReference().uomRows();
 }
 
 function hsUomPairs(): Map<string, string[]> {
@@ -98,9 +94,9 @@ export function answerReferenceGet(path: string, query: Query): ReferenceAnswer 
   const tables = specTables();
   switch (path) {
     case "/pdi/v1/provinces":
-      return { status: 200, body: sdkReference()?.provinceRows() ?? tables.provinces };
+      return { status: 200, body: sdkReference().provinceRows() };
     case "/pdi/v1/doctypecode":
-      return { status: 200, body: sdkReference()?.docTypeRows() ?? tables.docTypes };
+      return { status: 200, body: sdkReference().docTypeRows() };
     case "/pdi/v1/itemdesccode": {
       const rows = [...(tables.referenceSamples.get("/pdi/v1/itemdesccode") ?? [])];
       for (const hs of hsUomPairs().keys()) {

@@ -66,7 +66,7 @@ export function evaluateDiInvoice({ invoice, sandbox, seller, world, store, now 
         : { invoiceDate: original.invoiceDate, totalValue: original.totalValue };
     },
   });
-  return verdictFromIssues(result?.issues ?? [], itemCountOf(invoice));
+  return verdictFromIssues(result.issues, itemCountOf(invoice));
 }
 
 /**
@@ -107,21 +107,7 @@ export type ImsVerdict =
   | { kind: "invalid"; errors: { Code: string; Field: string; Message: string }[] };
 
 export function evaluateImsInvoice(invoice: Record<string, unknown>, terminal: SimPosTerminal): ImsVerdict {
-  const posId = invoice.POSID;
-  if ((typeof posId !== "number" && typeof posId !== "string") || String(posId).trim() !== terminal.posId) {
-    return {
-      kind: "invalid",
-      errors: [
-        {
-          Code: "POSID",
-          Field: "POSID",
-          Message: "POSID is not registered against the provided access token",
-        },
-      ],
-    };
-  }
-  const result = validateImsWithSdk(invoice);
-  const issues = result?.issues ?? [];
+  const issues = validateImsWithSdk(invoice, terminal.posId).issues;
   if (issues.length === 0) return { kind: "valid" };
   return {
     kind: "invalid",

@@ -1,9 +1,8 @@
 // Sandbox scenario rules on `_sb` paths (FBR-SPEC §5, §12): scenarioId required, assigned to the seller
 // (0203), every item's sale type equal to the scenario's registry string (0204), registered-buyer
 // scenarios need a buyer on the register (0205). All three come back header-level, as observed live.
+import { scenarioCatalogue } from "@raseed/sdk";
 import { sdkScenarioSample } from "./sdk-bridge.ts";
-import type { SampleValue } from "./spec-data.ts";
-import { specTables } from "./spec-data.ts";
 
 export interface SandboxIssue {
   code: string;
@@ -14,15 +13,12 @@ export interface SandboxIssue {
 const REGISTERED_BUYER_SCENARIOS = new Set(["SN001", "SN009"]);
 
 export function scenarioIds(): string[] {
-  return specTables().scenarios.map((s) => s.scenarioId);
+  return scenarioCatalogue.map((scenario) => scenario.id);
 }
 
 /** The sale type registry string (as /pdi/v1/transtypecode spells it) a scenario's items must carry. */
 export function scenarioSaleType(id: string): string | undefined {
-  const scenario = specTables().scenarios.find((s) => s.scenarioId === id);
-  if (!scenario) return undefined;
-  const registry = specTables().transactionTypes.find((t) => t.transactioN_TYPE_ID === scenario.transTypeId);
-  return registry?.transactioN_DESC ?? scenario.saleTypeOnWire;
+  return scenarioCatalogue.find((scenario) => scenario.id === id)?.saleType;
 }
 
 export interface SandboxGateInput {
@@ -75,33 +71,12 @@ export interface SellerIdentity {
  * test NTNs, which would get 0401 against any other token).
  */
 export function scenarioPayloadForSeller(id: string, seller: SellerIdentity): Record<string, unknown> {
-  const base = sdkScenarioSample(id) ?? sampleFromSpecData(id);
+  const base = sdkScenarioSample(id);
   return {
     ...base,
     sellerNTNCNIC: seller.ntn,
     sellerBusinessName: seller.businessName,
     sellerProvince: seller.province,
     sellerAddress: seller.address,
-  };
-}
-
-function sampleFromSpecData(id: string): Record<string, unknown> {
-  const scenario = specTables().scenarios.find((s) => s.scenarioId === id);
-  if (!scenario) throw new Error(`unknown scenario ${id}`);
-  const header: Record<string, SampleValue> = { ...scenario.sampleHeader };
-  if (header.buyerRegistrationType === null) delete header.buyerRegistrationType;
-  return {
-    invoiceType: "Sale Invoice",
-    invoiceDate: "2025-04-21",
-    sellerNTNCNIC: "",
-    sellerBusinessName: "",
-    sellerProvince: "Sindh",
-    sellerAddress: "Karachi",
-    buyerBusinessName: "FERTILIZER MANUFAC IRS NEW",
-    buyerProvince: "Sindh",
-    buyerAddress: "Karachi",
-    ...header,
-    scenarioId: id,
-    items: [{ ...scenario.sampleItem }],
   };
 }

@@ -51,12 +51,16 @@ describe("SaleJournal", () => {
       fbrInvoiceNumber: "FBR-1",
       settledAt: 3100,
     });
-    expect(journal.dueSales(8999, 10)).toEqual([]);
-    expect(journal.dueSales(9000, 10).map((sale) => sale.usin)).toEqual(["B"]);
+    expect(journal.dueSales(8999, 10, [1])).toEqual([]);
+    expect(journal.dueSales(9000, 10, [1]).map((sale) => sale.usin)).toEqual(["B"]);
     expect(journal.backlogStats()).toMatchObject({ oldestUnsettledAt: 2000 });
     expect(journal.backlogStats().byState).toMatchObject({ accepted: 1, pending: 1 });
+    // Another till's sales are not this bridge's to upload when it has no credentials for them.
+    journal.recordSale(2, "C", "{}", 500);
+    expect(journal.dueSales(9000, 10, [1]).map((sale) => sale.usin)).toEqual(["B"]);
+    expect(journal.orphanedSales([1])).toBe(1);
     expect(journal.makePendingDueNow(1, 4000)).toBe(1);
-    expect(journal.nextDueAt()).toBe(4000);
+    expect(journal.nextDueAt([1])).toBe(4000);
   });
 
   it("turns a sale caught mid-upload by a restart into in doubt, and releases held sales", () => {
@@ -72,7 +76,7 @@ describe("SaleJournal", () => {
     expect(journal.getSale(a.id)?.state).toBe("in_doubt");
     expect(journal.getSale(b.id)).toMatchObject({ state: "pending", nextAttemptAt: 5000 });
     // In doubt is never due on its own.
-    expect(journal.dueSales(10_000, 10).map((sale) => sale.usin)).toEqual(["B"]);
+    expect(journal.dueSales(10_000, 10, [1]).map((sale) => sale.usin)).toEqual(["B"]);
   });
 
   it("reconciles in-doubt sales only: record FBR's number, or queue again", () => {

@@ -325,15 +325,17 @@ export class SaleJournal {
     })();
   }
 
-  /** Pending sales due for upload, oldest first. */
-  dueSales(now: number, limit: number, posIds?: readonly number[]): JournaledSale[] {
+  /** Pending sales of these tills due for upload, oldest first. */
+  dueSales(now: number, limit: number, posIds: readonly number[]): JournaledSale[] {
+    if (posIds.length === 0) return [];
+    const marks = posIds.map(() => "?").join(", ");
     const rows = this.#db
       .prepare(
-        "SELECT * FROM sales WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+        `SELECT * FROM sales WHERE state = 'pending' AND next_attempt_at <= ? AND pos_id IN (${marks})
+         ORDER BY next_attempt_at, id LIMIT ?`,
       )
-      .all(now, limit) as SaleRow[];
-    const sales = rows.map(toSale);
-    return posIds === undefined ? sales : sales.filter((sale) => posIds.includes(sale.posId));
+      .all(now, ...posIds, limit) as SaleRow[];
+    return rows.map(toSale);
   }
 
   /** FBR answered again: make the till's waiting sales due now instead of after their backoff. */
@@ -345,14 +347,27 @@ export class SaleJournal {
       .run(now, posId, now).changes;
   }
 
-  /** Earliest time a pending sale becomes due, for the uploader's sleep. */
-  nextDueAt(): number | null {
+  /** Earliest time a pending sale of these tills becomes due, for the uploader's sleep. */
+  nextDueAt(posIds: readonly number[]): number | null {
+    if (posIds.length === 0) return null;
+    const marks = posIds.map(() => "?").join(", ");
     const row = this.#db
-      .prepare("SELECT MIN(next_attempt_at) AS due FROM sales WHERE state = 'pending'")
-      .get() as {
-      due: number | null;
-    };
+      .prepare(
+        `SELECT MIN(next_attempt_at) AS due FROM sales WHERE state = 'pending' AND pos_id IN (${marks})`,
+      )
+      .get(...posIds) as { due: number | null };
     return row.due;
+  }
+
+  /** Unsettled sales of tills this bridge has no credentials for (the configuration changed). */
+  orphanedSales(posIds: readonly number[]): number {
+    const marks = posIds.map(() => "?").join(", ");
+    const row = this.#db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM sales WHERE state IN ('pending', 'held')${posIds.length === 0 ? "" : ` AND pos_id NOT IN (${marks})`}`,
+      )
+      .get(...posIds) as { n: number };
+    return row.n;
   }
 
   /**

@@ -94,6 +94,7 @@ export class PosBridge {
     this.uploader = new SaleUploader({
       journal: this.journal,
       upstreamFor: (posId) => this.#upstreams.get(posId),
+      posIds: deps.settings.tills.map((till) => till.posId),
       logger: deps.logger,
       maxBackoffMs: deps.settings.maxBackoffMs,
       concurrency: deps.settings.uploadConcurrency,
@@ -130,6 +131,13 @@ export class PosBridge {
       this.#logger.info(
         { released: recovered.released },
         "held sales queued again with the current credentials",
+      );
+    }
+    const orphaned = this.journal.orphanedSales(this.tills.map((till) => till.posId));
+    if (orphaned > 0) {
+      this.#logger.warn(
+        { sales: orphaned },
+        "journaled sales belong to POSIDs this bridge is not configured for; they wait until those tills are added back",
       );
     }
     this.uploader.start();

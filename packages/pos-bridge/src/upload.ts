@@ -26,6 +26,8 @@ export interface SaleUploaderOptions {
   journal: SaleJournal;
   /** The upstream for a POSID, or undefined when the bridge has no credentials for it. */
   upstreamFor(posId: number): ImsUpstream | undefined;
+  /** The tills the background loop uploads for (sales of other POSIDs wait for their credentials). */
+  posIds: readonly number[];
   logger: BridgeLogger;
   /** Cap on the backoff between attempts of one sale (the sdk's delay grows exponentially with jitter). */
   maxBackoffMs?: number;
@@ -115,7 +117,8 @@ export class SaleUploader {
     const upload = this.#attempt(sale, attemptId, upstream).finally(() => {
       this.#inFlight.delete(sale.id);
       // A slot is free: let the background loop refill it.
-      if (this.#running) this.wakeAt(this.#journal.nextDueAt() ?? this.#now() + this.#pollIntervalMs);
+      if (this.#running)
+        this.wakeAt(this.#journal.nextDueAt(this.#options.posIds) ?? this.#now() + this.#pollIntervalMs);
     });
     this.#inFlight.set(sale.id, upload);
     return upload;
@@ -253,7 +256,7 @@ export class SaleUploader {
       for (;;) {
         const free = this.#concurrency - this.#inFlight.size;
         if (free <= 0 || !this.#running) break;
-        const due = this.#journal.dueSales(this.#now(), free);
+        const due = this.#journal.dueSales(this.#now(), free, this.#options.posIds);
         if (due.length === 0) break;
         const uploads = due.map((sale) => this.uploadSale(sale));
         // Wait for the first to finish, then refill; the loop never throws (uploadSale never rejects).
@@ -268,7 +271,7 @@ export class SaleUploader {
     if (!this.#running || this.#inFlight.size >= this.#concurrency) return;
     const nextDue = this.#wakeRequested
       ? this.#now()
-      : (this.#journal.nextDueAt() ?? this.#now() + this.#pollIntervalMs);
+      : (this.#journal.nextDueAt(this.#options.posIds) ?? this.#now() + this.#pollIntervalMs);
     this.wakeAt(nextDue);
   }
 }

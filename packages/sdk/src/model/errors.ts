@@ -5,7 +5,7 @@
  */
 export class InvoiceDraftError extends Error {
   override readonly name = "InvoiceDraftError";
-  readonly code = "RASEED_INVOICE_DRAFT";
+  readonly code = "invoice_draft";
   readonly path: string;
   readonly fbrCode: string | undefined;
 
@@ -14,12 +14,23 @@ export class InvoiceDraftError extends Error {
     this.path = path;
     this.fbrCode = fbrCode;
   }
+
+  /** A plain object for logs and HTTP error envelopes (a draft holds no secrets). */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      path: this.path,
+      ...(this.fbrCode !== undefined ? { fbrCode: this.fbrCode } : {}),
+    };
+  }
 }
 
 /** An HS code that cannot be turned into an 8-digit PCT code. */
 export class InvalidHsCodeError extends Error {
   override readonly name = "InvalidHsCodeError";
-  readonly code = "RASEED_INVALID_HS_CODE";
+  readonly code = "invalid_hs_code";
   constructor(readonly hsCode: string) {
     super(
       `HS code ${JSON.stringify(hsCode)} is not in FBR's NNNN.NNNN form (e.g. "0101.2100") nor an 8-digit PCT code`,

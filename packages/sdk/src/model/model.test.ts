@@ -239,6 +239,7 @@ describe("buildDiInvoice", () => {
     expect(error.path).toBe(path);
     expect(error.fbrCode).toBe(fbrCode);
     expect(error.message).toContain(path);
+    expect(JSON.parse(JSON.stringify(error))).toMatchObject({ code: "invoice_draft", path });
   });
 
   it("refuses drafts that cannot be an invoice", () => {

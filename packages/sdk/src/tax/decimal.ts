@@ -28,7 +28,7 @@ export const QUANTITY_DECIMAL_PLACES = 4;
 /** Bad numeric input to the tax functions: NaN, Infinity, empty, or text that is not a number. */
 export class TaxAmountError extends Error {
   override readonly name = "TaxAmountError";
-  readonly code = "RASEED_TAX_AMOUNT";
+  readonly code = "tax_amount";
   constructor(
     message: string,
     readonly field?: string,

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { TaxDecimal } from "../tax/index.ts";
 import { validateDiInvoice, validateImsInvoice } from "../validation/index.ts";
 import type { DiInvoice } from "../wire/index.ts";
 import {
@@ -41,6 +42,20 @@ interface ImsVectors {
 }
 
 const diVectors = readJson<DiVectors>("./di-builder.vectors.json");
+const scenarioBuild = readJson<{ notBuildable: Record<string, string> }>("./scenario-build.vectors.json");
+interface PralScenario {
+  scenarioId: string;
+  saleTypeOnWire: string;
+  transTypeId: number;
+  sampleHeader: { buyerNTNCNIC: string; buyerRegistrationType?: string };
+  sampleItem: Record<string, string | number>;
+}
+const pralScenarios = readJson<{ scenarios: PralScenario[] }>(
+  "../../../../spec/data/di-scenarios.json",
+).scenarios;
+const registryTransactionTypes = readJson<{
+  transactionTypes: { transactioN_TYPE_ID: number; transactioN_DESC: string }[];
+}>("../../../../spec/data/di-transaction-types.json").transactionTypes;
 const imsVectors = readJson<ImsVectors>("./ims-builder.vectors.json");
 
 const MONEY_FIELDS = [
@@ -274,6 +289,73 @@ describe("buildDiInvoice", () => {
     expect(invoice.buyerNTNCNIC).toBe("");
     expect(invoice.buyerRegistrationType).toBe("Unregistered");
   });
+});
+
+describe("PRAL's scenario samples rebuilt from drafts", () => {
+  const buildable = pralScenarios.filter((scenario) => !(scenario.scenarioId in scenarioBuild.notBuildable));
+
+  it("lists every unbuildable sample with a reason, and only real ones", () => {
+    for (const [scenarioId, reason] of Object.entries(scenarioBuild.notBuildable)) {
+      const sample = pralScenarios.find((scenario) => scenario.scenarioId === scenarioId)?.sampleItem;
+      expect(reason).toMatch(/\S/);
+      expect(new TaxDecimal(sample?.quantity ?? 1).isZero(), scenarioId).toBe(true);
+    }
+    expect(buildable.length).toBe(pralScenarios.length - Object.keys(scenarioBuild.notBuildable).length);
+  });
+
+  it.each(buildable)(
+    "$scenarioId: same value, same tax, registry sale type, no tax or sale-type code",
+    (scenario) => {
+      const sample = scenario.sampleItem;
+      const quantity = new TaxDecimal(sample.quantity ?? 0);
+      const retail = new TaxDecimal(sample.fixedNotifiedValueOrRetailPrice ?? 0);
+      const line: DiLineDraft = {
+        hsCode: String(sample.hsCode),
+        description: String(sample.productDescription || "Sample item"),
+        uoM: String(sample.uoM),
+        quantity: quantity.toString(),
+        unitPrice: new TaxDecimal(sample.valueSalesExcludingST ?? 0)
+          .plus(sample.discount ?? 0)
+          .dividedBy(quantity)
+          .toString(),
+        discount: String(sample.discount ?? 0),
+        saleType: String(sample.saleType).trim(),
+        rate: String(sample.rate),
+        sroScheduleNo: String(sample.sroScheduleNo ?? ""),
+        sroItemSerialNo: String(sample.sroItemSerialNo ?? ""),
+        salesTaxWithheldAtSource: String(sample.salesTaxWithheldAtSource ?? 0),
+        fedPayable: String(sample.fedPayable ?? 0),
+      };
+      if (!retail.isZero()) line.retailPrice = retail.dividedBy(quantity).toString();
+      const registrationType =
+        scenario.sampleHeader.buyerRegistrationType === "Registered" ? "Registered" : "Unregistered";
+      const invoice = buildDiInvoice(
+        {
+          seller: diVectors.seller,
+          buyer: { ...diVectors.buyer, ntnCnic: scenario.sampleHeader.buyerNTNCNIC, registrationType },
+          date: diVectors.date,
+          scenarioId: scenario.scenarioId,
+          lines: [line],
+        },
+        { sandbox: true },
+      );
+      const item = invoice.items[0];
+      expect(item?.valueSalesExcludingST).toBe(Number(sample.valueSalesExcludingST));
+      expect(item?.salesTaxApplicable).toBe(Number(sample.salesTaxApplicable));
+      // The registry row of the scenario's transaction type, padding and all (" 3rd Schedule Goods ").
+      const registryRow = registryTransactionTypes.find(
+        (row) => row.transactioN_TYPE_ID === scenario.transTypeId,
+      );
+      expect(item?.saleType).toBe(registryRow?.transactioN_DESC);
+      const codes = validateDiInvoice(invoice, {
+        now: new Date("2025-06-01T00:00:00Z"),
+        sandbox: true,
+      }).issues.map((issue) => issue.code);
+      expect(codes.filter((code) => ["0102", "0103", "0104", "0105", "0013", "0204"].includes(code))).toEqual(
+        [],
+      );
+    },
+  );
 });
 
 describe("buildDebitNote", () => {

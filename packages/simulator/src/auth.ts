@@ -6,13 +6,13 @@ export interface Wso2FaultBody {
   fault: { code: number; message: string; description: string; type?: string };
 }
 
-/** Which API a route belongs to; WSO2 names it in its fault descriptions. */
+/** Which API a route belongs to: decides the auth rules and the error envelope. */
 export type ApiFamily = "di" | "reference" | "ims";
 
-export function apiContext(family: ApiFamily): string {
-  if (family === "ims") return "/FBR/v1";
-  if (family === "reference") return "/pdi/v1";
-  return "/di_data/v1";
+/** WSO2 names the API by its context, the first two path segments: "/di_data/v1", "/FBR/v1", "/pdi/v2". */
+export function apiContextOfPath(path: string): string {
+  const [first = "", second = ""] = path.split("?")[0]?.split("/").filter(Boolean) ?? [];
+  return `/${first}/${second}`;
 }
 
 export function missingCredentialsFault(): Wso2FaultBody {
@@ -26,22 +26,22 @@ export function missingCredentialsFault(): Wso2FaultBody {
   };
 }
 
-export function invalidCredentialsFault(family: ApiFamily): Wso2FaultBody {
+export function invalidCredentialsFault(apiContext: string): Wso2FaultBody {
   return {
     fault: {
       code: 900901,
       message: "Invalid Credentials",
-      description: `Access failure for API: ${apiContext(family)}, version: v1 status: (900901) - Invalid Credentials. Make sure you have provided the correct security credentials`,
+      description: `Access failure for API: ${apiContext}, version: v1 status: (900901) - Invalid Credentials. Make sure you have provided the correct security credentials`,
     },
   };
 }
 
-export function forbiddenFault(family: ApiFamily): Wso2FaultBody {
+export function forbiddenFault(apiContext: string): Wso2FaultBody {
   return {
     fault: {
       code: 900908,
       message: "Resource forbidden ",
-      description: `Access failure for API: ${apiContext(family)}, version: v1 status: (900908) - Resource forbidden `,
+      description: `Access failure for API: ${apiContext}, version: v1 status: (900908) - Resource forbidden `,
     },
   };
 }
@@ -87,24 +87,25 @@ export type AuthDecision =
 export function authorise(
   world: WorldIndex,
   authorization: string | string[] | undefined,
-  family: ApiFamily,
-  environment: DiEnvironment | undefined,
+  route: { family: ApiFamily; environment: DiEnvironment | undefined; path: string },
 ): AuthDecision {
+  const { family, environment } = route;
+  const context = apiContextOfPath(route.path);
   const token = bearerToken(authorization);
   if (token === undefined) return { ok: false, status: 401, body: missingCredentialsFault() };
   const grant = world.grantForToken(token);
-  if (!grant) return { ok: false, status: 401, body: invalidCredentialsFault(family) };
+  if (!grant) return { ok: false, status: 401, body: invalidCredentialsFault(context) };
   if (family === "ims") {
-    if (grant.kind !== "ims") return { ok: false, status: 403, body: forbiddenFault(family) };
+    if (grant.kind !== "ims") return { ok: false, status: 403, body: forbiddenFault(context) };
     if (environment && !grant.terminal.environments.includes(environment)) {
-      return { ok: false, status: 401, body: invalidCredentialsFault(family) };
+      return { ok: false, status: 401, body: invalidCredentialsFault(context) };
     }
     return { ok: true, grant };
   }
-  if (grant.kind !== "di") return { ok: false, status: 403, body: forbiddenFault(family) };
+  if (grant.kind !== "di") return { ok: false, status: 403, body: forbiddenFault(context) };
   // Reference APIs route on the token alone (spec: "routing will be based on the security token").
   if (family === "di" && environment && grant.environment !== environment) {
-    return { ok: false, status: 401, body: invalidCredentialsFault(family) };
+    return { ok: false, status: 401, body: invalidCredentialsFault(context) };
   }
   return { ok: true, grant };
 }

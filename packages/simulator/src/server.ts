@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import Fastify from "fastify";
 import type { ApiFamily } from "./auth.ts";
 import {
+  apiContextOfPath,
   authorise,
   forbiddenFault,
   invalidCredentialsFault,
@@ -183,7 +184,6 @@ async function applyFault(
   state: SimulatorState,
   request: FastifyRequest,
   reply: FastifyReply,
-  family: ApiFamily,
   decision: FaultDecision,
 ): Promise<FastifyReply | undefined> {
   if (decision.delayMs > 0) await delay(decision.delayMs);
@@ -214,9 +214,9 @@ async function applyFault(
     case "http429":
       return reply.code(429).header("retry-after", String(decision.retryAfterSeconds)).send(throttledFault());
     case "unauthorized401":
-      return reply.code(401).send(invalidCredentialsFault(family));
+      return reply.code(401).send(invalidCredentialsFault(apiContextOfPath(request.url)));
     case "forbidden403":
-      return reply.code(403).send(forbiddenFault(family));
+      return reply.code(403).send(forbiddenFault(apiContextOfPath(request.url)));
     case "html-gateway":
       return reply.code(decision.htmlStatus).type("text/html; charset=utf-8").send(HTML_GATEWAY_PAGE);
     case "hang": {
@@ -267,7 +267,11 @@ export function buildSimulatorApp(options: SimulatorOptions = {}): {
   app.addHook("onRequest", async (request, reply) => {
     const meta = routeMeta.get(request.routeOptions.url ?? "");
     if (!meta) return;
-    const decision = authorise(state.world, request.headers.authorization, meta.family, meta.environment);
+    const decision = authorise(state.world, request.headers.authorization, {
+      family: meta.family,
+      environment: meta.environment,
+      path: request.url,
+    });
     if (!decision.ok) return reply.code(decision.status).send(decision.body);
     request.simGrant = decision.grant;
   });
@@ -286,7 +290,7 @@ export function buildSimulatorApp(options: SimulatorOptions = {}): {
       }
     }
     const decision = state.faults.decide(pathOf(request.url), headerRule);
-    return applyFault(state, request, reply, meta.family, decision);
+    return applyFault(state, request, reply, decision);
   });
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message?: string }, request, reply) => {
@@ -312,7 +316,7 @@ export function buildSimulatorApp(options: SimulatorOptions = {}): {
     routeMeta.set(path, { family: "di", environment: route.environment, endpoint: route.endpoint });
     app.post(path, async (request, reply) => {
       const grant = request.simGrant;
-      if (grant?.kind !== "di") return reply.code(403).send(forbiddenFault("di"));
+      if (grant?.kind !== "di") return reply.code(403).send(forbiddenFault(apiContextOfPath(path)));
       const body = request.body;
       const now = state.clock();
       if (!isPlainObject(body)) {
@@ -394,7 +398,7 @@ export function buildSimulatorApp(options: SimulatorOptions = {}): {
     routeMeta.set(path, { family: "ims", environment });
     app.post(path, async (request, reply) => {
       const grant = request.simGrant;
-      if (grant?.kind !== "ims") return reply.code(403).send(forbiddenFault("ims"));
+      if (grant?.kind !== "ims") return reply.code(403).send(forbiddenFault(apiContextOfPath(path)));
       const body = request.body;
       const now = state.clock();
       if (!isPlainObject(body)) {

@@ -17,6 +17,7 @@ import {
   draftMoney,
   draftQuantity,
   draftText,
+  optionalDraftText,
 } from "./internal/draft-numbers.ts";
 import { daysBetween, isCalendarDate, pakistanDate } from "./internal/pakistan-time.ts";
 import { registrySaleType, type SaleTypeLookup } from "./internal/sale-type.ts";
@@ -143,7 +144,10 @@ function computeLine(
     throw new InvoiceDraftError(`${path}.discount`, `discount ${discount} exceeds the line value`);
   }
 
-  const thirdSchedule = isThirdScheduleSaleType(line.saleType);
+  // Text first: the drafts may come from untrusted JSON (the gateway's API), and the tax rules read these.
+  const saleType = draftText(line.saleType, `${path}.saleType`, "0013");
+  draftText(line.rate, `${path}.rate`, "0046");
+  const thirdSchedule = isThirdScheduleSaleType(saleType);
   if (thirdSchedule && line.retailPrice === undefined) {
     // 0090: Third Schedule goods are taxed on the retail price, which is mandatory.
     throw new InvoiceDraftError(`${path}.retailPrice`, "is required for 3rd Schedule goods", "0090");
@@ -155,7 +159,7 @@ function computeLine(
 
   const tax = expectedSalesTax({
     rate: line.rate,
-    saleType: line.saleType,
+    saleType,
     quantity,
     valueSalesExcludingST: value,
     fixedNotifiedValueOrRetailPrice: retailValue,
@@ -183,7 +187,7 @@ function computeLine(
   if (line.extraTax !== undefined) {
     const amount = draftMoney(line.extraTax, `${path}.extraTax`);
     if (!amount.isZero()) {
-      if (isReducedRateSaleType(line.saleType)) {
+      if (isReducedRateSaleType(saleType)) {
         throw new InvoiceDraftError(`${path}.extraTax`, "reduced-rate lines carry no extra tax", "0091");
       }
       extraTax = amount;
@@ -221,7 +225,7 @@ function toWireItem(
 ): DiItem {
   const item: DiItem = {
     hsCode: draftText(line.hsCode, `${path}.hsCode`, "0019"),
-    productDescription: line.description ?? "",
+    productDescription: optionalDraftText(line.description, `${path}.description`) ?? "",
     rate: draftText(line.rate, `${path}.rate`, "0046"),
     uoM: draftText(line.uoM, `${path}.uoM`),
     quantity: toQuantityNumber(amounts.quantity),
@@ -233,13 +237,14 @@ function toWireItem(
     // 0091: reduced-rate lines send extraTax as ""; integrators send "" wherever there is none (SN001).
     extraTax: amounts.extraTax === undefined ? "" : toMoneyNumber(amounts.extraTax),
     furtherTax: toMoneyNumber(amounts.furtherTax),
-    sroScheduleNo: line.sroScheduleNo ?? "",
+    sroScheduleNo: optionalDraftText(line.sroScheduleNo, `${path}.sroScheduleNo`) ?? "",
     fedPayable: toMoneyNumber(amounts.fed),
     discount: toMoneyNumber(amounts.discount),
     saleType: registrySaleType(draftText(line.saleType, `${path}.saleType`, "0013"), findSaleType),
-    sroItemSerialNo: line.sroItemSerialNo ?? "",
+    sroItemSerialNo: optionalDraftText(line.sroItemSerialNo, `${path}.sroItemSerialNo`) ?? "",
   };
-  if (line.petroleumLevyOn !== undefined) item.petroleumLevyOn = line.petroleumLevyOn;
+  const petroleumLevyOn = optionalDraftText(line.petroleumLevyOn, `${path}.petroleumLevyOn`);
+  if (petroleumLevyOn !== undefined) item.petroleumLevyOn = petroleumLevyOn;
   return item;
 }
 
@@ -289,9 +294,9 @@ export function buildDiInvoice(draft: DiInvoiceDraft, options: BuildDiInvoiceOpt
   }
   const seller = draft.seller;
   const buyer = draft.buyer;
-  if (seller === undefined || buyer === undefined) {
-    throw new InvoiceDraftError(seller === undefined ? "seller" : "buyer", "is required");
-  }
+  if (seller === null || typeof seller !== "object")
+    throw new InvoiceDraftError("seller", "must be an object");
+  if (buyer === null || typeof buyer !== "object") throw new InvoiceDraftError("buyer", "must be an object");
   if (buyer.registrationType !== "Registered" && buyer.registrationType !== "Unregistered") {
     throw new InvoiceDraftError("buyer.registrationType", 'must be "Registered" or "Unregistered"');
   }
@@ -317,22 +322,27 @@ export function buildDiInvoice(draft: DiInvoiceDraft, options: BuildDiInvoiceOpt
     sellerProvince: draftText(seller.province, "seller.province"),
     sellerAddress: draftText(seller.address, "seller.address"),
     // The buyer NTN/CNIC is optional for unregistered buyers (spec §2.1).
-    buyerNTNCNIC: buyerRegistered ? draftText(buyer.ntnCnic, "buyer.ntnCnic") : (buyer.ntnCnic ?? ""),
+    buyerNTNCNIC: buyerRegistered
+      ? draftText(buyer.ntnCnic, "buyer.ntnCnic")
+      : (optionalDraftText(buyer.ntnCnic, "buyer.ntnCnic") ?? ""),
     buyerBusinessName: draftText(buyer.businessName, "buyer.businessName", "0010"),
     buyerProvince: draftText(buyer.province, "buyer.province", "0074"),
     buyerAddress: draftText(buyer.address, "buyer.address"),
     buyerRegistrationType: buyer.registrationType,
-    invoiceRefNo: draft.invoiceRefNo ?? "",
+    invoiceRefNo: optionalDraftText(draft.invoiceRefNo, "invoiceRefNo") ?? "",
     items,
   };
 
+  const scenarioId = optionalDraftText(draft.scenarioId, "scenarioId");
   if (options.sandbox === true) {
-    invoice.scenarioId = draftText(draft.scenarioId, "scenarioId");
-  } else if (options.sandbox === undefined && draft.scenarioId !== undefined) {
-    invoice.scenarioId = draft.scenarioId;
+    invoice.scenarioId = draftText(scenarioId, "scenarioId");
+  } else if (options.sandbox === undefined && scenarioId !== undefined) {
+    invoice.scenarioId = scenarioId;
   }
-  if (draft.reason !== undefined) invoice.reason = draft.reason;
-  if (draft.reasonRemarks !== undefined) invoice.reasonRemarks = draft.reasonRemarks;
+  const reason = optionalDraftText(draft.reason, "reason");
+  if (reason !== undefined) invoice.reason = reason;
+  const reasonRemarks = optionalDraftText(draft.reasonRemarks, "reasonRemarks");
+  if (reasonRemarks !== undefined) invoice.reasonRemarks = reasonRemarks;
   return invoice;
 }
 
@@ -359,6 +369,7 @@ export function buildDebitNote(
   reasonRemarks?: string,
   options: BuildDiInvoiceOptions = {},
 ): DiInvoice {
+  if (draft === null || typeof draft !== "object") throw new InvoiceDraftError("draft", "must be an object");
   const invoiceRefNo = draftText(original?.fbrInvoiceNumber, "original.fbrInvoiceNumber", "0026").trim();
   const givenReason = draftText(reason, "reason", "0027").trim();
   if (

@@ -8,6 +8,7 @@ import {
   draftMoney,
   draftQuantity,
   draftText,
+  optionalDraftText,
 } from "./internal/draft-numbers.ts";
 import { pakistanDateTime } from "./internal/pakistan-time.ts";
 
@@ -151,8 +152,16 @@ function computeImsLine(line: ImsLineDraft, path: string): ImsLineAmounts {
   return { quantity, saleValue, discount, taxCharged, furtherTax, totalAmount };
 }
 
-function itemInvoiceTypeOf(line: ImsLineDraft, kind: ImsInvoiceKind): number {
-  if (line.itemInvoiceType !== undefined) return line.itemInvoiceType;
+function itemInvoiceTypeOf(line: ImsLineDraft, kind: ImsInvoiceKind, path: string): number {
+  if (line.itemInvoiceType !== undefined) {
+    if (!Number.isInteger(line.itemInvoiceType)) {
+      throw new InvoiceDraftError(
+        `${path}.itemInvoiceType`,
+        "must be an IMS item InvoiceType code such as 1, 3, 11 or 12",
+      );
+    }
+    return line.itemInvoiceType;
+  }
   const credit = kind === "credit";
   // Item codes know only New and Credit (1/3, 11/12 for 3rd Schedule); a debit invoice's lines are new
   // supplies, so they take the "New" code [INFERRED].
@@ -194,7 +203,8 @@ export function buildImsInvoice(draft: ImsInvoiceDraft): ImsInvoice {
   if (paymentMode === undefined) {
     throw new InvoiceDraftError("paymentMode", `must be one of ${Object.keys(IMS_PAYMENT_MODES).join(", ")}`);
   }
-  if (kind !== "new") draftText(draft.refUsin, "refUsin");
+  const refUsin = optionalDraftText(draft.refUsin, "refUsin");
+  if (kind !== "new") draftText(refUsin, "refUsin");
   if (!Array.isArray(draft.lines) || draft.lines.length === 0) {
     throw new InvoiceDraftError("lines", "an invoice needs at least one line");
   }
@@ -223,9 +233,9 @@ export function buildImsInvoice(draft: ImsInvoiceDraft): ImsInvoice {
         FurtherTax: toMoneyNumber(amounts.furtherTax),
         TaxCharged: toMoneyNumber(amounts.taxCharged),
         TotalAmount: toMoneyNumber(amounts.totalAmount),
-        InvoiceType: itemInvoiceTypeOf(line, kind),
+        InvoiceType: itemInvoiceTypeOf(line, kind, path),
       };
-      if (draft.refUsin !== undefined && kind !== "new") item.RefUSIN = draft.refUsin;
+      if (refUsin !== undefined && kind !== "new") item.RefUSIN = refUsin;
       // Totals add the rounded item amounts, exactly what is sent, so the header equals the sum of the items.
       totals.saleValue = totals.saleValue.plus(amounts.saleValue);
       totals.taxCharged = totals.taxCharged.plus(amounts.taxCharged);
@@ -257,11 +267,18 @@ export function buildImsInvoice(draft: ImsInvoiceDraft): ImsInvoice {
     InvoiceType: IMS_INVOICE_TYPES[kind],
     Items: items,
   };
-  if (draft.refUsin !== undefined) invoice.RefUSIN = draft.refUsin;
+  if (refUsin !== undefined) invoice.RefUSIN = refUsin;
   const buyer = draft.buyer;
-  if (buyer?.name !== undefined) invoice.BuyerName = buyer.name;
-  if (buyer?.ntn !== undefined) invoice.BuyerNTN = buyer.ntn;
-  if (buyer?.cnic !== undefined) invoice.BuyerCNIC = buyer.cnic;
-  if (buyer?.phoneNumber !== undefined) invoice.BuyerPhoneNumber = buyer.phoneNumber;
+  if (buyer !== undefined && (buyer === null || typeof buyer !== "object")) {
+    throw new InvoiceDraftError("buyer", "must be an object");
+  }
+  const buyerName = optionalDraftText(buyer?.name, "buyer.name");
+  if (buyerName !== undefined) invoice.BuyerName = buyerName;
+  const buyerNtn = optionalDraftText(buyer?.ntn, "buyer.ntn");
+  if (buyerNtn !== undefined) invoice.BuyerNTN = buyerNtn;
+  const buyerCnic = optionalDraftText(buyer?.cnic, "buyer.cnic");
+  if (buyerCnic !== undefined) invoice.BuyerCNIC = buyerCnic;
+  const buyerPhone = optionalDraftText(buyer?.phoneNumber, "buyer.phoneNumber");
+  if (buyerPhone !== undefined) invoice.BuyerPhoneNumber = buyerPhone;
   return invoice;
 }

@@ -42,6 +42,10 @@ interface ImsVectors {
 }
 
 const diVectors = readJson<DiVectors>("./di-builder.vectors.json");
+const malformed = readJson<{
+  di: { name: string; draft: unknown; path: string }[];
+  ims: { name: string; draft: unknown; path: string }[];
+}>("./malformed-drafts.vectors.json");
 const scenarioBuild = readJson<{ notBuildable: Record<string, string> }>("./scenario-build.vectors.json");
 interface PralScenario {
   scenarioId: string;
@@ -589,4 +593,32 @@ describe("pctCodeFromHsCode", () => {
       expect(() => pctCodeFromHsCode(bad)).toThrow(/NNNN\.NNNN/);
     },
   );
+});
+
+describe("malformed drafts from untrusted JSON", () => {
+  it.each(malformed.di)("DI: $name → InvoiceDraftError at $path", ({ draft, path }) => {
+    expect(draftError(() => buildDiInvoice(draft as DiInvoiceDraft)).path).toBe(path);
+  });
+
+  it.each(malformed.ims)("IMS: $name → InvoiceDraftError at $path", ({ draft, path }) => {
+    expect(draftError(() => buildImsInvoice(draft as ImsInvoiceDraft)).path).toBe(path);
+  });
+
+  it("debit note: a null draft or original is a draft error", () => {
+    expect(
+      draftError(() =>
+        buildDebitNote({ fbrInvoiceNumber: "X" }, null as unknown as DiInvoiceDraft, "Others", "x"),
+      ).path,
+    ).toBe("draft");
+    expect(
+      draftError(() =>
+        buildDebitNote(
+          null as unknown as { fbrInvoiceNumber: string },
+          draftFor("Registered", [standardLine]),
+          "Others",
+          "x",
+        ),
+      ).path,
+    ).toBe("original.fbrInvoiceNumber");
+  });
 });

@@ -56,3 +56,10 @@ export function asDraftError<T>(path: string, build: () => T): T {
     throw error;
   }
 }
+
+/** An optional text field: absent stays absent, anything but a string is refused. */
+export function optionalDraftText(value: unknown, path: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw new InvoiceDraftError(path, "must be text");
+  return value;
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { isSecretKey, REDACTED, redactSecrets, redactText, SECRET_KEYS } from "./redaction.ts";
+
+describe("redactSecrets", () => {
+  it("redacts every key on the list, in any casing and spelling, at any depth", () => {
+    for (const key of SECRET_KEYS) {
+      const variants = [key, key.toUpperCase(), key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)];
+      for (const variant of variants) {
+        expect(redactSecrets({ deep: [{ [variant]: "s3cr3t-value" }] })).toEqual({
+          deep: [{ [variant]: REDACTED }],
+        });
+      }
+    }
+  });
+
+  it("covers the names the product uses", () => {
+    const input = {
+      Authorization: "Bearer abc",
+      headers: { authorization: "Bearer abc", "x-api-key": "rk_live_1" },
+      fbrToken: "t1",
+      encryptedFbrToken: "e1",
+      apiKey: "k1",
+      masterKey: "m1",
+      password: "p1",
+      clientSecret: "c1",
+      tenant: { name: "Demo Traders", token: { value: "nested" } },
+    };
+    const output = redactSecrets(input);
+    const text = JSON.stringify(output);
+    for (const secret of ["abc", "rk_live_1", "t1", "e1", "k1", "m1", "p1", "c1", "nested"]) {
+      expect(text).not.toContain(`"${secret}"`);
+    }
+    expect(output.tenant.name).toBe("Demo Traders");
+  });
+
+  it("leaves ordinary FBR fields alone and does not modify its input", () => {
+    const invoice = {
+      invoiceRefNo: "",
+      sellerNTNCNIC: "7000007",
+      items: [{ rate: "18%", quantity: 1 }],
+      dated: null,
+    };
+    const copy = structuredClone(invoice);
+    expect(redactSecrets(invoice)).toEqual(invoice);
+    expect(invoice).toEqual(copy);
+    expect(isSecretKey("invoiceNumber")).toBe(false);
+    expect(isSecretKey("FBR-Token")).toBe(true);
+  });
+
+  it("scrubs Bearer tokens and secret pairs inside strings", () => {
+    expect(redactText("curl -H 'Authorization: Bearer eyJhbGciOi.x-y_z' https://gw.fbr.gov.pk")).toBe(
+      "curl -H 'Authorization: Bearer [REDACTED]' https://gw.fbr.gov.pk",
+    );
+    expect(redactSecrets({ log: 'sent {"token":"abc123"} and apiKey=zzz9' })).toEqual({
+      log: `sent {"token":"${REDACTED}"} and apiKey=${REDACTED}`,
+    });
+  });
+
+  it("removes known secret values wherever they appear", () => {
+    const token = "1298b5eb-b252-3d97-8622-a4a69d5bf818";
+    expect(redactSecrets({ message: `failed for ${token}` }, { knownSecrets: [token] })).toEqual({
+      message: `failed for ${REDACTED}`,
+    });
+  });
+
+  it("turns errors, Headers, Maps and cycles into safe plain data", () => {
+    const cause = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    const error = new TypeError("fetch failed with Bearer abc", { cause });
+    const cyclic: Record<string, unknown> = { name: "loop" };
+    cyclic.self = cyclic;
+    const output = redactSecrets({
+      error,
+      headers: new Headers({ Authorization: "Bearer abc", "Content-Type": "application/json" }),
+      map: new Map([["token", "abc"]]),
+      cyclic,
+      buffer: Buffer.from("secret"),
+    }) as Record<string, unknown>;
+    expect(output.error).toEqual({
+      name: "TypeError",
+      message: "fetch failed with Bearer [REDACTED]",
+      cause: { name: "Error", message: "connect ECONNREFUSED", code: "ECONNREFUSED" },
+    });
+    expect(output.headers).toEqual({ authorization: REDACTED, "content-type": "application/json" });
+    expect(output.map).toEqual({ token: REDACTED });
+    expect(output.cyclic).toEqual({ name: "loop", self: "[Circular]" });
+    expect(output.buffer).toBe("[Buffer of 6 bytes]");
+  });
+
+  it("stays fast on a large body", () => {
+    const started = performance.now();
+    redactText("<html>".padEnd(200_000, "x"));
+    redactText("a=b ".repeat(50_000));
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});

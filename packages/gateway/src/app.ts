@@ -6,9 +6,11 @@ import { ApiError } from "./http/api-error.ts";
 import type { AppDeps } from "./http/deps.ts";
 import { installApiKeyAuth } from "./http/middleware/auth.ts";
 import { installErrorEnvelope } from "./http/middleware/error-envelope.ts";
+import { installOpenApi } from "./http/openapi.ts";
 import { registerHealthRoutes } from "./http/routes/health.ts";
 import { registerInvoiceRoutes } from "./http/routes/invoices.ts";
 import { registerReferenceRoutes } from "./http/routes/reference.ts";
+import { registerWebhookRoutes } from "./http/routes/webhooks.ts";
 import { newId } from "./store/ids.ts";
 
 export type { AppDeps } from "./http/deps.ts";
@@ -38,9 +40,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return error;
     },
   });
+  await installOpenApi(app);
   registerHealthRoutes(app, deps);
   registerInvoiceRoutes(app, deps);
   registerReferenceRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
   await app.ready();
   return app;
 }

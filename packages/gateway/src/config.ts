@@ -50,6 +50,10 @@ export const gatewayConfigSchema = z.strictObject({
   bodyLimitBytes: integer(1_024, 50_000_000).default(1_048_576),
   /** Requests per minute per API key. */
   rateLimitPerMinute: integer(1, 1_000_000).default(1_200),
+  /** Per-request timeout for webhook deliveries. */
+  webhookTimeoutMs: integer(100, 120_000).default(10_000),
+  /** First retry delay for a failed webhook delivery; doubles per try (capped at an hour). */
+  webhookRetryBaseMs: integer(10, 3_600_000).default(2_000),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

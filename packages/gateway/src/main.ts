@@ -19,6 +19,7 @@ import {
   findTenant,
   setTenantToken,
 } from "./tenants/tenants.ts";
+import { WebhookDispatcher } from "./webhooks/webhooks.ts";
 
 /** The simulator's documented demo seller (issue 3's demo world). */
 export const DEMO_SELLER = {
@@ -109,12 +110,18 @@ export async function startGateway(
     logger,
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
   });
+  const webhooks = new WebhookDispatcher(store.db, masterKey, events, {
+    pollIntervalMs: Math.max(effective.pollIntervalMs, 200),
+    timeoutMs: effective.webhookTimeoutMs,
+    retryBaseMs: effective.webhookRetryBaseMs,
+  });
   await app.listen({ port: effective.port, host: effective.host });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : effective.port;
   const url = `http://${effective.host.includes(":") ? `[${effective.host}]` : effective.host}:${port}`;
   // SQLite is one process per file, so every lease found at start-up was left by a dead process.
   await worker.start({ recoverAllLeases: store.engine === "sqlite" });
+  webhooks.start();
   logger.info({ url, store: store.location, engine: store.engine, fbrUrl }, "Raseed gateway listening");
 
   let closing: Promise<void> | undefined;
@@ -122,6 +129,7 @@ export async function startGateway(
     closing ??= (async () => {
       await app.close();
       const drain = await worker.stop(effective.drainTimeoutMs);
+      await webhooks.stop();
       if (!drain.drained)
         logger.warn({ unfinished: drain.unfinished }, "drain deadline passed; leases left for recovery");
       await store.close();

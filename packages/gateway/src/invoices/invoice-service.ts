@@ -409,7 +409,7 @@ export async function retryInvoice(
       actor,
       action: "invoice.retry",
       subject: invoiceId,
-      details: { from: row.state },
+      details: { from: row.state, to: "queued" },
     });
   });
   events.emit("invoice.state_changed", {

@@ -218,6 +218,8 @@ export class OutboxWorker {
       await this.settle(invoice, tenant, null, {
         kind: "unauthorised",
         reason: `the stored FBR token cannot be decrypted: ${(error as Error).message}`,
+        // Nothing was sent: an empty exchange records that no request left this process.
+        exchange: { url: "", requestBody: "", durationMs: 0 },
       });
       return;
     }

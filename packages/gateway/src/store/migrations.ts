@@ -113,6 +113,8 @@ const migrations: Record<string, Migration> = {
         .addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
         .addColumn("url", "text", (c) => c.notNull())
         .addColumn("secret_enc", "text", (c) => c.notNull())
+        // Deliveries are derived from the tenant's audit chain: this is the last entry already fanned out.
+        .addColumn("cursor_seq", "integer", (c) => c.notNull().defaultTo(0))
         .addColumn("created_at", "text", (c) => c.notNull())
         .addColumn("disabled_at", "text")
         .execute();

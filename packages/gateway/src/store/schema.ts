@@ -119,6 +119,8 @@ export interface WebhooksTable {
   tenant_id: string;
   url: string;
   secret_enc: string;
+  /** Last audit seq of the tenant already turned into deliveries. */
+  cursor_seq: number;
   created_at: string;
   disabled_at: string | null;
 }

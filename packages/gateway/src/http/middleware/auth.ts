@@ -20,7 +20,9 @@ declare module "fastify" {
 export function installApiKeyAuth(app: FastifyInstance, db: Kysely<Database>): void {
   app.addHook("onRequest", async (request) => {
     const config = request.routeOptions.config;
-    if (config?.public === true || request.routeOptions.url === undefined) return;
+    // The interactive docs (static pages) are public like the OpenAPI document they render.
+    const route = request.routeOptions.url;
+    if (config?.public === true || route === undefined || route.startsWith("/docs")) return;
     const header = request.headers.authorization;
     const match = typeof header === "string" ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (match === null || match[1] === undefined) {

@@ -2,22 +2,38 @@ import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
+import { describeRoute } from "../openapi.ts";
 
 export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.get("/healthz", { config: { public: true } }, async () => ({ status: "ok" }));
+  app.get(
+    "/healthz",
+    { config: { public: true }, schema: describeRoute("Liveness", { tags: ["operations"], public: true }) },
+    async () => ({ status: "ok" }),
+  );
 
-  app.get("/readyz", { config: { public: true } }, async () => {
-    try {
-      await sql`select 1`.execute(deps.store.db);
-    } catch {
-      throw new ApiError(503, "store_unreachable", "the database cannot be reached");
-    }
-    return { status: "ready", engine: deps.store.engine };
-  });
+  app.get(
+    "/readyz",
+    {
+      config: { public: true },
+      schema: describeRoute("Readiness: the store is reachable", { tags: ["operations"], public: true }),
+    },
+    async () => {
+      try {
+        await sql`select 1`.execute(deps.store.db);
+      } catch {
+        throw new ApiError(503, "store_unreachable", "the database cannot be reached");
+      }
+      return { status: "ready", engine: deps.store.engine };
+    },
+  );
 
-  app.get("/metrics", async (_request, reply) => {
-    if (deps.metrics === undefined) throw new ApiError(404, "not_found", "metrics are not enabled");
-    const text = await deps.metrics.registry.metrics();
-    return reply.type(deps.metrics.registry.contentType).send(text);
-  });
+  app.get(
+    "/metrics",
+    { schema: describeRoute("Prometheus metrics (any API key)", { tags: ["operations"] }) },
+    async (_request, reply) => {
+      if (deps.metrics === undefined) throw new ApiError(404, "not_found", "metrics are not enabled");
+      const text = await deps.metrics.registry.metrics();
+      return reply.type(deps.metrics.registry.contentType).send(text);
+    },
+  );
 }

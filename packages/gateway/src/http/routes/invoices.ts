@@ -19,6 +19,7 @@ import { requireTenant, tenantFbrToken } from "../../tenants/tenants.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
+import { describeRoute, submitBodySchema } from "../openapi.ts";
 
 const MAX_WAIT_SECONDS = 30;
 
@@ -81,78 +82,118 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
     });
   }
 
-  app.post("/v1/invoices", { config: { scope: "invoices:write" } }, async (request, reply) => {
-    const auth = requireAuth(request);
-    const { wait } = parseQuery(waitQuery, request.query);
-    const tenant = await requireTenant(db, auth.tenantId);
-    const header = request.headers["idempotency-key"];
-    const prepared = prepareInvoice(request.body, typeof header === "string" ? header : undefined);
-    const issues = validateForTenant(prepared.invoice, tenant);
-    if (issues.length > 0) {
-      deps.metrics?.submissions.inc({ result: "invalid" });
-      throw new ApiError(
-        422,
-        "validation_failed",
-        `the invoice has ${issues.length} problem(s); nothing was queued`,
+  app.post(
+    "/v1/invoices",
+    {
+      config: { scope: "invoices:write" },
+      schema: describeRoute("Submit an invoice for reporting to FBR", {
+        tags: ["invoices"],
+        body: submitBodySchema(),
+        querystring: waitQuery,
+        description:
+          "Validated locally (422 lists every issue); stored with its outbox entry in one transaction; 202. " +
+          "Idempotency-Key header or externalRef: same body returns the stored invoice, another body is a 409.",
+      }),
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      const { wait } = parseQuery(waitQuery, request.query);
+      const tenant = await requireTenant(db, auth.tenantId);
+      const header = request.headers["idempotency-key"];
+      const prepared = prepareInvoice(request.body, typeof header === "string" ? header : undefined);
+      const issues = validateForTenant(prepared.invoice, tenant);
+      if (issues.length > 0) {
+        deps.metrics?.submissions.inc({ result: "invalid" });
+        throw new ApiError(
+          422,
+          "validation_failed",
+          `the invoice has ${issues.length} problem(s); nothing was queued`,
+          {
+            issues,
+          },
+        );
+      }
+      const { created, row } = await submitInvoice(db, tenant, prepared, `api:${auth.keyId}`);
+      deps.metrics?.submissions.inc({ result: created ? "queued" : "replayed" });
+      if (created) deps.worker?.kick();
+      const final = await waitForSettled(row, wait ?? 0);
+      reply.header("Location", `/v1/invoices/${row.id}`);
+      const status = created && !settledStates.has(final.state) ? 202 : 200;
+      return reply.status(status).send(toInvoiceView(final));
+    },
+  );
+
+  app.post(
+    "/v1/invoices/validate",
+    {
+      config: { scope: "invoices:read" },
+      schema: describeRoute(
+        "Validate without storing (locally; with ?remote=true also FBR's validate endpoint)",
         {
-          issues,
+          tags: ["invoices"],
+          body: submitBodySchema(),
         },
+      ),
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      const { remote } = parseQuery(
+        z.object({ remote: z.enum(["true", "false"]).optional() }).loose(),
+        request.query,
       );
-    }
-    const { created, row } = await submitInvoice(db, tenant, prepared, `api:${auth.keyId}`);
-    deps.metrics?.submissions.inc({ result: created ? "queued" : "replayed" });
-    if (created) deps.worker?.kick();
-    const final = await waitForSettled(row, wait ?? 0);
-    reply.header("Location", `/v1/invoices/${row.id}`);
-    const status = created && !settledStates.has(final.state) ? 202 : 200;
-    return reply.status(status).send(toInvoiceView(final));
-  });
+      const tenant = await requireTenant(db, auth.tenantId);
+      const prepared = prepareInvoice(request.body, undefined);
+      const issues = validateForTenant(prepared.invoice, tenant);
+      const local = { valid: issues.length === 0, issues };
+      if (remote !== "true") return { local, invoice: prepared.invoice };
+      const client = new DiClient({
+        token: tenantFbrToken(deps.masterKey, tenant),
+        environment: tenant.environment,
+        baseUrl: deps.config.fbrUrl,
+        timeoutMs: deps.config.fbrTimeoutMs,
+        maxRetries: 0,
+        ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
+      });
+      const outcome = await client.validateInvoice(prepared.invoice);
+      const { exchange, ...rest } = outcome;
+      return {
+        local,
+        invoice: prepared.invoice,
+        remote: { ...rest, httpStatus: exchange?.status ?? null, durationMs: exchange?.durationMs ?? null },
+      };
+    },
+  );
 
-  app.post("/v1/invoices/validate", { config: { scope: "invoices:read" } }, async (request) => {
-    const auth = requireAuth(request);
-    const { remote } = parseQuery(
-      z.object({ remote: z.enum(["true", "false"]).optional() }).loose(),
-      request.query,
-    );
-    const tenant = await requireTenant(db, auth.tenantId);
-    const prepared = prepareInvoice(request.body, undefined);
-    const issues = validateForTenant(prepared.invoice, tenant);
-    const local = { valid: issues.length === 0, issues };
-    if (remote !== "true") return { local, invoice: prepared.invoice };
-    const client = new DiClient({
-      token: tenantFbrToken(deps.masterKey, tenant),
-      environment: tenant.environment,
-      baseUrl: deps.config.fbrUrl,
-      timeoutMs: deps.config.fbrTimeoutMs,
-      maxRetries: 0,
-      ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
-    });
-    const outcome = await client.validateInvoice(prepared.invoice);
-    const { exchange, ...rest } = outcome;
-    return {
-      local,
-      invoice: prepared.invoice,
-      remote: { ...rest, httpStatus: exchange?.status ?? null, durationMs: exchange?.durationMs ?? null },
-    };
-  });
-
-  app.get("/v1/invoices", { config: { scope: "invoices:read" } }, async (request) => {
-    const auth = requireAuth(request);
-    const query = parseQuery(listQuerySchema, request.query);
-    const page = await listInvoices(db, auth.tenantId, {
-      limit: query.limit,
-      state: query.state as InvoiceRow["state"] | undefined,
-      from: query.from === undefined ? undefined : new Date(query.from).toISOString(),
-      to: query.to === undefined ? undefined : new Date(query.to).toISOString(),
-      externalRef: query.externalRef,
-      cursor: query.cursor,
-    });
-    return { items: page.items.map((row) => toInvoiceView(row)), nextCursor: page.nextCursor };
-  });
+  app.get(
+    "/v1/invoices",
+    {
+      config: { scope: "invoices:read" },
+      schema: describeRoute("List invoices, newest first, with cursor paging", {
+        tags: ["invoices"],
+        querystring: listQuerySchema,
+      }),
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      const query = parseQuery(listQuerySchema, request.query);
+      const page = await listInvoices(db, auth.tenantId, {
+        limit: query.limit,
+        state: query.state as InvoiceRow["state"] | undefined,
+        from: query.from === undefined ? undefined : new Date(query.from).toISOString(),
+        to: query.to === undefined ? undefined : new Date(query.to).toISOString(),
+        externalRef: query.externalRef,
+        cursor: query.cursor,
+      });
+      return { items: page.items.map((row) => toInvoiceView(row)), nextCursor: page.nextCursor };
+    },
+  );
 
   app.get<{ Params: { id: string } }>(
     "/v1/invoices/:id",
-    { config: { scope: "invoices:read" } },
+    {
+      config: { scope: "invoices:read" },
+      schema: describeRoute("Get one invoice with its FBR payload and state", { tags: ["invoices"] }),
+    },
     async (request) => {
       const auth = requireAuth(request);
       return toInvoiceView(await getInvoice(db, auth.tenantId, request.params.id), true);
@@ -161,7 +202,10 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
 
   app.get<{ Params: { id: string } }>(
     "/v1/invoices/:id/attempts",
-    { config: { scope: "invoices:read" } },
+    {
+      config: { scope: "invoices:read" },
+      schema: describeRoute("Every FBR exchange for the invoice, secrets redacted", { tags: ["invoices"] }),
+    },
     async (request) => {
       const auth = requireAuth(request);
       const rows = await listAttempts(db, auth.tenantId, request.params.id);
@@ -197,7 +241,10 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
 
   app.get<{ Params: { id: string } }>(
     "/v1/invoices/:id/qr.svg",
-    { config: { scope: "invoices:read" } },
+    {
+      config: { scope: "invoices:read" },
+      schema: describeRoute("FBR QR code (SVG) once accepted", { tags: ["invoices"] }),
+    },
     async (request, reply) => {
       const auth = requireAuth(request);
       const number = await acceptedNumber(auth.tenantId, request.params.id);
@@ -207,7 +254,10 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
 
   app.get<{ Params: { id: string } }>(
     "/v1/invoices/:id/qr.png",
-    { config: { scope: "invoices:read" } },
+    {
+      config: { scope: "invoices:read" },
+      schema: describeRoute("FBR QR code (PNG) once accepted", { tags: ["invoices"] }),
+    },
     async (request, reply) => {
       const auth = requireAuth(request);
       const number = await acceptedNumber(auth.tenantId, request.params.id);
@@ -217,7 +267,13 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
 
   app.post<{ Params: { id: string } }>(
     "/v1/invoices/:id/reconcile",
-    { config: { scope: "invoices:write" } },
+    {
+      config: { scope: "invoices:write" },
+      schema: describeRoute(
+        "Settle an in_doubt or failed invoice: FBR number from IRIS, resubmit, or abandon",
+        { tags: ["invoices"], body: reconcileBodySchema },
+      ),
+    },
     async (request) => {
       const auth = requireAuth(request);
       const body = parseQuery(reconcileBodySchema, request.body ?? {});
@@ -240,7 +296,10 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
 
   app.post<{ Params: { id: string } }>(
     "/v1/invoices/:id/retry",
-    { config: { scope: "invoices:write" } },
+    {
+      config: { scope: "invoices:write" },
+      schema: describeRoute("Retry a failed or paused invoice", { tags: ["invoices"] }),
+    },
     async (request) => {
       const auth = requireAuth(request);
       const tenant = await requireTenant(db, auth.tenantId);

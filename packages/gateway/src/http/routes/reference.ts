@@ -14,6 +14,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
+import { describeRoute } from "../openapi.ts";
 
 const referenceTables: Record<string, (query: Record<string, string | undefined>) => unknown> = {
   provinces: () => provinceRows(),
@@ -36,7 +37,12 @@ export const referenceNames = Object.keys(referenceTables);
 export function registerReferenceRoutes(app: FastifyInstance, _deps: AppDeps): void {
   app.get<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>(
     "/v1/reference/:name",
-    { config: { scope: "reference:read" } },
+    {
+      config: { scope: "reference:read" },
+      schema: describeRoute(`FBR reference data: ${Object.keys(referenceTables).join(", ")}`, {
+        tags: ["reference"],
+      }),
+    },
     async (request, reply) => {
       const table = referenceTables[request.params.name];
       if (table === undefined) {

@@ -1,0 +1,117 @@
+// `raseed tenant|key|audit` against a real store, by spawning the CLI as a user would.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { openStore } from "../src/store/database.ts";
+import { tempDir } from "./helpers.ts";
+
+const CLI = fileURLToPath(new URL("../../cli/bin/raseed.js", import.meta.url));
+const dir = tempDir("raseed-cli-");
+const env = { ...process.env, RASEED_MASTER_KEY: "11".repeat(32) };
+
+function raseed(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args, "--data-dir", dir.path], {
+    encoding: "utf8",
+    env,
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+afterAll(() => dir.remove());
+
+describe("raseed tenant / key / audit", () => {
+  it("adds, lists and re-tokens tenants, creates and revokes keys, and verifies the audit chain", async () => {
+    const added = raseed(
+      "tenant",
+      "add",
+      "--ntn",
+      "7000007",
+      "--name",
+      "Demo Traders",
+      "--province",
+      "Sindh",
+      "--address",
+      "Karachi",
+      "--env",
+      "sandbox",
+      "--fbr-token",
+      "sandbox-demo-token",
+    );
+    expect(added.stderr).toBe("");
+    expect(added.status).toBe(0);
+    const tenantId = added.stdout.trim();
+    expect(tenantId).toMatch(/^ten_/);
+
+    const listed = raseed("tenant", "list");
+    expect(listed.stdout).toContain("7000007");
+    expect(listed.stdout).toContain("active");
+    expect(listed.stdout).not.toContain("sandbox-demo-token");
+
+    const key = raseed("key", "create", "--tenant", "7000007", "--scope", "invoices:read,invoices:write");
+    expect(key.status).toBe(0);
+    expect(key.stdout.trim()).toMatch(/^rsd_/);
+    const keyId = /key id (key_\S+)/.exec(key.stderr)?.[1];
+    expect(keyId).toBeDefined();
+
+    expect(raseed("tenant", "set-token", "7000007", "--fbr-token", "rotated-token-1").status).toBe(0);
+    expect(raseed("key", "revoke", keyId as string).status).toBe(0);
+
+    const verified = raseed("audit", "verify");
+    expect(verified.status).toBe(0);
+    expect(verified.stdout).toMatch(/ok .*4 entries, chain intact/);
+
+    // Tamper with one entry: verify names the first broken link and exits 1.
+    const store = await openStore({ dataDir: dir.path, db: join(dir.path, "raseed.db") });
+    await store.db.updateTable("audit").set({ actor: "someone-else" }).where("seq", "=", 2).execute();
+    await store.close();
+    const broken = raseed("audit", "verify", "--tenant", tenantId);
+    expect(broken.status).toBe(1);
+    expect(broken.stdout).toMatch(/BROKEN .*first broken link at entry 2/);
+  });
+
+  it("answers usage errors with exit 2 and one line, never a stack trace", () => {
+    const duplicate = raseed(
+      "tenant",
+      "add",
+      "--ntn",
+      "7000007",
+      "--name",
+      "X",
+      "--province",
+      "Sindh",
+      "--address",
+      "Y",
+      "--fbr-token",
+      "abc",
+    );
+    expect(duplicate.status).toBe(2);
+    expect(duplicate.stderr.trim().split("\n")).toHaveLength(1);
+    expect(duplicate.stderr).toContain("already exists");
+    const badEnv = raseed(
+      "tenant",
+      "add",
+      "--ntn",
+      "7000099",
+      "--name",
+      "X",
+      "--province",
+      "P",
+      "--address",
+      "A",
+      "--env",
+      "live",
+      "--fbr-token",
+      "t",
+    );
+    expect(badEnv.status).toBe(2);
+    expect(badEnv.stderr).toContain("--env must be sandbox or production");
+    const missing = raseed("key", "create");
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+    const unknownTenant = raseed("key", "create", "--tenant", "9999999");
+    expect(unknownTenant.status).toBe(2);
+    expect(unknownTenant.stderr).toContain("no tenant");
+  });
+});

@@ -17,6 +17,7 @@ import {
   draftMoney,
   draftQuantity,
   draftText,
+  draftUnitPrice,
   optionalDraftText,
 } from "./internal/draft-numbers.ts";
 import { daysBetween, isCalendarDate, pakistanDate } from "./internal/pakistan-time.ts";
@@ -132,10 +133,7 @@ function computeLine(
   furtherTaxRate: Decimal,
 ): LineAmounts {
   const quantity = draftQuantity(line.quantity, `${path}.quantity`);
-  const unitPrice = draftDecimal(line.unitPrice, `${path}.unitPrice`);
-  if (unitPrice.isNegative() && !unitPrice.isZero()) {
-    throw new InvoiceDraftError(`${path}.unitPrice`, "must not be negative");
-  }
+  const unitPrice = draftUnitPrice(line.unitPrice, `${path}.unitPrice`);
   const discount = draftMoney(line.discount, `${path}.discount`, 0);
   // Integrators send valueSalesExcludingST net of the discount and the discount beside it (spec §8);
   // a pro-rata header discount split across lines was accepted live.
@@ -155,7 +153,7 @@ function computeLine(
   const retailValue =
     line.retailPrice === undefined
       ? new TaxDecimal(0)
-      : roundMoney(quantity.times(draftMoney(line.retailPrice, `${path}.retailPrice`)));
+      : roundMoney(quantity.times(draftUnitPrice(line.retailPrice, `${path}.retailPrice`)));
 
   const tax = expectedSalesTax({
     rate: line.rate,

@@ -8,6 +8,7 @@ import {
   draftMoney,
   draftQuantity,
   draftText,
+  draftUnitPrice,
   optionalDraftText,
 } from "./internal/draft-numbers.ts";
 import { pakistanDateTime } from "./internal/pakistan-time.ts";
@@ -122,10 +123,7 @@ interface ImsLineAmounts {
 
 function computeImsLine(line: ImsLineDraft, path: string): ImsLineAmounts {
   const quantity = draftQuantity(line.quantity, `${path}.quantity`);
-  const unitPrice = draftDecimal(line.unitPrice, `${path}.unitPrice`);
-  if (unitPrice.isNegative() && !unitPrice.isZero()) {
-    throw new InvoiceDraftError(`${path}.unitPrice`, "must not be negative");
-  }
+  const unitPrice = draftUnitPrice(line.unitPrice, `${path}.unitPrice`);
   const discount = draftMoney(line.discount, `${path}.discount`, 0);
   // SaleValue is "the value tax is calculated on, excl. tax and discount" (FBR KB): net of the discount.
   const saleValue = roundMoney(quantity.times(unitPrice)).minus(discount);
@@ -141,7 +139,7 @@ function computeImsLine(line: ImsLineDraft, path: string): ImsLineAmounts {
     if (line.retailPrice === undefined) {
       throw new InvoiceDraftError(`${path}.retailPrice`, "is required for 3rd Schedule items");
     }
-    taxBase = roundMoney(quantity.times(draftMoney(line.retailPrice, `${path}.retailPrice`)));
+    taxBase = roundMoney(quantity.times(draftUnitPrice(line.retailPrice, `${path}.retailPrice`)));
   }
   // TaxCharged = base × TaxRate%, ROUND_HALF_UP to 2 decimals per item.
   const taxCharged = roundMoney(taxBase.times(taxRate).dividedBy(100));

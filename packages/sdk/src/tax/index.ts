@@ -11,7 +11,7 @@ export {
   toQuantityNumber,
   toTaxDecimal,
 } from "./decimal.ts";
-export { parseRateDescription, percentOf, type RateBasis, type RateKind } from "./rate.ts";
+export { parseRateDescription, type RateBasis, type RateKind } from "./rate.ts";
 export {
   type ExpectedSalesTax,
   expectedSalesTax,

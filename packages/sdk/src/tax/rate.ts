@@ -91,19 +91,3 @@ export function parseRateDescription(rate: string): RateBasis {
 
   return { kind: "unknown", text: String(rate) };
 }
-
-/** The rate as a plain percentage string ("18"), for IMS TaxRate and messages; undefined when not a percentage. */
-export function percentOf(basis: RateBasis): Decimal | undefined {
-  switch (basis.kind) {
-    case "percent":
-    case "percentPlusPerUnit":
-      return basis.percent;
-    case "zero":
-    case "exempt":
-    case "dtre":
-      return new TaxDecimal(0);
-    case "perUnit":
-    case "unknown":
-      return undefined;
-  }
-}

@@ -29,6 +29,13 @@ export function draftMoney(
   return roundMoney(amount);
 }
 
+/** A non-negative price of one unit, at full precision: only the line amount computed from it is rounded. */
+export function draftUnitPrice(value: Decimal.Value | undefined, path: string): Decimal {
+  const price = draftDecimal(value, path);
+  if (price.isNegative() && !price.isZero()) throw new InvoiceDraftError(path, "must not be negative");
+  return price;
+}
+
 /** A quantity from the draft, ROUND_HALF_UP to 4 decimals: everything is computed from what is sent. */
 export function draftQuantity(value: Decimal.Value | undefined, path: string): Decimal {
   const quantity = draftDecimal(value, path);

@@ -66,7 +66,62 @@ export function evaluateDiInvoice({ invoice, sandbox, seller, world, store, now 
         : { invoiceDate: original.invoiceDate, totalValue: original.totalValue };
     },
   });
-  return verdictFromIssues(result.issues, itemCountOf(invoice));
+  const verdict = verdictFromIssues(result.issues, itemCountOf(invoice));
+  if (verdict.kind !== "valid") return verdict;
+  return checkDebitNoteCaps(invoice, seller, store) ?? verdict;
+}
+
+/** Σ valueSalesExcludingST and Σ salesTaxApplicable, summed in whole paisa so no float drift creeps in. */
+export function invoiceTotals(
+  invoice: Record<string, unknown>,
+): { value: number; salesTax: number } | undefined {
+  if (!Array.isArray(invoice.items)) return undefined;
+  let valuePaisa = 0;
+  let taxPaisa = 0;
+  for (const item of invoice.items) {
+    if (item === null || typeof item !== "object") return undefined;
+    const value = Number((item as Record<string, unknown>).valueSalesExcludingST);
+    const tax = Number((item as Record<string, unknown>).salesTaxApplicable);
+    if (!Number.isFinite(value) || !Number.isFinite(tax)) return undefined;
+    valuePaisa += Math.round(value * 100);
+    taxPaisa += Math.round(tax * 100);
+  }
+  return { value: valuePaisa / 100, salesTax: taxPaisa / 100 };
+}
+
+/**
+ * Debit-note value caps across every note against the same original, which only FBR's store (here: the
+ * simulator's) can see: total value of sales (0036) and sales tax (0067) of all notes may not exceed the
+ * original's. Both are item-level codes in the catalogue; the totals belong to no single line, so they
+ * are reported on item 1.
+ */
+function checkDebitNoteCaps(
+  invoice: Record<string, unknown>,
+  seller: SimSeller,
+  store: InvoiceStore,
+): DiVerdict | undefined {
+  if (invoice.invoiceType !== "Debit Note" || typeof invoice.invoiceRefNo !== "string") return undefined;
+  const original = store.findDiInvoice(invoice.invoiceRefNo, seller.ntn);
+  const note = invoiceTotals(invoice);
+  if (!original || original.totalValue === undefined || original.totalSalesTax === undefined || !note)
+    return undefined;
+  let valuePaisa = Math.round(note.value * 100);
+  let taxPaisa = Math.round(note.salesTax * 100);
+  for (const earlier of store.debitNotesAgainst(invoice.invoiceRefNo, seller.ntn)) {
+    valuePaisa += Math.round((earlier.totalValue ?? 0) * 100);
+    taxPaisa += Math.round((earlier.totalSalesTax ?? 0) * 100);
+  }
+  const itemCount = itemCountOf(invoice);
+  if (valuePaisa > Math.round(original.totalValue * 100)) {
+    const message =
+      "Total Value of Sales of Debit Note invoice(s) is greater than Value of Sales of original invoice.";
+    return { kind: "item", itemCount, failures: new Map([[1, { code: "0036", message }]]) };
+  }
+  if (taxPaisa > Math.round(original.totalSalesTax * 100)) {
+    const message = "Sales Tax of Debit Note invoice is greater than Sales Tax of original invoice.";
+    return { kind: "item", itemCount, failures: new Map([[1, { code: "0067", message }]]) };
+  }
+  return undefined;
 }
 
 /**

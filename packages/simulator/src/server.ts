@@ -29,7 +29,7 @@ import {
   imsRejectionBody,
   imsSuccessBody,
 } from "./responses.ts";
-import { evaluateDiInvoice, evaluateImsInvoice, itemCountOf } from "./rules.ts";
+import { evaluateDiInvoice, evaluateImsInvoice, invoiceTotals, itemCountOf } from "./rules.ts";
 import { InvoiceStore, payloadHash } from "./store.ts";
 import type { DiEnvironment, TokenGrant, WorldIndex } from "./world.ts";
 import { indexWorld } from "./world.ts";
@@ -166,18 +166,6 @@ function answer(
     return undefined;
   }
   return reply.code(status).send(body);
-}
-
-function sumValueExcludingSt(invoice: Record<string, unknown>): number | undefined {
-  if (!Array.isArray(invoice.items)) return undefined;
-  // Whole paisa so the sum of 2-dp money values carries no float drift.
-  let paisa = 0;
-  for (const item of invoice.items) {
-    const value = isPlainObject(item) ? Number(item.valueSalesExcludingST) : Number.NaN;
-    if (!Number.isFinite(value)) return undefined;
-    paisa += Math.round(value * 100);
-  }
-  return paisa / 100;
 }
 
 async function applyFault(
@@ -351,7 +339,7 @@ export function buildSimulatorApp(options: SimulatorOptions = {}): {
         return answer(request, reply, 200, diValidateSuccessBody(dated, itemCount));
       const issued = state.issuer.nextDiInvoiceNumber(grant.seller.ntn);
       const response = diPostSuccessBody(issued.invoiceNumber, issued.dated, itemCount);
-      const totalValue = sumValueExcludingSt(body);
+      const totals = invoiceTotals(body);
       state.store.add({
         channel: "di",
         invoiceNumber: issued.invoiceNumber,
@@ -363,7 +351,9 @@ export function buildSimulatorApp(options: SimulatorOptions = {}): {
         sellerNTNCNIC: grant.seller.ntn,
         ...(typeof body.invoiceDate === "string" ? { invoiceDate: body.invoiceDate } : {}),
         itemNumbers: response.validationResponse.invoiceStatuses.map((status) => status.invoiceNo),
-        ...(totalValue === undefined ? {} : { totalValue }),
+        ...(totals === undefined ? {} : { totalValue: totals.value, totalSalesTax: totals.salesTax }),
+        ...(typeof body.invoiceType === "string" ? { invoiceType: body.invoiceType } : {}),
+        ...(typeof body.invoiceRefNo === "string" ? { invoiceRefNo: body.invoiceRefNo.trim() } : {}),
         answerDropped: request.simDropAfterCommit,
         payload: body,
       });

@@ -16,8 +16,12 @@ export interface AcceptedInvoice {
   USIN?: string;
   invoiceDate?: string;
   itemNumbers?: string[];
-  /** Σ valueSalesExcludingST, the figure debit-note value caps are checked against. */
+  invoiceType?: string;
+  invoiceRefNo?: string;
+  /** Σ valueSalesExcludingST, the figure debit-note value caps are checked against (0036). */
   totalValue?: number;
+  /** Σ salesTaxApplicable (0067). */
+  totalSalesTax?: number;
   /** True when the answer was deliberately dropped after saving (commit-then-drop fault). */
   answerDropped: boolean;
   payload: unknown;
@@ -67,6 +71,17 @@ export class InvoiceStore {
   findDiInvoice(invoiceNumber: string, sellerNtn: string): AcceptedInvoice | undefined {
     const found = this.byNumber.get(invoiceNumber.trim());
     return found && found.channel === "di" && found.sellerNTNCNIC === sellerNtn ? found : undefined;
+  }
+
+  /** Debit notes this seller had accepted against one original FBR invoice number. */
+  debitNotesAgainst(originalNumber: string, sellerNtn: string): AcceptedInvoice[] {
+    return this.invoices.filter(
+      (invoice) =>
+        invoice.channel === "di" &&
+        invoice.sellerNTNCNIC === sellerNtn &&
+        invoice.invoiceType === "Debit Note" &&
+        invoice.invoiceRefNo === originalNumber.trim(),
+    );
   }
 
   get size(): number {

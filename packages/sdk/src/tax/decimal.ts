@@ -45,6 +45,8 @@ export function toTaxDecimal(value: Decimal.Value, field = "amount"): Decimal {
   if (typeof value === "string" && value.trim() === "") {
     throw new TaxAmountError(`${field} is empty; give a number such as "1000.00"`, field);
   }
+  // Decimals are immutable: one that is already finite is used as it is (no copy on every rounding).
+  if (DecimalClass.isDecimal(value) && value.isFinite()) return value;
   let decimal: Decimal;
   try {
     decimal = new TaxDecimal(typeof value === "string" ? value.trim() : value);
@@ -87,14 +89,18 @@ export function toQuantityNumber(value: Decimal.Value): number {
  * hold the amount exactly, and FBR would then recompute tax from a different number than we meant.
  */
 function exactWireNumber(rounded: Decimal, places: number): number {
-  const wire = Number(rounded.toFixed(places));
-  // From 1e21 up, JSON.stringify switches to exponent notation ("1e+21"), which is not a plain amount.
-  if (!new TaxDecimal(wire).eq(rounded) || Math.abs(wire) >= 1e21) {
+  // TaxDecimal prints no trailing zeros and no exponent below 1e40, so its text is the amount's canonical
+  // form. The double parsed from it is exact when its shortest round-trip text (what JSON.stringify prints)
+  // is the same text; a double prints "1e+21" from 1e21 up, so exponent notation is caught too.
+  const text = rounded.toString();
+  const wire = Number(text);
+  if (wire === 0) return 0; // no "-0" on the wire
+  if (String(wire) !== text) {
     throw new TaxAmountError(
       `${rounded.toFixed(places)} has too many digits to be sent exactly as a JSON number`,
     );
   }
-  return wire === 0 ? 0 : wire; // no "-0" on the wire
+  return wire;
 }
 
 /** How many digits a number shows after the decimal point when serialised (849.6 → 1, 1e-7 → 7). */

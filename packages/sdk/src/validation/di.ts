@@ -5,6 +5,7 @@ import { TaxDecimal } from "../tax/decimal.ts";
 import { parseRateDescription } from "../tax/rate.ts";
 import { expectedSalesTax } from "../tax/sales-tax.ts";
 import { calendarDay, isIsoDateShape, pakistanToday } from "./internal/dates.ts";
+import { salesTaxCertainlyMatches, salesTaxPlan } from "./internal/fast-tax.ts";
 import { type NumericReading, numericValue, readNumeric, shownValue } from "./internal/numbers.ts";
 import {
   provinceNames,
@@ -647,6 +648,19 @@ function checkSalesTax(
     valueSalesExcludingST.state !== "ok" ||
     fixedNotifiedValueOrRetailPrice.state !== "ok" ||
     salesTaxApplicable.state !== "ok"
+  ) {
+    return;
+  }
+  const plan = salesTaxPlan(rate, saleType.trimmed);
+  if (
+    plan !== null &&
+    salesTaxCertainlyMatches(
+      plan,
+      quantity,
+      valueSalesExcludingST,
+      fixedNotifiedValueOrRetailPrice,
+      salesTaxApplicable,
+    )
   ) {
     return;
   }

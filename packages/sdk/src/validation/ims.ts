@@ -4,7 +4,7 @@
 import type { Decimal } from "decimal.js";
 import type { FbrErrorCode } from "../errors/catalogue.ts";
 import { TaxDecimal } from "../tax/decimal.ts";
-import { type NumericReading, readNumeric, shownValue } from "./internal/numbers.ts";
+import { type NumericReading, readNumeric, scaledInteger, shownValue } from "./internal/numbers.ts";
 import { IssueCollector } from "./issues.ts";
 import type { ImsValidationContext, ValidationResult } from "./types.ts";
 
@@ -169,42 +169,79 @@ export function validateImsInvoice(input: unknown, context: ImsValidationContext
     return { valid: false, issues: out.issues };
   }
 
-  // Sums of the item values, per header total; undefined once any item's value is unreadable.
-  const sums = new Map<string, Decimal | undefined>(
-    SUMMED_TOTALS.map(([total]) => [total, new TaxDecimal(0)]),
-  );
+  // The item values each header total sums; undefined once any item's value is unreadable.
+  const addends = new Map<string, NumericReading[] | undefined>(SUMMED_TOTALS.map(([total]) => [total, []]));
   items.forEach((item: unknown, index) => {
     if (!isObject(item)) {
       out.imsItem("RIMS01", index, "", `Line ${index + 1} must be a JSON object, got ${shownValue(item)}.`);
-      for (const [total] of SUMMED_TOTALS) sums.set(total, undefined);
+      for (const [total] of SUMMED_TOTALS) addends.set(total, undefined);
       return;
     }
     const readings = checkItem(item, index, hasHeaderRefUsin, out);
     for (const [total, itemField, required] of SUMMED_TOTALS) {
       const reading = readings.get(itemField);
-      const sum = sums.get(total);
-      if (sum === undefined || reading === undefined) continue;
-      if (reading.state === "ok") sums.set(total, sum.plus(reading.value));
-      else if (reading.state === "missing" && !required) continue;
-      else sums.set(total, undefined);
+      const list = addends.get(total);
+      if (list === undefined || reading === undefined) continue;
+      if (reading.state === "ok") list.push(reading);
+      else if (reading.state !== "missing" || required) addends.set(total, undefined);
     }
   });
 
   // Header totals equal the sums of the items, rounded half-up to 2 decimals (4 for quantity).
   for (const [total, itemField, , decimals] of SUMMED_TOTALS) {
     const header = headerNumbers.get(total);
-    const sum = sums.get(total);
-    if (header === undefined || header.state !== "ok" || sum === undefined) continue;
-    const expected = sum.toDecimalPlaces(decimals, TaxDecimal.ROUND_HALF_UP);
-    if (!new TaxDecimal(header.value).equals(expected)) {
+    const list = addends.get(total);
+    if (header === undefined || header.state !== "ok" || list === undefined) continue;
+    const expected = sumRoundedHalfUp(list, decimals);
+    if (!sameAmount(header, expected, decimals)) {
       out.header(
         "RIMS10",
         total,
-        `${total} ${String(header.value)} is not the sum of the items' ${itemField} (${expected.toFixed(decimals)}).`,
+        `${total} ${String(header.value)} is not the sum of the items' ${itemField} (${sumText(expected, decimals)}).`,
       );
     }
   }
   return { valid: out.issues.length === 0, issues: out.issues };
+}
+
+interface RoundedSum {
+  /** Whole 1/10^decimals units, when the sum was done in exact integers. */
+  scaled?: number;
+  decimal?: Decimal;
+}
+
+function sumText(sum: RoundedSum, decimals: number): string {
+  return (sum.decimal ?? new TaxDecimal(sum.scaled ?? 0).dividedBy(10 ** decimals)).toFixed(decimals);
+}
+
+/**
+ * The sum of the readings rounded ROUND_HALF_UP to `decimals`. Values with at most `decimals` decimals are
+ * summed exactly as whole paisa (integers, no float error); anything finer goes through decimal.js.
+ */
+function sumRoundedHalfUp(readings: readonly NumericReading[], decimals: number): RoundedSum {
+  let scaled = 0;
+  for (const reading of readings) {
+    const units = scaledInteger(reading, decimals);
+    if (units === undefined) return decimalSum(readings, decimals);
+    scaled += units;
+  }
+  if (!Number.isSafeInteger(scaled)) return decimalSum(readings, decimals);
+  return { scaled };
+}
+
+function decimalSum(readings: readonly NumericReading[], decimals: number): RoundedSum {
+  let sum = new TaxDecimal(0);
+  for (const reading of readings) if (reading.state === "ok") sum = sum.plus(reading.value);
+  const rounded = sum.toDecimalPlaces(decimals, TaxDecimal.ROUND_HALF_UP);
+  return { decimal: rounded };
+}
+
+function sameAmount(header: NumericReading, expected: RoundedSum, decimals: number): boolean {
+  const headerUnits = scaledInteger(header, decimals);
+  if (expected.scaled !== undefined && headerUnits !== undefined) return headerUnits === expected.scaled;
+  if (header.state !== "ok") return false;
+  const wanted = expected.decimal ?? new TaxDecimal(expected.scaled ?? 0).dividedBy(10 ** decimals);
+  return new TaxDecimal(header.value).equals(wanted);
 }
 
 function checkBuyer(input: JsonObject, out: IssueCollector): void {

@@ -6,9 +6,17 @@ const PAKISTAN_OFFSET_MS = 5 * 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** Today's date in Pakistan as YYYY-MM-DD. */
+let lastClock = Number.NaN;
+let lastToday = "";
+
+/** Today's date in Pakistan as YYYY-MM-DD (remembered for the last clock reading: batches share one `now`). */
 export function pakistanToday(now: Date): string {
-  return new Date(now.getTime() + PAKISTAN_OFFSET_MS).toISOString().slice(0, 10);
+  const clock = now.getTime();
+  if (clock !== lastClock) {
+    lastToday = new Date(clock + PAKISTAN_OFFSET_MS).toISOString().slice(0, 10);
+    lastClock = clock;
+  }
+  return lastToday;
 }
 
 /** Days since 1970-01-01 for a real calendar date in YYYY-MM-DD; undefined for 2025-02-30 or bad text. */

@@ -11,6 +11,13 @@ const NUMERIC_TEXT = /^[+-]?\d+(?:\.(\d+))?$/;
 
 /** How many decimals a JS number prints with: 849.6000000000001 has 13, 1e-7 has 7. */
 export function decimalsOfNumber(value: number): number {
+  // Fast paths for the usual money and quantity values, without formatting the number: a double prints
+  // with at most d decimals exactly when it is the double nearest to round(value x 10^d) / 10^d.
+  if (Number.isInteger(value)) return 0;
+  if (Math.abs(value) < 1e11) {
+    if (Math.round(value * 10) / 10 === value) return 1;
+    if (Math.round(value * 100) / 100 === value) return 2;
+  }
   const text = String(value);
   const exponentAt = text.indexOf("e");
   if (exponentAt === -1) {
@@ -48,4 +55,14 @@ export function numericValue(reading: NumericReading): number | undefined {
 export function shownValue(value: unknown): string {
   if (value === undefined) return "missing";
   return JSON.stringify(value) ?? String(value);
+}
+
+/**
+ * The value as an exact whole number of 1/10^scale units (paisa for scale 2), when it has at most `scale`
+ * decimals and stays a safe integer; undefined otherwise. Lets totals be summed exactly without decimals.
+ */
+export function scaledInteger(reading: NumericReading, scale: number): number | undefined {
+  if (reading.state !== "ok" || reading.decimals > scale) return undefined;
+  const scaled = Math.round(Number(reading.value) * 10 ** scale);
+  return Number.isSafeInteger(scaled) ? scaled : undefined;
 }

@@ -1,4 +1,5 @@
 import http from "node:http";
+import { diResponseSchema, imsResponseSchema, parseWire, wso2FaultSchema } from "@raseed/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningSimulator, SimulatorOptions } from "../src/index.ts";
 import { scenarioPayloadForSeller, startSimulator } from "../src/index.ts";
@@ -301,5 +302,51 @@ describe("reference APIs", () => {
     }[];
     expect(items.map((item) => item.srO_ITEM_DESC)).toContain("82");
     expect(await get(`/pdi/v2/SROItem?date=25-Mar-2025&sro_id=${eighth?.srO_ID}`)).toEqual([]);
+  });
+});
+
+describe("answers parse with the sdk's wire schemas", () => {
+  it("DI success, rejections and validate; WSO2 faults; IMS success and 102", async () => {
+    const sim = await start();
+    const di = (path: string, body: unknown, headers = SANDBOX_AUTH) =>
+      postJson(`${sim.url}${path}`, body, headers);
+    const base = sn001();
+    const item = (base.items as Record<string, unknown>[])[0] ?? {};
+    const diBodies = [
+      (await di("/di_data/v1/di/postinvoicedata_sb", base)).json,
+      (await di("/di_data/v1/di/postinvoicedata_sb", { ...base, invoiceType: "Credit Note" })).json,
+      (await di("/di_data/v1/di/postinvoicedata_sb", { ...base, items: [item, { ...item, rate: "17%" }] }))
+        .json,
+      (await di("/di_data/v1/di/validateinvoicedata_sb", base)).json,
+      (await di("/di_data/v1/di/validateinvoicedata_sb", { ...base, items: [{ ...item, rate: "17%" }] }))
+        .json,
+    ];
+    for (const body of diBodies) expect(parseWire(diResponseSchema, body)).toMatchObject({ ok: true });
+    const fault = (
+      await di("/di_data/v1/di/postinvoicedata_sb", base, { authorization: "Bearer wrong-token" })
+    ).json;
+    expect(parseWire(wso2FaultSchema, fault)).toMatchObject({ ok: true });
+    const ims = (await postJson(`${sim.url}/FBR/v1/api/Live/PostData`, { POSID: 110014 }, IMS_AUTH)).json;
+    expect(parseWire(imsResponseSchema, ims)).toMatchObject({ ok: true, value: { Code: "102" } });
+  });
+});
+
+describe("numbering under load", () => {
+  it("gives 100 concurrent posts 100 distinct FBR numbers in FBR's shape", async () => {
+    const sim = await start();
+    const posts = Array.from({ length: 100 }, (_, index) =>
+      postJson(
+        `${sim.url}/di_data/v1/di/postinvoicedata_sb`,
+        { ...sn001(), invoiceRefNo: `INV-${index}` },
+        SANDBOX_AUTH,
+      ),
+    );
+    const numbers = (await Promise.all(posts)).map(
+      (result) => (result.json as { invoiceNumber: string }).invoiceNumber,
+    );
+    expect(new Set(numbers).size).toBe(100);
+    for (const number of numbers) expect(number).toMatch(/^7000007DI\d{13}$/);
+    const invoices = await listInvoices(sim.url);
+    expect(invoices.every((invoice) => invoice.postCount === 1)).toBe(true);
   });
 });

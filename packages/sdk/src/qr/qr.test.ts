@@ -33,8 +33,8 @@ function readPng(png: Buffer): PngInfo {
         ...info,
         width: data.readUInt32BE(0),
         height: data.readUInt32BE(4),
-        bitDepth: data[8],
-        colourType: data[9],
+        bitDepth: data.readUInt8(8),
+        colourType: data.readUInt8(9),
       };
     }
     if (type === "pHYs") info.pixelsPerMetre = data.readUInt32BE(0);

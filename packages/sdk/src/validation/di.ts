@@ -4,6 +4,7 @@
 import { TaxDecimal } from "../tax/decimal.ts";
 import { parseRateDescription } from "../tax/rate.ts";
 import { expectedSalesTax } from "../tax/sales-tax.ts";
+import { isValidCnic, isValidHsCode, isValidNtn } from "./identifiers.ts";
 import { calendarDay, isIsoDateShape, pakistanToday } from "./internal/dates.ts";
 import { salesTaxCertainlyMatches, salesTaxPlan } from "./internal/fast-tax.ts";
 import { type NumericReading, numericValue, readNumeric, shownValue } from "./internal/numbers.ts";
@@ -38,10 +39,6 @@ function isBlank(value: unknown): boolean {
 
 const INVOICE_TYPES = new Set(["Sale Invoice", "Debit Note"]);
 const BUYER_REGISTRATION_TYPES = new Set(["Registered", "Unregistered"]);
-// §7: NTN 7 digits; the 9-character form is the NTN with its check digit (IRIS template: NNNNNNN-C); CNIC 13.
-const SELLER_REGISTRATION = /^(?:\d{7}|\d{13})$/;
-const BUYER_REGISTRATION = /^(?:\d{7}|\d{7}-\d|\d{13})$/;
-const HS_CODE = /^\d{4}\.\d{4}$/;
 // 0088: "Alphanumeric and (-) contained invoice No. is allowed. (-) should be in between Alphanumeric string."
 const OWN_INVOICE_REFERENCE = /^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/;
 /** 0034: a debit note only within 180 days of the original invoice. */
@@ -194,7 +191,8 @@ function checkHeader(invoice: JsonObject, context: DiValidationContext, out: Iss
 
   // Seller: 0108 malformed, 0401 not the token's owner.
   const seller = text(invoice.sellerNTNCNIC);
-  if (seller === undefined || !SELLER_REGISTRATION.test(seller)) {
+  // 0401's brief: the seller is a 7-digit NTN or a 13-digit CNIC.
+  if (seller === undefined || !(isValidNtn(seller) || isValidCnic(seller))) {
     out.header(
       "0108",
       "sellerNTNCNIC",
@@ -251,7 +249,7 @@ function checkHeader(invoice: JsonObject, context: DiValidationContext, out: Iss
     } else if (registrationType === "Registered") {
       out.header("0009", "buyerNTNCNIC", "buyerNTNCNIC is empty but the buyer is Registered.");
     }
-  } else if (buyer !== undefined && !BUYER_REGISTRATION.test(buyer)) {
+  } else if (buyer !== undefined && !(isValidNtn(buyer, { allowCheckDigit: true }) || isValidCnic(buyer))) {
     out.header(
       "0002",
       "buyerNTNCNIC",
@@ -360,7 +358,7 @@ function checkItem(
   const hsCode = text(item.hsCode);
   if (isBlank(item.hsCode)) {
     out.item("0019", index, "hsCode", `hsCode is ${shownValue(item.hsCode)}.`);
-  } else if (hsCode === undefined || !HS_CODE.test(hsCode) || hsCode === "0000.0000") {
+  } else if (hsCode === undefined || !isValidHsCode(hsCode)) {
     out.item(
       "0044",
       index,

@@ -4,6 +4,7 @@
 import type { Decimal } from "decimal.js";
 import type { FbrErrorCode } from "../errors/catalogue.ts";
 import { TaxDecimal } from "../tax/decimal.ts";
+import { isValidCnic, isValidNtn, isValidPctCode } from "./identifiers.ts";
 import { type NumericReading, readNumeric, scaledInteger, shownValue } from "./internal/numbers.ts";
 import { IssueCollector } from "./issues.ts";
 import type { ImsValidationContext, ValidationResult } from "./types.ts";
@@ -19,9 +20,6 @@ const INVOICE_TYPES = new Set([1, 2, 3]); // New, Debit, Credit
 const ITEM_INVOICE_TYPES = new Set([1, 3, 11, 12]); // New, Credit, 3rd Schedule New, 3rd Schedule Credit
 const CORRECTING_INVOICE_TYPES = new Set([2, 3]);
 const CORRECTING_ITEM_TYPES = new Set([3, 12]);
-const PCT_CODE = /^\d{1,8}$/;
-const BUYER_NTN = /^\d{7}(?:-\d)?$/;
-const BUYER_CNIC = /^\d{13}$/;
 // "yyyy-MM-dd HH:mm:ss" as FBR's samples; the ISO "T" separator and fractional seconds are what .NET's
 // DateTime binder also reads, so they are accepted too.
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,7})?$/;
@@ -246,7 +244,12 @@ function sameAmount(header: NumericReading, expected: RoundedSum, decimals: numb
 
 function checkBuyer(input: JsonObject, out: IssueCollector): void {
   const ntn = input.BuyerNTN;
-  if (ntn !== undefined && ntn !== null && ntn !== "" && (typeof ntn !== "string" || !BUYER_NTN.test(ntn))) {
+  if (
+    ntn !== undefined &&
+    ntn !== null &&
+    ntn !== "" &&
+    (typeof ntn !== "string" || !isValidNtn(ntn, { allowCheckDigit: true }))
+  ) {
     out.header("RIMS13", "BuyerNTN", `BuyerNTN ${shownValue(ntn)} is not 1234567 or 1234567-8.`);
   }
   const cnic = input.BuyerCNIC;
@@ -254,7 +257,7 @@ function checkBuyer(input: JsonObject, out: IssueCollector): void {
     cnic !== undefined &&
     cnic !== null &&
     cnic !== "" &&
-    (typeof cnic !== "string" || !BUYER_CNIC.test(cnic))
+    (typeof cnic !== "string" || !isValidCnic(cnic))
   ) {
     out.header("RIMS13", "BuyerCNIC", `BuyerCNIC ${shownValue(cnic)} is not 13 digits without dashes.`);
   }
@@ -291,7 +294,7 @@ function checkItem(
     );
   }
   // PCTCode: varchar(8), digits only; a JSON number would lose leading zeros (01011000), so text is required.
-  if (typeof item.PCTCode !== "string" || !PCT_CODE.test(item.PCTCode)) {
+  if (typeof item.PCTCode !== "string" || !isValidPctCode(item.PCTCode)) {
     out.imsItem(
       "RIMS08",
       index,

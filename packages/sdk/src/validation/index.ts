@@ -1,5 +1,6 @@
 // Validation that answers with FBR's own error codes (docs/errors.md), every problem in one pass.
 export { validateDiInvoice } from "./di.ts";
+export { isValidCnic, isValidHsCode, isValidNtn, isValidPctCode, isValidStrn } from "./identifiers.ts";
 export { validateImsInvoice } from "./ims.ts";
 export type {
   DiValidationContext,

@@ -2,6 +2,7 @@
 // (demo / --with-simulator), the worker and the HTTP server, and handles SIGTERM.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type RunningSimulator, startSimulator } from "@raseed/simulator";
 import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
@@ -192,4 +193,29 @@ async function prepareDemo(
   const created = await createApiKey(store.db, tenant.id, { label: "demo", actor: "demo" });
   writeFileSync(apiKeyFile, `${created.key}\n`, { mode: 0o600 });
   return { tenantId: tenant.id, apiKey: created.key, apiKeyFile };
+}
+
+/**
+ * `node --import tsx packages/gateway/src/main.ts`: start from RASEED_* environment variables alone (for
+ * containers and process supervisors; `raseed serve` is the same with flags on top).
+ */
+export async function runFromEnvironment(): Promise<void> {
+  const { loadConfig, ConfigError } = await import("./config.ts");
+  let config: GatewayConfig;
+  try {
+    config = loadConfig({ env: process.env });
+  } catch (error) {
+    process.stderr.write(`raseed gateway: ${(error as Error).message}\n`);
+    process.exit(error instanceof ConfigError ? 2 : 1);
+  }
+  try {
+    await startGateway(config, { handleSignals: true });
+  } catch (error) {
+    process.stderr.write(`raseed gateway: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runFromEnvironment();
 }

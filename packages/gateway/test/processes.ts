@@ -3,7 +3,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
-const CLI = fileURLToPath(new URL("../../cli/bin/raseed.js", import.meta.url));
+// The gateway's own composition root, started from RASEED_* env like `raseed serve` (without the CLI's
+// other commands, so this test depends on the gateway alone).
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,13 +26,18 @@ export interface GatewayProcess {
   output(): string;
 }
 
-/** Starts `raseed serve` with RASEED_* env and waits until /healthz answers. */
+/** Starts the gateway with RASEED_* env and waits until /healthz answers. */
 export async function startGatewayProcess(
   env: Record<string, string>,
   port: number,
 ): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [CLI, "serve", "--port", String(port)], {
-    env: { ...process.env, ...env, RASEED_LOG_LEVEL: env.RASEED_LOG_LEVEL ?? "warn" },
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    env: {
+      ...process.env,
+      ...env,
+      RASEED_PORT: String(port),
+      RASEED_LOG_LEVEL: env.RASEED_LOG_LEVEL ?? "warn",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

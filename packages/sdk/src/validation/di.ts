@@ -33,8 +33,14 @@ function text(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
+/** Not non-empty text: absent, null, a number, or only spaces (for fields that must hold text). */
 function isBlank(value: unknown): boolean {
   return typeof value !== "string" || value.trim() === "";
+}
+
+/** Absent, null or only spaces; a value of the wrong type is present (and reported as invalid, not empty). */
+function isAbsent(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === "string" && value.trim() === "");
 }
 
 const INVOICE_TYPES = new Set(["Sale Invoice", "Debit Note"]);
@@ -151,7 +157,7 @@ interface HeaderFacts {
 function checkHeader(invoice: JsonObject, context: DiValidationContext, out: IssueCollector): HeaderFacts {
   // invoiceType: 0011 when empty; 0003 for anything but FBR's two doctypecode strings ("Credit Note" included).
   const invoiceType = text(invoice.invoiceType);
-  if (isBlank(invoice.invoiceType)) {
+  if (isAbsent(invoice.invoiceType)) {
     out.header("0011", "invoiceType", `invoiceType is ${shownValue(invoice.invoiceType)}.`);
   } else if (invoiceType === undefined || !INVOICE_TYPES.has(invoiceType)) {
     out.header(
@@ -165,7 +171,7 @@ function checkHeader(invoice: JsonObject, context: DiValidationContext, out: Iss
   // invoiceDate: 0042 empty, 0005 not YYYY-MM-DD, 0043 not a real date or after today in Pakistan.
   const invoiceDate = text(invoice.invoiceDate);
   let invoiceDay: number | undefined;
-  if (isBlank(invoice.invoiceDate)) {
+  if (isAbsent(invoice.invoiceDate)) {
     out.header("0042", "invoiceDate", `invoiceDate is ${shownValue(invoice.invoiceDate)}.`);
   } else if (invoiceDate === undefined || !isIsoDateShape(invoiceDate)) {
     out.header(
@@ -223,7 +229,7 @@ function checkHeader(invoice: JsonObject, context: DiValidationContext, out: Iss
 
   // Buyer registration type: 0012 empty, 0053 anything but Registered / Unregistered.
   const registrationType = text(invoice.buyerRegistrationType);
-  if (isBlank(invoice.buyerRegistrationType)) {
+  if (isAbsent(invoice.buyerRegistrationType)) {
     out.header(
       "0012",
       "buyerRegistrationType",
@@ -239,21 +245,15 @@ function checkHeader(invoice: JsonObject, context: DiValidationContext, out: Iss
 
   // Buyer NTN/CNIC: 0009 required for registered buyers, 0002 malformed, 0058 self-invoicing.
   const buyer = text(invoice.buyerNTNCNIC);
-  if (isBlank(invoice.buyerNTNCNIC)) {
-    if (invoice.buyerNTNCNIC !== undefined && typeof invoice.buyerNTNCNIC !== "string") {
-      out.header(
-        "0002",
-        "buyerNTNCNIC",
-        `buyerNTNCNIC must be text, got ${shownValue(invoice.buyerNTNCNIC)}.`,
-      );
-    } else if (registrationType === "Registered") {
+  if (isAbsent(invoice.buyerNTNCNIC)) {
+    if (registrationType === "Registered") {
       out.header("0009", "buyerNTNCNIC", "buyerNTNCNIC is empty but the buyer is Registered.");
     }
-  } else if (buyer !== undefined && !(isValidNtn(buyer, { allowCheckDigit: true }) || isValidCnic(buyer))) {
+  } else if (buyer === undefined || !(isValidNtn(buyer, { allowCheckDigit: true }) || isValidCnic(buyer))) {
     out.header(
       "0002",
       "buyerNTNCNIC",
-      `buyerNTNCNIC "${buyer}" is not a 7-digit NTN, NTN-check digit (1234567-8) or 13-digit CNIC.`,
+      `buyerNTNCNIC ${shownValue(invoice.buyerNTNCNIC)} is not a 7-digit NTN, NTN-check digit (1234567-8) or 13-digit CNIC as text.`,
     );
   } else if (buyer !== undefined && seller !== undefined && buyer === seller) {
     out.header(
@@ -307,7 +307,8 @@ function checkDebitNote(
     out.header("0026", "invoiceRefNo", "A debit note needs invoiceRefNo: the original invoice's FBR number.");
   } else if (context.findOriginalInvoice !== undefined) {
     const original = context.findOriginalInvoice(invoiceRefNo.trim());
-    const originalDay = original === undefined ? undefined : calendarDay(original.invoiceDate.slice(0, 10));
+    const originalDay =
+      typeof original?.invoiceDate === "string" ? calendarDay(original.invoiceDate.slice(0, 10)) : undefined;
     if (original === undefined) {
       out.header("0057", "invoiceRefNo", `No original invoice "${invoiceRefNo}" was found.`);
     } else if (noteDay !== undefined && originalDay !== undefined) {

@@ -34,9 +34,10 @@ for (const file of files) {
           expect(issue.fix.length).toBeGreaterThan(0);
           expect(issue.level).toBe(issue.item === undefined ? "header" : "item");
           if (issue.item !== undefined) {
-            expect(issue.path).toBe(
-              `${file.kind === "di" ? "items" : "Items"}[${issue.item - 1}].${issue.field}`,
-            );
+            const line = `${file.kind === "di" ? "items" : "Items"}[${issue.item - 1}]`;
+            expect(issue.path).toBe(issue.field === "" ? line : `${line}.${issue.field}`);
+          } else {
+            expect(issue.path).toBe(issue.field);
           }
         }
       });

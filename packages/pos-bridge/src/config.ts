@@ -49,6 +49,8 @@ export interface BridgeConfig {
   backlogWarningMs: number;
   backlogCheckIntervalMs: number;
   bodyLimitBytes: number;
+  /** "full" (default): every commit fsynced, power-cut safe. "normal": process-crash safe only. */
+  journalSync: "full" | "normal";
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   receipt: ReceiptConfig;
 }
@@ -71,6 +73,7 @@ export const DEFAULT_BRIDGE_CONFIG = {
   backlogWarningMs: 20 * 60 * 60_000,
   backlogCheckIntervalMs: 60_000,
   bodyLimitBytes: 256 * 1024,
+  journalSync: "full",
   logLevel: "info",
 } as const satisfies Partial<BridgeConfig>;
 
@@ -104,6 +107,7 @@ const FILE_KEYS = new Set([
   "backlogWarningMs",
   "backlogCheckIntervalMs",
   "bodyLimitBytes",
+  "journalSync",
   "logLevel",
   "receipt",
 ]);
@@ -283,6 +287,12 @@ export function loadBridgeConfig(
     );
   }
 
+  const journalSync =
+    layered(undefined, "RASEED_POS_BRIDGE_JOURNAL_SYNC", "journalSync") ?? DEFAULT_BRIDGE_CONFIG.journalSync;
+  if (journalSync !== "full" && journalSync !== "normal") {
+    throw new BridgeConfigError(`journalSync must be full or normal; got ${JSON.stringify(journalSync)}`);
+  }
+
   const config: BridgeConfig = {
     host: stringSetting(
       layered(flags.host, "RASEED_POS_BRIDGE_HOST", "host") ?? DEFAULT_BRIDGE_CONFIG.host,
@@ -336,6 +346,7 @@ export function loadBridgeConfig(
       1024,
       16 * 1024 * 1024,
     ),
+    journalSync,
     logLevel: logLevel as BridgeConfig["logLevel"],
     receipt: parseReceipt(file.receipt),
   };

@@ -294,7 +294,7 @@ export async function startPosBridge(
   // Build the upstreams first so a bad upstream setting fails before anything is opened.
   const upstreams = new Map(config.tills.map((till) => [till.posId, createUpstream(till)]));
   const logoPng = config.receipt.logoPath === undefined ? undefined : readLogo(config.receipt.logoPath);
-  const journal = new SaleJournal(journalPath(config.dataDir));
+  const journal = new SaleJournal(journalPath(config.dataDir), { sync: config.journalSync });
   let releaseLock: () => void;
   try {
     releaseLock = acquireDataDirLock(config.dataDir);

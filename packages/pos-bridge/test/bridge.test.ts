@@ -257,7 +257,7 @@ describe("observability and tills", () => {
     expect(metrics).toMatch(/raseed_pos_bridge_backlog_sales 1/);
     expect(metrics).toMatch(/raseed_pos_bridge_backlog_over_threshold 1/);
     expect(metrics).toMatch(/raseed_pos_bridge_replies_total\{code="150"\} 1/);
-    const age = Number(/raseed_pos_bridge_backlog_oldest_age_seconds (\S+)/.exec(metrics)?.[1]);
+    const age = Number(/^raseed_pos_bridge_backlog_oldest_age_seconds (\S+)$/m.exec(metrics)?.[1]);
     expect(age).toBeGreaterThan(1);
   });
 

@@ -53,6 +53,8 @@ export function bridgeConfig(
     pollIntervalMs: 20,
     backlogCheckIntervalMs: 60_000,
     uploadTimeoutMs: 3000,
+    // Process-crash safe is enough here and keeps 2-core CI fast; the crash test runs the default (full).
+    journalSync: "normal",
     ...overrides,
   });
 }

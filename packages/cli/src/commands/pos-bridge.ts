@@ -107,8 +107,6 @@ export function registerPosBridgeCommand(program: Command): void {
       "--till-timeout <ms>",
       "longest the till waits for FBR before the provisional reply (default 4000)",
     )
-    // Options before `status`/`reconcile` belong to the bridge; after them, to the subcommand.
-    .enablePositionalOptions()
     .exitOverride((error) => {
       // Commander's own usage errors exit 1; Raseed's CLI uses 2 for every usage error.
       if (
@@ -132,7 +130,16 @@ export function registerPosBridgeCommand(program: Command): void {
     .option("--usin <usin>", "show one sale and its FBR number")
     .option("--pos-id <posid>", "with --usin: the till, when several share a USIN")
     .option("--json", "print JSON")
-    .action((flags: { dataDir?: string; config?: string; usin?: string; posId?: string; json?: boolean }) => {
+    .action((_options: unknown, command: Command) => {
+      // `raseed` parses options for the whole chain, so --data-dir/--config/--pos-id given after `status`
+      // land on pos-bridge itself: read them merged.
+      const flags = command.optsWithGlobals<{
+        dataDir?: string;
+        config?: string;
+        usin?: string;
+        posId?: string;
+        json?: boolean;
+      }>();
       const posId = parsePosId(flags.posId);
       const journal = openExistingJournal(flags);
       try {
@@ -165,8 +172,8 @@ export function registerPosBridgeCommand(program: Command): void {
     .option("--fbr-number <number>", "FBR has the sale: record the fiscal number found in FBR's records")
     .option("--resend", "FBR does not have the sale: queue it for upload again")
     .option("--json", "print JSON")
-    .action(
-      (flags: {
+    .action((_options: unknown, command: Command) => {
+      const flags = command.optsWithGlobals<{
         dataDir?: string;
         config?: string;
         usin?: string;
@@ -174,57 +181,55 @@ export function registerPosBridgeCommand(program: Command): void {
         fbrNumber?: string;
         resend?: boolean;
         json?: boolean;
-      }) => {
-        const posId = parsePosId(flags.posId);
-        if (flags.fbrNumber !== undefined && flags.resend === true)
-          usageError("use either --fbr-number or --resend");
-        if ((flags.fbrNumber !== undefined || flags.resend === true) && flags.usin === undefined) {
-          usageError("--fbr-number and --resend need --usin");
-        }
-        if (flags.fbrNumber !== undefined && flags.fbrNumber.trim() === "")
-          usageError("--fbr-number is empty");
-        const journal = openExistingJournal(flags);
-        try {
-          if (flags.usin === undefined) {
-            const inDoubt = journal.listSales({ states: ["in_doubt"] });
-            if (flags.json) {
-              process.stdout.write(
-                `${JSON.stringify(
-                  inDoubt.map((s) => ({ posId: s.posId, usin: s.usin, reason: s.lastReason })),
-                  null,
-                  2,
-                )}\n`,
-              );
-              return;
-            }
-            if (inDoubt.length === 0) {
-              process.stdout.write("no sales in doubt\n");
-              return;
-            }
+      }>();
+      const posId = parsePosId(flags.posId);
+      if (flags.fbrNumber !== undefined && flags.resend === true)
+        usageError("use either --fbr-number or --resend");
+      if ((flags.fbrNumber !== undefined || flags.resend === true) && flags.usin === undefined) {
+        usageError("--fbr-number and --resend need --usin");
+      }
+      if (flags.fbrNumber !== undefined && flags.fbrNumber.trim() === "") usageError("--fbr-number is empty");
+      const journal = openExistingJournal(flags);
+      try {
+        if (flags.usin === undefined) {
+          const inDoubt = journal.listSales({ states: ["in_doubt"] });
+          if (flags.json) {
             process.stdout.write(
-              `${inDoubt.length} sale(s) in doubt. Check each in FBR's records, then run\n` +
-                "  raseed pos-bridge reconcile --usin <USIN> --fbr-number <number>   (FBR has it)\n" +
-                "  raseed pos-bridge reconcile --usin <USIN> --resend                (FBR does not)\n",
+              `${JSON.stringify(
+                inDoubt.map((s) => ({ posId: s.posId, usin: s.usin, reason: s.lastReason })),
+                null,
+                2,
+              )}\n`,
             );
-            for (const sale of inDoubt)
-              process.stdout.write(`  POSID ${sale.posId} USIN ${sale.usin}: ${sale.lastReason ?? ""}\n`);
             return;
           }
-          if (flags.fbrNumber === undefined && flags.resend !== true) {
-            usageError("say what FBR has: --fbr-number <number> or --resend");
+          if (inDoubt.length === 0) {
+            process.stdout.write("no sales in doubt\n");
+            return;
           }
-          const decision =
-            flags.fbrNumber !== undefined
-              ? { kind: "fbrNumber" as const, fbrInvoiceNumber: flags.fbrNumber.trim() }
-              : { kind: "resend" as const };
-          const result = reconcileSale(journal, flags.usin, posId, decision, Date.now());
-          if (!result.ok) usageError(result.reason);
           process.stdout.write(
-            flags.json ? `${JSON.stringify(result.sale, null, 2)}\n` : `${formatSale(result.sale)}\n`,
+            `${inDoubt.length} sale(s) in doubt. Check each in FBR's records, then run\n` +
+              "  raseed pos-bridge reconcile --usin <USIN> --fbr-number <number>   (FBR has it)\n" +
+              "  raseed pos-bridge reconcile --usin <USIN> --resend                (FBR does not)\n",
           );
-        } finally {
-          journal.close();
+          for (const sale of inDoubt)
+            process.stdout.write(`  POSID ${sale.posId} USIN ${sale.usin}: ${sale.lastReason ?? ""}\n`);
+          return;
         }
-      },
-    );
+        if (flags.fbrNumber === undefined && flags.resend !== true) {
+          usageError("say what FBR has: --fbr-number <number> or --resend");
+        }
+        const decision =
+          flags.fbrNumber !== undefined
+            ? { kind: "fbrNumber" as const, fbrInvoiceNumber: flags.fbrNumber.trim() }
+            : { kind: "resend" as const };
+        const result = reconcileSale(journal, flags.usin, posId, decision, Date.now());
+        if (!result.ok) usageError(result.reason);
+        process.stdout.write(
+          flags.json ? `${JSON.stringify(result.sale, null, 2)}\n` : `${formatSale(result.sale)}\n`,
+        );
+      } finally {
+        journal.close();
+      }
+    });
 }

@@ -85,9 +85,8 @@ export class FbrRejectedError extends RaseedError {
     super("fbr_rejected", `FBR rejected the invoice: ${summary}${more}`, {
       details: { errors, exchange },
       ...(exchange?.status !== undefined ? { status: exchange.status } : {}),
-      // Point at the first FBR code's entry in the generated reference: that is where the fix is written.
-      docsUrl:
-        first === undefined ? `${CLIENT_OUTCOMES_DOCS}#fbr-rejected` : `${FBR_ERRORS_DOCS}#${first.code}`,
+      // The generated reference lists every FBR code with its fix (one table, so no per-code anchor).
+      docsUrl: first === undefined ? `${CLIENT_OUTCOMES_DOCS}#fbr-rejected` : FBR_ERRORS_DOCS,
     });
     this.errors = errors;
   }

@@ -151,6 +151,14 @@ export default async function benchSdk(): Promise<void> {
     );
   }
 
+  // The same batch with one wrong sales tax per invoice: the error path (expectedSalesTax decides, messages built).
+  const faulty = parsed.map((payload) => {
+    const copy = structuredClone(payload) as { items: { salesTaxApplicable: number }[] };
+    const first = copy.items[0];
+    if (first !== undefined) first.salesTaxApplicable += 1;
+    return copy;
+  });
+
   const bytes = texts.reduce((sum, text) => sum + text.length, 0);
   const timings = bestOf({
     parse: () => {
@@ -159,11 +167,14 @@ export default async function benchSdk(): Promise<void> {
     validate: () => {
       for (const payload of parsed) validateDiInvoice(payload, { now });
     },
+    validateFaulty: () => {
+      for (const payload of faulty) validateDiInvoice(payload, { now });
+    },
     build: () => {
       for (const d of drafts) buildDiInvoice(d);
     },
   });
-  const { parse: parseMs, validate: validateMs, build: buildMs } = timings;
+  const { parse: parseMs, validate: validateMs, validateFaulty: faultyMs, build: buildMs } = timings;
 
   console.log(
     `batch: ${BATCH} DI invoices x 5 lines, ${(bytes / 1024).toFixed(0)} KiB of JSON, best of ${ROUNDS}`,
@@ -171,6 +182,9 @@ export default async function benchSdk(): Promise<void> {
   console.log(`JSON.parse          ${parseMs.toFixed(1)} ms  ${perSecond(parseMs)}  (baseline 1.00x)`);
   console.log(
     `validateDiInvoice   ${validateMs.toFixed(1)} ms  ${perSecond(validateMs)}  ${(validateMs / parseMs).toFixed(2)}x parse (aim <= 5x)`,
+  );
+  console.log(
+    `  1 fault/invoice   ${faultyMs.toFixed(1)} ms  ${perSecond(faultyMs)}  ${(faultyMs / parseMs).toFixed(2)}x parse`,
   );
   console.log(
     `buildDiInvoice      ${buildMs.toFixed(1)} ms  ${perSecond(buildMs)}  ${(buildMs / parseMs).toFixed(2)}x parse`,

@@ -2,7 +2,7 @@
 // The rules, and how each one was decided where the spec and live reports disagree, are listed in
 // spec/README.md ("Validation choices"). Codes and their meaning: docs/errors.md.
 import { TaxDecimal } from "../tax/decimal.ts";
-import { parseRateDescription } from "../tax/rate.ts";
+import { parseRateDescription, type RateBasis } from "../tax/rate.ts";
 import { expectedSalesTax } from "../tax/sales-tax.ts";
 import { isValidCnic, isValidHsCode, isValidNtn } from "./identifiers.ts";
 import { calendarDay, isIsoDateShape, pakistanToday } from "./internal/dates.ts";
@@ -344,6 +344,18 @@ function checkDebitNote(
   }
 }
 
+/** Parsed rates, for the registry's own rate strings only (a bounded set; free text is parsed each time). */
+const knownRates = new Map<string, RateBasis>();
+
+function knownRateBasis(rate: string): RateBasis {
+  let basis = knownRates.get(rate);
+  if (basis === undefined) {
+    basis = parseRateDescription(rate);
+    knownRates.set(rate, basis);
+  }
+  return basis;
+}
+
 interface LineNumbers {
   quantity: NumericReading;
   money: Record<MoneyField, NumericReading>;
@@ -416,7 +428,8 @@ function checkItem(
       );
     }
   }
-  const rateBasis = rate === undefined ? undefined : parseRateDescription(rate);
+  const rateBasis =
+    rate === undefined ? undefined : rateKnown ? knownRateBasis(rate) : parseRateDescription(rate);
 
   // uoM: 0099 empty or not a /pdi/v1/uom description; unit rules tied to the rate or sale type.
   const uom = text(item.uoM);
@@ -450,7 +463,7 @@ function checkItem(
 function checkUnitOfMeasure(
   uom: string,
   rate: string | undefined,
-  rateBasis: ReturnType<typeof parseRateDescription> | undefined,
+  rateBasis: RateBasis | undefined,
   saleType: SaleTypeMatch | undefined,
   index: number,
   out: IssueCollector,

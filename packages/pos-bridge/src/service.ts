@@ -205,7 +205,22 @@ export class PosBridge {
 
     const invoice = decoded.invoice;
     const payload = encodeImsInvoice(invoice);
-    const { sale, created } = this.journal.recordSale(invoice.POSID, invoice.USIN, payload, this.#now());
+    // A new sale is journaled and claimed for upload in one commit, unless FBR is known to be unreachable
+    // right now (then the background loop sends it on schedule and the till is answered at once).
+    const claimNow = !this.#knownUnreachable(invoice.POSID);
+    const { sale, created, attemptId } = this.journal.recordAndClaim(
+      invoice.POSID,
+      invoice.USIN,
+      payload,
+      this.#now(),
+      claimNow,
+    );
+    if (attemptId !== undefined) {
+      return {
+        status: 200,
+        reply: await this.#replyAfterUpload(sale, this.uploader.uploadClaimedSale(sale, attemptId)),
+      };
+    }
     if (!created && sale.payloadHash !== hashPayload(payload)) {
       // The issue's rule: a USIN is one sale. A POS that reuses it for different content gets the first
       // sale's answer; the operator should know.
@@ -246,23 +261,32 @@ export class PosBridge {
     return [];
   }
 
+  #knownUnreachable(posId: number): boolean {
+    const until = this.#unreachableUntil.get(posId);
+    return until !== undefined && until > this.#now();
+  }
+
+  /** Waits for an upload within the till's bound, then answers from the journal. */
+  async #replyAfterUpload(sale: JournaledSale, upload: Promise<SaleUploadResult>): Promise<BridgeReply> {
+    const result = await withDeadline(upload, this.#settings.tillTimeoutMs);
+    if (result === TIMED_OUT) {
+      this.#logger.info(
+        { posId: sale.posId, usin: sale.usin, waitedMs: this.#settings.tillTimeoutMs },
+        "FBR did not answer within the till's wait; provisional reply, upload continues",
+      );
+    }
+    return this.#replyForSale(this.journal.getSale(sale.id) ?? sale, false, true);
+  }
+
   /**
    * The reply for a journaled sale. With `mayUpload`, a pending sale is tried now (bounded by the till's
    * wait); an upload already on the wire for it is waited for, never raced.
    */
-  async #replyForSale(sale: JournaledSale, mayUpload: boolean): Promise<BridgeReply> {
+  async #replyForSale(sale: JournaledSale, mayUpload: boolean, toTill = mayUpload): Promise<BridgeReply> {
     let current = sale;
     if (mayUpload && (current.state === "pending" || current.state === "uploading")) {
       const upload = this.#startOrJoinUpload(current);
-      if (upload !== undefined) {
-        const result = await withDeadline(upload, this.#settings.tillTimeoutMs);
-        if (result === TIMED_OUT) {
-          this.#logger.info(
-            { posId: current.posId, usin: current.usin, waitedMs: this.#settings.tillTimeoutMs },
-            "FBR did not answer within the till's wait; provisional reply, upload continues",
-          );
-        }
-      }
+      if (upload !== undefined) return this.#replyAfterUpload(current, upload);
       current = this.journal.getSale(current.id) ?? current;
     }
     switch (current.state) {
@@ -276,7 +300,7 @@ export class PosBridge {
         );
       default:
         // Only a reply to the till makes the sale provisional; a look-up merely reports it.
-        if (mayUpload && !current.provisional) this.journal.markProvisional(current.id);
+        if (toTill && !current.provisional) this.journal.markProvisional(current.id);
         return provisionalReply(current.usin);
     }
   }
@@ -287,8 +311,7 @@ export class PosBridge {
     if (sale.state !== "pending") return undefined;
     // FBR was unreachable moments ago and the retry is not yet due: answer at once instead of making the
     // cashier wait; the background loop retries on schedule.
-    const unreachableUntil = this.#unreachableUntil.get(sale.posId);
-    if (unreachableUntil !== undefined && unreachableUntil > this.#now()) {
+    if (this.#knownUnreachable(sale.posId)) {
       this.uploader.wake();
       return undefined;
     }

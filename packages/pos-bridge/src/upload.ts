@@ -114,6 +114,33 @@ export class SaleUploader {
     if (upstream === undefined) return Promise.resolve({ kind: "provisional", outcome: "no_upstream" });
     const attemptId = this.#journal.claimForUpload(sale.id, this.#now());
     if (attemptId === undefined) return Promise.resolve({ kind: "not_claimed" });
+    // The claim counted this attempt; the snapshot is from before it.
+    return this.#startUpload(
+      { ...sale, state: "uploading", attempts: sale.attempts + 1 },
+      attemptId,
+      upstream,
+    );
+  }
+
+  /** Uploads a sale the caller already claimed (`SaleJournal.recordAndClaim`). Never throws. */
+  uploadClaimedSale(sale: JournaledSale, attemptId: number): Promise<SaleUploadResult> {
+    const upstream = this.#options.upstreamFor(sale.posId);
+    if (upstream === undefined) {
+      // Not reachable for a till the bridge validated; park the sale rather than leave it "uploading".
+      const now = this.#now();
+      this.#journal.scheduleRetry(
+        sale.id,
+        attemptId,
+        now + this.#maxBackoffMs,
+        { outcome: "not_sent", reason: "no credentials for this POSID" },
+        now,
+      );
+      return Promise.resolve({ kind: "provisional", outcome: "no_upstream" });
+    }
+    return this.#startUpload(sale, attemptId, upstream);
+  }
+
+  #startUpload(sale: JournaledSale, attemptId: number, upstream: ImsUpstream): Promise<SaleUploadResult> {
     const upload = this.#attempt(sale, attemptId, upstream).finally(() => {
       this.#inFlight.delete(sale.id);
       // A slot is free: let the background loop refill it.
@@ -143,7 +170,7 @@ export class SaleUploader {
 
   #settle(sale: JournaledSale, attemptId: number, outcome: PostOutcome, now: number): SaleUploadResult {
     const log = this.#options.logger;
-    const who = { posId: sale.posId, usin: sale.usin, attempt: sale.attempts + 1 };
+    const who = { posId: sale.posId, usin: sale.usin, attempt: sale.attempts };
     switch (outcome.kind) {
       case "accepted": {
         this.#journal.settleAccepted(sale.id, attemptId, outcome.invoiceNumber, attemptRecord(outcome), now);
@@ -178,7 +205,7 @@ export class SaleUploader {
       case "throttled": {
         // Safe to retry (the request never reached FBR, or FBR asked us to wait): back off, capped.
         const retryAfter = outcome.kind === "throttled" ? outcome.retryAfterMs : undefined;
-        const delay = Math.min(retryDelayMs(sale.attempts + 1, retryAfter), this.#maxBackoffMs);
+        const delay = Math.min(retryDelayMs(sale.attempts, retryAfter), this.#maxBackoffMs);
         this.#journal.scheduleRetry(
           sale.id,
           attemptId,

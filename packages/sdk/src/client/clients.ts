@@ -4,6 +4,7 @@ import { InvalidOptionError, WireFormatError } from "../errors/classes.ts";
 import { redactText } from "../errors/redaction.ts";
 import type { DiInvoice } from "../wire/di.ts";
 import type { ImsInvoice } from "../wire/ims.ts";
+import { ATTEMPT_HEADER, trackRequestWrite } from "./internal/write-tracker.ts";
 import { classifyPostOutcome, type PostEvidence, type PostOutcome } from "./outcome.ts";
 import { decideRetry } from "./retry.ts";
 
@@ -133,6 +134,7 @@ abstract class FbrPostingClient {
       timedOut = true;
       controller.abort(new DOMException(`no answer within ${this.#timeoutMs} ms`, "TimeoutError"));
     }, this.#timeoutMs);
+    const tracking = trackRequestWrite();
     const started = performance.now();
     const evidence: PostEvidence = {
       channel,
@@ -151,6 +153,8 @@ abstract class FbrPostingClient {
             Authorization: `Bearer ${this.#token}`,
             "Content-Type": "application/json",
             Accept: "application/json",
+            // Lets this attempt recognise its own undici events (internal/write-tracker.ts).
+            [ATTEMPT_HEADER]: tracking.id,
           },
           body,
           signal: controller.signal,
@@ -171,6 +175,9 @@ abstract class FbrPostingClient {
     } finally {
       clearTimeout(timer);
     }
+    const verdict = tracking.verdict();
+    tracking.end();
+    if (verdict !== "unknown") evidence.requestWritten = verdict === "written";
     evidence.durationMs = Math.round(performance.now() - started);
     evidence.timedOut = timedOut;
     return classifyPostOutcome(evidence);

@@ -19,6 +19,7 @@ interface GoldenCase {
     now?: number;
     timedOut?: boolean;
     timeoutMs?: number;
+    requestWritten?: boolean;
     response?: {
       status: number;
       headers?: Record<string, string>;
@@ -60,6 +61,7 @@ function toEvidence(input: GoldenCase["evidence"]): PostEvidence {
     ...(input.now !== undefined ? { now: input.now } : {}),
     ...(input.timedOut !== undefined ? { timedOut: input.timedOut } : {}),
     ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
+    ...(input.requestWritten !== undefined ? { requestWritten: input.requestWritten } : {}),
     ...(input.error !== undefined ? { error: buildError(input.error) } : {}),
     ...(response !== undefined
       ? {

@@ -49,6 +49,11 @@ export interface PostEvidence {
   response?: { status: number; headers?: Headers | Readonly<Record<string, string>>; body?: string };
   /** What the transport threw: fetch's `TypeError("fetch failed")` with an undici cause, an AbortError... */
   error?: unknown;
+  /**
+   * Whether the transport wrote the request headers, when it could tell (undici's diagnostics channels,
+   * see client/internal/write-tracker.ts). false is positive proof of "never written"; undefined = unknown.
+   */
+  requestWritten?: boolean;
   /** True when the caller's own timeout aborted the attempt. */
   timedOut?: boolean;
   /** The timeout that fired, for the reason text. */
@@ -89,7 +94,12 @@ export function classifyPostOutcome(evidence: PostEvidence): PostOutcome {
   const response = evidence.response;
   if (response === undefined) {
     // No status line ever arrived: the transport error alone must say whether the request left.
-    const failure = classifyTransportFailure(evidence.error, evidence.timedOut === true, evidence.timeoutMs);
+    const failure = classifyTransportFailure(
+      evidence.error,
+      evidence.timedOut === true,
+      evidence.timeoutMs,
+      evidence.requestWritten,
+    );
     return { kind: failure.kind, reason: scrub(failure.reason), exchange };
   }
 
@@ -426,9 +436,22 @@ export function classifyTransportFailure(
   error: unknown,
   timedOut: boolean,
   timeoutMs?: number,
+  requestWritten?: boolean,
 ): { kind: "not_sent" | "in_doubt"; reason: string } {
   const chain = errorChain(error);
   const description = describeError(error);
+
+  // The transport itself said it never wrote the headers (undici queued the request, then it failed or
+  // timed out while connecting / in the TLS handshake): nothing of the request left this machine.
+  if (requestWritten === false) {
+    const stage = timedOut ? `no connection within ${timeoutMs ?? "?"} ms` : description;
+    return { kind: "not_sent", reason: `the request was never written (${stage})` };
+  }
+  // The headers were written: from here on FBR may have the request, so nothing below may say not_sent.
+  if (requestWritten === true) {
+    const within = timedOut && timeoutMs !== undefined ? `no answer within ${timeoutMs} ms` : description;
+    return { kind: "in_doubt", reason: `the request was written but no answer came back: ${within}` };
+  }
 
   // Our timeout (or a caller's abort) fired. fetch does not tell us whether the body had already been
   // written; it normally is within a millisecond of connecting, so a request that waited long enough to

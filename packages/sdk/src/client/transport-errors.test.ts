@@ -112,6 +112,25 @@ describe("transport failures provoked on 127.0.0.1", () => {
     if (outcome.kind === "in_doubt") expect(outcome.reason).toContain("within 200 ms");
   });
 
+  it("a TLS handshake that never completes times out before the request is written: not_sent", async () => {
+    // The server takes the TCP connection (and the TLS ClientHello) but never answers: undici queues the
+    // request and never writes its headers, which the diagnostics channel proves.
+    const port = await listen((socket) => {
+      socket.on("data", () => {});
+      socket.on("error", () => {});
+    });
+    const tlsClient = new DiClient({
+      token: TOKEN,
+      environment: "sandbox",
+      baseUrl: `https://127.0.0.1:${port}`,
+      timeoutMs: 200,
+      maxRetries: 0,
+    });
+    const outcome = await tlsClient.postInvoice(invoice);
+    expect(outcome.kind).toBe("not_sent");
+    if (outcome.kind === "not_sent") expect(outcome.reason).toContain("never written");
+  });
+
   it("TLS spoken to a plain-TCP server fails before the request is written: not_sent", async () => {
     const port = await listen((socket) => {
       socket.on("error", () => {});

@@ -345,6 +345,8 @@ function diHeaderErrorText(json: unknown): string | undefined {
 //   socket closed after our body   → cause SocketError { code: "UND_ERR_SOCKET", socket: { bytesWritten > 0 } }
 //   TCP RST after our body         → cause { code: "ECONNRESET", syscall: "read" }
 //   our AbortSignal timeout        → DOMException { name: "TimeoutError" } (or "AbortError" for abort())
+// A timeout says nothing about writing by itself, so the client also asks undici's diagnostics channels
+// (internal/write-tracker.ts) and passes the answer in as `requestWritten`, which outranks the codes.
 // ---------------------------------------------------------------------------------------------------------
 
 /** Codes that can only happen before a single byte of the request is written. */
@@ -453,9 +455,9 @@ export function classifyTransportFailure(
     return { kind: "in_doubt", reason: `the request was written but no answer came back: ${within}` };
   }
 
-  // Our timeout (or a caller's abort) fired. fetch does not tell us whether the body had already been
-  // written; it normally is within a millisecond of connecting, so a request that waited long enough to
-  // time out almost certainly reached FBR. In doubt.
+  // Our timeout (or a caller's abort) fired and the transport could not say whether it had written the
+  // request. The body normally leaves within a millisecond of connecting, so a request that waited long
+  // enough to time out has probably reached FBR. In doubt.
   if (timedOut || chain.some((fact) => fact.name === "TimeoutError" || fact.name === "AbortError")) {
     const within = timeoutMs === undefined ? "" : ` within ${timeoutMs} ms`;
     return {

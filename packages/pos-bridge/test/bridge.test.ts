@@ -187,6 +187,21 @@ describe("when FBR is slow or loses answers", () => {
     expect((await simImsInvoices(sim.url)).map((invoice) => invoice.postCount)).toEqual([1]);
   });
 
+  it("puts a sale in doubt when FBR never answers, and does not send it again", async () => {
+    await bridge.close();
+    bridge = await startBridge(bridgeConfig(dir.path, sim.url, { tillTimeoutMs: 100, uploadTimeoutMs: 300 }));
+    sim.setFaults({ global: { kind: "hang", times: 1 } });
+    expect((await postSale(bridge.url, kbSale("HANG-1"))).body.Code).toBe("150");
+    await waitFor(
+      () => bridge.bridge.journal.findSale(SAMPLE_POS_ID, "HANG-1")?.state === "in_doubt",
+      3000,
+      "timeout",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const sale = bridge.bridge.journal.findSale(SAMPLE_POS_ID, "HANG-1");
+    expect(bridge.bridge.journal.attemptCount(sale?.id ?? -1)).toBe(1);
+  });
+
   it("does not re-upload a sale whose answer was lost; reconcile settles it", async () => {
     sim.setFaults({ global: { kind: "commit-then-drop", times: 1 } });
     const reply = await postSale(bridge.url, kbSale("LOST-1"));
@@ -234,6 +249,35 @@ describe("when FBR is slow or loses answers", () => {
       5000,
       "release",
     );
+  });
+});
+
+describe("receipts", () => {
+  it("prints the fiscal receipt once FBR has the sale, and a provisional one before", async () => {
+    const fiscal = await postSale(bridge.url, kbSale("RCPT-1"));
+    const text = await (await fetch(`${bridge.url}/api/IMSFiscal/Receipt?usin=RCPT-1&format=text`)).text();
+    expect(text).toContain(String(fiscal.body.InvoiceNumber));
+    expect(text).toContain("[QR: ");
+    const pdf = await fetch(`${bridge.url}/api/IMSFiscal/Receipt?usin=RCPT-1`);
+    expect(pdf.headers.get("content-type")).toBe("application/pdf");
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe("%PDF-");
+    const escpos = Buffer.from(
+      await (await fetch(`${bridge.url}/api/IMSFiscal/Receipt?usin=RCPT-1&format=escpos`)).arrayBuffer(),
+    );
+    expect([...escpos.subarray(0, 2)]).toEqual([0x1b, 0x40]);
+
+    await bridge.close();
+    bridge = await startBridge(bridgeConfig(dir.path, "http://127.0.0.1:9", { tillTimeoutMs: 200 }));
+    expect((await postSale(bridge.url, kbSale("RCPT-2"))).body.Code).toBe("150");
+    const provisional = await (
+      await fetch(`${bridge.url}/api/IMSFiscal/Receipt?usin=RCPT-2&format=text`)
+    ).text();
+    expect(provisional).toContain("ISSUED OFFLINE, PENDING FBR");
+    expect(provisional).not.toContain("[QR: ");
   });
 });
 

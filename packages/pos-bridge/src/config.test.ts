@@ -1,0 +1,101 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { tempDir } from "../test/helpers.ts";
+import { BridgeConfigError, loadBridgeConfig, resolveBridgeDataDir } from "./config.ts";
+
+const dir = tempDir("raseed-config-");
+afterAll(() => dir.remove());
+
+function configFile(content: unknown): string {
+  const path = join(dir.path, `config-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+}
+
+describe("loadBridgeConfig", () => {
+  it("uses FBR's component defaults: 127.0.0.1:8524, sandbox, a 4 s till bound, FBR upstream", () => {
+    const config = loadBridgeConfig({ posId: "110014", token: "t" }, {});
+    expect(config).toMatchObject({
+      host: "127.0.0.1",
+      port: 8524,
+      environment: "sandbox",
+      upstream: "fbr",
+      tillTimeoutMs: 4000,
+      journalSync: "full",
+      tills: [{ posId: 110014, token: "t" }],
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("takes flag over environment over file", () => {
+    const file = configFile({ port: 9001, environment: "production", tills: [{ posId: 1, token: "file" }] });
+    const fromFile = loadBridgeConfig({ config: file }, {});
+    expect(fromFile).toMatchObject({
+      port: 9001,
+      environment: "production",
+      tills: [{ posId: 1, token: "file" }],
+    });
+    const fromEnv = loadBridgeConfig(
+      { config: file },
+      { RASEED_POS_BRIDGE_PORT: "9002", RASEED_POS_BRIDGE_POS_ID: "2", RASEED_POS_BRIDGE_TOKEN: "env" },
+    );
+    expect(fromEnv).toMatchObject({ port: 9002, tills: [{ posId: 2, token: "env" }] });
+    const fromFlag = loadBridgeConfig(
+      { config: file, port: "9003", env: "sandbox" },
+      { RASEED_POS_BRIDGE_PORT: "9002" },
+    );
+    expect(fromFlag).toMatchObject({ port: 9003, environment: "sandbox" });
+  });
+
+  it("reads several tills, each with an optional own port", () => {
+    const file = configFile({
+      tills: [
+        { posId: 1, token: "a" },
+        { posId: 2, token: "b", port: 8525 },
+      ],
+    });
+    expect(loadBridgeConfig({ config: file }, {}).tills).toEqual([
+      { posId: 1, token: "a" },
+      { posId: 2, token: "b", port: 8525 },
+    ]);
+  });
+
+  it.each([
+    [{ tills: [{ posId: 1, token: "a" }], colour: "red" }, /unknown setting "colour"/],
+    [{ tills: [{ posId: 1, token: "a", secret: "x" }] }, /unknown setting "secret"/],
+    [
+      {
+        tills: [
+          { posId: 1, token: "a" },
+          { posId: 1, token: "b" },
+        ],
+      },
+      /POSID 1 is listed twice/,
+    ],
+    [{ tills: [{ posId: 1, token: "a" }], receipt: { qrSizeMm: 2 } }, /qrSizeMm/],
+    [{ tills: [] }, /no till configured/],
+  ])("refuses a bad file %#", (content, reason) => {
+    expect(() => loadBridgeConfig({ config: configFile(content) }, {})).toThrow(reason);
+  });
+
+  it.each([
+    [{ posId: "1" }, /go together/],
+    [{ posId: "1", token: "t", env: "staging" }, /sandbox or production/],
+    [{ posId: "1", token: "t", port: "70000" }, /port must be a whole number/],
+    [{ posId: "1", token: "t", upstream: "ftp://x" }, /"fbr" or a gateway URL/],
+    [{ posId: "1", token: "t", fbrUrl: "localhost" }, /--fbr-url must be a base URL/],
+    [{ config: "/no/such/file.json" }, /cannot read config file/],
+  ])("refuses bad flags %#", (flags, reason) => {
+    expect(() => loadBridgeConfig(flags, {})).toThrow(BridgeConfigError);
+    expect(() => loadBridgeConfig(flags, {})).toThrow(reason);
+  });
+
+  it("finds the data folder for status and reconcile without needing credentials", () => {
+    const file = configFile({ dataDir: join(dir.path, "from-file") });
+    expect(resolveBridgeDataDir({ config: file }, {})).toBe(join(dir.path, "from-file"));
+    expect(resolveBridgeDataDir({ config: file }, { RASEED_POS_BRIDGE_DATA_DIR: "/srv/bridge" })).toBe(
+      "/srv/bridge",
+    );
+  });
+});

@@ -2,7 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChains } from "../src/audit/audit-log.ts";
 import { setTenantToken } from "../src/tenants/tenants.ts";
-import { SELLER_B, sampleInvoice, simInvoices, startTestGateway, type TestGateway } from "./harness.ts";
+import {
+  pakistanToday,
+  SELLER_B,
+  sampleInvoice,
+  simInvoices,
+  startTestGateway,
+  type TestGateway,
+} from "./harness.ts";
 import { engines } from "./helpers.ts";
 
 describe.each(engines)("gateway API on %s", (engine) => {
@@ -88,6 +95,48 @@ describe.each(engines)("gateway API on %s", (engine) => {
     expect(posts?.postCount).toBe(1);
     const list = await t.call("GET", "/v1/invoices?externalRef=erp-2002");
     expect(list.body.items).toHaveLength(1);
+  });
+
+  it("builds Raseed's simpler draft form with the sdk (seller taken from the key's tenant)", async () => {
+    const draft = {
+      buyer: {
+        ntnCnic: "2046004",
+        businessName: "FERTILIZER MANUFAC IRS NEW",
+        province: "Sindh",
+        address: "Karachi",
+        registrationType: "Registered",
+      },
+      date: pakistanToday(),
+      scenarioId: "SN001",
+      lines: [
+        {
+          hsCode: "0101.2100",
+          description: `draft line ${Date.now()}`,
+          uoM: "Numbers, pieces, units",
+          quantity: "3",
+          unitPrice: "250.50",
+          discount: "1.50",
+          saleType: "Goods at standard rate (default)",
+          rate: "18%",
+        },
+      ],
+    };
+    const posted = await t.call("POST", "/v1/invoices?wait=10", { body: { externalRef: "draft-1", draft } });
+    expect(posted.body.state).toBe("accepted");
+    const stored = await t.call("GET", `/v1/invoices/${posted.body.id}`);
+    expect(stored.body.invoice).toMatchObject({ sellerNTNCNIC: "7000007", buyerNTNCNIC: "2046004" });
+    // 3 × 250.50 − 1.50 = 750.00, at 18% = 135.00 (HALF_UP, two decimals).
+    expect(stored.body.invoice.items[0]).toMatchObject({
+      valueSalesExcludingST: 750,
+      salesTaxApplicable: 135,
+    });
+
+    const bad = await t.call("POST", "/v1/invoices", {
+      body: { draft: { ...draft, lines: [{ ...draft.lines[0], quantity: "lots" }] } },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.code).toBe("invalid_draft");
+    expect(bad.body.error.details.path).toContain("quantity");
   });
 
   it("refuses invalid invoices with 422 listing every issue, and queues nothing", async () => {

@@ -22,7 +22,10 @@ function raseed(...args: string[]): { status: number | null; stdout: string; std
 afterAll(() => dir.remove());
 
 describe("raseed tenant / key / audit", () => {
-  it("adds, lists and re-tokens tenants, creates and revokes keys, and verifies the audit chain", async () => {
+  // Each spawn loads the CLI from TypeScript source (a few seconds on a busy machine), hence the timeouts.
+  it("adds, lists and re-tokens tenants, creates and revokes keys, and verifies the audit chain", {
+    timeout: 180_000,
+  }, async () => {
     const added = raseed(
       "tenant",
       "add",
@@ -71,7 +74,7 @@ describe("raseed tenant / key / audit", () => {
     expect(broken.stdout).toMatch(/BROKEN .*first broken link at entry 2/);
   });
 
-  it("answers usage errors with exit 2 and one line, never a stack trace", () => {
+  it("answers usage errors with exit 2 and one line, never a stack trace", { timeout: 120_000 }, () => {
     const duplicate = raseed(
       "tenant",
       "add",

@@ -4,6 +4,7 @@ import {
   buildDiInvoice,
   type DiInvoice,
   type DiInvoiceDraft,
+  InvoiceDraftError,
   type ValidationIssue,
   validateDiInvoice,
 } from "@raseed/sdk";
@@ -79,7 +80,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * DI payload exactly as FBR spells it (externalRef then comes from the Idempotency-Key header, or an
  * `externalRef` field that is removed before validation).
  */
-export function prepareInvoice(body: unknown, idempotencyKey: string | undefined): PreparedInvoice {
+export function prepareInvoice(
+  body: unknown,
+  idempotencyKey: string | undefined,
+  tenant: Pick<TenantRow, "ntn" | "name" | "province" | "address" | "environment">,
+): PreparedInvoice {
   if (!isRecord(body)) throw new ApiError(400, "bad_request", "the request body must be a JSON object");
   const { externalRef: bodyRef, ...rest } = body;
   if (
@@ -106,9 +111,22 @@ export function prepareInvoice(body: unknown, idempotencyKey: string | undefined
 
   let invoice: unknown;
   if (isRecord(rest.draft)) {
+    // The seller is the key's tenant, so a draft may leave it out.
+    const draft = {
+      seller: {
+        ntnCnic: tenant.ntn,
+        businessName: tenant.name,
+        province: tenant.province,
+        address: tenant.address,
+      },
+      ...rest.draft,
+    } as unknown as DiInvoiceDraft;
     try {
-      invoice = buildDiInvoice(rest.draft as unknown as DiInvoiceDraft);
+      invoice = buildDiInvoice(draft, { sandbox: tenant.environment === "sandbox" });
     } catch (error) {
+      if (error instanceof InvoiceDraftError) {
+        throw new ApiError(422, "invalid_draft", error.message, error.toJSON());
+      }
       throw new ApiError(
         422,
         "invalid_draft",

@@ -1,4 +1,11 @@
-import { DiClient, renderFbrQrPng, renderFbrQrSvg } from "@raseed/sdk";
+import * as sdkAll from "@raseed/sdk";
+import { DiClient } from "@raseed/sdk";
+
+const { renderFbrQrPng, renderFbrQrSvg } = sdkAll as unknown as {
+  renderFbrQrPng: (t: string, o: object) => Promise<Buffer>;
+  renderFbrQrSvg: (t: string) => string;
+};
+
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import {
@@ -100,7 +107,7 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
       const { wait } = parseQuery(waitQuery, request.query);
       const tenant = await requireTenant(db, auth.tenantId);
       const header = request.headers["idempotency-key"];
-      const prepared = prepareInvoice(request.body, typeof header === "string" ? header : undefined);
+      const prepared = prepareInvoice(request.body, typeof header === "string" ? header : undefined, tenant);
       const issues = validateForTenant(prepared.invoice, tenant);
       if (issues.length > 0) {
         deps.metrics?.submissions.inc({ result: "invalid" });
@@ -142,7 +149,7 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
         request.query,
       );
       const tenant = await requireTenant(db, auth.tenantId);
-      const prepared = prepareInvoice(request.body, undefined);
+      const prepared = prepareInvoice(request.body, undefined, tenant);
       const issues = validateForTenant(prepared.invoice, tenant);
       const local = { valid: issues.length === 0, issues };
       if (remote !== "true") return { local, invoice: prepared.invoice };

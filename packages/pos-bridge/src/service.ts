@@ -79,6 +79,8 @@ export class PosBridge {
   readonly #upstreams = new Map<number, ImsUpstream>();
   /** Per till: FBR was unreachable and the next retry is not due before this time. */
   readonly #unreachableUntil = new Map<number, number>();
+  /** Tills whose token FBR refused: their queue is paused until the bridge restarts with new credentials. */
+  readonly #credentialsRefused = new Set<number>();
   #backlogTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: PosBridgeDeps) {
@@ -94,7 +96,8 @@ export class PosBridge {
     this.uploader = new SaleUploader({
       journal: this.journal,
       upstreamFor: (posId) => this.#upstreams.get(posId),
-      posIds: deps.settings.tills.map((till) => till.posId),
+      activePosIds: () =>
+        this.tills.map((till) => till.posId).filter((posId) => !this.#credentialsRefused.has(posId)),
       logger: deps.logger,
       maxBackoffMs: deps.settings.maxBackoffMs,
       concurrency: deps.settings.uploadConcurrency,
@@ -103,6 +106,7 @@ export class PosBridge {
       events: {
         onAttempt: (sale, outcome) => {
           this.metrics.recordAttempt(outcome);
+          if (outcome === "unauthorised") this.#credentialsRefused.add(sale.posId);
           if (outcome === "not_sent" || outcome === "throttled") {
             const next = this.journal.getSale(sale.id)?.nextAttemptAt ?? this.#now();
             this.#unreachableUntil.set(sale.posId, next);
@@ -262,6 +266,8 @@ export class PosBridge {
   }
 
   #knownUnreachable(posId: number): boolean {
+    // A refused token is not retried per sale: every attempt would be refused the same way.
+    if (this.#credentialsRefused.has(posId)) return true;
     const until = this.#unreachableUntil.get(posId);
     return until !== undefined && until > this.#now();
   }

@@ -26,8 +26,11 @@ export interface SaleUploaderOptions {
   journal: SaleJournal;
   /** The upstream for a POSID, or undefined when the bridge has no credentials for it. */
   upstreamFor(posId: number): ImsUpstream | undefined;
-  /** The tills the background loop uploads for (sales of other POSIDs wait for their credentials). */
-  posIds: readonly number[];
+  /**
+   * The tills the background loop uploads for now: sales of other POSIDs wait (no credentials, or FBR
+   * refused them and the till's queue is paused).
+   */
+  activePosIds(): readonly number[];
   logger: BridgeLogger;
   /** Cap on the backoff between attempts of one sale (the sdk's delay grows exponentially with jitter). */
   maxBackoffMs?: number;
@@ -145,7 +148,9 @@ export class SaleUploader {
       this.#inFlight.delete(sale.id);
       // A slot is free: let the background loop refill it.
       if (this.#running)
-        this.wakeAt(this.#journal.nextDueAt(this.#options.posIds) ?? this.#now() + this.#pollIntervalMs);
+        this.wakeAt(
+          this.#journal.nextDueAt(this.#options.activePosIds()) ?? this.#now() + this.#pollIntervalMs,
+        );
     });
     this.#inFlight.set(sale.id, upload);
     return upload;
@@ -205,7 +210,11 @@ export class SaleUploader {
       case "throttled": {
         // Safe to retry (the request never reached FBR, or FBR asked us to wait): back off, capped.
         const retryAfter = outcome.kind === "throttled" ? outcome.retryAfterMs : undefined;
-        const delay = Math.min(retryDelayMs(sale.attempts, retryAfter), this.#maxBackoffMs);
+        // FBR's Retry-After is honoured as given; our own backoff is capped.
+        const delay =
+          retryAfter !== undefined
+            ? retryDelayMs(sale.attempts, retryAfter)
+            : Math.min(retryDelayMs(sale.attempts), this.#maxBackoffMs);
         this.#journal.scheduleRetry(
           sale.id,
           attemptId,
@@ -283,7 +292,7 @@ export class SaleUploader {
       for (;;) {
         const free = this.#concurrency - this.#inFlight.size;
         if (free <= 0 || !this.#running) break;
-        const due = this.#journal.dueSales(this.#now(), free, this.#options.posIds);
+        const due = this.#journal.dueSales(this.#now(), free, this.#options.activePosIds());
         if (due.length === 0) break;
         const uploads = due.map((sale) => this.uploadSale(sale));
         // Wait for the first to finish, then refill; the loop never throws (uploadSale never rejects).
@@ -298,7 +307,7 @@ export class SaleUploader {
     if (!this.#running || this.#inFlight.size >= this.#concurrency) return;
     const nextDue = this.#wakeRequested
       ? this.#now()
-      : (this.#journal.nextDueAt(this.#options.posIds) ?? this.#now() + this.#pollIntervalMs);
+      : (this.#journal.nextDueAt(this.#options.activePosIds()) ?? this.#now() + this.#pollIntervalMs);
     this.wakeAt(nextDue);
   }
 }

@@ -241,14 +241,17 @@ describe("when FBR is slow or loses answers", () => {
       bridge.logger.lines.some((line) => line.level === "error" && line.message.includes("credentials")),
     ).toBe(true);
     expect(JSON.stringify(bridge.logger.lines)).not.toContain("wrong-token");
-    // A restart with the right token sends it.
+    // The till's queue is paused: the next sale is kept but not sent with the refused token.
+    expect((await postSale(bridge.url, kbSale("AUTH-2"))).body.Code).toBe("150");
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(bridge.bridge.metricsText()).toContain(
+      'raseed_pos_bridge_upload_attempts_total{outcome="unauthorised"} 1',
+    );
+    expect(bridge.bridge.journal.findSale(SAMPLE_POS_ID, "AUTH-2")?.attempts).toBe(0);
+    // A restart with the right token sends both.
     await bridge.close();
     bridge = await startBridge(bridgeConfig(dir.path, sim.url));
-    await waitFor(
-      () => bridge.bridge.journal.findSale(SAMPLE_POS_ID, "AUTH-1")?.state === "accepted",
-      5000,
-      "release",
-    );
+    await waitFor(() => bridge.bridge.journal.backlogStats().byState.accepted === 2, 5000, "release");
   });
 });
 

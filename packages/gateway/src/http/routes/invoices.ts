@@ -1,11 +1,4 @@
-import * as sdkAll from "@raseed/sdk";
-import { DiClient } from "@raseed/sdk";
-
-const { renderFbrQrPng, renderFbrQrSvg } = sdkAll as unknown as {
-  renderFbrQrPng: (t: string, o: object) => Promise<Buffer>;
-  renderFbrQrSvg: (t: string) => string;
-};
-
+import { DiClient, renderFbrQrPng, renderFbrQrSvg } from "@raseed/sdk";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import {

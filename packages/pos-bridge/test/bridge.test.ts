@@ -136,6 +136,15 @@ describe("FBR's component contract", () => {
     expect(bridge.bridge.journal.findSale(110099, "REJ-1")).toMatchObject({ state: "rejected", attempts: 1 });
   });
 
+  it("uploads to FBR's production IMS path with --env production", async () => {
+    await bridge.close();
+    bridge = await startBridge(bridgeConfig(dir.path, sim.url, { environment: "production" }));
+    expect((await postSale(bridge.url, kbSale("PROD-1"))).body.Code).toBe("100");
+    const { body } = await getJson(`${sim.url}/__sim/invoices`);
+    const [invoice] = (body as { invoices: { path: string; environment: string }[] }).invoices;
+    expect(invoice).toMatchObject({ path: "/imsp/v1/api/Live/PostData", environment: "production" });
+  });
+
   it("looks up a sale's number by USIN (Raseed's extension)", async () => {
     const sale = await postSale(bridge.url, kbSale("LOOK-1"));
     const found = await getJson(`${bridge.url}/api/IMSFiscal/GetInvoiceNumberByUSIN?usin=LOOK-1`);

@@ -226,7 +226,7 @@ export class PosBridge {
       };
     }
     if (!created && sale.payloadHash !== hashPayload(payload)) {
-      // The rule: a USIN is one sale. A POS that reuses it for different content gets the first
+      // USIN is the sale's identity per POSID (ARCHITECTURE.md): a POS that reuses it for different content gets the first
       // sale's answer; the operator should know.
       this.#logger.warn(
         { posId: sale.posId, usin: sale.usin },

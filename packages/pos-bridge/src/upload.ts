@@ -65,6 +65,43 @@ function readFbrAnswer(body: string | undefined): FbrImsAnswer {
   }
 }
 
+/** FBR's own `Errors` list when it is one (objects with Field and Message), kept as FBR wrote it. */
+function problemsFromFbrErrors(errors: unknown): RejectionProblem[] | undefined {
+  if (!Array.isArray(errors) || errors.length === 0) return undefined;
+  const problems: RejectionProblem[] = [];
+  for (const error of errors) {
+    if (typeof error !== "object" || error === null) return undefined;
+    const { Code, Field, Message, Item } = error as Record<string, unknown>;
+    if (typeof Message !== "string") return undefined;
+    const field = typeof Field === "string" ? Field : "";
+    problems.push({
+      Code: typeof Code === "string" || typeof Code === "number" ? String(Code) : "",
+      Field: field.replace(/^Items\[\d+\]\./, ""),
+      Path: field,
+      Item: typeof Item === "number" ? Item : itemFromPath(field),
+      Message,
+    });
+  }
+  return problems;
+}
+
+function itemFromPath(path: string): number | null {
+  const match = /^Items\[(\d+)\]/i.exec(path);
+  return match === null ? null : Number(match[1]) + 1;
+}
+
+function problemsFromOutcome(
+  errors: readonly { code: string; message: string; item?: number }[],
+): RejectionProblem[] {
+  return errors.map((error) => ({
+    Code: error.code,
+    Field: "",
+    Path: error.item === undefined ? "" : `Items[${error.item - 1}]`,
+    Item: error.item ?? null,
+    Message: error.message,
+  }));
+}
+
 function attemptRecord(outcome: PostOutcome, reason?: string): UploadAttemptRecord {
   const exchange = outcome.exchange;
   const responseBody =
@@ -168,7 +205,18 @@ export class SaleUploader {
     }
     const now = this.#now();
     const duration = outcome.exchange?.durationMs ?? now - started;
-    const result = this.#settle(sale, attemptId, outcome, now);
+    let result: SaleUploadResult;
+    try {
+      result = this.#settle(sale, attemptId, outcome, now);
+    } catch (error) {
+      // The journal could not record the answer (disk full, ...). The sale stays "uploading", which the
+      // next start turns into in doubt: the answer is lost to us, never the sale.
+      this.#options.logger.error(
+        { posId: sale.posId, usin: sale.usin, outcome: outcome.kind, error: String(error) },
+        "could not record FBR's answer in the journal",
+      );
+      result = { kind: "provisional", outcome: "in_doubt" };
+    }
     this.#options.events?.onAttempt?.(sale, outcome.kind, duration);
     return result;
   }
@@ -189,13 +237,7 @@ export class SaleUploader {
         const code =
           typeof answer.Code === "string" || typeof answer.Code === "number" ? String(answer.Code) : "102";
         const message = typeof answer.Response === "string" ? answer.Response : "Invalid data received";
-        const problems: RejectionProblem[] = outcome.errors.map((error) => ({
-          Code: error.code,
-          Field: "",
-          Path: error.item === undefined ? "" : `Items[${error.item - 1}]`,
-          Item: error.item ?? null,
-          Message: error.message,
-        }));
+        const problems = problemsFromFbrErrors(answer.Errors) ?? problemsFromOutcome(outcome.errors);
         this.#journal.settleRejected(
           sale.id,
           attemptId,

@@ -2,12 +2,16 @@
 // Each class carries what is known (code, HTTP status, FBR codes, Retry-After, the redacted exchange) and a
 // link to the page that explains what to do.
 import type { Exchange, PostOutcome } from "../client/outcome.ts";
+import type { ReferenceErrorCode } from "../reference/client.ts";
+import type { ScenarioLookupErrorCode } from "../scenarios/errors.ts";
 import { redactSecrets } from "./redaction.ts";
 
 /** Where the client failure kinds are explained (repo-relative, so it works in a checkout and on a forge). */
 export const CLIENT_OUTCOMES_DOCS = "packages/sdk/src/client/README.md";
 /** The generated FBR code reference. */
 export const FBR_ERRORS_DOCS = "docs/errors.md";
+/** Where the errors of the offline areas (model, tax, reference, scenarios) are explained. */
+export const SDK_ERRORS_DOCS = "packages/sdk/README.md#errors";
 
 /** Raseed's own machine-readable failure codes (FBR's four-digit codes live in the catalogue). */
 export type RaseedErrorCode =
@@ -19,7 +23,14 @@ export type RaseedErrorCode =
   | "not_sent"
   | "wire_format"
   | "qr_capacity"
-  | "invalid_option";
+  | "invalid_option"
+  // The offline areas: a draft the builders refuse, bad numeric input to tax, an HS code with no PCT code.
+  | "invoice_draft"
+  | "tax_amount"
+  | "invalid_hs_code"
+  // Each area that owns more than one code keeps its union beside the class that throws it.
+  | ReferenceErrorCode
+  | ScenarioLookupErrorCode;
 
 export interface RaseedErrorOptions {
   details?: unknown;

@@ -1,6 +1,7 @@
 // Client for the DI reference APIs (spec v1.12 §5, spec/data/di-reference-api.json) with a TTL cache
 // and an offline fallback to the captured snapshot.
 import type { z } from "zod";
+import { RaseedError, SDK_ERRORS_DOCS } from "../errors/classes.ts";
 import { parseFbrJson, parseWire, type WireIssue } from "../wire/parse.ts";
 import {
   type DocTypeRow,
@@ -60,11 +61,10 @@ export type ReferenceErrorCode =
   | "reference_bad_request";
 
 /** A reference lookup that failed with no snapshot to fall back on. Never carries the token. */
-export class ReferenceApiError extends Error {
-  readonly code: ReferenceErrorCode;
+export class ReferenceApiError extends RaseedError {
+  declare readonly code: ReferenceErrorCode;
   /** The endpoint's path, e.g. "/pdi/v2/SaleTypeToRate". */
   readonly endpoint: string;
-  readonly status: number | undefined;
   readonly issues: readonly WireIssue[] | undefined;
 
   constructor(
@@ -72,11 +72,12 @@ export class ReferenceApiError extends Error {
     message: string,
     details: { endpoint: string; status?: number; issues?: readonly WireIssue[] },
   ) {
-    super(message);
-    this.name = "ReferenceApiError";
-    this.code = code;
+    super(code, message, {
+      details,
+      ...(details.status !== undefined ? { status: details.status } : {}),
+      docsUrl: SDK_ERRORS_DOCS,
+    });
     this.endpoint = details.endpoint;
-    this.status = details.status;
     this.issues = details.issues;
   }
 }

@@ -1,5 +1,6 @@
 import type { Decimal } from "decimal.js";
 import DecimalModule from "decimal.js";
+import { RaseedError, SDK_ERRORS_DOCS } from "../errors/classes.ts";
 
 // decimal.js ships ESM whose default export is the class, but TypeScript (NodeNext) reads its .d.ts as
 // CommonJS and types the default import as the module object. At run time it is the class.
@@ -26,14 +27,16 @@ export const MONEY_DECIMAL_PLACES = 2;
 export const QUANTITY_DECIMAL_PLACES = 4;
 
 /** Bad numeric input to the tax functions: NaN, Infinity, empty, or text that is not a number. */
-export class TaxAmountError extends Error {
-  override readonly name = "TaxAmountError";
-  readonly code = "tax_amount";
+export class TaxAmountError extends RaseedError {
+  declare readonly code: "tax_amount";
   constructor(
     message: string,
     readonly field?: string,
   ) {
-    super(message);
+    super("tax_amount", message, {
+      ...(field !== undefined ? { details: { field } } : {}),
+      docsUrl: SDK_ERRORS_DOCS,
+    });
   }
 }
 

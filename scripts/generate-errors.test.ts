@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { describeFbrError, fbrErrorCatalogue } from "../packages/sdk/src/errors/catalogue.ts";
+import { fbrErrorDocsUrl } from "../packages/sdk/src/errors/classes.ts";
 import {
   buildCatalogueEntries,
   catalogueTsPath,
@@ -17,6 +18,14 @@ describe("generated error catalogue", () => {
 
   it("docs/errors.md is current (run `npm run generate` when this fails)", () => {
     expect(readFileSync(errorsMdPath, "utf8")).toBe(renderErrorCatalogue().errorsMd);
+  });
+
+  it("gives every code one anchor in docs/errors.md, the fragment fbrErrorDocsUrl links to", () => {
+    const errorsMd = readFileSync(errorsMdPath, "utf8");
+    const anchors = [...errorsMd.matchAll(/<a id="([^"]+)"><\/a>/g)].map((match) => match[1]);
+    expect(anchors).toEqual(Object.keys(fbrErrorCatalogue));
+    expect(fbrErrorDocsUrl("0046")).toBe("docs/errors.md#0046");
+    expect(errorsMd).toContain('| <a id="0046"></a>0046 |');
   });
 
   it("holds the 86 spec sales codes, the runtime-only codes and Raseed's IMS codes", () => {

@@ -455,6 +455,7 @@ export function renderErrorsMd(entries: readonly CatalogueEntry[]): string {
     "",
     "*Level* says where FBR reports the code: on the header (`validationResponse.errorCode`) or on a line",
     "(`invoiceStatuses[i].errorCode`). *Live text* is what the sandbox was seen to answer when it differs from the spec.",
+    "Each row is linkable by its code: `docs/errors.md#0046` (what `fbrErrorDocsUrl(code)` in the sdk returns).",
     "",
     "| Code | Origin | Level | Field | FBR message | Meaning | How to fix |",
     "|---|---|---|---|---|---|---|",
@@ -465,7 +466,8 @@ export function renderErrorsMd(entries: readonly CatalogueEntry[]): string {
         ? `${mdCell(e.message)}<br>*Live text:* ${mdCell(e.runtimeMessage)}`
         : mdCell(e.message);
     out.push(
-      `| ${e.code} | ${e.origin} | ${e.level} | ${e.field === "" ? "—" : `\`${e.field}\``} | ${message} | ${mdCell(e.brief)} | ${mdCell(e.fix)} |`,
+      // An empty anchor named after the code, so `errors.md#0046` lands on the row (a table row has no id).
+      `| <a id="${e.code}"></a>${e.code} | ${e.origin} | ${e.level} | ${e.field === "" ? "—" : `\`${e.field}\``} | ${message} | ${mdCell(e.brief)} | ${mdCell(e.fix)} |`,
     );
   }
   out.push("");

@@ -55,7 +55,7 @@ describe("raseedErrorFromOutcome", () => {
       expect(error).toBeInstanceOf(Error);
       expect(error?.code).toBe(code);
       expect(error?.name).toBe(type.name);
-      expect(error?.docsUrl).toMatch(/\.md(#[a-z-]+)?$/);
+      expect(error?.docsUrl).toMatch(/\.md(#[a-z-]+|#\d{4})?$/);
     },
   );
 
@@ -74,7 +74,14 @@ describe("raseedErrorFromOutcome", () => {
     expect(rejected.message).toContain("0046 (item 2): Provide rate.");
     expect(rejected.errors).toHaveLength(1);
     expect(rejected.status).toBe(200);
-    expect(rejected.docsUrl).toBe("docs/errors.md");
+    expect(rejected.docsUrl).toBe("docs/errors.md#0046");
+    const refusedPath = raseedErrorFromOutcome({
+      kind: "rejected",
+      errors: [{ code: "HTTP404", message: "Not Found", level: "header" }],
+      exchange: exchange(404),
+    });
+    // HTTP404 is no FBR code, so there is no row to link: the outcome's own page explains it.
+    expect(refusedPath?.docsUrl).toBe("packages/sdk/src/client/README.md#fbr-rejected");
     const throttled = raseedErrorFromOutcome(cases[2]?.[0] as PostOutcome) as FbrThrottledError;
     expect(throttled.retryAfterMs).toBe(2000);
     expect(throttled.message).toContain("retry after 2 s");

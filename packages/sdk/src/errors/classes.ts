@@ -4,12 +4,20 @@
 import type { Exchange, PostOutcome } from "../client/outcome.ts";
 import type { ReferenceErrorCode } from "../reference/client.ts";
 import type { ScenarioLookupErrorCode } from "../scenarios/errors.ts";
+import { describeFbrError } from "./catalogue.ts";
 import { redactSecrets } from "./redaction.ts";
 
 /** Where the client failure kinds are explained (repo-relative, so it works in a checkout and on a forge). */
 export const CLIENT_OUTCOMES_DOCS = "packages/sdk/src/client/README.md";
 /** The generated FBR code reference. */
 export const FBR_ERRORS_DOCS = "docs/errors.md";
+/**
+ * The row of one FBR code in the generated reference: every row carries an anchor named after its code
+ * (`docs/errors.md#0046`, `docs/errors.md#RIMS03`), so a rejection or a validation issue can link its fix.
+ */
+export function fbrErrorDocsUrl(code: string): string {
+  return `${FBR_ERRORS_DOCS}#${code}`;
+}
 /** Where the errors of the offline areas (model, tax, reference, scenarios) are explained. */
 export const SDK_ERRORS_DOCS = "packages/sdk/README.md#errors";
 
@@ -96,8 +104,12 @@ export class FbrRejectedError extends RaseedError {
     super("fbr_rejected", `FBR rejected the invoice: ${summary}${more}`, {
       details: { errors, exchange },
       ...(exchange?.status !== undefined ? { status: exchange.status } : {}),
-      // The generated reference lists every FBR code with its fix (one table, so no per-code anchor).
-      docsUrl: first === undefined ? `${CLIENT_OUTCOMES_DOCS}#fbr-rejected` : FBR_ERRORS_DOCS,
+      // The first code's row in the generated reference (its fix); the rest are listed in `errors`. A code
+      // outside the catalogue (HTTP404 for a refused path) has no row: the outcome's page explains it.
+      docsUrl:
+        first !== undefined && describeFbrError(first.code) !== undefined
+          ? fbrErrorDocsUrl(first.code)
+          : `${CLIENT_OUTCOMES_DOCS}#fbr-rejected`,
     });
     this.errors = errors;
   }

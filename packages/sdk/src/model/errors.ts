@@ -1,4 +1,4 @@
-import { FBR_ERRORS_DOCS, RaseedError, SDK_ERRORS_DOCS } from "../errors/classes.ts";
+import { fbrErrorDocsUrl, RaseedError, SDK_ERRORS_DOCS } from "../errors/classes.ts";
 
 /**
  * A draft that cannot become a payload FBR would accept: a missing field, a number that is not money, a rate
@@ -15,7 +15,7 @@ export class InvoiceDraftError extends RaseedError {
       "invoice_draft",
       fbrCode === undefined ? `${path}: ${message}` : `${path}: ${message} (FBR ${fbrCode})`,
       // A draft refused with FBR's own code links to that code's row in the generated reference.
-      { docsUrl: fbrCode === undefined ? SDK_ERRORS_DOCS : `${FBR_ERRORS_DOCS}#${fbrCode}` },
+      { docsUrl: fbrCode === undefined ? SDK_ERRORS_DOCS : fbrErrorDocsUrl(fbrCode) },
     );
     this.path = path;
     this.fbrCode = fbrCode;

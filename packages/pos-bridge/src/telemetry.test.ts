@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { BridgeMetrics, createJsonLogger } from "./telemetry.ts";
+
+describe("createJsonLogger", () => {
+  it("writes JSON lines at or above its level, with secrets redacted", () => {
+    const lines: string[] = [];
+    const logger = createJsonLogger("info", (line) => lines.push(line));
+    logger.info({ posId: 110014, token: "1298b5eb-b252-3d97-8622-a4a69d5bf818" }, "started");
+    logger.error({ headers: { authorization: "Bearer 1298b5eb-b252-3d97-8622-a4a69d5bf818" } }, "failed");
+    expect(lines).toHaveLength(2);
+    expect(lines.join("")).not.toContain("1298b5eb-b252-3d97-8622-a4a69d5bf818");
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ level: "info", msg: "started", posId: 110014 });
+    const quiet = createJsonLogger("warn", (line) => lines.push(line));
+    quiet.info({}, "not written");
+    expect(lines).toHaveLength(2);
+  });
+});
+
+describe("BridgeMetrics", () => {
+  it("renders reply counts, backlog age and the till latency histogram", () => {
+    const metrics = new BridgeMetrics();
+    metrics.recordReply("100", 0.004);
+    metrics.recordReply("150", 4.01);
+    metrics.recordAttempt("accepted");
+    const text = metrics.render(
+      {
+        byState: { pending: 2, uploading: 0, accepted: 1, rejected: 0, in_doubt: 1, held: 0 },
+        oldestUnsettledAt: 1_000,
+        provisionalTotal: 3,
+      },
+      1_000 + 25 * 3_600_000,
+      20 * 3_600_000,
+    );
+    expect(text).toContain('raseed_pos_bridge_replies_total{code="150"} 1');
+    expect(text).toContain("raseed_pos_bridge_backlog_sales 3");
+    expect(text).toContain("raseed_pos_bridge_backlog_oldest_age_seconds 90000.000");
+    expect(text).toContain("raseed_pos_bridge_backlog_over_threshold 1");
+    expect(text).toContain('raseed_pos_bridge_till_reply_seconds_bucket{le="0.005"} 1');
+    expect(text).toContain('raseed_pos_bridge_till_reply_seconds_bucket{le="4"} 1');
+    expect(text).toContain('raseed_pos_bridge_till_reply_seconds_bucket{le="+Inf"} 2');
+  });
+});

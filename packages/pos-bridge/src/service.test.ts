@@ -88,7 +88,7 @@ describe("PosBridge at the till", () => {
     bridge = makeBridge(100);
     const started = performance.now();
     const first = await bridge.getInvoiceNumberByModel(sale("B"), {});
-    expect(performance.now() - started).toBeLessThan(400);
+    expect(performance.now() - started).toBeLessThan(1500);
     expect(first.reply.Code).toBe("150");
     expect(journal.findSale(110014, "B")).toMatchObject({ state: "uploading", provisional: true });
     upstream.answer({ kind: "accepted", invoiceNumber: "FBR-B", itemNumbers: [], exchange });

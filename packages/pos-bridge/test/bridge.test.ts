@@ -162,7 +162,7 @@ describe("when FBR is slow or loses answers", () => {
   it("answers provisionally within the till's bound, then uploads in the background", async () => {
     await bridge.close();
     bridge = await startBridge(bridgeConfig(dir.path, sim.url, { tillTimeoutMs: 150 }));
-    sim.setFaults({ global: { kind: "latency", latencyMs: 600 } });
+    sim.setFaults({ global: { kind: "latency", latencyMs: 1500 } });
     const started = performance.now();
     const reply = await postSale(bridge.url, kbSale("SLOW-1"));
     const waited = performance.now() - started;
@@ -174,7 +174,8 @@ describe("when FBR is slow or loses answers", () => {
       USIN: "SLOW-1",
       Provisional: true,
     });
-    expect(waited).toBeLessThan(550);
+    // Far below FBR's 1.5 s here, with room for a busy CI machine.
+    expect(waited).toBeLessThan(1200);
     await waitFor(
       () => bridge.bridge.journal.findSale(SAMPLE_POS_ID, "SLOW-1")?.state === "accepted",
       5000,

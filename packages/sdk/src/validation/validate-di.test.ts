@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { fbrErrorCatalogue } from "../errors/catalogue.ts";
 import { validateDiInvoice } from "./di.ts";
 import { validateImsInvoice } from "./ims.ts";
 import { basePayload } from "./vectors/vector-runner.ts";
@@ -55,5 +56,33 @@ describe("validateDiInvoice reports every problem in one pass", () => {
     const invoice = basePayload("di-sale") as { invoiceDate: string };
     invoice.invoiceDate = "2999-01-01";
     expect(validateDiInvoice(invoice).issues.map((issue) => issue.code)).toEqual(["0043"]);
+  });
+});
+
+// spec/README.md "Levels that differ from FBR's": the catalogue keeps FBR's level, the validator reports
+// where the caller fixes it. These pin both halves so the prose and the code cannot drift apart.
+describe("levels of 0058 and 0204", () => {
+  it("0058: FBR reports self-invoicing on the item (spec §3); the validator once, on buyerNTNCNIC", () => {
+    expect(fbrErrorCatalogue["0058"].level).toBe("item");
+    const invoice = basePayload("di-sale") as Record<string, unknown>;
+    invoice.buyerNTNCNIC = invoice.sellerNTNCNIC;
+    invoice.buyerRegistrationType = "Registered";
+    const selfInvoicing = validateDiInvoice(invoice, { now }).issues.filter((issue) => issue.code === "0058");
+    expect(selfInvoicing.map((issue) => [issue.level, issue.path, issue.item])).toEqual([
+      ["header", "buyerNTNCNIC", undefined],
+    ]);
+  });
+
+  it("0204: the catalogue keeps the inferred header level; the validator names each wrong line", () => {
+    expect(fbrErrorCatalogue["0204"].level).toBe("header");
+    const invoice = basePayload("di-sale") as { scenarioId?: string; items: Record<string, unknown>[] };
+    invoice.scenarioId = "SN001";
+    (invoice.items[1] as Record<string, unknown>).saleType = "Services";
+    const wrongSaleType = validateDiInvoice(invoice, { now, sandbox: true }).issues.filter(
+      (issue) => issue.code === "0204",
+    );
+    expect(wrongSaleType.map((issue) => [issue.level, issue.path, issue.item])).toEqual([
+      ["item", "items[1].saleType", 2],
+    ]);
   });
 });

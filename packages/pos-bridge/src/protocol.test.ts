@@ -92,6 +92,12 @@ describe("decodeImsRequest", () => {
     });
   });
 
+  it("shows a JavaScript till's UTC Date.toJSON() as Pakistan time", () => {
+    const result = decodeImsRequest(integrations.javascriptDateToJson);
+    expect(result.ok && result.invoice.DateTime).toBe("2024-03-15 18:42:07");
+    expect(result.ok && result.invoice.TotalQuantity).toBe(2.5);
+  });
+
   it("keeps RefUSIN on a credit note and its lines", () => {
     const result = decodeImsRequest(integrations.creditNote);
     expect(result.ok && result.invoice.RefUSIN).toBe("POS1-000123");

@@ -54,6 +54,7 @@ describe("FBR's component contract", () => {
     ["FBR's .NET sample (Newtonsoft shapes)", documentation.dotNetSample],
     ["a POS sending camelCase and string numbers", integrations.stringNumbersCamelCase],
     ["a .NET JavaScriptSerializer POS (/Date(ms)/, enum names)", integrations.dotNetJavaScriptSerializer],
+    ["a JavaScript till sending Date.toJSON() in UTC", integrations.javascriptDateToJson],
   ];
   it.each(documented)("fiscalises %s with FBR's exact success reply", async (_name, body) => {
     const reply = await postSale(bridge.url, body);

@@ -97,7 +97,7 @@ async function gatewayWithoutWorker(dir: string, fbrUrl: string, extra: Record<s
       fbrUrl,
       masterKey: masterKey.toString("hex"),
       logLevel: "silent",
-      rateLimitPerMinute: 10_000_000,
+      rateLimitPerMinute: 1_000_000,
       pollIntervalMs: 20,
       ...extra,
     },

@@ -39,7 +39,7 @@ export async function enqueueOutbox(
  * already has at its per-tenant limit are skipped.
  */
 export async function claimDueOutbox(
-  db: Kysely<Database>,
+  db: Executor,
   engine: StoreEngine,
   options: { owner: string; leaseUntil: string; now: string; limit: number; skipTenants?: readonly string[] },
 ): Promise<ClaimedOutboxRow[]> {

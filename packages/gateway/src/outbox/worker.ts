@@ -3,11 +3,12 @@
 // invoice by the outcome kind from the classification table in ARCHITECTURE.md. The loop never throws:
 // every failure becomes a "worker.problem" event and the loop carries on.
 import { DiClient, type PostOutcome, redactSecrets, retryDelayMs } from "@raseed/sdk";
+import type { Transaction } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
-import type { GatewayEvents } from "../events.ts";
+import type { GatewayEvents, InvoiceStateChange } from "../events.ts";
 import type { Store } from "../store/database.ts";
 import { newId, nowIso } from "../store/ids.ts";
-import type { InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
+import type { Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 import { tenantFbrToken } from "../tenants/tenants.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
 import {
@@ -44,6 +45,22 @@ export interface OutboxWorkerDeps {
   instanceId?: string;
 }
 
+interface Settlement {
+  invoice: InvoiceRow;
+  tenant: TenantRow;
+  attemptId: string | null;
+  outcome: PostOutcome;
+  next: InvoiceState;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+interface PreparedAttempt {
+  invoice: InvoiceRow;
+  tenant: TenantRow;
+  attemptId: string;
+}
+
 const workableStates: ReadonlySet<InvoiceState> = new Set(["queued", "retrying", "submitting"]);
 const RECOVERY_INTERVAL_MS = 1_000;
 const MAX_STORED_BODY = 64 * 1024;
@@ -68,6 +85,8 @@ export class OutboxWorker {
   private ticking = false;
   private tickRequested = false;
   private lastRecoveryAt = 0;
+  private readonly pendingSettlements: Settlement[] = [];
+  private flushing = false;
 
   constructor(private readonly deps: OutboxWorkerDeps) {
     this.instanceId = deps.instanceId ?? newId("wrk");
@@ -142,25 +161,9 @@ export class OutboxWorker {
       const { options } = this.deps;
       const free = Math.min(options.workerConcurrency - this.inflight.size, this.breaker.permits());
       if (free > 0) {
-        const saturated = [...this.inflightByTenant.entries()]
-          .filter(([, n]) => n >= options.tenantConcurrency)
-          .map(([tenantId]) => tenantId);
-        const now = Date.now();
-        const claimed = await claimDueOutbox(this.deps.store.db, this.deps.store.engine, {
-          owner: this.instanceId,
-          now: new Date(now).toISOString(),
-          leaseUntil: new Date(now + options.leaseMs).toISOString(),
-          limit: free,
-          skipTenants: saturated,
-        });
-        claimedFullBatch = claimed.length === free;
-        for (const row of claimed) {
-          if ((this.inflightByTenant.get(row.tenant_id) ?? 0) >= options.tenantConcurrency) {
-            await releaseOutboxLease(this.deps.store.db, row.invoice_id, this.instanceId);
-            continue;
-          }
-          this.launch(row);
-        }
+        const { attempts, claimed } = await this.claimAndRecord(free);
+        claimedFullBatch = claimed === free;
+        for (const attempt of attempts) this.launch(attempt);
       }
     } catch (error) {
       this.problem("claim round failed", error);
@@ -174,51 +177,112 @@ export class OutboxWorker {
     this.timer = setTimeout(() => void this.tick(), again ? 0 : this.deps.options.pollIntervalMs);
   }
 
-  private launch(row: ClaimedOutboxRow): void {
-    if (this.breaker.state === "half_open") this.breaker.startProbe();
-    this.inflightByTenant.set(row.tenant_id, (this.inflightByTenant.get(row.tenant_id) ?? 0) + 1);
-    const work = this.submit(row)
-      .catch((error: unknown) => this.problem("submission failed", error, row.invoice_id))
-      .finally(() => {
-        this.inflight.delete(row.invoice_id);
-        const left = (this.inflightByTenant.get(row.tenant_id) ?? 1) - 1;
-        if (left <= 0) this.inflightByTenant.delete(row.tenant_id);
-        else this.inflightByTenant.set(row.tenant_id, left);
-        this.kick();
+  /**
+   * One transaction claims a batch of due rows AND records an attempt for each before anything is sent:
+   * if this process dies after the commit, every claimed row has an open attempt and recovery treats it
+   * as possibly sent (in_doubt), never as safe to post again. One commit per batch, not per invoice.
+   */
+  private async claimAndRecord(limit: number): Promise<{ attempts: PreparedAttempt[]; claimed: number }> {
+    const { db, engine } = this.deps.store;
+    const { options } = this.deps;
+    const owner = this.instanceId;
+    const saturated = [...this.inflightByTenant.entries()]
+      .filter(([, n]) => n >= options.tenantConcurrency)
+      .map(([tenantId]) => tenantId);
+    return db.transaction().execute(async (trx) => {
+      const now = Date.now();
+      const rows = await claimDueOutbox(trx, engine, {
+        owner,
+        now: new Date(now).toISOString(),
+        leaseUntil: new Date(now + options.leaseMs).toISOString(),
+        limit,
+        skipTenants: saturated,
       });
-    this.inflight.set(row.invoice_id, work);
+      if (rows.length === 0) return { attempts: [], claimed: 0 };
+      const ids = rows.map((r) => r.invoice_id);
+      const invoices = await trx.selectFrom("invoices").selectAll().where("id", "in", ids).execute();
+      const tenantIds = [...new Set(rows.map((r) => r.tenant_id))];
+      const tenants = await trx.selectFrom("tenants").selectAll().where("id", "in", tenantIds).execute();
+      const previous = await trx
+        .selectFrom("attempts")
+        .select(["invoice_id", (eb) => eb.fn.countAll<number>().as("n")])
+        .where("invoice_id", "in", ids)
+        .groupBy("invoice_id")
+        .execute();
+      const perTenant = new Map(this.inflightByTenant);
+      const attempts: PreparedAttempt[] = [];
+      for (const row of rows) {
+        const invoice = invoices.find((i) => i.id === row.invoice_id);
+        const tenant = tenants.find((t) => t.id === row.tenant_id);
+        if (invoice === undefined || tenant === undefined || !workableStates.has(invoice.state)) {
+          // Settled some other way (reconciled, abandoned) while its row waited: nothing left to post.
+          await completeOutbox(trx, row.invoice_id, owner);
+          continue;
+        }
+        const inFlightForTenant = perTenant.get(tenant.id) ?? 0;
+        if (tenant.paused_at !== null || inFlightForTenant >= options.tenantConcurrency) {
+          await releaseOutboxLease(trx, row.invoice_id, owner);
+          continue;
+        }
+        perTenant.set(tenant.id, inFlightForTenant + 1);
+        const path = tenant.environment === "sandbox" ? "postinvoicedata_sb" : "postinvoicedata";
+        const attemptId = newId("att");
+        const attemptNo = Number(previous.find((p) => p.invoice_id === invoice.id)?.n ?? 0) + 1;
+        await trx
+          .insertInto("attempts")
+          .values({
+            id: attemptId,
+            invoice_id: invoice.id,
+            tenant_id: tenant.id,
+            attempt_no: attemptNo,
+            started_at: nowIso(),
+            finished_at: null,
+            outcome: null,
+            url: `${options.fbrUrl.replace(/\/$/, "")}/di_data/v1/di/${path}`,
+            request_body: redactBody(invoice.payload) ?? "",
+            http_status: null,
+            response_body: null,
+            duration_ms: null,
+            reason: null,
+          })
+          .execute();
+        const attemptCount = Number(invoice.attempt_count) + 1;
+        await trx
+          .updateTable("invoices")
+          .set({ state: "submitting", attempt_count: attemptCount, updated_at: nowIso() })
+          .where("id", "=", invoice.id)
+          .execute();
+        attempts.push({ invoice: { ...invoice, attempt_count: attemptCount }, tenant, attemptId });
+      }
+      return { attempts, claimed: rows.length };
+    });
   }
 
-  private async submit(row: ClaimedOutboxRow): Promise<void> {
-    const { db } = this.deps.store;
-    const owner = this.instanceId;
-    const invoice = await db
-      .selectFrom("invoices")
-      .selectAll()
-      .where("id", "=", row.invoice_id)
-      .executeTakeFirst();
-    const tenant = await db
-      .selectFrom("tenants")
-      .selectAll()
-      .where("id", "=", row.tenant_id)
-      .executeTakeFirst();
-    if (invoice === undefined || tenant === undefined || !workableStates.has(invoice.state)) {
-      // Settled some other way (reconciled, abandoned) while its row waited: nothing left to post.
-      await completeOutbox(db, row.invoice_id, owner);
-      return;
-    }
-    if (tenant.paused_at !== null) {
-      await releaseOutboxLease(db, row.invoice_id, owner);
-      return;
-    }
+  private launch(attempt: PreparedAttempt): void {
+    const tenantId = attempt.tenant.id;
+    const invoiceId = attempt.invoice.id;
+    if (this.breaker.state === "half_open") this.breaker.startProbe();
+    this.inflightByTenant.set(tenantId, (this.inflightByTenant.get(tenantId) ?? 0) + 1);
+    const work = this.send(attempt)
+      .catch((error: unknown) => this.problem("submission failed", error, invoiceId))
+      .finally(() => {
+        this.inflight.delete(invoiceId);
+        const left = (this.inflightByTenant.get(tenantId) ?? 1) - 1;
+        if (left <= 0) this.inflightByTenant.delete(tenantId);
+        else this.inflightByTenant.set(tenantId, left);
+        this.kick();
+      });
+    this.inflight.set(invoiceId, work);
+  }
+
+  private async send({ invoice, tenant, attemptId }: PreparedAttempt): Promise<void> {
     let token: string;
     try {
       token = tenantFbrToken(this.deps.masterKey, tenant);
     } catch (error) {
-      await this.settle(invoice, tenant, null, {
+      await this.settle(invoice, tenant, attemptId, {
         kind: "unauthorised",
-        reason: `the stored FBR token cannot be decrypted: ${(error as Error).message}`,
-        // Nothing was sent: an empty exchange records that no request left this process.
+        reason: `the stored FBR token cannot be decrypted, nothing was sent: ${(error as Error).message}`,
         exchange: { url: "", requestBody: "", durationMs: 0 },
       });
       return;
@@ -232,52 +296,11 @@ export class OutboxWorker {
       maxRetries: 0,
       ...(this.deps.fetch !== undefined ? { fetch: this.deps.fetch } : {}),
     });
-    const payload: unknown = JSON.parse(invoice.payload);
-    const path = tenant.environment === "sandbox" ? "postinvoicedata_sb" : "postinvoicedata";
-
-    // Recorded BEFORE sending: if this process dies mid-flight, an attempt without an outcome tells
-    // recovery that the request may have reached FBR, so the invoice becomes in_doubt, never re-posted.
-    const attemptId = newId("att");
-    const attemptCount = await db.transaction().execute(async (trx) => {
-      const previous = await trx
-        .selectFrom("attempts")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
-        .where("invoice_id", "=", invoice.id)
-        .executeTakeFirst();
-      await trx
-        .insertInto("attempts")
-        .values({
-          id: attemptId,
-          invoice_id: invoice.id,
-          tenant_id: tenant.id,
-          attempt_no: Number(previous?.n ?? 0) + 1,
-          started_at: nowIso(),
-          finished_at: null,
-          outcome: null,
-          url: `${options.fbrUrl.replace(/\/$/, "")}/di_data/v1/di/${path}`,
-          request_body: redactBody(invoice.payload) ?? "",
-          http_status: null,
-          response_body: null,
-          duration_ms: null,
-          reason: null,
-        })
-        .execute();
-      const updated = await trx
-        .updateTable("invoices")
-        .set((eb) => ({
-          state: "submitting",
-          attempt_count: eb("attempt_count", "+", 1),
-          updated_at: nowIso(),
-        }))
-        .where("id", "=", invoice.id)
-        .returning("attempt_count")
-        .executeTakeFirstOrThrow();
-      return Number(updated.attempt_count);
-    });
-
     let outcome: PostOutcome;
     try {
-      outcome = await client.postInvoice(payload as Parameters<DiClient["postInvoice"]>[0]);
+      outcome = await client.postInvoice(
+        JSON.parse(invoice.payload) as Parameters<DiClient["postInvoice"]>[0],
+      );
     } catch (error) {
       // The client is meant to classify everything; if it throws anyway we cannot know whether the
       // request was written, so the only safe answer is in_doubt.
@@ -289,24 +312,23 @@ export class OutboxWorker {
       durationMs: outcome.exchange?.durationMs ?? 0,
       errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : [],
     });
-    await this.settle({ ...invoice, attempt_count: attemptCount }, tenant, attemptId, outcome);
+    await this.settle(invoice, tenant, attemptId, outcome);
   }
 
   /** Applies one outcome: attempt record, invoice state, outbox row and audit entry in one transaction. */
-  private async settle(
+  /**
+   * Decides the next state by the outcome kind, then queues the settlement for the next group commit:
+   * outcomes that arrive while a commit is running are written together in one transaction, so the
+   * store's fsync rate does not cap the drain rate.
+   */
+  private settle(
     invoice: InvoiceRow,
     tenant: TenantRow,
     attemptId: string | null,
     outcome: PostOutcome,
   ): Promise<void> {
-    const { db } = this.deps.store;
     const { options } = this.deps;
-    const owner = this.instanceId;
-    const now = nowIso();
-    let next: InvoiceState = "in_doubt";
-    let stateChanged = false;
-    let fbrNumber: string | null = null;
-
+    let next: InvoiceState;
     // The decision list (ARCHITECTURE.md, outcome classification):
     switch (outcome.kind) {
       case "accepted": // final: FBR issued a number
@@ -328,99 +350,146 @@ export class OutboxWorker {
         next = "in_doubt";
         break;
     }
-
-    await db.transaction().execute(async (trx) => {
-      const exchange = outcome.exchange;
-      if (attemptId !== null) {
-        await trx
-          .updateTable("attempts")
-          .set({
-            finished_at: now,
-            outcome: outcome.kind,
-            url: exchange?.url ?? undefined,
-            http_status: exchange?.status ?? null,
-            response_body: redactBody(exchange?.responseBody),
-            duration_ms: exchange !== undefined ? Math.round(exchange.durationMs) : null,
-            reason: "reason" in outcome ? outcome.reason : null,
-          })
-          .where("id", "=", attemptId)
-          .execute();
+    return new Promise<void>((resolve, reject) => {
+      this.pendingSettlements.push({ invoice, tenant, attemptId, outcome, next, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flushSettlements());
       }
-
-      let leaseHeld: boolean;
-      if (next === "retrying") {
-        const retryAfterMs = outcome.kind === "throttled" ? outcome.retryAfterMs : undefined;
-        const delay = Math.min(retryDelayMs(invoice.attempt_count, retryAfterMs), options.maxRetryDelayMs);
-        leaseHeld = await rescheduleOutbox(
-          trx,
-          invoice.id,
-          owner,
-          new Date(Date.now() + delay).toISOString(),
-        );
-      } else if (next === "paused") {
-        leaseHeld = await rescheduleOutbox(trx, invoice.id, owner, now);
-        if (leaseHeld)
-          await pauseTenantOutbox(trx, tenant.id, "reason" in outcome ? outcome.reason : "unauthorised");
-      } else {
-        leaseHeld = await completeOutbox(trx, invoice.id, owner);
-      }
-
-      // A lost lease means recovery already settled this invoice (as in_doubt). FBR's answer still wins
-      // if it is an acceptance: that is the truth about the sale.
-      const current = await trx
-        .selectFrom("invoices")
-        .select(["state"])
-        .where("id", "=", invoice.id)
-        .executeTakeFirstOrThrow();
-      if (leaseHeld || (outcome.kind === "accepted" && current.state === "in_doubt")) {
-        stateChanged = true;
-        const update: Partial<InvoiceRow> = { state: next, updated_at: now };
-        if (outcome.kind === "accepted") {
-          fbrNumber = outcome.invoiceNumber;
-          update.fbr_invoice_number = outcome.invoiceNumber;
-          update.fbr_dated = outcome.dated ?? null;
-          update.item_numbers = JSON.stringify(outcome.itemNumbers);
-          update.errors = null;
-          update.last_reason = null;
-        } else if (outcome.kind === "rejected") {
-          update.errors = JSON.stringify(outcome.errors);
-          update.last_reason = outcome.errors
-            .map((e) => `${e.code}: ${e.message}`)
-            .join("; ")
-            .slice(0, 2000);
-        } else {
-          update.last_reason = outcome.reason;
-        }
-        await trx.updateTable("invoices").set(update).where("id", "=", invoice.id).execute();
-      }
-      await appendAudit(trx, {
-        tenantId: tenant.id,
-        actor: `worker:${owner}`,
-        action: "fbr.post",
-        subject: invoice.id,
-        details: {
-          attemptId,
-          outcome: outcome.kind,
-          from: current.state,
-          to: stateChanged ? next : current.state,
-          leaseLost: !leaseHeld,
-          httpStatus: exchange?.status ?? null,
-          durationMs: exchange !== undefined ? Math.round(exchange.durationMs) : null,
-          fbrInvoiceNumber: fbrNumber,
-          errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : undefined,
-          reason: "reason" in outcome ? outcome.reason : undefined,
-        },
-      });
     });
-    if (stateChanged) {
-      this.deps.events.emit("invoice.state_changed", {
-        tenantId: tenant.id,
-        invoiceId: invoice.id,
-        state: next,
-        previousState: invoice.state,
-        fbrInvoiceNumber: fbrNumber,
-      });
+  }
+
+  private async flushSettlements(): Promise<void> {
+    while (this.pendingSettlements.length > 0) {
+      // Tenant order: concurrent instances lock tenant rows (audit chain heads) in the same order.
+      const batch = this.pendingSettlements
+        .splice(0, 200)
+        .sort((a, b) => a.tenant.id.localeCompare(b.tenant.id) || a.invoice.id.localeCompare(b.invoice.id));
+      let changes: (InvoiceStateChange | undefined)[] = [];
+      try {
+        changes = await this.deps.store.db.transaction().execute(async (trx) => {
+          const out: (InvoiceStateChange | undefined)[] = [];
+          for (const settlement of batch) out.push(await this.applySettlement(trx, settlement));
+          return out;
+        });
+        batch.forEach((settlement, index) => {
+          const change = changes[index];
+          if (change !== undefined) this.deps.events.emit("invoice.state_changed", change);
+          settlement.resolve();
+        });
+      } catch {
+        // One bad settlement must not sink the others: retry each in its own transaction.
+        for (const settlement of batch) {
+          try {
+            const change = await this.deps.store.db
+              .transaction()
+              .execute(async (trx) => this.applySettlement(trx, settlement));
+            if (change !== undefined) this.deps.events.emit("invoice.state_changed", change);
+            settlement.resolve();
+          } catch (error) {
+            settlement.reject(error);
+          }
+        }
+      }
     }
+    this.flushing = false;
+  }
+
+  /** Attempt record, invoice state, outbox row and audit entry for one outcome, inside `trx`. */
+  private async applySettlement(
+    trx: Transaction<Database>,
+    { invoice, tenant, attemptId, outcome, next }: Settlement,
+  ): Promise<InvoiceStateChange | undefined> {
+    const { options } = this.deps;
+    const owner = this.instanceId;
+    const now = nowIso();
+    let stateChanged = false;
+    let fbrNumber: string | null = null;
+    const exchange = outcome.exchange;
+    if (attemptId !== null) {
+      await trx
+        .updateTable("attempts")
+        .set({
+          finished_at: now,
+          outcome: outcome.kind,
+          url: exchange?.url ?? undefined,
+          http_status: exchange?.status ?? null,
+          response_body: redactBody(exchange?.responseBody),
+          duration_ms: exchange !== undefined ? Math.round(exchange.durationMs) : null,
+          reason: "reason" in outcome ? outcome.reason : null,
+        })
+        .where("id", "=", attemptId)
+        .execute();
+    }
+
+    let leaseHeld: boolean;
+    if (next === "retrying") {
+      const retryAfterMs = outcome.kind === "throttled" ? outcome.retryAfterMs : undefined;
+      const delay = Math.min(retryDelayMs(invoice.attempt_count, retryAfterMs), options.maxRetryDelayMs);
+      leaseHeld = await rescheduleOutbox(trx, invoice.id, owner, new Date(Date.now() + delay).toISOString());
+    } else if (next === "paused") {
+      leaseHeld = await rescheduleOutbox(trx, invoice.id, owner, now);
+      if (leaseHeld)
+        await pauseTenantOutbox(trx, tenant.id, "reason" in outcome ? outcome.reason : "unauthorised");
+    } else {
+      leaseHeld = await completeOutbox(trx, invoice.id, owner);
+    }
+
+    // A lost lease means recovery already settled this invoice (as in_doubt). FBR's answer still wins
+    // if it is an acceptance: that is the truth about the sale.
+    const current = await trx
+      .selectFrom("invoices")
+      .select(["state"])
+      .where("id", "=", invoice.id)
+      .executeTakeFirstOrThrow();
+    if (leaseHeld || (outcome.kind === "accepted" && current.state === "in_doubt")) {
+      stateChanged = true;
+      const update: Partial<InvoiceRow> = { state: next, updated_at: now };
+      if (outcome.kind === "accepted") {
+        fbrNumber = outcome.invoiceNumber;
+        update.fbr_invoice_number = outcome.invoiceNumber;
+        update.fbr_dated = outcome.dated ?? null;
+        update.item_numbers = JSON.stringify(outcome.itemNumbers);
+        update.errors = null;
+        update.last_reason = null;
+      } else if (outcome.kind === "rejected") {
+        update.errors = JSON.stringify(outcome.errors);
+        update.last_reason = outcome.errors
+          .map((e) => `${e.code}: ${e.message}`)
+          .join("; ")
+          .slice(0, 2000);
+      } else {
+        update.last_reason = outcome.reason;
+      }
+      await trx.updateTable("invoices").set(update).where("id", "=", invoice.id).execute();
+    }
+    await appendAudit(trx, {
+      tenantId: tenant.id,
+      actor: `worker:${owner}`,
+      action: "fbr.post",
+      subject: invoice.id,
+      details: {
+        attemptId,
+        outcome: outcome.kind,
+        from: current.state,
+        to: stateChanged ? next : current.state,
+        leaseLost: !leaseHeld,
+        httpStatus: exchange?.status ?? null,
+        durationMs: exchange !== undefined ? Math.round(exchange.durationMs) : null,
+        fbrInvoiceNumber: fbrNumber,
+        errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : undefined,
+        reason: "reason" in outcome ? outcome.reason : undefined,
+      },
+    });
+    return stateChanged
+      ? {
+          tenantId: tenant.id,
+          invoiceId: invoice.id,
+          state: next,
+          previousState: invoice.state,
+          fbrInvoiceNumber: fbrNumber,
+        }
+      : undefined;
   }
 
   /** Settles rows whose worker died: may-have-been-sent → in_doubt; certainly-not-sent → queued. */

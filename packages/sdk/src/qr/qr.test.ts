@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { inflateSync } from "node:zlib";
 import QRCode from "qrcode";
 import { describe, expect, it } from "vitest";
@@ -18,7 +19,7 @@ interface PngInfo {
   pixels: Buffer;
 }
 
-/** Reads IHDR, pHYs and the inflated IDAT rows (filter 0 only, which is all our encoder writes). */
+/** Reads IHDR, pHYs and the inflated IDAT rows (filter 0 only, which is all renderFbrQrPng asks pngjs for). */
 function readPng(png: Buffer): PngInfo {
   expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
   let offset = 8;
@@ -164,6 +165,23 @@ describe("renderFbrQrPng", () => {
     const info = readPng(await renderFbrQrPng(DI_28, { sizeInches, dpi }));
     expect(info.width).toBe(expected);
     expect(info.height).toBe(expected);
+  });
+
+  it("is a well-formed PNG to a strict decoder (the inserted pHYs chunk's CRC included)", async () => {
+    // pngjs checks every chunk's CRC while reading, so a wrong pHYs CRC fails here.
+    const { PNG } = createRequire(import.meta.url)("pngjs") as {
+      PNG: { sync: { read(png: Buffer): { width: number; height: number; data: Buffer } } };
+    };
+    const decoded = PNG.sync.read(await renderFbrQrPng(DI_22, { sizeInches: 124 / 300, dpi: 300 }));
+    expect([decoded.width, decoded.height]).toEqual([124, 124]);
+    // 124 px: scale floor(124 / 33) = 3, symbol 75 px, offset floor(49 / 2) = 24; RGBA when decoded.
+    const matrix = fbrQrMatrix(DI_22);
+    for (let row = 0; row < 25; row++) {
+      for (let col = 0; col < 25; col++) {
+        const index = ((24 + row * 3 + 1) * 124 + (24 + col * 3 + 1)) * 4;
+        expect(decoded.data[index]).toBe(matrix.modules[row]?.[col] ? 0 : 255);
+      }
+    }
   });
 
   it("refuses sizes too small to draw and texts too long to fit", async () => {

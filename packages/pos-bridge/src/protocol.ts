@@ -425,6 +425,24 @@ function decodeItem(raw: unknown, index: number, problems: ProblemCollector): Im
   return item;
 }
 
+/** The IMS model is three levels deep (invoice, Items, item); anything far deeper is not an invoice. */
+const MAX_NESTING = 8;
+
+/** Nesting depth of a JSON value, counted without recursion and given up past `limit`. */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== "object" || current === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(current) ? current : Object.values(current))
+      stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 /**
  * Decodes a POS request body into the IMS wire model. Reports every problem it finds in one pass (types,
  * required fields, enums, dates); the sdk's `validateImsInvoice` adds the business rules on top.
@@ -434,6 +452,15 @@ export function decodeImsRequest(body: unknown, options: { defaultPosId?: number
   const problems = new ProblemCollector();
   if (!isObject(body)) {
     problems.add("", "", null, "The request body must be one JSON object (the IMS invoice model).");
+    return { ok: false, problems: problems.problems, partial: {} };
+  }
+  if (nestingDepth(body, MAX_NESTING) > MAX_NESTING) {
+    problems.add(
+      "",
+      "",
+      null,
+      `The body is nested more than ${MAX_NESTING} levels deep; the IMS model is an invoice with a list of items.`,
+    );
     return { ok: false, problems: problems.problems, partial: {} };
   }
   const ctx = (field: string): FieldContext => ({

@@ -196,14 +196,10 @@ export class PosBridge {
     const decoded = decodeImsRequest(body, defaultPosId === undefined ? {} : { defaultPosId });
     const candidate = decoded.ok ? decoded.invoice : decoded.partial;
     const posIdForContext = decoded.ok ? decoded.invoice.POSID : defaultPosId;
-    const validation = validateImsInvoice(
-      candidate,
-      posIdForContext === undefined ? {} : { posId: posIdForContext },
-    );
     const problems = mergeProblems(
       decoded.ok ? [] : decoded.problems,
       this.#tillProblems(decoded.ok ? decoded.invoice.POSID : undefined, scope),
-      problemsFromValidationIssues(validation.issues),
+      this.#businessRuleProblems(candidate, posIdForContext),
     );
     if (!decoded.ok || problems.length > 0) return { status: 200, reply: invalidDataReply(problems) };
 
@@ -234,6 +230,29 @@ export class PosBridge {
       );
     }
     return { status: 200, reply: await this.#replyForSale(sale, true) };
+  }
+
+  /** The sdk's IMS rules. Bad input must never become a bridge failure, so a throwing check is a problem. */
+  #businessRuleProblems(candidate: unknown, posId: number | undefined): BridgeProblem[] {
+    try {
+      return problemsFromValidationIssues(
+        validateImsInvoice(candidate, posId === undefined ? {} : { posId }).issues,
+      );
+    } catch (error) {
+      this.#logger.warn(
+        { error: String(error) },
+        "IMS validation failed on this request; answered as invalid data",
+      );
+      return [
+        {
+          Code: "RIMS01",
+          Field: "",
+          Path: "",
+          Item: null,
+          Message: "The invoice could not be checked; send the IMS invoice model as FBR documents it.",
+        },
+      ];
+    }
   }
 
   #tillProblems(posId: number | undefined, scope: ListenerScope): BridgeProblem[] {

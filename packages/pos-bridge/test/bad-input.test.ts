@@ -65,6 +65,14 @@ describe("bad input", () => {
     expectImsError(reply.body, "102");
   });
 
+  it("survives deeply nested and binary bodies", async () => {
+    const deep = `{"Items":${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
+    expectImsError((await send("POST", MODEL, deep)).body, "102");
+    expectImsError((await send("POST", MODEL, "[".repeat(50_000))).body, "103");
+    const binary = Buffer.from(Array.from({ length: 4096 }, (_, index) => (index * 7919) % 256));
+    expectImsError((await send("POST", MODEL, binary, "application/octet-stream")).body, "103");
+  });
+
   it("lists every missing field of a bare object in one reply", async () => {
     const reply = await send("POST", MODEL, JSON.stringify({ POSID: 110014 }));
     const fields = (reply.body.Errors as { Field: string }[]).map((error) => error.Field);

@@ -191,27 +191,25 @@ export async function submitInvoice(
   const id = newId("inv");
   const now = nowIso();
   const state: InvoiceState = tenant.paused_at === null ? "queued" : "paused";
+  const inserted: InvoiceRow = {
+    id,
+    tenant_id: tenant.id,
+    external_ref: prepared.externalRef,
+    request_hash: prepared.requestHash,
+    payload: JSON.stringify(prepared.invoice),
+    state,
+    fbr_invoice_number: null,
+    fbr_dated: null,
+    item_numbers: null,
+    errors: null,
+    last_reason: state === "paused" ? tenant.paused_reason : null,
+    attempt_count: 0,
+    created_at: now,
+    updated_at: now,
+  };
   try {
     await db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto("invoices")
-        .values({
-          id,
-          tenant_id: tenant.id,
-          external_ref: prepared.externalRef,
-          request_hash: prepared.requestHash,
-          payload: JSON.stringify(prepared.invoice),
-          state,
-          fbr_invoice_number: null,
-          fbr_dated: null,
-          item_numbers: null,
-          errors: null,
-          last_reason: state === "paused" ? tenant.paused_reason : null,
-          attempt_count: 0,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+      await trx.insertInto("invoices").values(inserted).execute();
       await enqueueOutbox(trx, { invoiceId: id, tenantId: tenant.id });
       await appendAudit(trx, {
         tenantId: tenant.id,
@@ -227,8 +225,7 @@ export async function submitInvoice(
     if (winner !== undefined) return replayOrConflict(winner, prepared);
     throw error;
   }
-  const row = await db.selectFrom("invoices").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
-  return { created: true, row };
+  return { created: true, row: inserted };
 }
 
 function replayOrConflict(existing: InvoiceRow, prepared: PreparedInvoice): SubmitResult {

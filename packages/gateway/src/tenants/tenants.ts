@@ -229,17 +229,27 @@ export interface AuthenticatedKey {
   keyId: string;
   tenantId: string;
   scopes: ReadonlySet<string>;
+  /** The key's tenant as it was when the request came in. */
+  tenant: TenantRow;
 }
 
 export async function authenticateApiKey(
   db: Kysely<Database>,
   key: string,
 ): Promise<AuthenticatedKey | undefined> {
+  // One query for the key and its tenant: every authenticated request needs both.
   const row = await db
     .selectFrom("api_keys")
-    .select(["id", "tenant_id", "scopes", "revoked_at"])
-    .where("key_hash", "=", hashApiKey(key))
+    .innerJoin("tenants", "tenants.id", "api_keys.tenant_id")
+    .selectAll("tenants")
+    .select([
+      "api_keys.id as key_id",
+      "api_keys.scopes as key_scopes",
+      "api_keys.revoked_at as key_revoked_at",
+    ])
+    .where("api_keys.key_hash", "=", hashApiKey(key))
     .executeTakeFirst();
-  if (row === undefined || row.revoked_at !== null) return undefined;
-  return { keyId: row.id, tenantId: row.tenant_id, scopes: new Set(row.scopes.split(",")) };
+  if (row === undefined || row.key_revoked_at !== null) return undefined;
+  const { key_id, key_scopes, key_revoked_at: _revoked, ...tenant } = row;
+  return { keyId: key_id, tenantId: tenant.id, scopes: new Set(key_scopes.split(",")), tenant };
 }

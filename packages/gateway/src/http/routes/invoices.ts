@@ -15,7 +15,7 @@ import {
 } from "../../invoices/invoice-service.ts";
 import type { InvoiceRow } from "../../store/schema.ts";
 import { invoiceStates } from "../../store/schema.ts";
-import { requireTenant, tenantFbrToken } from "../../tenants/tenants.ts";
+import { tenantFbrToken } from "../../tenants/tenants.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
@@ -98,7 +98,7 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
     async (request, reply) => {
       const auth = requireAuth(request);
       const { wait } = parseQuery(waitQuery, request.query);
-      const tenant = await requireTenant(db, auth.tenantId);
+      const { tenant } = auth;
       const header = request.headers["idempotency-key"];
       const prepared = prepareInvoice(request.body, typeof header === "string" ? header : undefined, tenant);
       const issues = validateForTenant(prepared.invoice, tenant);
@@ -141,7 +141,7 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
         z.object({ remote: z.enum(["true", "false"]).optional() }).loose(),
         request.query,
       );
-      const tenant = await requireTenant(db, auth.tenantId);
+      const { tenant } = auth;
       const prepared = prepareInvoice(request.body, undefined, tenant);
       const issues = validateForTenant(prepared.invoice, tenant);
       const local = { valid: issues.length === 0, issues };
@@ -302,7 +302,7 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
     },
     async (request) => {
       const auth = requireAuth(request);
-      const tenant = await requireTenant(db, auth.tenantId);
+      const { tenant } = auth;
       const row = await retryInvoice(db, deps.events, tenant, request.params.id, `api:${auth.keyId}`);
       deps.worker?.kick();
       return toInvoiceView(row);

@@ -1,4 +1,5 @@
 import type { Decimal } from "decimal.js";
+import { daysBetween, isCalendarDate, pakistanDate } from "../internal/pakistan-time.ts";
 import {
   expectedSalesTax,
   furtherTaxOn,
@@ -20,7 +21,6 @@ import {
   draftUnitPrice,
   optionalDraftText,
 } from "./internal/draft-numbers.ts";
-import { daysBetween, isCalendarDate, pakistanDate } from "./internal/pakistan-time.ts";
 import { registrySaleType, type SaleTypeLookup } from "./internal/sale-type.ts";
 
 /** DI accepts two registration types for the buyer (spec §2.1). */

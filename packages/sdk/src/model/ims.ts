@@ -1,4 +1,5 @@
 import type { Decimal } from "decimal.js";
+import { pakistanDateTime } from "../internal/pakistan-time.ts";
 import { roundMoney, roundQuantity, TaxDecimal, toMoneyNumber, toQuantityNumber } from "../tax/index.ts";
 import type { ImsInvoice, ImsItem } from "../wire/index.ts";
 import { InvalidHsCodeError, InvoiceDraftError } from "./errors.ts";
@@ -11,7 +12,6 @@ import {
   draftUnitPrice,
   optionalDraftText,
 } from "./internal/draft-numbers.ts";
-import { pakistanDateTime } from "./internal/pakistan-time.ts";
 
 const HS_CODE = /^(\d{4})\.(\d{4})$/;
 const PCT_CODE = /^\d{8}$/;

@@ -2,6 +2,7 @@
 // and an offline fallback to the captured snapshot.
 import type { z } from "zod";
 import { RaseedError, SDK_ERRORS_DOCS } from "../errors/classes.ts";
+import { pakistanDate } from "../internal/pakistan-time.ts";
 import { parseFbrJson, parseWire, type WireIssue } from "../wire/parse.ts";
 import {
   type DocTypeRow,
@@ -36,8 +37,6 @@ export const FBR_REFERENCE_BASE_URL = "https://gw.fbr.gov.pk";
 /** Reference tables change rarely; a day keeps lookups cheap without serving week-old rates. */
 export const REFERENCE_CACHE_TTL_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_TIMEOUT_MS = 30_000;
-/** Pakistan Standard Time is UTC+05:00 all year (no daylight saving). */
-const PKT_OFFSET_MS = 5 * 60 * 60 * 1000;
 const MONTH_ABBREVIATIONS = [
   "Jan",
   "Feb",
@@ -105,27 +104,25 @@ export interface ReferenceClientOptions {
   onSnapshotFallback?: (event: SnapshotFallbackEvent) => void;
 }
 
-/** The calendar day of `date` in Pakistan time, the day FBR means. */
-function pakistanDay(date: Date, endpoint: string): { year: number; month: number; day: number } {
+/** The calendar day of `date` in Pakistan time ("2025-03-25"), the day FBR means. */
+function pakistanDay(date: Date, endpoint: string): string {
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
     throw new ReferenceApiError("reference_bad_request", `${endpoint}: the date is not a valid Date`, {
       endpoint,
     });
   }
-  const shifted = new Date(date.getTime() + PKT_OFFSET_MS);
-  return { year: shifted.getUTCFullYear(), month: shifted.getUTCMonth(), day: shifted.getUTCDate() };
+  return pakistanDate(date);
 }
 
 /** "24-Feb-2024": the format SaleTypeToRate and SroSchedule need (an ISO date silently returns []). */
 export function formatFbrDayMonthYear(date: Date): string {
-  const { year, month, day } = pakistanDay(date, "date");
-  return `${String(day).padStart(2, "0")}-${MONTH_ABBREVIATIONS[month]}-${year}`;
+  const [year, month, day] = pakistanDay(date, "date").split("-");
+  return `${day}-${MONTH_ABBREVIATIONS[Number(month) - 1]}-${year}`;
 }
 
 /** "2025-03-25": the format SROItem and statl take. */
 export function formatFbrIsoDate(date: Date): string {
-  const { year, month, day } = pakistanDay(date, "date");
-  return `${year}-${String(month + 1).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+  return pakistanDay(date, "date");
 }
 
 interface CacheEntry {

@@ -106,8 +106,29 @@ function exactWireNumber(rounded: Decimal, places: number): number {
   return wire;
 }
 
-/** How many digits a number shows after the decimal point when serialised (849.6 → 1, 1e-7 → 7). */
+/**
+ * How many digits a number shows after the decimal point when serialised (849.6 → 1, 849.6000000000001 → 13,
+ * 1e-7 → 7): what FBR counts for 0302. The validator calls it for every numeric field, so it avoids
+ * formatting the number where it can.
+ */
 export function decimalPlacesOf(value: number): number {
   if (!Number.isFinite(value)) return Number.POSITIVE_INFINITY;
-  return new TaxDecimal(value).decimalPlaces();
+  // Fast paths for the usual money and quantity values: a double prints with at most d decimals exactly when
+  // it is the double nearest to round(value x 10^d) / 10^d.
+  if (Number.isInteger(value)) return 0;
+  if (Math.abs(value) < 1e11) {
+    if (Math.round(value * 10) / 10 === value) return 1;
+    if (Math.round(value * 100) / 100 === value) return 2;
+  }
+  const text = String(value);
+  const exponentAt = text.indexOf("e");
+  if (exponentAt === -1) {
+    const dot = text.indexOf(".");
+    return dot === -1 ? 0 : text.length - dot - 1;
+  }
+  const mantissa = text.slice(0, exponentAt);
+  const exponent = Number(text.slice(exponentAt + 1));
+  const dot = mantissa.indexOf(".");
+  const mantissaDecimals = dot === -1 ? 0 : mantissa.length - dot - 1;
+  return Math.max(0, mantissaDecimals - exponent);
 }

@@ -9,6 +9,7 @@ import {
   roundMoney,
   roundQuantity,
   TaxAmountError,
+  TaxDecimal,
   toMoneyNumber,
   toQuantityNumber,
 } from "./index.ts";
@@ -97,6 +98,28 @@ describe("rounding", () => {
 
   it.each(rounding.toMoneyNumber)("toMoneyNumber($input) serialises as $json", ({ input, json }) => {
     expect(JSON.stringify(toMoneyNumber(input))).toBe(json);
+  });
+
+  // One counter serves the tax functions and the validator's 0302 check; the fast paths must agree with
+  // decimal.js reading the number's shortest text.
+  it.each([
+    [100, 0],
+    [849.6, 1],
+    [0.25, 2],
+    [849.6000000000001, 13],
+    [1e-7, 7],
+    [1.5e-10, 11],
+    [1e21, 0],
+    [-0.125, 3],
+    [123456789012.34, 2],
+  ])("decimalPlacesOf(%s) is %s, as decimal.js counts it", (value, places) => {
+    expect(decimalPlacesOf(value)).toBe(places);
+    expect(decimalPlacesOf(value)).toBe(new TaxDecimal(value).decimalPlaces());
+  });
+
+  it("decimalPlacesOf is infinite for NaN and infinities", () => {
+    expect(decimalPlacesOf(Number.NaN)).toBe(Number.POSITIVE_INFINITY);
+    expect(decimalPlacesOf(Number.NEGATIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
   });
 
   it("a JS float sum is cleaned to at most 2 decimals on the wire", () => {

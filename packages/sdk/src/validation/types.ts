@@ -1,6 +1,7 @@
 /** One problem found in an invoice, answered with FBR's own code where FBR has one. */
 export interface ValidationIssue {
-  /** FBR's zero-padded code ("0046"), or a Raseed code ("RDI02", "RIMS05") where FBR publishes none. */
+  /** FBR's zero-padded code ("0046"), or a Raseed code ("RDI02", "RIMS05") where FBR publishes none. Its row
+   * in docs/errors.md, with the fix, is `fbrErrorDocsUrl(code)` ("docs/errors.md#0046"). */
   code: string;
   /** "item" when the problem sits on a line (then `item` is set), "header" otherwise. */
   level: "header" | "item";

@@ -11,6 +11,7 @@ import type { GatewayConfig } from "./config.ts";
 import { GatewayEvents } from "./events.ts";
 import { OutboxWorker } from "./outbox/worker.ts";
 import { openStore, type Store } from "./store/database.ts";
+import { GroupCommitter } from "./store/group-commit.ts";
 import { createMetrics } from "./telemetry/metrics.ts";
 import { loadMasterKey } from "./tenants/secret-box.ts";
 import {
@@ -90,7 +91,10 @@ export async function startGateway(
   );
   events.on("breaker.changed", ({ state }) => logger.warn({ state }, "FBR circuit breaker changed"));
   const metrics = createMetrics(store, events);
+  // One group commit for the API's submissions and the worker's settlements: they share fsyncs.
+  const committer = new GroupCommitter(store.db);
   const worker = new OutboxWorker({
+    committer,
     store,
     masterKey,
     events,
@@ -102,6 +106,7 @@ export async function startGateway(
   if (effective.demo) demo = await prepareDemo(store, masterKey, effective.dataDir);
 
   const app = await buildApp({
+    committer,
     config: effective,
     store,
     masterKey,

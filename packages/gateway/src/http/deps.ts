@@ -3,6 +3,7 @@ import type { GatewayConfig } from "../config.ts";
 import type { GatewayEvents } from "../events.ts";
 import type { OutboxWorker } from "../outbox/worker.ts";
 import type { Store } from "../store/database.ts";
+import type { GroupCommitter } from "../store/group-commit.ts";
 import type { GatewayMetrics } from "../telemetry/metrics.ts";
 
 /** Everything buildApp needs, created by main.ts (or a test). */
@@ -13,6 +14,8 @@ export interface AppDeps {
   events: GatewayEvents;
   /** When present, new submissions nudge it so they are posted without waiting for the next poll. */
   worker?: OutboxWorker;
+  /** Shared group commit for submissions (and the worker's settlements); buildApp makes one if absent. */
+  committer?: GroupCommitter;
   metrics?: GatewayMetrics;
   logger?: Logger;
   /** FBR transport for ?remote=true validation; defaults to global fetch. */

@@ -13,6 +13,7 @@ import { appendAudit } from "../audit/audit-log.ts";
 import type { GatewayEvents } from "../events.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { enqueueOutbox, requeueOutbox } from "../outbox/outbox-sql.ts";
+import type { GroupCommitter } from "../store/group-commit.ts";
 import { canonicalJson, newId, nowIso, sha256Hex } from "../store/ids.ts";
 import type { AttemptRow, Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 
@@ -181,6 +182,7 @@ export interface SubmitResult {
  */
 export async function submitInvoice(
   db: Kysely<Database>,
+  committer: GroupCommitter,
   tenant: TenantRow,
   prepared: PreparedInvoice,
   actor: string,
@@ -208,7 +210,9 @@ export async function submitInvoice(
     updated_at: now,
   };
   try {
-    await db.transaction().execute(async (trx) => {
+    // Group commit: concurrent submissions share one transaction (and one fsync); each answer is sent
+    // only after the commit that holds its invoice.
+    await committer.run(async (trx) => {
       await trx.insertInto("invoices").values(inserted).execute();
       await enqueueOutbox(trx, { invoiceId: id, tenantId: tenant.id });
       await appendAudit(trx, {
@@ -218,7 +222,7 @@ export async function submitInvoice(
         subject: id,
         details: { externalRef: prepared.externalRef, requestHash: prepared.requestHash, state },
       });
-    });
+    }, tenant.id);
   } catch (error) {
     // Two requests with one externalRef raced: the unique index let one win; answer as a replay.
     const winner = await findByExternalRef(db, tenant.id, prepared.externalRef);

@@ -7,6 +7,7 @@ import type { Transaction } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import type { GatewayEvents, InvoiceStateChange } from "../events.ts";
 import type { Store } from "../store/database.ts";
+import { GroupCommitter } from "../store/group-commit.ts";
 import { newId, nowIso } from "../store/ids.ts";
 import type { Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 import { tenantFbrToken } from "../tenants/tenants.ts";
@@ -43,6 +44,8 @@ export interface OutboxWorkerDeps {
   fetch?: typeof fetch;
   /** Unique per process; claims and leases are recorded under it. */
   instanceId?: string;
+  /** Shared with the API so submissions and settlements ride the same commits. */
+  committer?: GroupCommitter;
 }
 
 interface Settlement {
@@ -51,8 +54,6 @@ interface Settlement {
   attemptId: string | null;
   outcome: PostOutcome;
   next: InvoiceState;
-  resolve: () => void;
-  reject: (error: unknown) => void;
 }
 
 interface PreparedAttempt {
@@ -85,11 +86,11 @@ export class OutboxWorker {
   private ticking = false;
   private tickRequested = false;
   private lastRecoveryAt = 0;
-  private readonly pendingSettlements: Settlement[] = [];
-  private flushing = false;
+  private readonly committer: GroupCommitter;
 
   constructor(private readonly deps: OutboxWorkerDeps) {
     this.instanceId = deps.instanceId ?? newId("wrk");
+    this.committer = deps.committer ?? new GroupCommitter(deps.store.db);
     this.breaker = new CircuitBreaker(
       deps.options.breakerThreshold,
       deps.options.breakerCooldownMs,
@@ -183,13 +184,13 @@ export class OutboxWorker {
    * as possibly sent (in_doubt), never as safe to post again. One commit per batch, not per invoice.
    */
   private async claimAndRecord(limit: number): Promise<{ attempts: PreparedAttempt[]; claimed: number }> {
-    const { db, engine } = this.deps.store;
+    const { engine } = this.deps.store;
     const { options } = this.deps;
     const owner = this.instanceId;
     const saturated = [...this.inflightByTenant.entries()]
       .filter(([, n]) => n >= options.tenantConcurrency)
       .map(([tenantId]) => tenantId);
-    return db.transaction().execute(async (trx) => {
+    return this.committer.run(async (trx) => {
       const now = Date.now();
       const rows = await claimDueOutbox(trx, engine, {
         owner,
@@ -315,13 +316,12 @@ export class OutboxWorker {
     await this.settle(invoice, tenant, attemptId, outcome);
   }
 
-  /** Applies one outcome: attempt record, invoice state, outbox row and audit entry in one transaction. */
   /**
    * Decides the next state by the outcome kind, then queues the settlement for the next group commit:
    * outcomes that arrive while a commit is running are written together in one transaction, so the
    * store's fsync rate does not cap the drain rate.
    */
-  private settle(
+  private async settle(
     invoice: InvoiceRow,
     tenant: TenantRow,
     attemptId: string | null,
@@ -350,49 +350,12 @@ export class OutboxWorker {
         next = "in_doubt";
         break;
     }
-    return new Promise<void>((resolve, reject) => {
-      this.pendingSettlements.push({ invoice, tenant, attemptId, outcome, next, resolve, reject });
-      if (!this.flushing) {
-        this.flushing = true;
-        setImmediate(() => void this.flushSettlements());
-      }
-    });
-  }
-
-  private async flushSettlements(): Promise<void> {
-    while (this.pendingSettlements.length > 0) {
+    const change = await this.committer.run(
+      (trx) => this.applySettlement(trx, { invoice, tenant, attemptId, outcome, next }),
       // Tenant order: concurrent instances lock tenant rows (audit chain heads) in the same order.
-      const batch = this.pendingSettlements
-        .splice(0, 200)
-        .sort((a, b) => a.tenant.id.localeCompare(b.tenant.id) || a.invoice.id.localeCompare(b.invoice.id));
-      let changes: (InvoiceStateChange | undefined)[] = [];
-      try {
-        changes = await this.deps.store.db.transaction().execute(async (trx) => {
-          const out: (InvoiceStateChange | undefined)[] = [];
-          for (const settlement of batch) out.push(await this.applySettlement(trx, settlement));
-          return out;
-        });
-        batch.forEach((settlement, index) => {
-          const change = changes[index];
-          if (change !== undefined) this.deps.events.emit("invoice.state_changed", change);
-          settlement.resolve();
-        });
-      } catch {
-        // One bad settlement must not sink the others: retry each in its own transaction.
-        for (const settlement of batch) {
-          try {
-            const change = await this.deps.store.db
-              .transaction()
-              .execute(async (trx) => this.applySettlement(trx, settlement));
-            if (change !== undefined) this.deps.events.emit("invoice.state_changed", change);
-            settlement.resolve();
-          } catch (error) {
-            settlement.reject(error);
-          }
-        }
-      }
-    }
-    this.flushing = false;
+      tenant.id,
+    );
+    if (change !== undefined) this.deps.events.emit("invoice.state_changed", change);
   }
 
   /** Attempt record, invoice state, outbox row and audit entry for one outcome, inside `trx`. */

@@ -13,6 +13,7 @@ import {
   toInvoiceView,
   validateForTenant,
 } from "../../invoices/invoice-service.ts";
+import { GroupCommitter } from "../../store/group-commit.ts";
 import type { InvoiceRow } from "../../store/schema.ts";
 import { invoiceStates } from "../../store/schema.ts";
 import { tenantFbrToken } from "../../tenants/tenants.ts";
@@ -50,6 +51,7 @@ export const reconcileBodySchema = z.union([
 
 export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { db } = deps.store;
+  const committer = deps.committer ?? new GroupCommitter(db);
 
   /** Resolves when the invoice reaches a state a caller can act on, or when the wait runs out. */
   async function waitForSettled(row: InvoiceRow, seconds: number): Promise<InvoiceRow> {
@@ -113,7 +115,7 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
           },
         );
       }
-      const { created, row } = await submitInvoice(db, tenant, prepared, `api:${auth.keyId}`);
+      const { created, row } = await submitInvoice(db, committer, tenant, prepared, `api:${auth.keyId}`);
       deps.metrics?.submissions.inc({ result: created ? "queued" : "replayed" });
       if (created) deps.worker?.kick();
       const final = await waitForSettled(row, wait ?? 0);

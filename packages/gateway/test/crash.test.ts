@@ -85,7 +85,7 @@ describe("crash safety", () => {
 
     const killer = async () => {
       while (!stop && acknowledged < TOTAL) {
-        await new Promise((r) => setTimeout(r, 1_500 + Math.random() * 2_000));
+        await new Promise((r) => setTimeout(r, 1_000 + Math.random() * 1_500));
         if (stop) return;
         current.child.kill("SIGKILL");
         await current.exited;

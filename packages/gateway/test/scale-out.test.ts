@@ -61,6 +61,7 @@ describe("scale-out on PostgreSQL", () => {
           expect(response.status).toBe(202);
         }
       };
+      const started = Date.now();
       await Promise.all(Array.from({ length: 8 }, (_, i) => submit(i)));
 
       const deadline = Date.now() + 180_000;
@@ -91,6 +92,9 @@ describe("scale-out on PostgreSQL", () => {
         .where("action", "=", "fbr.post")
         .execute();
       expect(owners.length).toBe(2);
+      console.info(
+        `scale-out: ${TOTAL} invoices through 2 processes on one PostgreSQL in ${((Date.now() - started) / 1000).toFixed(1)} s, each posted once`,
+      );
     } finally {
       for (const instance of instances) {
         instance.child.kill("SIGTERM");

@@ -283,6 +283,11 @@ describe.each(engines)("gateway API on %s", (engine) => {
     expect(JSON.stringify(provinces.body.rows)).toContain("SINDH");
     const missing = await t.call("GET", "/v1/reference/planets");
     expect(missing.status).toBe(404);
+    const live = await t.call("GET", "/v1/reference/uoms?live=true");
+    expect(live.status).toBe(200);
+    expect(live.body.live).toBe(true);
+    expect(JSON.stringify(live.body.rows)).toContain("uoM_ID");
+    expect((await t.call("GET", "/v1/reference/rates?live=true")).status).toBe(400);
   });
 
   it("keeps the audit chain intact through all of this", async () => {

@@ -4,6 +4,7 @@ import {
   debitNoteReasons,
   docTypeRows,
   provinceRows,
+  ReferenceClient,
   ratesForTransactionType,
   scenarioCatalogue,
   sroItemSerials,
@@ -12,8 +13,12 @@ import {
   uomRows,
 } from "@raseed/sdk";
 import type { FastifyInstance } from "fastify";
+import { sha256Hex } from "../../store/ids.ts";
+import type { TenantRow } from "../../store/schema.ts";
+import { tenantFbrToken } from "../../tenants/tenants.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
+import { requireAuth } from "../middleware/auth.ts";
 import { describeRoute } from "../openapi.ts";
 
 const referenceTables: Record<string, (query: Record<string, string | undefined>) => unknown> = {
@@ -34,7 +39,35 @@ const referenceTables: Record<string, (query: Record<string, string | undefined>
 
 export const referenceNames = Object.keys(referenceTables);
 
-export function registerReferenceRoutes(app: FastifyInstance, _deps: AppDeps): void {
+/** Tables that FBR's reference APIs serve live (with the tenant's token), cached by the sdk's client. */
+const liveTables: Record<string, (client: ReferenceClient) => Promise<unknown>> = {
+  provinces: (client) => client.provinces(),
+  "document-types": (client) => client.docTypeCodes(),
+  uoms: (client) => client.uoms(),
+  "transaction-types": (client) => client.transactionTypeCodes(),
+  "item-codes": (client) => client.itemDescCodes(),
+};
+
+export function registerReferenceRoutes(app: FastifyInstance, deps: AppDeps): void {
+  // One cached client per tenant token: answers are reused for the sdk's TTL (24 h) and fall back to the
+  // offline snapshot when FBR cannot answer.
+  const clients = new Map<string, ReferenceClient>();
+  const clientFor = (tenant: TenantRow): ReferenceClient => {
+    const token = tenantFbrToken(deps.masterKey, tenant);
+    const cacheKey = `${tenant.id}:${sha256Hex(token)}`;
+    let client = clients.get(cacheKey);
+    if (client === undefined) {
+      client = new ReferenceClient({
+        token,
+        baseUrl: deps.config.fbrUrl,
+        timeoutMs: deps.config.fbrTimeoutMs,
+        ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
+      });
+      clients.set(cacheKey, client);
+    }
+    return client;
+  };
+
   app.get<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>(
     "/v1/reference/:name",
     {
@@ -44,6 +77,21 @@ export function registerReferenceRoutes(app: FastifyInstance, _deps: AppDeps): v
       }),
     },
     async (request, reply) => {
+      if (request.query.live === "true") {
+        const live = liveTables[request.params.name];
+        if (live === undefined) {
+          throw new ApiError(
+            400,
+            "bad_request",
+            `live=true is available for ${Object.keys(liveTables).join(", ")}`,
+          );
+        }
+        return {
+          name: request.params.name,
+          live: true,
+          rows: await live(clientFor(requireAuth(request).tenant)),
+        };
+      }
       const table = referenceTables[request.params.name];
       if (table === undefined) {
         throw new ApiError(

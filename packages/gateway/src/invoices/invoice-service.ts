@@ -86,6 +86,19 @@ export function prepareInvoice(
   idempotencyKey: string | undefined,
   tenant: Pick<TenantRow, "ntn" | "name" | "province" | "address" | "environment">,
 ): PreparedInvoice {
+  const envelope = parseSubmission(body, idempotencyKey);
+  return { ...envelope, invoice: buildSubmittedInvoice(envelope.content, tenant) };
+}
+
+export interface SubmissionEnvelope {
+  externalRef: string | null;
+  requestHash: string;
+  /** The body without externalRef: a DI payload, `{ invoice }` or `{ draft }`. */
+  content: Record<string, unknown>;
+}
+
+/** Reads the idempotency reference and fingerprints the body, before anything is built or validated. */
+export function parseSubmission(body: unknown, idempotencyKey: string | undefined): SubmissionEnvelope {
   if (!isRecord(body)) throw new ApiError(400, "bad_request", "the request body must be a JSON object");
   const { externalRef: bodyRef, ...rest } = body;
   if (
@@ -109,7 +122,20 @@ export function prepareInvoice(
     );
   }
   const externalRef = idempotencyKey ?? (bodyRef as string | undefined) ?? null;
+  // The hash covers what the caller sent (not the key), so a replay with equal content is recognised
+  // whatever the JSON key order.
+  return { externalRef, requestHash: sha256Hex(canonicalJson(rest)), content: rest };
+}
 
+/**
+ * Turns the submitted content into the DiInvoice to post: a draft is built by the sdk (the seller defaults
+ * to the key's tenant); an FBR payload is taken as sent.
+ */
+export function buildSubmittedInvoice(
+  content: Record<string, unknown>,
+  tenant: Pick<TenantRow, "ntn" | "name" | "province" | "address" | "environment">,
+): DiInvoice {
+  const rest = content;
   let invoice: unknown;
   if (isRecord(rest.draft)) {
     // The seller is the key's tenant, so a draft may leave it out.
@@ -145,9 +171,7 @@ export function prepareInvoice(
       "send an FBR DI payload (bare or as `invoice`) or Raseed's simpler form as `draft`",
     );
   }
-  // The hash covers what the caller sent (not the key), so a replay with equal content is recognised
-  // whatever the JSON key order.
-  return { invoice: invoice as DiInvoice, externalRef, requestHash: sha256Hex(canonicalJson(rest)) };
+  return invoice as DiInvoice;
 }
 
 /** Local validation with the sdk plus the gateway's own rule: the seller must be the key's tenant (0401). */
@@ -232,7 +256,23 @@ export async function submitInvoice(
   return { created: true, row: inserted };
 }
 
-function replayOrConflict(existing: InvoiceRow, prepared: PreparedInvoice): SubmitResult {
+/**
+ * A known externalRef answers before anything is built or validated: the stored invoice for the same
+ * content (a replay), 409 for other content. Undefined when the reference is new (or absent).
+ */
+export async function findReplay(
+  db: Kysely<Database>,
+  tenantId: string,
+  envelope: Pick<SubmissionEnvelope, "externalRef" | "requestHash">,
+): Promise<InvoiceRow | undefined> {
+  const existing = await findByExternalRef(db, tenantId, envelope.externalRef);
+  return existing === undefined ? undefined : replayOrConflict(existing, envelope).row;
+}
+
+function replayOrConflict(
+  existing: InvoiceRow,
+  prepared: Pick<SubmissionEnvelope, "externalRef" | "requestHash">,
+): SubmitResult {
   if (existing.request_hash !== prepared.requestHash) {
     throw new ApiError(
       409,

@@ -86,6 +86,7 @@ export class OutboxWorker {
   private ticking = false;
   private tickRequested = false;
   private lastRecoveryAt = 0;
+  private currentTick: Promise<void> = Promise.resolve();
   private readonly committer: GroupCommitter;
 
   constructor(private readonly deps: OutboxWorkerDeps) {
@@ -122,7 +123,11 @@ export class OutboxWorker {
       return;
     }
     if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), 0);
+    this.timer = setTimeout(() => this.runTick(), 0);
+  }
+
+  private runTick(): void {
+    this.currentTick = this.tick();
   }
 
   /**
@@ -134,6 +139,8 @@ export class OutboxWorker {
     this.running = false;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    // A claim round in progress may still launch attempts it has recorded: let it, then wait for them.
+    await this.currentTick;
     if (this.inflight.size === 0) return { drained: true, unfinished: 0 };
     let timeout: NodeJS.Timeout | undefined;
     const deadline = new Promise<"deadline">((resolve) => {
@@ -175,7 +182,7 @@ export class OutboxWorker {
     const again = this.tickRequested || claimedFullBatch;
     this.tickRequested = false;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), again ? 0 : this.deps.options.pollIntervalMs);
+    this.timer = setTimeout(() => this.runTick(), again ? 0 : this.deps.options.pollIntervalMs);
   }
 
   /**

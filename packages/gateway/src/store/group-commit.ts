@@ -53,7 +53,7 @@ export class GroupCommitter {
         for (const unit of batch) await this.runAlone(unit);
         continue;
       }
-      batch.forEach((unit, index) => unit.resolve(results[index]));
+      for (const [index, unit] of batch.entries()) unit.resolve(results[index]);
     }
     this.flushing = false;
   }

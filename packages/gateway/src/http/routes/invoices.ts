@@ -2,9 +2,12 @@ import { DiClient, renderFbrQrPng, renderFbrQrSvg } from "@raseed/sdk";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import {
+  buildSubmittedInvoice,
+  findReplay,
   getInvoice,
   listAttempts,
   listInvoices,
+  parseSubmission,
   prepareInvoice,
   reconcileInvoice,
   retryInvoice,
@@ -102,7 +105,15 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
       const { wait } = parseQuery(waitQuery, request.query);
       const { tenant } = auth;
       const header = request.headers["idempotency-key"];
-      const prepared = prepareInvoice(request.body, typeof header === "string" ? header : undefined, tenant);
+      const envelope = parseSubmission(request.body, typeof header === "string" ? header : undefined);
+      // A replay is answered from the store, even if today's rules would now judge the invoice differently.
+      const replayed = await findReplay(db, tenant.id, envelope);
+      if (replayed !== undefined) {
+        deps.metrics?.submissions.inc({ result: "replayed" });
+        reply.header("Location", `/v1/invoices/${replayed.id}`);
+        return reply.status(200).send(toInvoiceView(await waitForSettled(replayed, wait ?? 0)));
+      }
+      const prepared = { ...envelope, invoice: buildSubmittedInvoice(envelope.content, tenant) };
       const issues = validateForTenant(prepared.invoice, tenant);
       if (issues.length > 0) {
         deps.metrics?.submissions.inc({ result: "invalid" });

@@ -1,10 +1,12 @@
 // `raseed tenant|key|audit` against a real store, by spawning the CLI as a user would.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStore } from "../src/store/database.ts";
 import { tempDir } from "./helpers.ts";
+import { freePort } from "./processes.ts";
 
 const CLI = fileURLToPath(new URL("../../cli/bin/raseed.js", import.meta.url));
 const dir = tempDir("raseed-cli-");
@@ -72,6 +74,41 @@ describe("raseed tenant / key / audit", () => {
     const broken = raseed("audit", "verify", "--tenant", tenantId);
     expect(broken.status).toBe(1);
     expect(broken.stdout).toMatch(/BROKEN .*first broken link at entry 2/);
+  });
+
+  it("serve: starts with the built-in simulator, answers health checks and stops on SIGTERM; bad config exits 2", {
+    timeout: 120_000,
+  }, async () => {
+    const configFile = join(dir.path, "bad.json");
+    writeFileSync(configFile, JSON.stringify({ port: 1, colour: "blue" }));
+    const bad = raseed("serve", "--config", configFile);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe(`raseed serve: unknown config key "colour" in ${configFile}`);
+
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [CLI, "serve", "--with-simulator", "--port", String(port), "--data-dir", dir.path],
+      {
+        env: { ...env, RASEED_LOG_LEVEL: "warn" },
+        stdio: "ignore",
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    try {
+      let ready: unknown;
+      for (let i = 0; i < 300 && ready === undefined; i += 1) {
+        try {
+          ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json();
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      expect(ready).toEqual({ status: "ready", engine: "sqlite" });
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
   });
 
   it("answers usage errors with exit 2 and one line, never a stack trace", { timeout: 120_000 }, () => {

@@ -36,8 +36,12 @@ export const gatewayConfigSchema = z.strictObject({
   leaseMs: integer(1_000, 3_600_000).default(90_000),
   /** Per-request timeout for FBR calls. */
   fbrTimeoutMs: integer(100, 600_000).default(30_000),
-  /** Attempts with a safe outcome (not sent / throttled) before an invoice becomes `failed`. */
-  maxAttempts: integer(1, 1000).default(10),
+  /**
+   * Attempts with a safe outcome (not sent / throttled) before an invoice becomes `failed`. High on
+   * purpose: FBR outages last hours, and the circuit breaker already keeps a long outage from burning
+   * attempts (while it is open only one probe is posted per cooldown).
+   */
+  maxAttempts: integer(1, 100_000).default(100),
   /** Ceiling on the backoff between safe retries. */
   maxRetryDelayMs: integer(0, 86_400_000).default(300_000),
   /** Consecutive FBR unavailability signals that open the circuit breaker. */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStore } from "../src/store/database.ts";
-import { tempDir } from "./helpers.ts";
+import { dropAuditGuards, tempDir } from "./helpers.ts";
 import { freePort } from "./processes.ts";
 
 const CLI = fileURLToPath(new URL("../../cli/bin/raseed.js", import.meta.url));
@@ -69,6 +69,7 @@ describe("raseed tenant / key / audit", () => {
 
     // Tamper with one entry: verify names the first broken link and exits 1.
     const store = await openStore({ dataDir: dir.path, db: join(dir.path, "raseed.db") });
+    await dropAuditGuards(store);
     await store.db.updateTable("audit").set({ actor: "someone-else" }).where("seq", "=", 2).execute();
     await store.close();
     const broken = raseed("audit", "verify", "--tenant", tenantId);

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "kysely";
 import { inject } from "vitest";
 import { openStore, type Store } from "../src/store/database.ts";
 
@@ -58,3 +59,13 @@ export async function openTestStore(
 }
 
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7);
+
+/** Tampering tests play an intruder with full database rights: first drop the append-only triggers. */
+export async function dropAuditGuards(store: Store): Promise<void> {
+  if (store.engine === "postgres") {
+    await sql`DROP TRIGGER IF EXISTS audit_append_only ON audit`.execute(store.db);
+  } else {
+    await sql`DROP TRIGGER IF EXISTS audit_no_update`.execute(store.db);
+    await sql`DROP TRIGGER IF EXISTS audit_no_delete`.execute(store.db);
+  }
+}

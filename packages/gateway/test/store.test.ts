@@ -23,7 +23,7 @@ import {
   setTenantToken,
   tenantFbrToken,
 } from "../src/tenants/tenants.ts";
-import { engines, openTestStore, TEST_MASTER_KEY, tempDir } from "./helpers.ts";
+import { dropAuditGuards, engines, openTestStore, TEST_MASTER_KEY, tempDir } from "./helpers.ts";
 
 const seller = {
   ntn: "7000007",
@@ -138,6 +138,15 @@ describe.each(engines)("store on %s", (engine) => {
     expect(report).toMatchObject({ ok: true, entries: 4 });
     const auditText = JSON.stringify(await store.db.selectFrom("audit").selectAll().execute());
     expect(auditText).not.toContain("new-token-123");
+
+    // The database itself refuses edits and deletions of audit entries.
+    await expect(
+      store.db.updateTable("audit").set({ actor: "me" }).where("tenant_id", "=", tenant.id).execute(),
+    ).rejects.toThrow(/append-only/);
+    await expect(store.db.deleteFrom("audit").where("tenant_id", "=", tenant.id).execute()).rejects.toThrow(
+      /append-only/,
+    );
+    await dropAuditGuards(store);
 
     await store.db
       .updateTable("audit")

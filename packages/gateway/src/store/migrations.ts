@@ -1,5 +1,5 @@
 // Schema migrations, written once with Kysely's schema builder so both engines get the same tables.
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 
 const migrations: Record<string, Migration> = {
   "0001_core": {
@@ -141,7 +141,30 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0002_audit_append_only": {
+    // The audit log is append-only by construction (the application never updates or deletes it); these
+    // triggers make the database refuse it too. Someone with enough rights can still drop them, which is
+    // what the hash chain is for: `raseed audit verify` finds the first broken link.
+    async up(db: Kysely<unknown>): Promise<void> {
+      if (await isPostgres(db)) {
+        await sql`CREATE FUNCTION raseed_audit_append_only() RETURNS trigger AS $$
+          BEGIN RAISE EXCEPTION 'the audit log is append-only'; END; $$ LANGUAGE plpgsql`.execute(db);
+        await sql`CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+          FOR EACH ROW EXECUTE FUNCTION raseed_audit_append_only()`.execute(db);
+      } else {
+        await sql`CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END`.execute(db);
+        await sql`CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END`.execute(db);
+      }
+    },
+  },
 };
+
+/** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */
+async function isPostgres(db: Kysely<unknown>): Promise<boolean> {
+  return db.getExecutor().adapter.supportsTransactionalDdl;
+}
 
 const provider: MigrationProvider = {
   getMigrations: async () => migrations,

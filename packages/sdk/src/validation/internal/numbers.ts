@@ -19,10 +19,10 @@ export function readNumeric(value: unknown): NumericReading {
   if (typeof value === "string") {
     const trimmed = value.trim();
     const match = NUMERIC_TEXT.exec(trimmed);
-    if (match === null) return { state: "invalid", shown: JSON.stringify(value) };
+    if (match === null) return { state: "invalid", shown: shownValue(value) };
     return { state: "ok", value: trimmed, decimals: match[1]?.length ?? 0 };
   }
-  return { state: "invalid", shown: JSON.stringify(value) ?? typeof value };
+  return { state: "invalid", shown: shownValue(value) };
 }
 
 /** The reading as a JS number, for comparisons that are not money arithmetic (signs, zero tests). */
@@ -30,10 +30,32 @@ export function numericValue(reading: NumericReading): number | undefined {
   return reading.state === "ok" ? Number(reading.value) : undefined;
 }
 
-/** Describes a value for a message: "null", "missing", "\"abc\"". */
+/** Longest text quoted in a message; hostile input may send megabytes in one field. */
+const SHOWN_TEXT_LIMIT = 60;
+
+/**
+ * Describes a value for a message: "missing", "null", "12", "\"abc\"", "an array of 3 entries",
+ * "an object". Never recurses into the value: JSON.stringify of a 100,000-level nested body overflows
+ * the stack (and of a cyclic one throws), and a validator must answer issues for any input, never throw.
+ */
 export function shownValue(value: unknown): string {
   if (value === undefined) return "missing";
-  return JSON.stringify(value) ?? String(value);
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "string":
+      if (value.length <= SHOWN_TEXT_LIMIT) return JSON.stringify(value);
+      return `${JSON.stringify(`${value.slice(0, SHOWN_TEXT_LIMIT)}…`)} (${value.length} characters)`;
+    case "number":
+    case "boolean":
+    case "bigint":
+      return String(value);
+    case "object":
+      if (Array.isArray(value))
+        return `an array of ${value.length} ${value.length === 1 ? "entry" : "entries"}`;
+      return "an object";
+    default:
+      return typeof value;
+  }
 }
 
 /**

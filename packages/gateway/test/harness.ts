@@ -33,7 +33,36 @@ export class FaultPlan {
   /** Applied to every post while set. */
   everyPost: string | undefined;
 
+  /** Posts on the wire right now, and the most seen at once, per seller NTN. */
+  readonly inFlightBySeller = new Map<string, number>();
+  readonly maxInFlightBySeller = new Map<string, number>();
+
+  private sellerOf(body: string | undefined): string | undefined {
+    if (body === undefined) return undefined;
+    try {
+      return (JSON.parse(body) as { sellerNTNCNIC?: string }).sellerNTNCNIC;
+    } catch {
+      return undefined;
+    }
+  }
+
   wrap(inner: typeof fetch): typeof fetch {
+    const counted = this.wrapFaults(inner);
+    return async (input, init) => {
+      const seller = this.sellerOf(typeof init?.body === "string" ? init.body : undefined);
+      if (seller === undefined) return counted(input, init);
+      const now = (this.inFlightBySeller.get(seller) ?? 0) + 1;
+      this.inFlightBySeller.set(seller, now);
+      this.maxInFlightBySeller.set(seller, Math.max(now, this.maxInFlightBySeller.get(seller) ?? 0));
+      try {
+        return await counted(input, init);
+      } finally {
+        this.inFlightBySeller.set(seller, (this.inFlightBySeller.get(seller) ?? 1) - 1);
+      }
+    };
+  }
+
+  private wrapFaults(inner: typeof fetch): typeof fetch {
     return async (input, init) => {
       const headers = new Headers(init?.headers);
       const body = typeof init?.body === "string" ? init.body : undefined;

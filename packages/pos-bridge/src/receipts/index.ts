@@ -6,9 +6,9 @@ import { renderFbrQrPng, roundMoney, roundQuantity } from "@raseed/sdk";
 import PDFDocument from "pdfkit";
 import type { ReceiptConfig } from "../config.ts";
 import { INVOICE_TYPES, PAYMENT_MODES, PROVISIONAL_RESPONSE_TEXT } from "../protocol.ts";
-import { type MonochromeImage, readPngAsMonochrome, resizeMonochrome } from "./png.ts";
+import { type MonochromeImage, qrRaster, readPngAsMonochrome, resizeMonochrome } from "./raster.ts";
 
-export { PngReadError, readPngAsMonochrome } from "./png.ts";
+export { type MonochromeImage, PngReadError, qrRaster, readPngAsMonochrome } from "./raster.ts";
 
 /** The statement SRO 1006(I)/2021 requires on every fiscal receipt, verbatim. */
 export const FBR_VERIFY_STATEMENT =
@@ -19,9 +19,10 @@ export const RECEIPT_COLUMNS = 48;
 const PRINTABLE_DOTS = 576;
 const PRINTER_DPI = 203;
 /**
- * QR side. SRO 1006(I)/2021 says 7x7 mm; one IMS guide says 0.7-1.0 inch (FBR-SPEC §10). At 203 dpi 7 mm
- * leaves two dots per module, which many phones misread on thermal paper, so the default follows the
- * guide's lower bound and `qrSizeMm: 7` gives the SRO's size.
+ * QR side, quiet zone included. SRO 1006(I)/2021 says 7x7 mm; one IMS guide says 0.7-1.0 inch (FBR-SPEC
+ * §10). At 203 dpi 7 mm is 56 dots for 33 modules (25 + quiet zone), one dot per module, which many phones
+ * misread on thermal paper, so the default follows the guide's lower bound (18 mm: 4 dots per module) and
+ * `qrSizeMm: 7` gives the SRO's size.
  */
 export const DEFAULT_QR_SIZE_MM = 18;
 /** A buyer's name is required when the buyer is liable or the bill is above Rs.100,000 (SRO 1006). */
@@ -186,8 +187,13 @@ export interface ReceiptImages {
   logoPng?: Buffer;
 }
 
+/** The PDF embeds the sdk's QR PNG as is (pdfkit reads it); ESC/POS takes `qrRaster`'s dots. */
 async function qrPng(data: string, sizeMm: number): Promise<Buffer> {
   return renderFbrQrPng(data, { sizeInches: sizeMm / 25.4, dpi: PRINTER_DPI });
+}
+
+function mmToDots(mm: number): number {
+  return Math.round((mm / 25.4) * PRINTER_DPI);
 }
 
 // -------------------------------------------------------------------------------------------------------
@@ -248,7 +254,7 @@ export async function renderReceiptEscPos(input: ReceiptInput, images: ReceiptIm
         }
         break;
       case "qr": {
-        const qr = readPngAsMonochrome(await qrPng(line.data, input.qrSizeMm ?? DEFAULT_QR_SIZE_MM));
+        const qr = qrRaster(line.data, mmToDots(input.qrSizeMm ?? DEFAULT_QR_SIZE_MM));
         parts.push(Buffer.from([ESC, 0x61, 1]), escPosRaster(qr), Buffer.from([0x0a]));
         break;
       }

@@ -1,11 +1,14 @@
 import { readFileSync } from "node:fs";
-import { deflateSync } from "node:zlib";
+import { crc32, deflateSync } from "node:zlib";
+import { renderFbrQrPng } from "@raseed/sdk";
 import { describe, expect, it } from "vitest";
 import integrations from "../../test/vectors/pos-integrations.json" with { type: "json" };
 import { decodeImsRequest } from "../protocol.ts";
 import {
   buildReceiptLayout,
   FBR_VERIFY_STATEMENT,
+  PngReadError,
+  qrRaster,
   type ReceiptInput,
   readPngAsMonochrome,
   renderReceiptEscPos,
@@ -32,22 +35,29 @@ const business = {
 };
 const FISCAL_NUMBER = "110014240315184207000123";
 
-/** A PNG written by hand: 8-bit greyscale, filter 0, dark left half. */
-function greyPng(width: number, height: number): Buffer {
+/** A PNG written by hand (8-bit, filter 0), so the reader is checked against an independent writer. */
+function handWrittenPng(
+  width: number,
+  height: number,
+  colorType: 0 | 6,
+  pixel: (x: number, y: number) => number[],
+): Buffer {
   const chunk = (type: string, body: Buffer): Buffer => {
     const length = Buffer.alloc(4);
     length.writeUInt32BE(body.length);
-    return Buffer.concat([length, Buffer.from(type, "ascii"), body, Buffer.alloc(4)]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([Buffer.from(type, "ascii"), body])));
+    return Buffer.concat([length, Buffer.from(type, "ascii"), body, crc]);
   };
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header[8] = 8;
-  header[9] = 0;
+  header[9] = colorType;
   const rows: number[] = [];
   for (let y = 0; y < height; y++) {
     rows.push(0);
-    for (let x = 0; x < width; x++) rows.push(x < width / 2 ? 0 : 255);
+    for (let x = 0; x < width; x++) rows.push(...pixel(x, y));
   }
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
@@ -55,6 +65,11 @@ function greyPng(width: number, height: number): Buffer {
     chunk("IDAT", deflateSync(Buffer.from(rows))),
     chunk("IEND", Buffer.alloc(0)),
   ]);
+}
+
+/** Greyscale, dark left half. */
+function greyPng(width: number, height: number): Buffer {
+  return handWrittenPng(width, height, 0, (x) => [x < width / 2 ? 0 : 255]);
 }
 
 describe("receipt layout", () => {
@@ -118,6 +133,39 @@ describe("renderers", () => {
       height: 2,
       dots: [true, true, false, false, true, true, false, false],
     });
+  });
+
+  it("composites a logo's transparency on white paper", () => {
+    // RGBA: black opaque, black fully transparent, black half transparent, white opaque.
+    const pixels = [
+      [0, 0, 0, 255],
+      [0, 0, 0, 0],
+      [0, 0, 0, 200],
+      [255, 255, 255, 255],
+    ];
+    const image = readPngAsMonochrome(handWrittenPng(4, 1, 6, (x) => pixels[x] ?? []));
+    expect(image.dots).toEqual([true, false, true, false]);
+  });
+
+  it("refuses what is not a readable PNG with PngReadError", () => {
     expect(() => readPngAsMonochrome(Buffer.from("not a png"))).toThrow(/not a PNG/);
+    const truncated = greyPng(40, 10).subarray(0, 50);
+    expect(() => readPngAsMonochrome(truncated)).toThrow(PngReadError);
+    const huge = Buffer.from(greyPng(4, 2));
+    huge.writeUInt32BE(100_000, 16);
+    huge.writeUInt32BE(100_000, 20);
+    expect(() => readPngAsMonochrome(huge)).toThrow(/too large/);
+  });
+
+  it("rasterises the QR from the sdk's modules exactly as the sdk's PNG draws it", async () => {
+    for (const sizeMm of [18, 7, 25.4]) {
+      const dots = Math.round((sizeMm / 25.4) * 203);
+      const fromPng = readPngAsMonochrome(
+        await renderFbrQrPng(FISCAL_NUMBER, { sizeInches: sizeMm / 25.4, dpi: 203 }),
+      );
+      expect(qrRaster(FISCAL_NUMBER, dots)).toEqual(fromPng);
+    }
+    // Below one dot per module the symbol keeps one dot per module rather than vanishing.
+    expect(qrRaster(FISCAL_NUMBER, 10).width).toBe(33);
   });
 });

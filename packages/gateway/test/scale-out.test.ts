@@ -106,3 +106,92 @@ describe("scale-out on PostgreSQL", () => {
     }
   });
 });
+
+describe("an instance dies on PostgreSQL", () => {
+  it("the survivor recovers its leases after they expire: nothing lost, nothing posted twice", {
+    timeout: 300_000,
+  }, async () => {
+    const COUNT = 400;
+    // Slow answers, so the victim has a full set of posts on the wire when it dies.
+    const simulator = await startSimulator({ port: 0, faults: { latencyMs: [300, 600] } });
+    const dir = tempDir();
+    const masterKeyHex = randomBytes(32).toString("hex");
+    const db = `${postgresUrl()}?schema=die_${randomBytes(4).toString("hex")}`;
+    const setup = await openStore({ db, dataDir: dir.path });
+    const tenant = await addTenant(setup.db, parseMasterKey(masterKeyHex), {
+      ...SELLER_A,
+      environment: "sandbox",
+      fbrToken: SELLER_A.token,
+    });
+    const { key } = await createApiKey(setup.db, tenant.id);
+    const env = {
+      RASEED_DATA_DIR: dir.path,
+      RASEED_DB: db,
+      RASEED_FBR_URL: simulator.url,
+      RASEED_MASTER_KEY: masterKeyHex,
+      RASEED_POLL_INTERVAL_MS: "20",
+      RASEED_WORKER_CONCURRENCY: "8",
+      RASEED_TENANT_CONCURRENCY: "8",
+      RASEED_FBR_TIMEOUT_MS: "1000",
+      RASEED_LEASE_MS: "2000",
+      RASEED_RATE_LIMIT_PER_MINUTE: "1000000",
+    };
+    const victim = await startGatewayProcess(env, await freePort());
+    const survivor = await startGatewayProcess(env, await freePort());
+    const submit = (url: string, i: number) =>
+      fetch(`${url}/v1/invoices`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${key}`,
+          "content-type": "application/json",
+          "idempotency-key": `die-${i}`,
+        },
+        body: JSON.stringify(sampleInvoice(SELLER_A, `die ${i}`)),
+      });
+    let victimAlive = true;
+    for (let i = 0; i < COUNT; i += 1) {
+      if (i === COUNT / 2) {
+        victim.child.kill("SIGKILL");
+        await victim.exited;
+        victimAlive = false;
+      }
+      // Alternate between instances; once the victim is dead everything goes to the survivor.
+      const target = i % 2 === 0 && victimAlive ? victim : survivor;
+      const response = await submit(target.url, i);
+      expect(response.status).toBe(202);
+    }
+    try {
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const open = await setup.db
+          .selectFrom("invoices")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("state", "in", ["queued", "submitting", "retrying"])
+          .executeTakeFirstOrThrow();
+        if (Number(open.n) === 0) break;
+        if (Date.now() > deadline) throw new Error(`${open.n} invoices unsettled`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const rows = await setup.db.selectFrom("invoices").select(["state"]).execute();
+      expect(rows).toHaveLength(COUNT);
+      for (const row of rows) expect(["accepted", "in_doubt"]).toContain(row.state);
+      const reported = (await simInvoices(simulator)).filter((i) => i.channel === "di");
+      for (const invoice of reported) expect(invoice.postCount).toBe(1);
+      const recovered = await setup.db
+        .selectFrom("audit")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("action", "=", "invoice.recovered")
+        .executeTakeFirstOrThrow();
+      expect(Number(recovered.n)).toBeGreaterThanOrEqual(2);
+      console.info(
+        `instance death: ${COUNT} invoices, ${rows.filter((r) => r.state === "in_doubt").length} in_doubt, ${Number(recovered.n)} leases recovered by the survivor, none posted twice`,
+      );
+    } finally {
+      survivor.child.kill("SIGTERM");
+      await survivor.exited;
+      await setup.close();
+      await simulator.close();
+      dir.remove();
+    }
+  });
+});

@@ -43,9 +43,10 @@ function runPg(binary: string, args: string[], asPostgres: boolean): void {
 
 /** Only start PostgreSQL when this run includes gateway tests (a filtered run of other packages skips it). */
 function runIncludesGateway(): boolean {
-  const filters = process.argv
-    .slice(2)
-    .filter((arg) => !arg.startsWith("-") && arg !== "run" && arg !== "watch");
+  const args = process.argv.slice(2);
+  // A test-name filter can select gateway tests from any file: start PostgreSQL to be safe.
+  if (args.some((arg) => arg === "-t" || arg.startsWith("--testNamePattern"))) return true;
+  const filters = args.filter((arg) => !arg.startsWith("-") && arg !== "run" && arg !== "watch");
   if (filters.length === 0) return true;
   return filters.some((filter) => filter.includes("gateway") || filter.includes("global-setup"));
 }

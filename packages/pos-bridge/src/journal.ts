@@ -286,6 +286,23 @@ export class SaleJournal {
       );
   }
 
+  /**
+   * Closes an upload attempt and moves its sale on, in one transaction: an attempt is never recorded as
+   * finished without the sale's new state, nor the other way round.
+   */
+  #settle(
+    attemptId: number,
+    record: UploadAttemptRecord,
+    now: number,
+    saleUpdate: string,
+    ...params: (string | number | null)[]
+  ): void {
+    this.#db.transaction(() => {
+      this.#finishAttempt(attemptId, record, now);
+      this.#db.prepare(saleUpdate).run(...params);
+    })();
+  }
+
   settleAccepted(
     id: number,
     attemptId: number,
@@ -293,16 +310,18 @@ export class SaleJournal {
     record: UploadAttemptRecord,
     now: number,
   ): void {
-    const settle = this.#db.transaction(() => {
-      this.#finishAttempt(attemptId, record, now);
-      this.#db
-        .prepare(
-          `UPDATE sales SET state = 'accepted', fbr_invoice_number = ?, last_outcome = 'accepted', last_reason = NULL,
-           settled_at = ? WHERE id = ?`,
-        )
-        .run(fbrInvoiceNumber, now, id);
-    });
-    this.#withoutOwnFsync(() => settle());
+    this.#withoutOwnFsync(() =>
+      this.#settle(
+        attemptId,
+        record,
+        now,
+        `UPDATE sales SET state = 'accepted', fbr_invoice_number = ?, last_outcome = 'accepted', last_reason = NULL,
+         settled_at = ? WHERE id = ?`,
+        fbrInvoiceNumber,
+        now,
+        id,
+      ),
+    );
   }
 
   settleRejected(
@@ -312,22 +331,19 @@ export class SaleJournal {
     record: UploadAttemptRecord,
     now: number,
   ): void {
-    this.#db.transaction(() => {
-      this.#finishAttempt(attemptId, record, now);
-      this.#db
-        .prepare(
-          `UPDATE sales SET state = 'rejected', rejection_code = ?, rejection_message = ?, rejection_problems = ?,
-           last_outcome = 'rejected', last_reason = ?, settled_at = ? WHERE id = ?`,
-        )
-        .run(
-          rejection.code,
-          rejection.message,
-          JSON.stringify(rejection.problems),
-          rejection.message,
-          now,
-          id,
-        );
-    })();
+    this.#settle(
+      attemptId,
+      record,
+      now,
+      `UPDATE sales SET state = 'rejected', rejection_code = ?, rejection_message = ?, rejection_problems = ?,
+       last_outcome = 'rejected', last_reason = ?, settled_at = ? WHERE id = ?`,
+      rejection.code,
+      rejection.message,
+      JSON.stringify(rejection.problems),
+      rejection.message,
+      now,
+      id,
+    );
   }
 
   /** A safe outcome (not sent, throttled): back to pending, due again at `nextAttemptAt`. */
@@ -338,34 +354,45 @@ export class SaleJournal {
     record: UploadAttemptRecord,
     now: number,
   ): void {
-    this.#db.transaction(() => {
-      this.#finishAttempt(attemptId, record, now);
-      this.#db
-        .prepare(
-          "UPDATE sales SET state = 'pending', next_attempt_at = ?, last_outcome = ?, last_reason = ? WHERE id = ?",
-        )
-        .run(nextAttemptAt, record.outcome, record.reason ?? null, id);
-    })();
+    this.#settle(
+      attemptId,
+      record,
+      now,
+      "UPDATE sales SET state = 'pending', next_attempt_at = ?, last_outcome = ?, last_reason = ? WHERE id = ?",
+      nextAttemptAt,
+      record.outcome,
+      record.reason ?? null,
+      id,
+    );
   }
 
   /** The request may have reached FBR: park it for reconcile, never re-upload it automatically. */
   markInDoubt(id: number, attemptId: number, record: UploadAttemptRecord, now: number): void {
-    this.#db.transaction(() => {
-      this.#finishAttempt(attemptId, record, now);
-      this.#db
-        .prepare("UPDATE sales SET state = 'in_doubt', last_outcome = ?, last_reason = ? WHERE id = ?")
-        .run(record.outcome, record.reason ?? null, id);
-    })();
+    this.#settleWithState("in_doubt", id, attemptId, record, now);
   }
 
   /** FBR refused the credentials: the sale waits (held) until the bridge restarts with new ones. */
   hold(id: number, attemptId: number, record: UploadAttemptRecord, now: number): void {
-    this.#db.transaction(() => {
-      this.#finishAttempt(attemptId, record, now);
-      this.#db
-        .prepare("UPDATE sales SET state = 'held', last_outcome = ?, last_reason = ? WHERE id = ?")
-        .run(record.outcome, record.reason ?? null, id);
-    })();
+    this.#settleWithState("held", id, attemptId, record, now);
+  }
+
+  #settleWithState(
+    state: "in_doubt" | "held",
+    id: number,
+    attemptId: number,
+    record: UploadAttemptRecord,
+    now: number,
+  ): void {
+    this.#settle(
+      attemptId,
+      record,
+      now,
+      "UPDATE sales SET state = ?, last_outcome = ?, last_reason = ? WHERE id = ?",
+      state,
+      record.outcome,
+      record.reason ?? null,
+      id,
+    );
   }
 
   /** Pending sales of these tills due for upload, oldest first. */

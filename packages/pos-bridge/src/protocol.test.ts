@@ -163,6 +163,27 @@ describe("decodeImsRequest", () => {
     expect(result.partial).toHaveProperty("TotalTaxCharged", 10);
   });
 
+  it("describes a wrong value without echoing it whole, and answers any nesting with one problem", () => {
+    const body = structuredClone(documentation.kbModel) as Record<string, unknown>;
+    body.TotalSaleValue = `${"9".repeat(5_000)}x`;
+    body.TotalTaxCharged = { value: { amount: 1 } };
+    const result = decodeImsRequest(body);
+    if (result.ok) throw new Error("expected problems");
+    const byField = new Map(result.problems.map((problem) => [problem.Field, problem.Message]));
+    expect(byField.get("TotalSaleValue")).toContain("(5001 characters)");
+    expect(byField.get("TotalSaleValue")?.length).toBeLessThan(200);
+    expect(byField.get("TotalTaxCharged")).toBe("TotalTaxCharged must be a number; received an object.");
+
+    let deep: unknown = {};
+    for (let level = 0; level < 100_000; level++) deep = { a: deep };
+    const nested = decodeImsRequest({ ...documentation.kbModel, USIN: deep });
+    expect(nested.ok).toBe(false);
+    if (!nested.ok)
+      expect(nested.problems.map((problem) => problem.Message)).toEqual([
+        "The body is nested more than 8 levels deep; the IMS model is an invoice with a list of items.",
+      ]);
+  });
+
   it.each([null, [], "text", 42])("refuses a body that is not an object: %j", (body) => {
     const result = decodeImsRequest(body);
     expect(result.ok).toBe(false);

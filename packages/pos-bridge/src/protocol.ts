@@ -214,19 +214,38 @@ function fieldPath(ctx: FieldContext): string {
   return ctx.pathPrefix === "" ? ctx.field : `${ctx.pathPrefix}.${ctx.field}`;
 }
 
+function reportMissing(ctx: FieldContext, kind: "a number" | "text"): void {
+  ctx.problems.add(
+    ctx.field,
+    fieldPath(ctx),
+    ctx.item,
+    `${ctx.field} is required.`,
+    `Send ${ctx.field} as ${kind}.`,
+  );
+}
+
+/** Longest text a reply quotes back; a POS may send a megabyte in one field. */
+const QUOTED_TEXT_LIMIT = 60;
+
+/**
+ * Describes a received value for a message without walking into it (a nested body must not cost a deep
+ * JSON.stringify, nor be echoed back whole): `"abc"`, `12`, `true`, `an object`, `a list of 3`.
+ */
+function describeReceived(raw: unknown): string {
+  if (typeof raw === "string")
+    return raw.length <= QUOTED_TEXT_LIMIT
+      ? JSON.stringify(raw)
+      : `${JSON.stringify(`${raw.slice(0, QUOTED_TEXT_LIMIT)}…`)} (${raw.length} characters)`;
+  if (Array.isArray(raw)) return `a list of ${raw.length}`;
+  if (typeof raw === "object" && raw !== null) return "an object";
+  return String(raw);
+}
+
 /** Numbers may arrive as JSON numbers or numeric strings ("1298.00"); thousands separators are refused. */
 function readNumber(ctx: FieldContext, required: boolean): number | undefined {
   const raw = pick(ctx.source, ctx.field);
   if (isAbsent(raw)) {
-    if (required) {
-      ctx.problems.add(
-        ctx.field,
-        fieldPath(ctx),
-        ctx.item,
-        `${ctx.field} is required.`,
-        `Send ${ctx.field} as a number.`,
-      );
-    }
+    if (required) reportMissing(ctx, "a number");
     return undefined;
   }
   if (typeof raw === "number" && Number.isFinite(raw)) return raw;
@@ -235,7 +254,7 @@ function readNumber(ctx: FieldContext, required: boolean): number | undefined {
     ctx.field,
     fieldPath(ctx),
     ctx.item,
-    `${ctx.field} must be a number; received ${JSON.stringify(raw)}.`,
+    `${ctx.field} must be a number; received ${describeReceived(raw)}.`,
     `Send ${ctx.field} as a plain number such as 1298 or "1298.00" (no commas or currency signs).`,
   );
   return undefined;
@@ -283,15 +302,7 @@ function readInteger(
 function readString(ctx: FieldContext, required: boolean): string | undefined {
   const raw = pick(ctx.source, ctx.field);
   if (isAbsent(raw)) {
-    if (required) {
-      ctx.problems.add(
-        ctx.field,
-        fieldPath(ctx),
-        ctx.item,
-        `${ctx.field} is required.`,
-        `Send ${ctx.field} as text.`,
-      );
-    }
+    if (required) reportMissing(ctx, "text");
     return undefined;
   }
   if (typeof raw === "string") return raw.trim();
@@ -300,7 +311,7 @@ function readString(ctx: FieldContext, required: boolean): string | undefined {
     ctx.field,
     fieldPath(ctx),
     ctx.item,
-    `${ctx.field} must be text; received ${JSON.stringify(raw)}.`,
+    `${ctx.field} must be text; received ${describeReceived(raw)}.`,
   );
   return undefined;
 }
@@ -425,7 +436,12 @@ function decodeItem(raw: unknown, index: number, problems: ProblemCollector): Im
   return item;
 }
 
-/** The IMS model is three levels deep (invoice, Items, item); anything far deeper is not an invoice. */
+/**
+ * The IMS model is three levels deep (invoice, Items, item); anything far deeper is not an invoice. Kept as
+ * a cheap first line, not as a crash guard: neither this codec nor the sdk's `validateImsInvoice` walks
+ * into a value recursively any more (both have tests at 100,000 levels), but one clear problem reads better
+ * than a type error per field, and it stops the work before the business rules run.
+ */
 const MAX_NESTING = 8;
 
 /** Nesting depth of a JSON value, counted without recursion and given up past `limit`. */
@@ -494,7 +510,7 @@ export function decodeImsRequest(body: unknown, options: { defaultPosId?: number
       "DateTime",
       "DateTime",
       null,
-      `DateTime ${JSON.stringify(rawDate)} is not a date and time the bridge understands.`,
+      `DateTime ${describeReceived(rawDate)} is not a date and time the bridge understands.`,
       'Send "yyyy-MM-dd HH:mm:ss" (ISO 8601 and .NET "/Date(ms)/" are accepted too).',
     );
   }

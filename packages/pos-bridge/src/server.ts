@@ -128,7 +128,7 @@ export function buildBridgeApp(bridge: PosBridge, options: BridgeAppOptions = {}
   });
 
   app.get("/metrics", async (_request, reply) =>
-    reply.type("text/plain; version=0.0.4; charset=utf-8").send(bridge.metricsText()),
+    reply.type(bridge.metrics.contentType).send(await bridge.metricsText()),
   );
 
   app.setNotFoundHandler(async (request, reply) => {

@@ -177,7 +177,7 @@ export class PosBridge {
     return ageMs;
   }
 
-  metricsText(): string {
+  metricsText(): Promise<string> {
     return this.metrics.render(this.journal.backlogStats(), this.#now(), this.#settings.backlogWarningMs);
   }
 

@@ -17,12 +17,12 @@ describe("createJsonLogger", () => {
 });
 
 describe("BridgeMetrics", () => {
-  it("renders reply counts, backlog age and the till latency histogram", () => {
+  it("renders reply counts, backlog age and the till latency histogram", async () => {
     const metrics = new BridgeMetrics();
     metrics.recordReply("100", 0.004);
     metrics.recordReply("150", 4.01);
     metrics.recordAttempt("accepted");
-    const text = metrics.render(
+    const text = await metrics.render(
       {
         byState: { pending: 2, uploading: 0, accepted: 1, rejected: 0, in_doubt: 1, held: 0 },
         oldestUnsettledAt: 1_000,
@@ -33,10 +33,13 @@ describe("BridgeMetrics", () => {
     );
     expect(text).toContain('raseed_pos_bridge_replies_total{code="150"} 1');
     expect(text).toContain("raseed_pos_bridge_backlog_sales 3");
-    expect(text).toContain("raseed_pos_bridge_backlog_oldest_age_seconds 90000.000");
+    expect(text).toContain("raseed_pos_bridge_backlog_oldest_age_seconds 90000\n");
     expect(text).toContain("raseed_pos_bridge_backlog_over_threshold 1");
     expect(text).toContain('raseed_pos_bridge_till_reply_seconds_bucket{le="0.005"} 1');
     expect(text).toContain('raseed_pos_bridge_till_reply_seconds_bucket{le="4"} 1');
     expect(text).toContain('raseed_pos_bridge_till_reply_seconds_bucket{le="+Inf"} 2');
+    expect(text).toContain("# TYPE raseed_pos_bridge_provisional_sales_total counter");
+    expect(text).toContain("raseed_pos_bridge_provisional_sales_total 3\n");
+    expect(text).toContain('raseed_pos_bridge_sales{state="in_doubt"} 1');
   });
 });

@@ -258,7 +258,7 @@ describe("when FBR is slow or loses answers", () => {
     // The till's queue is paused: the next sale is kept but not sent with the refused token.
     expect((await postSale(bridge.url, kbSale("AUTH-2"))).body.Code).toBe("150");
     await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(bridge.bridge.metricsText()).toContain(
+    expect(await bridge.bridge.metricsText()).toContain(
       'raseed_pos_bridge_upload_attempts_total{outcome="unauthorised"} 1',
     );
     expect(bridge.bridge.journal.findSale(SAMPLE_POS_ID, "AUTH-2")?.attempts).toBe(0);

@@ -143,6 +143,10 @@ CREATE TABLE IF NOT EXISTS upload_attempts (
   response_body  TEXT
 );
 CREATE INDEX IF NOT EXISTS upload_attempts_sale ON upload_attempts (sale_id);
+CREATE TABLE IF NOT EXISTS journal_meta (
+  key    TEXT PRIMARY KEY,
+  value  TEXT NOT NULL
+);
 `;
 
 export function hashPayload(payload: string): string {
@@ -172,6 +176,21 @@ export class SaleJournal {
 
   close(): void {
     this.#db.close();
+  }
+
+  /**
+   * Ties the journal to one FBR environment the first time a bridge opens it, and returns the environment it
+   * belongs to. A sandbox sale still pending must never be uploaded to production (nor a production sale to
+   * the sandbox) because the operator changed `--env` on the same data folder.
+   */
+  bindEnvironment(environment: string): string {
+    this.#db
+      .prepare("INSERT OR IGNORE INTO journal_meta (key, value) VALUES ('environment', ?)")
+      .run(environment);
+    const row = this.#db.prepare("SELECT value FROM journal_meta WHERE key = 'environment'").get() as {
+      value: string;
+    };
+    return row.value;
   }
 
   /**

@@ -302,6 +302,14 @@ export async function startPosBridge(
     journal.close();
     throw error;
   }
+  const journalEnvironment = journal.bindEnvironment(config.environment);
+  if (journalEnvironment !== config.environment) {
+    journal.close();
+    releaseLock();
+    throw new BridgeConfigError(
+      `${config.dataDir} holds ${journalEnvironment} sales; a ${config.environment} bridge needs its own --data-dir (its pending sales must not go to ${config.environment})`,
+    );
+  }
   const bridge = new PosBridge({
     settings: config,
     journal,

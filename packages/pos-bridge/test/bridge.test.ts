@@ -22,6 +22,7 @@ import integrations from "./vectors/pos-integrations.json" with { type: "json" }
 let sim: RunningSimulator;
 let dir: ReturnType<typeof tempDir>;
 let bridge: Awaited<ReturnType<typeof startBridge>>;
+const cleanupDirs: ReturnType<typeof tempDir>[] = [];
 
 beforeAll(async () => {
   sim = await startSim();
@@ -37,6 +38,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await bridge.close();
   dir.remove();
+  for (const extra of cleanupDirs.splice(0)) extra.remove();
 });
 
 describe("FBR's component contract", () => {
@@ -140,9 +142,15 @@ describe("FBR's component contract", () => {
     expect(bridge.bridge.journal.findSale(110099, "REJ-1")).toMatchObject({ state: "rejected", attempts: 1 });
   });
 
-  it("uploads to FBR's production IMS path with --env production", async () => {
+  it("uploads to FBR's production IMS path with --env production, from its own data folder", async () => {
     await bridge.close();
-    bridge = await startBridge(bridgeConfig(dir.path, sim.url, { environment: "production" }));
+    // The folder already holds sandbox sales: a production bridge refuses it rather than upload them.
+    await expect(startBridge(bridgeConfig(dir.path, sim.url, { environment: "production" }))).rejects.toThrow(
+      /holds sandbox sales; a production bridge needs its own --data-dir/,
+    );
+    const productionDir = tempDir();
+    cleanupDirs.push(productionDir);
+    bridge = await startBridge(bridgeConfig(productionDir.path, sim.url, { environment: "production" }));
     expect((await postSale(bridge.url, kbSale("PROD-1"))).body.Code).toBe("100");
     const { body } = await getJson(`${sim.url}/__sim/invoices`);
     const [invoice] = (body as { invoices: { path: string; environment: string }[] }).invoices;

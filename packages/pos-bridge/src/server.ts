@@ -9,7 +9,7 @@ import { SaleJournal } from "./journal.ts";
 import { BRIDGE_REPLY_CODES, type BridgeProblem, errorReply, HEALTH_REPLY } from "./protocol.ts";
 import {
   buildReceiptLayout,
-  readPngAsMonochrome,
+  normaliseLogoPng,
   renderReceiptEscPos,
   renderReceiptPdf,
   renderReceiptText,
@@ -249,7 +249,7 @@ function acquireDataDirLock(dataDir: string): () => void {
   return () => rmSync(lockFile, { force: true });
 }
 
-/** Reads and checks the configured logo once, so a bad file fails at start, not at the first receipt. */
+/** Reads, checks and normalises the configured logo once, so a bad file fails at start, not at the first receipt. */
 function readLogo(path: string): Buffer {
   let png: Buffer;
   try {
@@ -260,11 +260,10 @@ function readLogo(path: string): Buffer {
     );
   }
   try {
-    readPngAsMonochrome(png);
+    return normaliseLogoPng(png);
   } catch (error) {
     throw new BridgeConfigError(`receipt.logoPath ${path}: ${(error as Error).message}`);
   }
-  return png;
 }
 
 export function createImsUpstream(config: Readonly<BridgeConfig>, till: TillConfig): ImsUpstream {

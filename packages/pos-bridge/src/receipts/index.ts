@@ -8,7 +8,13 @@ import type { ReceiptConfig } from "../config.ts";
 import { INVOICE_TYPES, PAYMENT_MODES, PROVISIONAL_RESPONSE_TEXT } from "../protocol.ts";
 import { type MonochromeImage, qrRaster, readPngAsMonochrome, resizeMonochrome } from "./raster.ts";
 
-export { type MonochromeImage, PngReadError, qrRaster, readPngAsMonochrome } from "./raster.ts";
+export {
+  type MonochromeImage,
+  normaliseLogoPng,
+  PngReadError,
+  qrRaster,
+  readPngAsMonochrome,
+} from "./raster.ts";
 
 /** The statement SRO 1006(I)/2021 requires on every fiscal receipt, verbatim. */
 export const FBR_VERIFY_STATEMENT =

@@ -15,33 +15,55 @@ export class PngReadError extends Error {
   override readonly name = "PngReadError";
 }
 
-/** The part of pngjs used here (pngjs ships no types; it is a CommonJS module). */
-interface PngSyncReader {
-  PNG: { sync: { read(png: Buffer): { width: number; height: number; data: Buffer } } };
+interface DecodedPng {
+  width: number;
+  height: number;
+  /** 8-bit RGBA, row-major. */
+  data: Buffer;
 }
 
-const { PNG } = createRequire(import.meta.url)("pngjs") as PngSyncReader;
+/** The part of pngjs used here (pngjs ships no types; it is a CommonJS module). */
+interface PngSync {
+  PNG: { sync: { read(png: Buffer): DecodedPng; write(png: DecodedPng): Buffer } };
+}
+
+const { PNG } = createRequire(import.meta.url)("pngjs") as PngSync;
 
 /** Larger than any logo a receipt prints (576 dots wide); refuses decompression bombs before decoding. */
 const MAX_LOGO_PIXELS = 4096 * 4096;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+function decodePng(png: Buffer): DecodedPng {
+  if (png.length < 24 || !png.subarray(0, 8).equals(PNG_SIGNATURE)) throw new PngReadError("not a PNG file");
+  // pngjs's synchronous reader stops quietly where a cut-off file ends and hands back whatever it decoded;
+  // a complete PNG ends with its IEND chunk (length, "IEND", CRC), so a missing one means the file is cut.
+  if (png.subarray(-8, -4).toString("latin1") !== "IEND")
+    throw new PngReadError("truncated PNG (no IEND chunk at the end)");
+  // IHDR is always first: width and height sit at bytes 16-23.
+  if (png.readUInt32BE(16) * png.readUInt32BE(20) > MAX_LOGO_PIXELS)
+    throw new PngReadError(`PNG too large (${png.readUInt32BE(16)}x${png.readUInt32BE(20)} pixels)`);
+  try {
+    return PNG.sync.read(png);
+  } catch (error) {
+    throw new PngReadError(`corrupt PNG (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+/**
+ * The logo re-written by pngjs as a plain 8-bit RGBA, non-interlaced PNG: whatever variant the retailer's
+ * file is (interlaced, 16-bit, palette), the PDF renderer then gets one pdfkit reads. Throws
+ * `PngReadError` for a file that does not decode, so a bad logo fails at start, not at the first receipt.
+ */
+export function normaliseLogoPng(png: Buffer): Buffer {
+  return PNG.sync.write(decodePng(png));
+}
 
 /**
  * Decodes a PNG (any colour type, bit depth or interlacing pngjs reads: it hands back 8-bit RGBA) into
  * printer dots: a pixel prints when its luminance, composited on white paper, is below half.
  */
 export function readPngAsMonochrome(png: Buffer): MonochromeImage {
-  if (png.length < 24 || !png.subarray(0, 8).equals(PNG_SIGNATURE)) throw new PngReadError("not a PNG file");
-  // IHDR is always first: width and height sit at bytes 16-23.
-  if (png.readUInt32BE(16) * png.readUInt32BE(20) > MAX_LOGO_PIXELS)
-    throw new PngReadError(`PNG too large (${png.readUInt32BE(16)}x${png.readUInt32BE(20)} pixels)`);
-  let decoded: { width: number; height: number; data: Buffer };
-  try {
-    decoded = PNG.sync.read(png);
-  } catch (error) {
-    throw new PngReadError(`corrupt PNG (${error instanceof Error ? error.message : String(error)})`);
-  }
-  const { width, height, data } = decoded;
+  const { width, height, data } = decodePng(png);
   const dots: boolean[] = new Array(width * height);
   for (let pixel = 0; pixel < width * height; pixel++) {
     const at = pixel * 4;

@@ -7,6 +7,7 @@ import { decodeImsRequest } from "../protocol.ts";
 import {
   buildReceiptLayout,
   FBR_VERIFY_STATEMENT,
+  normaliseLogoPng,
   PngReadError,
   qrRaster,
   type ReceiptInput,
@@ -126,6 +127,19 @@ describe("renderers", () => {
     expect(text).toContain("/Subtype /Image");
   });
 
+  it("puts a normalised logo and the QR in the PDF", async () => {
+    const logo = normaliseLogoPng(greyPng(40, 10));
+    // Re-written as 8-bit RGBA (colour type 6), the same picture.
+    expect(logo[25]).toBe(6);
+    expect(readPngAsMonochrome(logo)).toEqual(readPngAsMonochrome(greyPng(40, 10)));
+    const pdf = await renderReceiptPdf(
+      { invoice: sale(), fiscalInvoiceNumber: FISCAL_NUMBER, business },
+      { logoPng: logo },
+    );
+    expect(pdf.toString("latin1").match(/\/Subtype \/Image/g)?.length).toBeGreaterThanOrEqual(2);
+    expect(() => normaliseLogoPng(Buffer.from("GIF89a"))).toThrow(PngReadError);
+  });
+
   it("reads greyscale PNGs into printer dots", () => {
     const image = readPngAsMonochrome(greyPng(4, 2));
     expect(image).toEqual({
@@ -149,8 +163,12 @@ describe("renderers", () => {
 
   it("refuses what is not a readable PNG with PngReadError", () => {
     expect(() => readPngAsMonochrome(Buffer.from("not a png"))).toThrow(/not a PNG/);
-    const truncated = greyPng(40, 10).subarray(0, 50);
-    expect(() => readPngAsMonochrome(truncated)).toThrow(PngReadError);
+    for (const cut of [30, 50, 60]) {
+      expect(() => readPngAsMonochrome(greyPng(40, 10).subarray(0, cut))).toThrow(/truncated/);
+    }
+    const corrupt = Buffer.from(greyPng(40, 10));
+    corrupt[45] = (corrupt[45] ?? 0) ^ 0xff;
+    expect(() => readPngAsMonochrome(corrupt)).toThrow(/corrupt PNG/);
     const huge = Buffer.from(greyPng(4, 2));
     huge.writeUInt32BE(100_000, 16);
     huge.writeUInt32BE(100_000, 20);

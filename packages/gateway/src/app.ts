@@ -8,6 +8,7 @@ import { installApiKeyAuth } from "./http/middleware/auth.ts";
 import { installErrorEnvelope } from "./http/middleware/error-envelope.ts";
 import { installOpenApi } from "./http/openapi.ts";
 import { registerHealthRoutes } from "./http/routes/health.ts";
+import { registerImsInvoiceRoutes } from "./http/routes/ims-invoices.ts";
 import { registerInvoiceRoutes } from "./http/routes/invoices.ts";
 import { registerReferenceRoutes } from "./http/routes/reference.ts";
 import { registerWebhookRoutes } from "./http/routes/webhooks.ts";
@@ -43,6 +44,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await installOpenApi(app);
   registerHealthRoutes(app, deps);
   registerInvoiceRoutes(app, deps);
+  registerImsInvoiceRoutes(app, deps);
   registerReferenceRoutes(app, deps);
   registerWebhookRoutes(app, deps);
   await app.ready();

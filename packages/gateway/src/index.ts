@@ -5,9 +5,15 @@ export { type AppDeps, buildApp } from "./app.ts";
 export { type AuditChainReport, appendAudit, verifyAuditChains } from "./audit/audit-log.ts";
 export { ConfigError, envNameFor, type GatewayConfig, gatewayConfigSchema, loadConfig } from "./config.ts";
 export { GatewayEvents } from "./events.ts";
-export { createLogger, DEMO_SELLER, type RunningGateway, startGateway } from "./main.ts";
+export { createLogger, DEMO_POS_TERMINAL, DEMO_SELLER, type RunningGateway, startGateway } from "./main.ts";
 export { OutboxWorker } from "./outbox/worker.ts";
 export { isPostgresUrl, openStore, type Store } from "./store/database.ts";
+export {
+  addImsTerminal,
+  type ImsTerminalSummary,
+  listImsTerminals,
+  type NewImsTerminal,
+} from "./tenants/ims-terminals.ts";
 export { loadMasterKey, MasterKeyError } from "./tenants/secret-box.ts";
 export {
   addTenant,

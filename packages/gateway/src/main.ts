@@ -14,6 +14,7 @@ import { OutboxWorker } from "./outbox/worker.ts";
 import { openStore, type Store } from "./store/database.ts";
 import { GroupCommitter } from "./store/group-commit.ts";
 import { createMetrics } from "./telemetry/metrics.ts";
+import { addImsTerminal, findImsTerminal } from "./tenants/ims-terminals.ts";
 import { loadMasterKey } from "./tenants/secret-box.ts";
 import {
   addTenant,
@@ -32,6 +33,13 @@ export const DEMO_SELLER = {
   address: "Karachi",
   environment: "sandbox" as const,
   fbrToken: "sandbox-demo-token",
+};
+
+/** The simulator's documented demo IMS POS terminal (issue 3's demo world), registered for the demo seller. */
+export const DEMO_POS_TERMINAL = {
+  posId: 110014,
+  imsToken: "1298b5eb-b252-3d97-8622-a4a69d5bf818",
+  environment: "sandbox" as const,
 };
 
 export interface RunningGateway {
@@ -194,6 +202,9 @@ async function prepareDemo(
     await setTenantToken(store.db, masterKey, tenant.id, DEMO_SELLER.fbrToken, "demo");
   }
   if (tenant === undefined) throw new Error("demo tenant could not be created");
+  if ((await findImsTerminal(store.db, tenant.id, DEMO_POS_TERMINAL.posId)) === undefined) {
+    await addImsTerminal(store.db, masterKey, tenant.id, DEMO_POS_TERMINAL, "demo");
+  }
   const apiKeyFile = join(dataDir, "demo-api-key");
   if (existsSync(apiKeyFile)) {
     const saved = readFileSync(apiKeyFile, "utf8").trim();

@@ -1,6 +1,8 @@
 import {
+  addImsTerminal,
   addTenant,
   ConfigError,
+  listImsTerminals,
   listTenants,
   openAdminContext,
   setTenantToken,
@@ -131,6 +133,74 @@ export function registerTenantCommand(program: Command): void {
         process.stdout.write(
           `token updated for ${updated.id} (${updated.ntn}); ${resumed} paused invoice(s) resumed\n`,
         );
+      } finally {
+        await ctx.close();
+      }
+    }),
+  );
+
+  withStoreOptions(
+    exitTwoOnUsageErrors(
+      tenant
+        .command("add-pos")
+        .description(
+          "register an IMS POS terminal (FBR POSID + IMS token) for a tenant, or replace its token; held sales resume",
+        )
+        .requiredOption("--tenant <tenant>", "tenant id or NTN")
+        .requiredOption("--pos-id <posId>", "the POSID FBR issued for the till")
+        .requiredOption("--ims-token <token>", "the IMS token FBR issued for that POSID (stored encrypted)")
+        .option("--env <environment>", "sandbox or production", "sandbox"),
+    ),
+  ).action(async (flags: StoreFlags & { tenant: string; posId: string; imsToken: string; env: string }) =>
+    runAdmin(async () => {
+      if (flags.env !== "sandbox" && flags.env !== "production") {
+        throw new TenantError(`--env must be sandbox or production, got "${flags.env}"`);
+      }
+      if (!/^\d{1,10}$/.test(flags.posId.trim())) {
+        throw new TenantError(`--pos-id must be FBR's numeric POSID, got "${flags.posId}"`);
+      }
+      const ctx = await openAdminContext(flags, process.env);
+      try {
+        const { terminal, created, resumed } = await addImsTerminal(
+          ctx.store.db,
+          ctx.masterKey,
+          flags.tenant,
+          {
+            posId: Number(flags.posId.trim()),
+            imsToken: flags.imsToken,
+            environment: flags.env,
+          },
+        );
+        process.stdout.write(
+          created
+            ? `POS ${terminal.posId} (${terminal.environment}) registered for tenant ${terminal.tenantId}: ${terminal.id}\n`
+            : `POS ${terminal.posId} (${terminal.environment}) token replaced for tenant ${terminal.tenantId}; ${resumed} held sale(s) resumed\n`,
+        );
+      } finally {
+        await ctx.close();
+      }
+    }),
+  );
+
+  withStoreOptions(
+    exitTwoOnUsageErrors(
+      tenant
+        .command("list-pos")
+        .description("list a tenant's IMS POS terminals (tokens are never shown)")
+        .requiredOption("--tenant <tenant>", "tenant id or NTN")
+        .option("--json", "print JSON"),
+    ),
+  ).action(async (flags: StoreFlags & { tenant: string; json?: boolean }) =>
+    runAdmin(async () => {
+      const ctx = await openAdminContext(flags, process.env);
+      try {
+        const terminals = await listImsTerminals(ctx.store.db, flags.tenant);
+        if (flags.json === true) {
+          process.stdout.write(`${JSON.stringify(terminals, null, 2)}\n`);
+          return;
+        }
+        for (const x of terminals) process.stdout.write(`${x.id}  POS ${x.posId}  ${x.environment}\n`);
+        if (terminals.length === 0) process.stdout.write("no POS terminals\n");
       } finally {
         await ctx.close();
       }

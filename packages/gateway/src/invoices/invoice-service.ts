@@ -220,6 +220,9 @@ export async function submitInvoice(
   const inserted: InvoiceRow = {
     id,
     tenant_id: tenant.id,
+    channel: "di",
+    pos_id: null,
+    usin: null,
     external_ref: prepared.externalRef,
     request_hash: prepared.requestHash,
     payload: JSON.stringify(prepared.invoice),
@@ -295,6 +298,7 @@ async function findByExternalRef(
     .selectAll()
     .where("tenant_id", "=", tenantId)
     .where("external_ref", "=", externalRef)
+    .where("channel", "=", "di")
     .executeTakeFirst();
 }
 
@@ -325,7 +329,12 @@ export async function listInvoices(
   tenantId: string,
   filter: InvoiceListFilter,
 ): Promise<{ items: InvoiceRow[]; nextCursor: string | null }> {
-  let query = db.selectFrom("invoices").selectAll().where("tenant_id", "=", tenantId);
+  // IMS sales have their own listing (GET /v1/ims/invoices); this one is the ERP's DI invoices.
+  let query = db
+    .selectFrom("invoices")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where("channel", "=", "di");
   if (filter.state !== undefined) query = query.where("state", "=", filter.state);
   if (filter.from !== undefined) query = query.where("created_at", ">=", filter.from);
   if (filter.to !== undefined) query = query.where("created_at", "<", filter.to);

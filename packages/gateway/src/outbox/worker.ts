@@ -2,14 +2,25 @@
 // with the sdk's DiClient (no client-side retries: the outbox is the retry mechanism) and settles the
 // invoice by the outcome kind from the classification table in ARCHITECTURE.md. The loop never throws:
 // every failure becomes a "worker.problem" event and the loop carries on.
-import { DiClient, type PostOutcome, redactSecrets, retryDelayMs } from "@raseed/sdk";
+import {
+  DiClient,
+  FBR_GATEWAY_URL,
+  IMS_PATHS,
+  IMS_SANDBOX_URL,
+  ImsClient,
+  type ImsInvoice,
+  type PostOutcome,
+  redactSecrets,
+  retryDelayMs,
+} from "@raseed/sdk";
 import type { Transaction } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import type { GatewayEvents, InvoiceStateChange } from "../events.ts";
 import type { Store } from "../store/database.ts";
 import { GroupCommitter } from "../store/group-commit.ts";
 import { newId, nowIso } from "../store/ids.ts";
-import type { Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
+import type { Database, ImsTerminalRow, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
+import { imsTerminalToken } from "../tenants/ims-terminals.ts";
 import { tenantFbrToken } from "../tenants/tenants.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
 import {
@@ -60,6 +71,22 @@ interface PreparedAttempt {
   invoice: InvoiceRow;
   tenant: TenantRow;
   attemptId: string;
+  /** IMS sales post with their POS terminal's token and environment. */
+  terminal?: ImsTerminalRow;
+}
+
+/**
+ * Where FBR's IMS PostData lives for an environment. The configured fbrUrl replaces FBR's hosts (the
+ * simulator serves both IMS paths); left at FBR's default, the sandbox is IMS's own host (FBR-SPEC §11).
+ */
+function imsOrigin(fbrUrl: string): string | undefined {
+  const trimmed = fbrUrl.replace(/\/$/, "");
+  return trimmed === FBR_GATEWAY_URL ? undefined : trimmed;
+}
+
+function imsPostDataUrl(fbrUrl: string, environment: "sandbox" | "production"): string {
+  const origin = imsOrigin(fbrUrl) ?? (environment === "sandbox" ? IMS_SANDBOX_URL : FBR_GATEWAY_URL);
+  return `${origin}${IMS_PATHS[environment]}`;
 }
 
 const workableStates: ReadonlySet<InvoiceState> = new Set(["queued", "retrying", "submitting"]);
@@ -211,6 +238,15 @@ export class OutboxWorker {
       const invoices = await trx.selectFrom("invoices").selectAll().where("id", "in", ids).execute();
       const tenantIds = [...new Set(rows.map((r) => r.tenant_id))];
       const tenants = await trx.selectFrom("tenants").selectAll().where("id", "in", tenantIds).execute();
+      const imsInvoices = invoices.filter((i) => i.channel === "ims" && i.pos_id !== null);
+      const terminals =
+        imsInvoices.length === 0
+          ? []
+          : await trx
+              .selectFrom("ims_terminals")
+              .selectAll()
+              .where("tenant_id", "in", [...new Set(imsInvoices.map((i) => i.tenant_id))])
+              .execute();
       const previous = await trx
         .selectFrom("attempts")
         .select(["invoice_id", (eb) => eb.fn.countAll<number>().as("n")])
@@ -233,7 +269,15 @@ export class OutboxWorker {
           continue;
         }
         perTenant.set(tenant.id, inFlightForTenant + 1);
+        const terminal =
+          invoice.channel === "ims"
+            ? terminals.find((t) => t.tenant_id === tenant.id && Number(t.pos_id) === Number(invoice.pos_id))
+            : undefined;
         const path = tenant.environment === "sandbox" ? "postinvoicedata_sb" : "postinvoicedata";
+        const url =
+          invoice.channel === "ims"
+            ? imsPostDataUrl(options.fbrUrl, terminal?.environment ?? tenant.environment)
+            : `${options.fbrUrl.replace(/\/$/, "")}/di_data/v1/di/${path}`;
         const attemptId = newId("att");
         const attemptNo = Number(previous.find((p) => p.invoice_id === invoice.id)?.n ?? 0) + 1;
         await trx
@@ -246,7 +290,7 @@ export class OutboxWorker {
             started_at: nowIso(),
             finished_at: null,
             outcome: null,
-            url: `${options.fbrUrl.replace(/\/$/, "")}/di_data/v1/di/${path}`,
+            url,
             request_body: redactBody(invoice.payload) ?? "",
             http_status: null,
             response_body: null,
@@ -260,7 +304,12 @@ export class OutboxWorker {
           .set({ state: "submitting", attempt_count: attemptCount, updated_at: nowIso() })
           .where("id", "=", invoice.id)
           .execute();
-        attempts.push({ invoice: { ...invoice, attempt_count: attemptCount }, tenant, attemptId });
+        attempts.push({
+          invoice: { ...invoice, attempt_count: attemptCount },
+          tenant,
+          attemptId,
+          ...(terminal !== undefined ? { terminal } : {}),
+        });
       }
       return { attempts, claimed: rows.length };
     });
@@ -283,7 +332,11 @@ export class OutboxWorker {
     this.inflight.set(invoiceId, work);
   }
 
-  private async send({ invoice, tenant, attemptId }: PreparedAttempt): Promise<void> {
+  private async send({ invoice, tenant, attemptId, terminal }: PreparedAttempt): Promise<void> {
+    if (invoice.channel === "ims") {
+      await this.sendIms(invoice, tenant, attemptId, terminal);
+      return;
+    }
     let token: string;
     try {
       token = tenantFbrToken(this.deps.masterKey, tenant);
@@ -312,6 +365,51 @@ export class OutboxWorker {
     } catch (error) {
       // The client is meant to classify everything; if it throws anyway we cannot know whether the
       // request was written, so the only safe answer is in_doubt.
+      outcome = { kind: "in_doubt", reason: `unexpected client failure: ${(error as Error).message}` };
+    }
+    this.deps.events.emit("fbr.call", {
+      tenantId: tenant.id,
+      outcome: outcome.kind,
+      durationMs: outcome.exchange?.durationMs ?? 0,
+      errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : [],
+    });
+    await this.settle(invoice, tenant, attemptId, outcome);
+  }
+
+  /** An IMS sale: FBR's PostData with the POS terminal's own token (FBR-SPEC §11), same settlement. */
+  private async sendIms(
+    invoice: InvoiceRow,
+    tenant: TenantRow,
+    attemptId: string,
+    terminal: ImsTerminalRow | undefined,
+  ): Promise<void> {
+    let token: string;
+    try {
+      if (terminal === undefined) throw new Error(`POSID ${invoice.pos_id} is no longer registered`);
+      token = imsTerminalToken(this.deps.masterKey, terminal);
+    } catch (error) {
+      await this.settle(invoice, tenant, attemptId, {
+        kind: "unauthorised",
+        reason: `no usable IMS token for this POS terminal, nothing was sent: ${(error as Error).message}`,
+        exchange: { url: "", requestBody: "", durationMs: 0 },
+      });
+      return;
+    }
+    const { options } = this.deps;
+    const origin = imsOrigin(options.fbrUrl);
+    const client = new ImsClient({
+      token,
+      environment: terminal.environment,
+      ...(origin !== undefined ? { baseUrl: origin } : {}),
+      timeoutMs: options.fbrTimeoutMs,
+      // The outbox is the retry mechanism (one recorded attempt per post).
+      maxRetries: 0,
+      ...(this.deps.fetch !== undefined ? { fetch: this.deps.fetch } : {}),
+    });
+    let outcome: PostOutcome;
+    try {
+      outcome = await client.postData(JSON.parse(invoice.payload) as ImsInvoice);
+    } catch (error) {
       outcome = { kind: "in_doubt", reason: `unexpected client failure: ${(error as Error).message}` };
     }
     this.deps.events.emit("fbr.call", {
@@ -397,6 +495,10 @@ export class OutboxWorker {
       const retryAfterMs = outcome.kind === "throttled" ? outcome.retryAfterMs : undefined;
       const delay = Math.min(retryDelayMs(invoice.attempt_count, retryAfterMs), options.maxRetryDelayMs);
       leaseHeld = await rescheduleOutbox(trx, invoice.id, owner, new Date(Date.now() + delay).toISOString());
+    } else if (next === "paused" && invoice.channel === "ims") {
+      // FBR refused one POS terminal's token: hold that sale only (the tenant's DI queue and other tills
+      // go on); `raseed tenant add-pos` with a new token puts it back on the queue.
+      leaseHeld = await completeOutbox(trx, invoice.id, owner);
     } else if (next === "paused") {
       leaseHeld = await rescheduleOutbox(trx, invoice.id, owner, now);
       if (leaseHeld)

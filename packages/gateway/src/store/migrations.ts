@@ -159,6 +159,38 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  "0003_ims_channel": {
+    // The IMS channel rides the same invoices/outbox/attempts tables as DI (one worker, one lifecycle);
+    // `channel` tells them apart. Existing rows are DI.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable("invoices")
+        .addColumn("channel", "text", (c) => c.notNull().defaultTo("di"))
+        .execute();
+      await db.schema.alterTable("invoices").addColumn("pos_id", "integer").execute();
+      await db.schema.alterTable("invoices").addColumn("usin", "text").execute();
+      // USIN is the sale's identity per POSID (FBR-SPEC §11): unique per tenant and POSID. DI rows have
+      // NULLs here, which unique indexes never treat as equal on either engine.
+      await db.schema
+        .createIndex("invoices_tenant_pos_usin")
+        .on("invoices")
+        .columns(["tenant_id", "pos_id", "usin"])
+        .unique()
+        .execute();
+
+      await db.schema
+        .createTable("ims_terminals")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
+        .addColumn("pos_id", "integer", (c) => c.notNull())
+        .addColumn("environment", "text", (c) => c.notNull())
+        .addColumn("ims_token_enc", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addUniqueConstraint("ims_terminals_tenant_pos", ["tenant_id", "pos_id"])
+        .execute();
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

@@ -56,13 +56,22 @@ export interface ApiKeysTable {
   revoked_at: string | null;
 }
 
+/** Which FBR channel an invoice is reported through: PRAL's Digital Invoicing or the IMS fiscal cloud. */
+export type InvoiceChannel = "di" | "ims";
+
 export interface InvoicesTable {
   id: string;
   tenant_id: string;
+  /** "di" (PRAL DI postinvoicedata) or "ims" (FBR IMS PostData for a POS terminal). */
+  channel: Generated<InvoiceChannel>;
+  /** IMS only: the POSID the sale was rung up on; with `usin`, the sale's identity per tenant. */
+  pos_id: number | null;
+  /** IMS only: the POS's unique sale number (USIN). */
+  usin: string | null;
   external_ref: string | null;
   /** SHA-256 of the canonical request body, to tell a replay from a conflicting reuse of the key. */
   request_hash: string;
-  /** The DiInvoice exactly as it will be posted to FBR (JSON). */
+  /** The DiInvoice (or, for IMS, the ImsInvoice) exactly as it will be posted to FBR (JSON). */
   payload: string;
   state: InvoiceState;
   fbr_invoice_number: string | null;
@@ -72,6 +81,18 @@ export interface InvoicesTable {
   errors: string | null;
   last_reason: string | null;
   attempt_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** An IMS POS terminal of a tenant: FBR's POSID and the IMS token FBR issued for it. */
+export interface ImsTerminalsTable {
+  id: string;
+  tenant_id: string;
+  pos_id: number;
+  environment: "sandbox" | "production";
+  /** AES-256-GCM ciphertext of the IMS token, bound to this terminal's id. */
+  ims_token_enc: string;
   created_at: string;
   updated_at: string;
 }
@@ -149,11 +170,13 @@ export interface Database {
   audit: AuditTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  ims_terminals: ImsTerminalsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
 export type InvoiceRow = Selectable<InvoicesTable>;
 export type AttemptRow = Selectable<AttemptsTable>;
+export type ImsTerminalRow = Selectable<ImsTerminalsTable>;
 export type AuditRow = Selectable<AuditTable>;
 export type NewInvoice = Insertable<InvoicesTable>;
 export type { Generated };

@@ -24,6 +24,7 @@ import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { describeRoute, submitBodySchema } from "../openapi.ts";
+import { waitUntilSettled } from "../wait-settled.ts";
 
 const MAX_WAIT_SECONDS = 30;
 
@@ -56,36 +57,8 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
   const { db } = deps.store;
   const committer = deps.committer ?? new GroupCommitter(db);
 
-  /** Resolves when the invoice reaches a state a caller can act on, or when the wait runs out. */
-  async function waitForSettled(row: InvoiceRow, seconds: number): Promise<InvoiceRow> {
-    if (seconds <= 0 || settledStates.has(row.state)) return row;
-    const deadline = Date.now() + seconds * 1000;
-    return new Promise<InvoiceRow>((resolve) => {
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        clearInterval(poll);
-        clearTimeout(timeout);
-        deps.events.off("invoice.state_changed", onChange);
-        getInvoice(db, row.tenant_id, row.id).then(resolve, () => resolve(row));
-      };
-      const onChange = (change: { invoiceId: string; state: string }) => {
-        if (change.invoiceId === row.id && settledStates.has(change.state as InvoiceRow["state"])) finish();
-      };
-      deps.events.on("invoice.state_changed", onChange);
-      // Another instance may settle it (scale-out), so also look at the store now and then.
-      const poll = setInterval(() => {
-        getInvoice(db, row.tenant_id, row.id).then(
-          (current) => {
-            if (settledStates.has(current.state) || Date.now() >= deadline) finish();
-          },
-          () => finish(),
-        );
-      }, 500);
-      const timeout = setTimeout(finish, Math.max(0, deadline - Date.now()));
-    });
-  }
+  const waitForSettled = (row: InvoiceRow, seconds: number) =>
+    waitUntilSettled(deps, row, seconds, (tenantId, id) => getInvoice(db, tenantId, id));
 
   app.post(
     "/v1/invoices",

@@ -1,0 +1,123 @@
+// The IMS channel: POS bridges and tills hand the gateway FBR's IMS invoice model (PascalCase) and get
+// the fiscal number back through the same outbox, worker and lifecycle as DI invoices.
+import { imsInvoiceSchema } from "@raseed/sdk";
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import {
+  findImsByUsin,
+  findImsReplay,
+  getImsInvoice,
+  parseImsSubmission,
+  submitImsInvoice,
+  toImsInvoiceView,
+  validateImsForTenant,
+} from "../../invoices/ims-service.ts";
+import { settledStates } from "../../invoices/invoice-service.ts";
+import { GroupCommitter } from "../../store/group-commit.ts";
+import { ApiError, notFound } from "../api-error.ts";
+import type { AppDeps } from "../deps.ts";
+import { requireAuth } from "../middleware/auth.ts";
+import { describeRoute } from "../openapi.ts";
+import { waitUntilSettled } from "../wait-settled.ts";
+
+const MAX_WAIT_SECONDS = 30;
+
+export const imsWaitQuerySchema = z
+  .object({ wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).optional() })
+  .loose();
+export const imsLookupQuerySchema = z.strictObject({
+  posId: z.coerce.number().int().positive(),
+  usin: z.string().min(1).max(100),
+});
+
+function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const message = result.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; ");
+    throw new ApiError(400, "bad_request", message);
+  }
+  return result.data;
+}
+
+export function registerImsInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { db } = deps.store;
+  const committer = deps.committer ?? new GroupCommitter(db);
+  const load = (tenantId: string, id: string) => getImsInvoice(db, tenantId, id);
+
+  app.post(
+    "/v1/ims/invoices",
+    {
+      config: { scope: "invoices:write" },
+      schema: describeRoute("Submit an IMS sale (FBR's POS invoice model) for its fiscal number", {
+        tags: ["ims"],
+        body: imsInvoiceSchema as unknown as z.ZodType,
+        querystring: imsWaitQuerySchema,
+        description:
+          "Validated locally (422 lists every issue); POSID must be a terminal registered for the key's " +
+          "tenant. USIN is unique per POSID: the same USIN with the same body returns the stored sale " +
+          "(200), with another body 409. Stored with its outbox entry in one transaction; 202.",
+      }),
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      const { wait } = parseQuery(imsWaitQuerySchema, request.query);
+      const { tenant } = auth;
+      const submission = parseImsSubmission(request.body);
+      // A replay is answered from the store (a bridge retrying after a lost answer gets the same sale).
+      const replayed = await findImsReplay(db, tenant.id, submission);
+      if (replayed !== undefined) {
+        deps.metrics?.submissions.inc({ result: "replayed" });
+        reply.header("Location", `/v1/ims/invoices/${replayed.id}`);
+        const final = await waitUntilSettled(deps, replayed, wait ?? 0, load);
+        return reply.status(200).send(await toImsInvoiceView(db, final));
+      }
+      const issues = await validateImsForTenant(db, tenant, request.body);
+      if (issues.length > 0) {
+        deps.metrics?.submissions.inc({ result: "invalid" });
+        throw new ApiError(
+          422,
+          "validation_failed",
+          `the sale has ${issues.length} problem(s); nothing was queued`,
+          { issues },
+        );
+      }
+      const { created, row } = await submitImsInvoice(db, committer, tenant, submission, `api:${auth.keyId}`);
+      deps.metrics?.submissions.inc({ result: created ? "queued" : "replayed" });
+      if (created) deps.worker?.kick();
+      const final = await waitUntilSettled(deps, row, wait ?? 0, load);
+      reply.header("Location", `/v1/ims/invoices/${row.id}`);
+      const status = created && !settledStates.has(final.state) ? 202 : 200;
+      return reply.status(status).send(await toImsInvoiceView(db, final));
+    },
+  );
+
+  app.get(
+    "/v1/ims/invoices",
+    {
+      config: { scope: "invoices:read" },
+      schema: describeRoute("Find an IMS sale by its POSID and USIN", {
+        tags: ["ims"],
+        querystring: imsLookupQuerySchema,
+      }),
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      const query = parseQuery(imsLookupQuerySchema, request.query);
+      const row = await findImsByUsin(db, auth.tenantId, query.posId, query.usin);
+      if (row === undefined) throw notFound("IMS invoice");
+      return toImsInvoiceView(db, row, true);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/ims/invoices/:id",
+    {
+      config: { scope: "invoices:read" },
+      schema: describeRoute("Get one IMS sale with its payload, state and fiscal number", { tags: ["ims"] }),
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      return toImsInvoiceView(db, await getImsInvoice(db, auth.tenantId, request.params.id), true);
+    },
+  );
+}

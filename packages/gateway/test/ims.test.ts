@@ -1,0 +1,221 @@
+// The IMS channel end to end over real HTTP: POST /v1/ims/invoices → store + outbox → worker → the
+// simulator's IMS PostData with the terminal's own token → fiscal number back, on both engines.
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyAuditChains } from "../src/audit/audit-log.ts";
+import { addImsTerminal, listImsTerminals } from "../src/tenants/ims-terminals.ts";
+import { TenantError } from "../src/tenants/tenants.ts";
+import { simInvoices, startTestGateway, type TestGateway } from "./harness.ts";
+import { engines } from "./helpers.ts";
+
+const DEMO_POS = 110014;
+const DEMO_IMS_TOKEN = "1298b5eb-b252-3d97-8622-a4a69d5bf818";
+/** Registered at the gateway with the demo terminal's token: FBR sees a POSID that is not the token's. */
+const MISMATCHED_POS = 110099;
+
+/** FBR's KB model (FBR-SPEC §11) with its own USIN. */
+function imsSale(usin: string, posId = DEMO_POS, overrides: Record<string, unknown> = {}) {
+  return {
+    InvoiceNumber: "",
+    POSID: posId,
+    USIN: usin,
+    DateTime: "2020-01-01 12:00:00",
+    BuyerNTN: "1234567-8",
+    BuyerName: "Buyer Name",
+    BuyerPhoneNumber: "0000-0000000",
+    TotalBillAmount: 1519,
+    TotalQuantity: 1,
+    TotalSaleValue: 1298,
+    TotalTaxCharged: 221,
+    Discount: 380,
+    FurtherTax: 0,
+    PaymentMode: 1,
+    RefUSIN: null,
+    InvoiceType: 1,
+    Items: [
+      {
+        ItemCode: "IT_1011",
+        ItemName: "Test Item",
+        Quantity: 1,
+        PCTCode: "11001010",
+        TaxRate: 17,
+        SaleValue: 1298,
+        TotalAmount: 1519,
+        TaxCharged: 221,
+        Discount: 380,
+        FurtherTax: 0,
+        InvoiceType: 1,
+        RefUSIN: null,
+      },
+    ],
+    ...overrides,
+  };
+}
+
+function newUsin(): string {
+  return `U${randomBytes(5).toString("hex")}`;
+}
+
+describe.each(engines)("IMS channel on %s", (engine) => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway(engine);
+    const db = t.gateway.store.db;
+    await addImsTerminal(db, t.masterKey, t.tenantA, {
+      posId: DEMO_POS,
+      imsToken: DEMO_IMS_TOKEN,
+      environment: "sandbox",
+    });
+    await addImsTerminal(db, t.masterKey, t.tenantA, {
+      posId: MISMATCHED_POS,
+      imsToken: DEMO_IMS_TOKEN,
+      environment: "sandbox",
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("posts a sale through the outbox and returns the simulator's fiscal number (?wait)", async () => {
+    const usin = newUsin();
+    const posted = await t.call("POST", "/v1/ims/invoices?wait=10", { body: imsSale(usin) });
+    expect(posted.status).toBe(200);
+    expect(posted.body).toMatchObject({ channel: "ims", posId: DEMO_POS, usin, state: "accepted" });
+    expect(posted.headers.get("location")).toBe(`/v1/ims/invoices/${posted.body.id}`);
+    const onSimulator = (await simInvoices(t.simulator)).filter(
+      (i) => i.channel === "ims" && (i as { USIN?: string }).USIN === usin,
+    );
+    expect(onSimulator).toHaveLength(1);
+    expect(posted.body.fbrInvoiceNumber).toBe(onSimulator[0]?.invoiceNumber);
+
+    const byId = await t.call("GET", `/v1/ims/invoices/${posted.body.id}`);
+    expect(byId.body.invoice.USIN).toBe(usin);
+    const byUsin = await t.call("GET", `/v1/ims/invoices?posId=${DEMO_POS}&usin=${usin}`);
+    expect(byUsin.body.id).toBe(posted.body.id);
+    // The attempt is recorded with the IMS sandbox path; the token never appears in it.
+    const attempts = await t.call("GET", `/v1/invoices/${posted.body.id}/attempts`);
+    expect(attempts.body.items[0].url).toMatch(/\/FBR\/v1\/api\/Live\/PostData$/);
+    expect(attempts.text).not.toContain(DEMO_IMS_TOKEN);
+    // DI listings stay DI only.
+    const diList = await t.call("GET", "/v1/invoices?limit=500");
+    expect(diList.body.items.map((i: { id: string }) => i.id)).not.toContain(posted.body.id);
+  });
+
+  it("the same USIN twice is posted once; the same USIN with another body is a 409", async () => {
+    const usin = newUsin();
+    const first = await t.call("POST", "/v1/ims/invoices?wait=10", { body: imsSale(usin) });
+    expect(first.body.state).toBe("accepted");
+    const again = await t.call("POST", "/v1/ims/invoices?wait=10", { body: imsSale(usin) });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.body.fbrInvoiceNumber).toBe(first.body.fbrInvoiceNumber);
+    const posts = (await simInvoices(t.simulator)).filter((i) => (i as { USIN?: string }).USIN === usin);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]?.postCount).toBe(1);
+
+    const conflict = await t.call("POST", "/v1/ims/invoices", {
+      body: imsSale(usin, DEMO_POS, { BuyerName: "Someone Else" }),
+    });
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error.code).toBe("idempotency_conflict");
+  });
+
+  it("422 lists every local problem and queues nothing", async () => {
+    const usin = newUsin();
+    const bad = imsSale(usin, DEMO_POS, { PaymentMode: 9, InvoiceType: 7 });
+    const answer = await t.call("POST", "/v1/ims/invoices", { body: bad });
+    expect(answer.status).toBe(422);
+    const fields = answer.body.error.details.issues.map((i: { field: string }) => i.field);
+    expect(fields).toEqual(expect.arrayContaining(["PaymentMode", "InvoiceType"]));
+    const lookup = await t.call("GET", `/v1/ims/invoices?posId=${DEMO_POS}&usin=${usin}`);
+    expect(lookup.status).toBe(404);
+  });
+
+  it("FBR's Code 102 refusal is settled as rejected with FBR's own answer", async () => {
+    const usin = newUsin();
+    const posted = await t.call("POST", "/v1/ims/invoices?wait=10", {
+      body: imsSale(usin, MISMATCHED_POS),
+    });
+    expect(posted.body.state).toBe("rejected");
+    expect(posted.body.errors[0].code).toBe("102");
+    expect(posted.body.fbrResponse).toMatchObject({ Code: "102", Response: "Invalid data received" });
+    expect(posted.body.fbrResponse.Errors[0].Field).toBe("POSID");
+  });
+
+  it("isolates tenants: another tenant's key neither sees nor posts for this tenant's terminals", async () => {
+    const usin = newUsin();
+    const posted = await t.call("POST", "/v1/ims/invoices?wait=10", { body: imsSale(usin) });
+    expect(posted.body.state).toBe("accepted");
+    const byId = await t.call("GET", `/v1/ims/invoices/${posted.body.id}`, { key: t.keyB });
+    expect(byId.status).toBe(404);
+    const byUsin = await t.call("GET", `/v1/ims/invoices?posId=${DEMO_POS}&usin=${usin}`, { key: t.keyB });
+    expect(byUsin.status).toBe(404);
+    const foreign = await t.call("POST", "/v1/ims/invoices", { key: t.keyB, body: imsSale(newUsin()) });
+    expect(foreign.status).toBe(422);
+    expect(foreign.body.error.details.issues[0].code).toBe("RGW-IMS-POS");
+    // Tenant B may use the same POSID/USIN pair for its own terminal: identities are per tenant.
+    await addImsTerminal(t.gateway.store.db, t.masterKey, t.tenantB, {
+      posId: DEMO_POS,
+      imsToken: DEMO_IMS_TOKEN,
+      environment: "sandbox",
+    });
+    const own = await t.call("POST", "/v1/ims/invoices?wait=10", {
+      key: t.keyB,
+      body: imsSale(usin, DEMO_POS, { BuyerName: "Tenant B buyer" }),
+    });
+    expect(own.status).toBe(200);
+    expect(own.body.id).not.toBe(posted.body.id);
+  });
+
+  it("an unknown IMS token holds the sale (paused); a new token for the POSID resumes it", async () => {
+    const db = t.gateway.store.db;
+    const posId = 110077;
+    await addImsTerminal(db, t.masterKey, t.tenantA, {
+      posId,
+      imsToken: "not-a-real-token",
+      environment: "sandbox",
+    });
+    const usin = newUsin();
+    const posted = await t.call("POST", "/v1/ims/invoices?wait=10", { body: imsSale(usin, posId) });
+    expect(posted.body.state).toBe("paused");
+    // The tenant's DI queue is not paused by one till's token.
+    const tenants = await db
+      .selectFrom("tenants")
+      .select(["paused_at"])
+      .where("id", "=", t.tenantA)
+      .execute();
+    expect(tenants[0]?.paused_at).toBeNull();
+    const replaced = await addImsTerminal(db, t.masterKey, t.tenantA, {
+      posId,
+      imsToken: DEMO_IMS_TOKEN,
+      environment: "sandbox",
+    });
+    expect(replaced).toMatchObject({ created: false, resumed: 1 });
+    t.gateway.worker.kick();
+    // Now FBR knows the token but it is 110014's: the POSID mismatch is FBR's Code 102.
+    const deadline = Date.now() + 10_000;
+    let state = "";
+    while (Date.now() < deadline) {
+      state = (await t.call("GET", `/v1/ims/invoices/${posted.body.id}`)).body.state;
+      if (state === "rejected") break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(state).toBe("rejected");
+  });
+
+  it("keeps terminal tokens sealed, validates registration input, and audits it all", async () => {
+    const db = t.gateway.store.db;
+    const rows = await db.selectFrom("ims_terminals").selectAll().execute();
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row.ims_token_enc).not.toContain(DEMO_IMS_TOKEN.slice(0, 8));
+    expect((await listImsTerminals(db, t.tenantA)).map((x) => x.posId)).toContain(DEMO_POS);
+    await expect(
+      addImsTerminal(db, t.masterKey, t.tenantA, { posId: 0, imsToken: "x", environment: "sandbox" }),
+    ).rejects.toThrow(TenantError);
+    await expect(
+      addImsTerminal(db, t.masterKey, t.tenantA, { posId: 5, imsToken: " ", environment: "sandbox" }),
+    ).rejects.toThrow(/token/);
+    const report = await verifyAuditChains(db);
+    expect(report.every((chain) => chain.ok)).toBe(true);
+  });
+});

@@ -1,60 +1,15 @@
 // The IMS channel end to end over real HTTP: POST /v1/ims/invoices → store + outbox → worker → the
 // simulator's IMS PostData with the terminal's own token → fiscal number back, on both engines.
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChains } from "../src/audit/audit-log.ts";
 import { addImsTerminal, listImsTerminals } from "../src/tenants/ims-terminals.ts";
 import { TenantError } from "../src/tenants/tenants.ts";
 import { simInvoices, startTestGateway, type TestGateway } from "./harness.ts";
 import { engines } from "./helpers.ts";
+import { DEMO_IMS_TOKEN, DEMO_POS, imsSale, newUsin } from "./ims-fixtures.ts";
 
-const DEMO_POS = 110014;
-const DEMO_IMS_TOKEN = "1298b5eb-b252-3d97-8622-a4a69d5bf818";
 /** Registered at the gateway with the demo terminal's token: FBR sees a POSID that is not the token's. */
 const MISMATCHED_POS = 110099;
-
-/** FBR's KB model (FBR-SPEC §11) with its own USIN. */
-function imsSale(usin: string, posId = DEMO_POS, overrides: Record<string, unknown> = {}) {
-  return {
-    InvoiceNumber: "",
-    POSID: posId,
-    USIN: usin,
-    DateTime: "2020-01-01 12:00:00",
-    BuyerNTN: "1234567-8",
-    BuyerName: "Buyer Name",
-    BuyerPhoneNumber: "0000-0000000",
-    TotalBillAmount: 1519,
-    TotalQuantity: 1,
-    TotalSaleValue: 1298,
-    TotalTaxCharged: 221,
-    Discount: 380,
-    FurtherTax: 0,
-    PaymentMode: 1,
-    RefUSIN: null,
-    InvoiceType: 1,
-    Items: [
-      {
-        ItemCode: "IT_1011",
-        ItemName: "Test Item",
-        Quantity: 1,
-        PCTCode: "11001010",
-        TaxRate: 17,
-        SaleValue: 1298,
-        TotalAmount: 1519,
-        TaxCharged: 221,
-        Discount: 380,
-        FurtherTax: 0,
-        InvoiceType: 1,
-        RefUSIN: null,
-      },
-    ],
-    ...overrides,
-  };
-}
-
-function newUsin(): string {
-  return `U${randomBytes(5).toString("hex")}`;
-}
 
 describe.each(engines)("IMS channel on %s", (engine) => {
   let t: TestGateway;

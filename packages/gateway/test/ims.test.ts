@@ -2,9 +2,10 @@
 // simulator's IMS PostData with the terminal's own token → fiscal number back, on both engines.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChains } from "../src/audit/audit-log.ts";
+import { pauseTenantOutbox } from "../src/outbox/outbox-sql.ts";
 import { addImsTerminal, listImsTerminals } from "../src/tenants/ims-terminals.ts";
-import { TenantError } from "../src/tenants/tenants.ts";
-import { simInvoices, startTestGateway, type TestGateway } from "./harness.ts";
+import { setTenantToken, TenantError } from "../src/tenants/tenants.ts";
+import { SELLER_A, sampleInvoice, simInvoices, startTestGateway, type TestGateway } from "./harness.ts";
 import { engines } from "./helpers.ts";
 import { DEMO_IMS_TOKEN, DEMO_POS, imsSale, newUsin } from "./ims-fixtures.ts";
 
@@ -156,6 +157,29 @@ describe.each(engines)("IMS channel on %s", (engine) => {
       await new Promise((r) => setTimeout(r, 25));
     }
     expect(state).toBe("rejected");
+  });
+
+  it("a tenant paused for its DI token still reports IMS sales; resuming DI leaves terminal holds alone", async () => {
+    const db = t.gateway.store.db;
+    const posId = 110066;
+    await addImsTerminal(db, t.masterKey, t.tenantA, {
+      posId,
+      imsToken: "refused-token",
+      environment: "sandbox",
+    });
+    const held = await t.call("POST", "/v1/ims/invoices?wait=10", { body: imsSale(newUsin(), posId) });
+    expect(held.body.state).toBe("paused");
+    // FBR refuses the seller's DI token: the tenant's DI queue pauses (as the worker does on a 401).
+    await db.transaction().execute((trx) => pauseTenantOutbox(trx, t.tenantA, "DI token refused (test)"));
+    const diInvoice = await t.call("POST", "/v1/invoices", { body: sampleInvoice() });
+    expect(diInvoice.body.state).toBe("paused");
+    const sale = await t.call("POST", "/v1/ims/invoices?wait=10", { body: imsSale(newUsin()) });
+    expect(sale.body.state).toBe("accepted");
+    const { resumed } = await setTenantToken(db, t.masterKey, t.tenantA, SELLER_A.token);
+    expect(resumed).toBe(1);
+    await t.waitFor(t.keyA, diInvoice.body.id, ["accepted"]);
+    // The terminal-held sale stays held (it has no outbox row until its terminal gets a new token).
+    expect((await t.call("GET", `/v1/ims/invoices/${held.body.id}`)).body.state).toBe("paused");
   });
 
   it("keeps terminal tokens sealed, validates registration input, and audits it all", async () => {

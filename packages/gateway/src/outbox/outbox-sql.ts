@@ -36,7 +36,8 @@ export async function enqueueOutbox(
 
 /**
  * Claims up to `limit` due rows for `owner` until `leaseUntil`. Paused tenants and tenants this process
- * already has at its per-tenant limit are skipped.
+ * already has at its per-tenant limit are skipped. A tenant is paused for its DI token only: its IMS sales
+ * post with their POS terminals' own tokens, so they are still claimed.
  */
 export async function claimDueOutbox(
   db: Executor,
@@ -53,7 +54,9 @@ export async function claimDueOutbox(
     UPDATE outbox SET lease_owner = ${options.owner}, lease_until = ${options.leaseUntil}
     WHERE lease_until IS NULL AND invoice_id IN (
       SELECT o.invoice_id FROM outbox o JOIN tenants t ON t.id = o.tenant_id
-      WHERE o.lease_until IS NULL AND o.due_at <= ${options.now} AND t.paused_at IS NULL ${skip}
+      WHERE o.lease_until IS NULL AND o.due_at <= ${options.now} ${skip}
+        AND (t.paused_at IS NULL OR EXISTS (
+          SELECT 1 FROM invoices i WHERE i.id = o.invoice_id AND i.channel = 'ims'))
       ORDER BY o.due_at LIMIT ${options.limit} ${lock}
     )
     RETURNING invoice_id, tenant_id`.execute(db);
@@ -130,6 +133,7 @@ export async function pauseTenantOutbox(trx: Executor, tenantId: string, reason:
     .updateTable("invoices")
     .set({ state: "paused", last_reason: reason, updated_at: now })
     .where("tenant_id", "=", tenantId)
+    .where("channel", "=", "di")
     .where("state", "in", ["queued", "retrying"])
     .execute();
 }
@@ -143,10 +147,12 @@ export async function resumeTenantOutbox(trx: Executor, tenantId: string): Promi
     .where("tenant_id", "=", tenantId)
     .where("lease_owner", "is", null)
     .execute();
+  // IMS sales paused by a refused terminal token have no outbox row; `tenant add-pos` resumes those.
   const result = await trx
     .updateTable("invoices")
     .set({ state: "queued", updated_at: now })
     .where("tenant_id", "=", tenantId)
+    .where("channel", "=", "di")
     .where("state", "=", "paused")
     .executeTakeFirst();
   return Number(result.numUpdatedRows);

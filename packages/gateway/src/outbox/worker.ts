@@ -264,7 +264,8 @@ export class OutboxWorker {
           continue;
         }
         const inFlightForTenant = perTenant.get(tenant.id) ?? 0;
-        if (tenant.paused_at !== null || inFlightForTenant >= options.tenantConcurrency) {
+        const pausedForDi = tenant.paused_at !== null && invoice.channel === "di";
+        if (pausedForDi || inFlightForTenant >= options.tenantConcurrency) {
           await releaseOutboxLease(trx, row.invoice_id, owner);
           continue;
         }

@@ -8,6 +8,7 @@
 // always safe, so transport failures and timeouts between bridge and gateway are `not_sent` (retryable);
 // only the gateway's own verdict "in_doubt" (FBR may have the sale) is passed on as in doubt.
 import type { Exchange, ImsInvoice, PostOutcome } from "@raseed/sdk";
+import { type BridgeConfig, BridgeConfigError } from "./config.ts";
 import type { ImsUpstream } from "./upload.ts";
 
 export interface GatewayUpstreamOptions {
@@ -239,5 +240,29 @@ export class GatewayImsUpstream implements ImsUpstream {
           exchange,
         };
     }
+  }
+}
+
+/**
+ * The gateway upstream for a bridge configured with `--upstream <gateway URL>`. One request may take up to
+ * the bridge's upload timeout; the gateway is asked to wait for FBR's answer for most of it.
+ */
+export function createGatewayUpstream(
+  config: Readonly<Pick<BridgeConfig, "upstream" | "uploadTimeoutMs"> & { gatewayApiKey?: string }>,
+): GatewayImsUpstream {
+  if (config.gatewayApiKey === undefined) {
+    throw new BridgeConfigError(
+      "a gateway upstream needs an API key: --api-key, RASEED_POS_BRIDGE_GATEWAY_API_KEY or gatewayApiKey",
+    );
+  }
+  try {
+    return new GatewayImsUpstream({
+      gatewayUrl: config.upstream,
+      apiKey: config.gatewayApiKey,
+      waitSeconds: Math.max(1, Math.floor(config.uploadTimeoutMs / 1000) - 2),
+      timeoutMs: config.uploadTimeoutMs,
+    });
+  } catch (error) {
+    throw new BridgeConfigError(`--upstream: ${(error as Error).message}`);
   }
 }

@@ -33,6 +33,7 @@ export function itemCountOf(invoice: Record<string, unknown>): number {
 }
 
 export function evaluateDiInvoice({ invoice, sandbox, seller, world, store, now }: DiRuleInput): DiVerdict {
+  const environment = sandbox ? "sandbox" : "production";
   const sellerNtn = typeof invoice.sellerNTNCNIC === "string" ? invoice.sellerNTNCNIC.trim() : "";
   if (sellerNtn !== seller.ntn) {
     // 0401 (spec v1.12 §7): "the authorized token does not exist against seller registration number".
@@ -59,7 +60,7 @@ export function evaluateDiInvoice({ invoice, sandbox, seller, world, store, now 
     assignedScenarios: seller.scenarios,
     isRegisteredBuyer: world.isRegisteredBuyer,
     findOriginalInvoice: (number) => {
-      const original = store.findDiInvoice(number, seller.ntn);
+      const original = store.findDiInvoice(number, seller.ntn, environment);
       if (!original?.invoiceDate) return undefined;
       return original.totalValue === undefined
         ? { invoiceDate: original.invoiceDate }
@@ -68,7 +69,7 @@ export function evaluateDiInvoice({ invoice, sandbox, seller, world, store, now 
   });
   const verdict = verdictFromIssues(result.issues, itemCountOf(invoice));
   if (verdict.kind !== "valid") return verdict;
-  return checkDebitNoteCaps(invoice, seller, store) ?? verdict;
+  return checkDebitNoteCaps(invoice, seller, store, environment) ?? verdict;
 }
 
 /** Σ valueSalesExcludingST and Σ salesTaxApplicable, summed in whole paisa so no float drift creeps in. */
@@ -92,22 +93,23 @@ export function invoiceTotals(
 /**
  * Debit-note value caps across every note against the same original, which only FBR's store (here: the
  * simulator's) can see: total value of sales (0036) and sales tax (0067) of all notes may not exceed the
- * original's. Both are item-level codes in the catalogue; the totals belong to no single line, so they
+ * original's, counting only notes in the original's environment. Both are item-level codes in the catalogue; the totals belong to no single line, so they
  * are reported on item 1.
  */
 function checkDebitNoteCaps(
   invoice: Record<string, unknown>,
   seller: SimSeller,
   store: InvoiceStore,
+  environment: "sandbox" | "production",
 ): DiVerdict | undefined {
   if (invoice.invoiceType !== "Debit Note" || typeof invoice.invoiceRefNo !== "string") return undefined;
-  const original = store.findDiInvoice(invoice.invoiceRefNo, seller.ntn);
+  const original = store.findDiInvoice(invoice.invoiceRefNo, seller.ntn, environment);
   const note = invoiceTotals(invoice);
   if (!original || original.totalValue === undefined || original.totalSalesTax === undefined || !note)
     return undefined;
   let valuePaisa = Math.round(note.value * 100);
   let taxPaisa = Math.round(note.salesTax * 100);
-  for (const earlier of store.debitNotesAgainst(invoice.invoiceRefNo, seller.ntn)) {
+  for (const earlier of store.debitNotesAgainst(invoice.invoiceRefNo, seller.ntn, environment)) {
     valuePaisa += Math.round((earlier.totalValue ?? 0) * 100);
     taxPaisa += Math.round((earlier.totalSalesTax ?? 0) * 100);
   }

@@ -48,6 +48,11 @@ function stableStringify(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
+/** Identical payloads are counted per channel and environment: a sandbox post is not a production one. */
+function countKey(invoice: AcceptedInvoice): string {
+  return `${invoice.channel}:${invoice.environment}:${invoice.payloadHash}`;
+}
+
 export class InvoiceStore {
   private readonly invoices: AcceptedInvoice[] = [];
   private readonly byNumber = new Map<string, AcceptedInvoice>();
@@ -56,28 +61,46 @@ export class InvoiceStore {
   add(invoice: AcceptedInvoice): void {
     this.invoices.push(invoice);
     this.byNumber.set(invoice.invoiceNumber, invoice);
-    const key = `${invoice.channel}:${invoice.payloadHash}`;
+    const key = countKey(invoice);
     this.countsByHash.set(key, (this.countsByHash.get(key) ?? 0) + 1);
   }
 
   list(): ListedInvoice[] {
     return this.invoices.map((invoice) => ({
       ...invoice,
-      postCount: this.countsByHash.get(`${invoice.channel}:${invoice.payloadHash}`) ?? 0,
+      postCount: this.countsByHash.get(countKey(invoice)) ?? 0,
     }));
   }
 
-  /** A DI invoice this seller had accepted, for debit-note checks (0026 when there is none). */
-  findDiInvoice(invoiceNumber: string, sellerNtn: string): AcceptedInvoice | undefined {
+  /**
+   * A DI invoice this seller had accepted in this environment, for debit-note checks (FBR answers 0057
+   * when the reference is unknown). Sandbox and production are separate FBR stores: a production debit
+   * note never sees a sandbox invoice.
+   */
+  findDiInvoice(
+    invoiceNumber: string,
+    sellerNtn: string,
+    environment: AcceptedInvoice["environment"],
+  ): AcceptedInvoice | undefined {
     const found = this.byNumber.get(invoiceNumber.trim());
-    return found && found.channel === "di" && found.sellerNTNCNIC === sellerNtn ? found : undefined;
+    return found &&
+      found.channel === "di" &&
+      found.sellerNTNCNIC === sellerNtn &&
+      found.environment === environment
+      ? found
+      : undefined;
   }
 
-  /** Debit notes this seller had accepted against one original FBR invoice number. */
-  debitNotesAgainst(originalNumber: string, sellerNtn: string): AcceptedInvoice[] {
+  /** Debit notes this seller had accepted in this environment against one original FBR invoice number. */
+  debitNotesAgainst(
+    originalNumber: string,
+    sellerNtn: string,
+    environment: AcceptedInvoice["environment"],
+  ): AcceptedInvoice[] {
     return this.invoices.filter(
       (invoice) =>
         invoice.channel === "di" &&
+        invoice.environment === environment &&
         invoice.sellerNTNCNIC === sellerNtn &&
         invoice.invoiceType === "Debit Note" &&
         invoice.invoiceRefNo === originalNumber.trim(),

@@ -6,9 +6,14 @@ import { z } from "zod";
 import { faultConfigSchema } from "./faults.ts";
 import { scenarioIds } from "./scenarios.ts";
 import type { SimWorld } from "./world.ts";
-import { demoWorld } from "./world.ts";
+import { DEMO_WORLD, demoWorld } from "./world.ts";
 
-const scenarioIdSchema = z.string().regex(/^SN\d{3}$/, 'scenario ids look like "SN001"');
+const KNOWN_SCENARIO_IDS: readonly string[] = scenarioIds();
+
+const scenarioIdSchema = z.string().refine((id) => KNOWN_SCENARIO_IDS.includes(id), {
+  error: (issue) =>
+    `unknown scenario ${JSON.stringify(issue.input)}: FBR's sandbox scenarios are ${KNOWN_SCENARIO_IDS[0]}-${KNOWN_SCENARIO_IDS.at(-1)}`,
+});
 
 const sellerSchema = z.strictObject({
   ntn: z.string().regex(/^(\d{7}|\d{13})$/, "a seller is a 7-digit NTN or a 13-digit CNIC"),
@@ -28,14 +33,45 @@ const posTerminalSchema = z.strictObject({
     .default(["sandbox", "production"]),
 });
 
-export const simulatorConfigSchema = z.strictObject({
-  /** Keep the documented demo seller, buyer and POS terminal (default true). */
-  includeDemoWorld: z.boolean().default(true),
-  sellers: z.array(sellerSchema).default([]),
-  registeredBuyers: z.array(z.string().regex(/^(\d{7}|\d{7}-\d|\d{13})$/)).default([]),
-  posTerminals: z.array(posTerminalSchema).default([]),
-  faults: faultConfigSchema.optional(),
-});
+export const simulatorConfigSchema = z
+  .strictObject({
+    /** Keep the documented demo seller, buyer and POS terminal (default true). */
+    includeDemoWorld: z.boolean().default(true),
+    sellers: z.array(sellerSchema).default([]),
+    registeredBuyers: z.array(z.string().regex(/^(\d{7}|\d{7}-\d|\d{13})$/)).default([]),
+    posTerminals: z.array(posTerminalSchema).default([]),
+    faults: faultConfigSchema.optional(),
+  })
+  .superRefine((config, context) => {
+    // A bearer token names exactly one owner (one seller environment or one POS terminal): FBR's
+    // tokens are issued per registration. The message names both key paths, never the token itself.
+    const owners = new Map<string, string>();
+    if (config.includeDemoWorld) {
+      owners.set(DEMO_WORLD.seller.sandboxToken, "the demo seller's sandbox token");
+      owners.set(DEMO_WORLD.seller.productionToken, "the demo seller's production token");
+      owners.set(DEMO_WORLD.posTerminal.token, "the demo POS terminal's token");
+    }
+    const claim = (token: string | undefined, path: (string | number)[]) => {
+      if (token === undefined) return;
+      const earlier = owners.get(token);
+      if (earlier !== undefined) {
+        context.addIssue({
+          code: "custom",
+          path,
+          message: `this token is already given to ${earlier}; each token belongs to one owner`,
+        });
+        return;
+      }
+      owners.set(token, formatPath(path));
+    };
+    config.sellers.forEach((seller, index) => {
+      claim(seller.sandboxToken, ["sellers", index, "sandboxToken"]);
+      claim(seller.productionToken, ["sellers", index, "productionToken"]);
+    });
+    config.posTerminals.forEach((terminal, index) => {
+      claim(terminal.token, ["posTerminals", index, "token"]);
+    });
+  });
 
 export type SimulatorConfigInput = z.input<typeof simulatorConfigSchema>;
 export type SimulatorConfig = z.output<typeof simulatorConfigSchema>;

@@ -51,7 +51,7 @@ export type FaultRule = z.infer<typeof faultRuleSchema>;
 export type FaultConfig = z.infer<typeof faultConfigSchema>;
 
 /** Chaos picks these unless told otherwise: the transient failures a client must survive. */
-const DEFAULT_FAIL_KINDS: readonly FaultKind[] = [
+export const DEFAULT_FAIL_KINDS: readonly FaultKind[] = [
   "http503",
   "http429",
   "http500",

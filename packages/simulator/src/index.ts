@@ -7,7 +7,14 @@ export {
   simulatorConfigSchema,
 } from "./config.ts";
 export type { FaultConfig, FaultKind, FaultRule } from "./faults.ts";
-export { FAULT_KINDS, faultConfigSchema, parseFaultHeader, parseLatency, seededRandom } from "./faults.ts";
+export {
+  DEFAULT_FAIL_KINDS,
+  FAULT_KINDS,
+  faultConfigSchema,
+  parseFaultHeader,
+  parseLatency,
+  seededRandom,
+} from "./faults.ts";
 export { diItemNumber, FbrNumberIssuer, formatPakistanDateTime } from "./numbering.ts";
 export type { SellerIdentity } from "./scenarios.ts";
 export { scenarioPayloadForSeller } from "./scenarios.ts";

@@ -65,12 +65,42 @@ describe("raseed simulator", () => {
     [["--latency-ms", "50-10"], /--latency-ms must be N or MIN-MAX/],
     [["--port", "99999"], /--port must be 0-65535/],
     [["--seed", "abc"], /--seed must be a whole number/],
+    [["--seed", "99999999999999999999"], /--seed must be a whole number up to 9007199254740991/],
+    [["--latency-ms", "9999999"], /--latency-ms: .*600000/],
+    [["--host", "999.1.1.1", "--port", "0"], /cannot listen on 999\.1\.1\.1:0 \(ENOTFOUND\)/],
+    [["--bogus"], /unknown option '--bogus'/],
   ])("exits 2 with a one-line reason for %j", async (args, reason) => {
     const child = run(args);
     const output = collect(child);
     expect(await exitCode(child)).toBe(2);
     expect(output.err().trim().split("\n")).toHaveLength(1);
     expect(output.err()).toMatch(reason);
+  });
+
+  it("names the key path when two owners share a token, and exits 2", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "raseed-sim-"));
+    const file = join(dir, "sim.json");
+    const seller = { ntn: "1234567", businessName: "B", province: "Punjab" };
+    writeFileSync(file, JSON.stringify({ sellers: [{ ...seller, productionToken: "sandbox-demo-token" }] }));
+    const child = run(["--config", file]);
+    const output = collect(child);
+    expect(await exitCode(child)).toBe(2);
+    expect(output.err().trim().split("\n")).toHaveLength(1);
+    expect(output.err()).toMatch(
+      /sellers\[0\]\.productionToken: this token is already given to the demo seller/,
+    );
+    expect(output.err()).not.toContain("sandbox-demo-token");
+  });
+
+  it("prints the seed it picked for --fail-rate so the run can be repeated", async () => {
+    const child = run(["--port", "0", "--fail-rate", "0.5", "--no-inspect"]);
+    const output = collect(child);
+    const exited = exitCode(child);
+    const [, seed] = await waitFor(() => output.out().match(/repeat this run with --seed (\d+)/), 20_000);
+    expect(output.out()).toContain(`seed ${seed}`);
+    expect(output.out()).toContain("commit-then-drop");
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
   });
 
   it("names an unknown config key and exits 2", async () => {

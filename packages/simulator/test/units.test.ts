@@ -105,6 +105,27 @@ describe("config file schema", () => {
     ).toThrow(/sellers\[0\]\.ntn: a seller is a 7-digit NTN or a 13-digit CNIC/);
   });
 
+  it("refuses a scenario id FBR does not have (SN001-SN028 only)", () => {
+    const seller = { ntn: "1234567", businessName: "B", province: "Punjab" };
+    expect(() => parseSimulatorConfig({ sellers: [{ ...seller, scenarios: ["SN001", "SN099"] }] })).toThrow(
+      /sellers\[0\]\.scenarios\[1\]: unknown scenario "SN099": FBR's sandbox scenarios are SN001-SN028/,
+    );
+    expect(
+      parseSimulatorConfig({ sellers: [{ ...seller, scenarios: ["SN028"] }] }).sellers[0]?.scenarios,
+    ).toEqual(["SN028"]);
+  });
+
+  it("names both key paths when two owners share a token", () => {
+    const seller = { ntn: "1234567", businessName: "B", province: "Punjab" };
+    expect(() =>
+      parseSimulatorConfig({
+        includeDemoWorld: false,
+        sellers: [{ ...seller, sandboxToken: "shared-token-1" }],
+        posTerminals: [{ posId: "1", token: "shared-token-1" }],
+      }),
+    ).toThrow(/posTerminals\[0\]\.token: this token is already given to sellers\[0\]\.sandboxToken/);
+  });
+
   it("defaults to the demo world plus every scenario for a new seller", () => {
     const config = parseSimulatorConfig({
       sellers: [{ ntn: "1234567", businessName: "B", province: "Punjab" }],

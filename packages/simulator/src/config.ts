@@ -3,7 +3,7 @@
 // that name the key, so a typo never silently does nothing.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { faultConfigSchema } from "./faults.ts";
+import { faultConfigSchema, formatIssuePath, zodIssueText } from "./faults.ts";
 import { scenarioIds } from "./scenarios.ts";
 import type { SimWorld } from "./world.ts";
 import { DEMO_WORLD, demoWorld } from "./world.ts";
@@ -62,7 +62,7 @@ export const simulatorConfigSchema = z
         });
         return;
       }
-      owners.set(token, formatPath(path));
+      owners.set(token, formatIssuePath(path));
     };
     config.sellers.forEach((seller, index) => {
       claim(seller.sandboxToken, ["sellers", index, "sandboxToken"]);
@@ -80,25 +80,18 @@ export class SimulatorConfigError extends Error {
   override readonly name = "SimulatorConfigError";
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const part of path)
-    out += typeof part === "number" ? `[${part}]` : out === "" ? String(part) : `.${String(part)}`;
-  return out;
-}
-
 /** Validates a config object; the error message names the first offending key or field. */
 export function parseSimulatorConfig(input: unknown, source = "config"): SimulatorConfig {
   const result = simulatorConfigSchema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (!issue) throw new SimulatorConfigError(`${source}: invalid`);
-  const where = formatPath(issue.path);
+  const where = formatIssuePath(issue.path);
   if (issue.code === "unrecognized_keys") {
     const keys = issue.keys.map((key) => `"${key}"`).join(", ");
     throw new SimulatorConfigError(`${source}: unknown key ${keys}${where ? ` in ${where}` : ""}`);
   }
-  throw new SimulatorConfigError(`${source}: ${where || "(root)"}: ${issue.message}`);
+  throw new SimulatorConfigError(`${source}: ${where || "(root)"}: ${zodIssueText(issue)}`);
 }
 
 export function loadSimulatorConfigFile(path: string): SimulatorConfig {

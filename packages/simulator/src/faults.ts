@@ -3,6 +3,7 @@
 // from, in order of precedence: the X-Sim-Fault request header, a per-path rule, the global rule, then
 // the seeded failure rate. A seed makes the chaos repeatable.
 import { z } from "zod";
+import { SERVED_FBR_PATHS } from "./paths.ts";
 
 export const FAULT_KINDS = [
   "latency",
@@ -44,8 +45,36 @@ export const faultConfigSchema = z.strictObject({
   failKinds: z.array(z.enum(FAULT_KINDS)).min(1).optional(),
   seed: z.number().int().optional(),
   global: faultRuleSchema.optional(),
-  paths: z.record(z.string().startsWith("/"), faultRuleSchema).optional(),
+  /** Keyed by a served FBR path (SERVED_FBR_PATHS); any other key is refused by name. */
+  paths: z
+    .record(
+      z.string().refine((path) => SERVED_FBR_PATHS.includes(path), {
+        error: (issue) =>
+          `${JSON.stringify(issue.input)} is not a path the simulator serves (e.g. /di_data/v1/di/postinvoicedata_sb, /imsp/v1/api/Live/PostData, /pdi/v1/provinces)`,
+      }),
+      faultRuleSchema,
+    )
+    .optional(),
 });
+
+/** One line for a zod issue; a refused record key (a fault path typo) carries its reason one level down. */
+export function zodIssueText(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_key") return issue.issues[0]?.message ?? issue.message;
+  if (issue.code === "unrecognized_keys")
+    return `unknown key ${issue.keys.map((key) => `"${key}"`).join(", ")}`;
+  return issue.message;
+}
+
+/** `faults.paths["/typo"]`, `sellers[0].ntn`: a JSON path a reader can find in their file. */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(String(part))) out += out === "" ? String(part) : `.${String(part)}`;
+    else out += `[${JSON.stringify(String(part))}]`;
+  }
+  return out;
+}
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 export type FaultConfig = z.infer<typeof faultConfigSchema>;

@@ -2,7 +2,7 @@
 // They are the simulator's own API, not FBR's: plain JSON, no auth.
 import type { FastifyInstance } from "fastify";
 import type { FaultEngine } from "./faults.ts";
-import { faultConfigSchema } from "./faults.ts";
+import { faultConfigSchema, formatIssuePath, zodIssueText } from "./faults.ts";
 import type { InvoiceStore } from "./store.ts";
 
 export interface InspectionDeps {
@@ -15,8 +15,11 @@ export function registerInspectionRoutes(app: FastifyInstance, deps: InspectionD
   app.get("/__sim/health", async () => ({ ok: true }));
 
   /** Every accepted invoice; postCount > 1 means the same payload was accepted more than once. */
-  app.get("/__sim/invoices", async (request) => {
-    const channel = (request.query as { channel?: string }).channel;
+  app.get("/__sim/invoices", async (request, reply) => {
+    const channel = (request.query as { channel?: unknown }).channel;
+    if (channel !== undefined && channel !== "di" && channel !== "ims") {
+      return reply.code(400).send({ simulatorError: 'channel must be "di" or "ims"' });
+    }
     const invoices = deps.store
       .list()
       .filter((invoice) => channel === undefined || invoice.channel === channel);
@@ -34,11 +37,8 @@ export function registerInspectionRoutes(app: FastifyInstance, deps: InspectionD
     const parsed = faultConfigSchema.safeParse(request.body ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const where = issue?.path.join(".") ?? "";
-      const detail =
-        issue?.code === "unrecognized_keys"
-          ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")}`
-          : issue?.message;
+      const where = issue ? formatIssuePath(issue.path) : "";
+      const detail = issue ? zodIssueText(issue) : "invalid";
       return reply.code(400).send({ simulatorError: `fault config${where ? ` ${where}` : ""}: ${detail}` });
     }
     deps.faults.configure(parsed.data);

@@ -20,6 +20,7 @@ import type { FaultConfig, FaultDecision, FaultRule } from "./faults.ts";
 import { FaultEngine, FaultHeaderError, faultConfigSchema, parseFaultHeader } from "./faults.ts";
 import { registerInspectionRoutes } from "./inspect.ts";
 import { FbrNumberIssuer, formatPakistanDateTime } from "./numbering.ts";
+import { DI_PATHS, DIST_PATHS, IMS_PATHS } from "./paths.ts";
 import { answerReferenceGet, answerRegType, answerStatl, REFERENCE_GET_PATHS } from "./reference.ts";
 import {
   diHeaderRejectionBody,
@@ -66,20 +67,7 @@ type RouteMeta =
   | { family: "reference"; environment: undefined }
   | { family: "ims"; environment: DiEnvironment };
 
-export const DI_PATHS = {
-  "/di_data/v1/di/postinvoicedata": { environment: "production", endpoint: "post" },
-  "/di_data/v1/di/postinvoicedata_sb": { environment: "sandbox", endpoint: "post" },
-  "/di_data/v1/di/validateinvoicedata": { environment: "production", endpoint: "validate" },
-  "/di_data/v1/di/validateinvoicedata_sb": { environment: "sandbox", endpoint: "validate" },
-} as const;
-
-/** IMS cloud: production behind gw.fbr.gov.pk, sandbox on esp.fbr.gov.pk:8244 (FBR-SPEC §11). */
-export const IMS_PATHS = {
-  "/imsp/v1/api/Live/PostData": "production",
-  "/FBR/v1/api/Live/PostData": "sandbox",
-} as const;
-
-const DIST_PATHS = ["/dist/v1/statl", "/dist/v1/Get_Reg_Type"] as const;
+export { DI_PATHS, IMS_PATHS };
 
 declare module "fastify" {
   interface FastifyRequest {

@@ -259,7 +259,9 @@ describe("world from config", () => {
         port: 0,
         config: { posTerminals: [{ posId: "1", token: "sandbox-demo-token" }] },
       }),
-    ).rejects.toThrow(/same token/);
+    ).rejects.toThrow(
+      /posTerminals\[0\]\.token: this token is already given to the demo seller's sandbox token/,
+    );
   });
 });
 

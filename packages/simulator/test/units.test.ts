@@ -76,12 +76,12 @@ describe("fault header and engine", () => {
     const engine = new FaultEngine({
       latencyMs: [5, 10],
       global: { kind: "http500" },
-      paths: { "/p": { kind: "http429", times: 1 } },
+      paths: { "/pdi/v1/provinces": { kind: "http429", times: 1 } },
       seed: 3,
     });
-    expect(engine.decide("/p", { kind: "hang" }).kind).toBe("hang");
-    expect(engine.decide("/p", undefined).kind).toBe("http429");
-    expect(engine.decide("/p", undefined).kind).toBe("http500");
+    expect(engine.decide("/pdi/v1/provinces", { kind: "hang" }).kind).toBe("hang");
+    expect(engine.decide("/pdi/v1/provinces", undefined).kind).toBe("http429");
+    expect(engine.decide("/pdi/v1/provinces", undefined).kind).toBe("http500");
     const delays = Array.from({ length: 50 }, () => engine.decide("/q", undefined).delayMs);
     expect(Math.min(...delays)).toBeGreaterThanOrEqual(5);
     expect(Math.max(...delays)).toBeLessThanOrEqual(10);

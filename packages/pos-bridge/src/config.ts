@@ -33,8 +33,13 @@ export interface BridgeConfig {
   port: number;
   dataDir: string;
   environment: FbrEnvironment;
-  /** "fbr" uploads to FBR's IMS cloud; a URL means a Raseed gateway (not available yet, see docs). */
+  /** "fbr" uploads to FBR's IMS cloud; a URL means a Raseed gateway (its POST /v1/ims/invoices). */
   upstream: string;
+  /**
+   * The gateway API key (invoices:write) when `upstream` is a gateway URL. The gateway holds the tills' IMS
+   * tokens, so tills then need only their POSID. Never logged.
+   */
+  gatewayApiKey?: string;
   /** Replaces FBR's hosts for both environments (the simulator serves both IMS paths). */
   fbrUrl?: string;
   tills: TillConfig[];
@@ -87,6 +92,8 @@ export interface BridgeFlags {
   token?: string;
   env?: string;
   upstream?: string;
+  /** The gateway API key (with a gateway upstream); prefer RASEED_POS_BRIDGE_GATEWAY_API_KEY. */
+  apiKey?: string;
   fbrUrl?: string;
   tillTimeout?: string;
 }
@@ -97,6 +104,7 @@ const FILE_KEYS = new Set([
   "dataDir",
   "environment",
   "upstream",
+  "gatewayApiKey",
   "fbrUrl",
   "tills",
   "tillTimeoutMs",
@@ -171,12 +179,13 @@ function readConfigFile(path: string): Raw {
   return parsed;
 }
 
-function parseTill(raw: unknown, where: string): TillConfig {
+function parseTill(raw: unknown, where: string, tokenRequired = true): TillConfig {
   if (!isRecord(raw)) throw new BridgeConfigError(`${where} must be an object with posId and token`);
   checkKeys(raw, TILL_KEYS, where);
   const till: TillConfig = {
     posId: integerSetting(raw.posId, `${where}.posId`, 1, Number.MAX_SAFE_INTEGER),
-    token: stringSetting(raw.token, `${where}.token`),
+    // Through a gateway the IMS token lives at the gateway (`raseed tenant add-pos`), not here.
+    token: tokenRequired || raw.token !== undefined ? stringSetting(raw.token, `${where}.token`) : "",
   };
   if (raw.port !== undefined) till.port = integerSetting(raw.port, `${where}.port`, 0, 65_535);
   return till;
@@ -232,6 +241,15 @@ export function loadBridgeConfig(
       `--upstream must be "fbr" or a gateway URL (http:// or https://); got "${upstream}"`,
     );
   }
+  const viaGateway = upstream !== "fbr";
+  const gatewayApiKeyRaw = layered(flags.apiKey, "RASEED_POS_BRIDGE_GATEWAY_API_KEY", "gatewayApiKey");
+  if (viaGateway && gatewayApiKeyRaw === undefined) {
+    throw new BridgeConfigError(
+      "a gateway upstream needs an API key: --api-key, RASEED_POS_BRIDGE_GATEWAY_API_KEY or gatewayApiKey",
+    );
+  }
+  const gatewayApiKey =
+    gatewayApiKeyRaw === undefined ? undefined : stringSetting(gatewayApiKeyRaw, "the gateway API key");
   const fbrUrlRaw = layered(flags.fbrUrl, "RASEED_POS_BRIDGE_FBR_URL", "fbrUrl");
   const fbrUrl =
     fbrUrlRaw === undefined ? undefined : stringSetting(fbrUrlRaw, "--fbr-url").replace(/\/+$/, "");
@@ -246,7 +264,7 @@ export function loadBridgeConfig(
   const tokenRaw = flags.token ?? env.RASEED_POS_BRIDGE_TOKEN;
   let tills: TillConfig[];
   if (posIdRaw !== undefined || tokenRaw !== undefined) {
-    if (posIdRaw === undefined || tokenRaw === undefined) {
+    if (posIdRaw === undefined || (tokenRaw === undefined && !viaGateway)) {
       throw new BridgeConfigError(
         "--pos-id and --token go together (or RASEED_POS_BRIDGE_POS_ID and _TOKEN)",
       );
@@ -254,12 +272,12 @@ export function loadBridgeConfig(
     tills = [
       {
         posId: integerSetting(posIdRaw, "--pos-id", 1, Number.MAX_SAFE_INTEGER),
-        token: stringSetting(tokenRaw, "--token"),
+        token: tokenRaw === undefined ? "" : stringSetting(tokenRaw, "--token"),
       },
     ];
   } else if (file.tills !== undefined) {
     if (!Array.isArray(file.tills)) throw new BridgeConfigError("tills must be a list");
-    tills = file.tills.map((till, index) => parseTill(till, `tills[${index}]`));
+    tills = file.tills.map((till, index) => parseTill(till, `tills[${index}]`, !viaGateway));
   } else {
     tills = [];
   }
@@ -351,6 +369,7 @@ export function loadBridgeConfig(
     receipt: parseReceipt(file.receipt),
   };
   if (fbrUrl !== undefined) config.fbrUrl = fbrUrl;
+  if (gatewayApiKey !== undefined) config.gatewayApiKey = gatewayApiKey;
   for (const till of tills) Object.freeze(till);
   Object.freeze(config.tills);
   Object.freeze(config.receipt);

@@ -17,6 +17,7 @@ import {
 import { type ListenerScope, PosBridge } from "./service.ts";
 import { createJsonLogger } from "./telemetry.ts";
 import type { BridgeLogger, ImsUpstream } from "./upload.ts";
+import { createGatewayUpstream } from "./upstream-gateway.ts";
 
 /** Paths the bridge serves (lower case: FBR's Windows service matches paths in any letter case). */
 const ROUTES: Readonly<Record<string, string>> = {
@@ -267,12 +268,7 @@ function readLogo(path: string): Buffer {
 }
 
 export function createImsUpstream(config: Readonly<BridgeConfig>, till: TillConfig): ImsUpstream {
-  if (config.upstream !== "fbr") {
-    // The gateway has no IMS endpoint yet (docs/pos-bridge.md): refuse rather than pretend to forward.
-    throw new BridgeConfigError(
-      `forwarding to a Raseed gateway (${config.upstream}) is not available yet; use --upstream fbr`,
-    );
-  }
+  if (config.upstream !== "fbr") return createGatewayUpstream(config);
   return new ImsClient({
     token: till.token,
     environment: config.environment,
@@ -349,7 +345,8 @@ export async function startPosBridge(
         url,
         tills: config.tills.map((till) => till.posId),
         environment: config.environment,
-        upstream: config.fbrUrl ?? "fbr",
+        // The gateway URL carries no secret; its API key is never logged.
+        upstream: config.upstream === "fbr" ? (config.fbrUrl ?? "fbr") : config.upstream,
       },
       "pos-bridge listening",
     );

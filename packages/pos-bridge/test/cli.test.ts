@@ -78,6 +78,7 @@ describe("raseed pos-bridge", () => {
       "--token",
       "--env",
       "--upstream",
+      "--api-key",
       "--fbr-url",
       "status",
       "reconcile",
@@ -96,8 +97,8 @@ describe("raseed pos-bridge", () => {
       /--env must be sandbox or production/,
     ],
     [
-      ["pos-bridge", "--pos-id", "1", "--token", "t", "--upstream", "http://127.0.0.1:1"],
-      /gateway .* not available yet/,
+      ["pos-bridge", "--pos-id", "1", "--upstream", "http://127.0.0.1:1"],
+      /a gateway upstream needs an API key/,
     ],
     [["pos-bridge", "--bogus"], /unknown option/],
     [["pos-bridge", "status", "--data-dir", "/tmp/raseed-no-such-dir"], /no pos-bridge journal/],

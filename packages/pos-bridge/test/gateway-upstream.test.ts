@@ -13,8 +13,8 @@ import {
 import type { RunningSimulator } from "@raseed/simulator";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPosBridge } from "../src/index.ts";
-import { GatewayImsUpstream } from "../src/upstream-gateway.ts";
+import { loadBridgeConfig, startPosBridge } from "../src/index.ts";
+import { createGatewayUpstream, GatewayImsUpstream } from "../src/upstream-gateway.ts";
 import {
   bridgeConfig,
   collectingLogger,
@@ -262,4 +262,53 @@ describe("pos-bridge with a Raseed gateway upstream", () => {
     // The upstream reads the gateway URL at call time so a restarted gateway (same port) is reached.
     return startPosBridge(config, { createUpstream: () => gatewayUpstream(), logger: collectingLogger() });
   }
+  describe("configured as --upstream <gateway URL>", () => {
+    it("--upstream <URL> needs an API key (flag, env or file) and then no till token", () => {
+      expect(() => loadBridgeConfig({ upstream: "http://127.0.0.1:8080", posId: "110014" }, {})).toThrow(
+        /API key/,
+      );
+      const fromEnv = loadBridgeConfig(
+        { upstream: "http://127.0.0.1:8080", posId: "110014" },
+        { RASEED_POS_BRIDGE_GATEWAY_API_KEY: "rsd_from_env" },
+      );
+      expect(fromEnv).toMatchObject({ upstream: "http://127.0.0.1:8080", gatewayApiKey: "rsd_from_env" });
+      expect(fromEnv.tills).toEqual([{ posId: 110014, token: "" }]);
+      const fromFlag = loadBridgeConfig(
+        { upstream: "http://127.0.0.1:8080", posId: "110014", apiKey: "rsd_flag" },
+        { RASEED_POS_BRIDGE_GATEWAY_API_KEY: "rsd_from_env" },
+      );
+      expect(fromFlag.gatewayApiKey).toBe("rsd_flag");
+      // FBR upstream still needs the till's own token.
+      expect(() => loadBridgeConfig({ posId: "110014" }, {})).toThrow(/--token/);
+      const upstream = createGatewayUpstream({ ...fromFlag, uploadTimeoutMs: 12_000 });
+      expect(upstream.postUrl).toBe("http://127.0.0.1:8080/v1/ims/invoices?wait=10");
+    });
+
+    it("a bridge started with --upstream <gateway> and --api-key uploads through the gateway; the key is never logged", async () => {
+      const dir = tempDir();
+      const logger = collectingLogger();
+      const config = Object.freeze({
+        ...loadBridgeConfig(
+          { upstream: world.gateway.url, posId: String(SAMPLE_POS_ID), apiKey, dataDir: dir.path, port: "0" },
+          {},
+        ),
+        tillTimeoutMs: 3000,
+        uploadTimeoutMs: 4000,
+        journalSync: "normal" as const,
+      });
+      const bridge = await startPosBridge(config, { logger });
+      try {
+        const usin = `CFG-${randomBytes(4).toString("hex")}`;
+        const reply = await postSale(bridge.url, kbSale(usin));
+        expect(reply.body.Code).toBe("100");
+        const posted = (await simImsInvoices(simulator.url)).filter((i) => i.USIN === usin);
+        expect(reply.body.InvoiceNumber).toBe(posted[0]?.invoiceNumber);
+        expect(JSON.stringify(logger.lines)).not.toContain(apiKey);
+        expect(JSON.stringify(logger.lines)).toContain(world.gateway.url);
+      } finally {
+        await bridge.close();
+        dir.remove();
+      }
+    });
+  });
 });

@@ -95,12 +95,19 @@ export function registerPosBridgeCommand(program: Command): void {
     .option("--host <host>", "address to listen on (default 127.0.0.1)")
     .option("--data-dir <dir>", "folder for the journal (default ./data/pos-bridge)")
     .option("--config <file>", "JSON config file (tills, receipt details, timings)")
-    .option("--pos-id <posid>", "FBR POS registration number of the till (with --token)")
+    .option(
+      "--pos-id <posid>",
+      "FBR POS registration number of the till (with --token, unless via a gateway)",
+    )
     .option("--token <token>", "FBR IMS access token of the till (prefer RASEED_POS_BRIDGE_TOKEN)")
     .option("--env <environment>", "FBR environment: sandbox or production (default sandbox)")
     .option(
       "--upstream <upstream>",
-      'where sales go: "fbr" (default) or a Raseed gateway URL (not available yet)',
+      'where sales go: "fbr" (default) or a Raseed gateway URL (its POST /v1/ims/invoices)',
+    )
+    .option(
+      "--api-key <key>",
+      "with a gateway upstream: the gateway API key (prefer RASEED_POS_BRIDGE_GATEWAY_API_KEY)",
     )
     .option("--fbr-url <url>", "replace FBR's IMS hosts, e.g. a local simulator http://127.0.0.1:8244")
     .option(

@@ -1,8 +1,10 @@
 // Admin commands (raseed tenant / key / audit) work on the same store as `raseed serve`, configured the
 // same way (--data-dir, --db, --config, RASEED_* env). This opens that store and the master key.
-import { type GatewayConfig, loadConfig } from "./config.ts";
-import { openStore, type Store } from "./store/database.ts";
-import { loadMasterKey } from "./tenants/secret-box.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError, type GatewayConfig, loadConfig } from "./config.ts";
+import { isPostgresUrl, openStore, type Store } from "./store/database.ts";
+import { loadMasterKeyForStore } from "./tenants/master-key-check.ts";
 
 export interface AdminContext {
   config: GatewayConfig;
@@ -14,9 +16,28 @@ export interface AdminContext {
 export async function openAdminContext(
   flags: { dataDir?: string | undefined; db?: string | undefined; config?: string | undefined },
   env: Record<string, string | undefined>,
+  options: { createStore?: boolean } = {},
 ): Promise<AdminContext> {
   const config = loadConfig({ flags: { dataDir: flags.dataDir, db: flags.db, config: flags.config }, env });
-  const masterKey = loadMasterKey({ masterKey: config.masterKey, dataDir: config.dataDir });
+  // A mistyped --data-dir must not quietly become a new, empty store with its own master key: only
+  // `raseed tenant add` (the first step of a new installation) may create one.
+  if (options.createStore !== true && !isPostgresUrl(config.db) && config.db !== ":memory:") {
+    const file = config.db ?? join(config.dataDir, "raseed.db");
+    if (!existsSync(file)) {
+      throw new ConfigError(
+        `no Raseed store at ${file} (check --data-dir, --db or --config; \`raseed tenant add\` creates a new one)`,
+      );
+    }
+  }
   const store = await openStore({ db: config.db, dataDir: config.dataDir });
-  return { config, store, masterKey, close: () => store.close() };
+  try {
+    const masterKey = await loadMasterKeyForStore(store.db, {
+      masterKey: config.masterKey,
+      dataDir: config.dataDir,
+    });
+    return { config, store, masterKey, close: () => store.close() };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }

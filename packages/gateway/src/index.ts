@@ -14,6 +14,7 @@ export {
   listImsTerminals,
   type NewImsTerminal,
 } from "./tenants/ims-terminals.ts";
+export { loadMasterKeyForStore } from "./tenants/master-key-check.ts";
 export { loadMasterKey, MasterKeyError } from "./tenants/secret-box.ts";
 export {
   addTenant,

@@ -15,7 +15,7 @@ import { openStore, type Store } from "./store/database.ts";
 import { GroupCommitter } from "./store/group-commit.ts";
 import { createMetrics } from "./telemetry/metrics.ts";
 import { addImsTerminal, findImsTerminal } from "./tenants/ims-terminals.ts";
-import { loadMasterKey } from "./tenants/secret-box.ts";
+import { loadMasterKeyForStore } from "./tenants/master-key-check.ts";
 import {
   addTenant,
   authenticateApiKey,
@@ -97,8 +97,19 @@ export async function startGateway(
     host: config.demo ? "127.0.0.1" : config.host,
   });
 
-  const masterKey = loadMasterKey({ masterKey: effective.masterKey, dataDir: effective.dataDir });
   const store = await openStore({ db: effective.db, dataDir: effective.dataDir });
+  let masterKey: Buffer;
+  try {
+    // Refuses to start (never creates a new key) when stored tokens exist and the key cannot open them.
+    masterKey = await loadMasterKeyForStore(store.db, {
+      masterKey: effective.masterKey,
+      dataDir: effective.dataDir,
+    });
+  } catch (error) {
+    await store.close();
+    await simulator?.close();
+    throw error;
+  }
   const events = new GatewayEvents();
   events.on("worker.problem", (problem) =>
     logger.error({ err: problem.error, invoiceId: problem.invoiceId }, `worker: ${problem.message}`),

@@ -115,7 +115,14 @@ export function parseFaultHeader(value: string): FaultRule {
     else if (key === "status") rule.status = parseWhole(raw, "status");
     else throw new FaultHeaderError(`unknown X-Sim-Fault parameter "${key}"`);
   }
-  return faultRuleSchema.parse(rule);
+  const parsed = faultRuleSchema.safeParse(rule);
+  if (parsed.success) return parsed.data;
+  // The schema's own words (e.g. "Too big: expected number to be <=600000"), named by header parameter.
+  const issue = parsed.error.issues[0];
+  const field = String(issue?.path[0] ?? "");
+  const parameter =
+    { latencyMs: "ms", retryAfterSeconds: "retry-after", status: "status" }[field] ?? (field || "value");
+  throw new FaultHeaderError(`X-Sim-Fault ${parameter}: ${issue ? zodIssueText(issue) : "invalid"}`);
 }
 
 /** "250" → 250, "100-300" → [100, 300] (the CLI's --latency-ms uses the same form). */

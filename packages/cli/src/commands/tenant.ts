@@ -4,6 +4,7 @@ import {
   ConfigError,
   listImsTerminals,
   listTenants,
+  MasterKeyError,
   openAdminContext,
   setTenantToken,
   TenantError,
@@ -29,7 +30,9 @@ export async function runAdmin(work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (error) {
-    const usage = error instanceof TenantError || error instanceof ConfigError;
+    // A missing store or a master key that cannot open it is the operator's to fix: exit 2 like usage.
+    const usage =
+      error instanceof TenantError || error instanceof ConfigError || error instanceof MasterKeyError;
     process.stderr.write(`raseed: ${(error as Error).message}\n`);
     process.exitCode = usage ? 2 : 1;
   }
@@ -73,7 +76,7 @@ export function registerTenantCommand(program: Command): void {
         if (flags.env !== "sandbox" && flags.env !== "production") {
           throw new TenantError(`--env must be sandbox or production, got "${flags.env}"`);
         }
-        const ctx = await openAdminContext(flags, process.env);
+        const ctx = await openAdminContext(flags, process.env, { createStore: true });
         try {
           const created = await addTenant(ctx.store.db, ctx.masterKey, {
             ntn: flags.ntn,

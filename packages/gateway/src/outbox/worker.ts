@@ -342,8 +342,11 @@ export class OutboxWorker {
     try {
       token = tenantFbrToken(this.deps.masterKey, tenant);
     } catch (error) {
+      // Our own master key cannot open the token: an internal fault, not FBR refusing the seller, so the
+      // invoice stays retrying (not_sent) instead of pausing the tenant, and the log says so loudly.
+      this.problem("the stored FBR token cannot be decrypted (wrong master key?)", error, invoice.id);
       await this.settle(invoice, tenant, attemptId, {
-        kind: "unauthorised",
+        kind: "not_sent",
         reason: `the stored FBR token cannot be decrypted, nothing was sent: ${(error as Error).message}`,
         exchange: { url: "", requestBody: "", durationMs: 0 },
       });

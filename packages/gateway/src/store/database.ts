@@ -1,5 +1,5 @@
 // The one place that picks the engine: a postgres:// URL means PostgreSQL, anything else is a SQLite file.
-import { mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
@@ -61,8 +61,11 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
 
 function openSqlite(file: string): Store {
   const path = file === ":memory:" ? file : resolve(file);
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const created = path !== ":memory:" && !existsSync(path);
+  // The store holds invoices and sealed tokens: a new data folder and database are the owner's only.
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const database = new SqliteDatabase(path);
+  if (created) chmodSync(path, 0o600);
   // WAL lets readers (API) run beside the writer (worker); FULL sync so an acknowledged invoice
   // survives power loss, not just a process crash; busy_timeout lets admin commands share the file.
   database.pragma("journal_mode = WAL");

@@ -28,7 +28,7 @@ export function loadMasterKey(options: { masterKey?: string | undefined; dataDir
   if (options.masterKey !== undefined) return parseMasterKey(options.masterKey);
   const file = join(options.dataDir, "master.key");
   if (!existsSync(file)) {
-    mkdirSync(options.dataDir, { recursive: true });
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     try {
       // "wx": never overwrite a key another process created a moment ago.
       writeFileSync(file, `${randomBytes(32).toString("base64")}\n`, { mode: 0o600, flag: "wx" });

@@ -28,15 +28,20 @@ function sendLargeBody(url: string, size: number): Promise<number | "closed"> {
         agent: false,
       },
       (res) => {
+        // The simulator answers from the content-length alone, before reading the body: take the
+        // status as soon as it arrives and stop sending, so the socket closing after the answer
+        // cannot race it.
+        answered = true;
         res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
+        resolve(res.statusCode ?? 0);
       },
     );
+    let answered = false;
     req.on("error", () => resolve("closed"));
     const chunk = Buffer.alloc(64 * 1024, 0x20);
     let sent = 0;
     const pump = () => {
-      while (sent < size) {
+      while (sent < size && !answered) {
         const piece = chunk.subarray(0, Math.min(chunk.length, size - sent));
         sent += piece.length;
         if (!req.write(piece)) return void req.once("drain", pump);
@@ -48,10 +53,10 @@ function sendLargeBody(url: string, size: number): Promise<number | "closed"> {
 }
 
 describe("bad requests never crash the simulator", () => {
-  it("answers a 10 MB body with 413 (or closes it) and keeps serving", async () => {
+  it("answers a 10 MB body with 413 and keeps serving", async () => {
     const sim = await start();
     const outcome = await sendLargeBody(`${sim.url}/di_data/v1/di/postinvoicedata_sb`, 10 * 1024 * 1024);
-    expect([413, "closed"]).toContain(outcome);
+    expect(outcome).toBe(413);
     const after = await postJson(`${sim.url}/di_data/v1/di/postinvoicedata_sb`, sn001(), SANDBOX_AUTH);
     expect(after.status).toBe(200);
   });

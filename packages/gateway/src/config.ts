@@ -32,7 +32,11 @@ export const gatewayConfigSchema = z.strictObject({
   tenantConcurrency: integer(1, 1000).default(4),
   /** How often the worker looks for due rows when idle. */
   pollIntervalMs: integer(5, 60_000).default(200),
-  /** How long a claim is valid; must exceed fbrTimeoutMs or a live attempt could be recovered as lost. */
+  /**
+   * How long a claim is valid without renewal. The worker renews the lease of a post in flight every
+   * leaseMs/3; leaseMs must still exceed fbrTimeoutMs by LEASE_MARGIN_MS (checked at load) so one missed
+   * renewal never lets a live post be recovered as abandoned.
+   */
   leaseMs: integer(1_000, 3_600_000).default(90_000),
   /** Per-request timeout for FBR calls. */
   fbrTimeoutMs: integer(100, 600_000).default(30_000),
@@ -60,6 +64,9 @@ export const gatewayConfigSchema = z.strictObject({
   webhookRetryBaseMs: integer(10, 3_600_000).default(2_000),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
+
+/** How much longer than one FBR call a lease must last (settling the answer takes a commit). */
+export const LEASE_MARGIN_MS = 2_000;
 
 export type GatewayConfig = Readonly<z.output<typeof gatewayConfigSchema>>;
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
@@ -143,5 +150,11 @@ export function loadConfig(sources: LoadConfigSources = {}): GatewayConfig {
     });
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
-  return Object.freeze({ ...result.data });
+  const config = result.data;
+  if (config.leaseMs < config.fbrTimeoutMs + LEASE_MARGIN_MS) {
+    throw new ConfigError(
+      `invalid configuration: leaseMs (${config.leaseMs}) must be at least fbrTimeoutMs (${config.fbrTimeoutMs}) + ${LEASE_MARGIN_MS} ms, or a post still waiting for FBR could be recovered as abandoned`,
+    );
+  }
+  return Object.freeze({ ...config });
 }

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { type RunningSimulator, scenarioPayloadForSeller, startSimulator } from "@raseed/simulator";
 import { pino } from "pino";
-import { loadConfig } from "../src/config.ts";
+import { type GatewayConfig, loadConfig } from "../src/config.ts";
 import { type RunningGateway, startGateway } from "../src/main.ts";
 import { parseMasterKey } from "../src/tenants/secret-box.ts";
 import { addTenant, createApiKey } from "../src/tenants/tenants.ts";
@@ -159,6 +159,8 @@ export interface TestGateway {
 export async function startTestGateway(
   engine: EngineName,
   overrides: Record<string, unknown> = {},
+  /** Applied after validation: for tests that must run a configuration loadConfig refuses. */
+  uncheckedConfig: Partial<GatewayConfig> = {},
 ): Promise<TestGateway> {
   const simulator = await startSimulator({
     port: 0,
@@ -181,7 +183,7 @@ export async function startTestGateway(
     engine === "sqlite"
       ? `${dir.path}/raseed.db`
       : `${postgresUrl()}?schema=t_${randomBytes(6).toString("hex")}`;
-  const config = loadConfig({
+  const checked = loadConfig({
     flags: {
       port: 0,
       dataDir: dir.path,
@@ -200,6 +202,7 @@ export async function startTestGateway(
     },
     env: {},
   });
+  const config: GatewayConfig = Object.freeze({ ...checked, ...uncheckedConfig });
   const faults = new FaultPlan();
   const gateway = await startGateway(config, {
     fetch: faults.wrap(fetch),

@@ -71,18 +71,46 @@ export async function claimDueOutbox(
 export async function claimExpiredLeases(
   db: Kysely<Database>,
   engine: StoreEngine,
-  options: { owner: string; leaseUntil: string; now: string; all?: boolean; limit?: number },
+  options: {
+    owner: string;
+    leaseUntil: string;
+    now: string;
+    all?: boolean;
+    limit?: number;
+    /** Rows the caller itself has in flight: never recovered from under it. */
+    exclude?: readonly string[];
+  },
 ): Promise<ClaimedOutboxRow[]> {
   const expired = options.all === true ? sql`o.lease_until IS NOT NULL` : sql`o.lease_until < ${options.now}`;
+  const exclude =
+    options.exclude !== undefined && options.exclude.length > 0
+      ? sql`AND o.invoice_id NOT IN (${sql.join(options.exclude)})`
+      : sql``;
   const lock = engine === "postgres" ? sql`FOR UPDATE OF o SKIP LOCKED` : sql``;
   const result = await sql<ClaimedOutboxRow>`
     UPDATE outbox SET lease_owner = ${options.owner}, lease_until = ${options.leaseUntil}
     WHERE invoice_id IN (
-      SELECT o.invoice_id FROM outbox o WHERE ${expired}
+      SELECT o.invoice_id FROM outbox o WHERE ${expired} ${exclude}
       ORDER BY o.lease_until LIMIT ${options.limit ?? 500} ${lock}
     )
     RETURNING invoice_id, tenant_id`.execute(db);
   return result.rows;
+}
+
+/** Extends the leases of posts still in flight (heartbeat); a lease already taken over is left alone. */
+export async function renewOutboxLeases(
+  trx: Executor,
+  claims: readonly { invoiceId: string; claimId: string }[],
+  leaseUntil: string,
+): Promise<void> {
+  for (const claim of claims) {
+    await trx
+      .updateTable("outbox")
+      .set({ lease_until: leaseUntil })
+      .where("invoice_id", "=", claim.invoiceId)
+      .where("lease_owner", "=", claim.claimId)
+      .execute();
+  }
 }
 
 /** Gives a claimed row back without working on it (e.g. the tenant is at its limit). */

@@ -30,6 +30,7 @@ import {
   completeOutbox,
   pauseTenantOutbox,
   releaseOutboxLease,
+  renewOutboxLeases,
   rescheduleOutbox,
 } from "./outbox-sql.ts";
 
@@ -62,6 +63,8 @@ export interface OutboxWorkerDeps {
 interface Settlement {
   invoice: InvoiceRow;
   tenant: TenantRow;
+  /** The lease this settlement is made under; another claim id on the row means the lease was lost. */
+  claimId: string;
   attemptId: string | null;
   outcome: PostOutcome;
   next: InvoiceState;
@@ -70,6 +73,7 @@ interface Settlement {
 interface PreparedAttempt {
   invoice: InvoiceRow;
   tenant: TenantRow;
+  claimId: string;
   attemptId: string;
   /** IMS sales post with their POS terminal's token and environment. */
   terminal?: ImsTerminalRow;
@@ -107,6 +111,9 @@ export class OutboxWorker {
   readonly instanceId: string;
   readonly breaker: CircuitBreaker;
   private readonly inflight = new Map<string, Promise<void>>();
+  /** Invoice id → the claim id its outbox lease is held under, while its post is in flight. */
+  private readonly inflightClaims = new Map<string, string>();
+  private heartbeat: NodeJS.Timeout | undefined;
   private readonly inflightByTenant = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -139,7 +146,29 @@ export class OutboxWorker {
     if (this.running) return;
     this.running = true;
     await this.recoverLeases(options.recoverAllLeases === true);
+    this.startHeartbeat();
     this.kick();
+  }
+
+  /**
+   * A lease is renewed while its post is in flight, so a slow but live post never looks abandoned to
+   * recovery (here or in another instance); only a dead or stalled process lets its leases run out.
+   */
+  private startHeartbeat(): void {
+    const every = Math.max(50, Math.floor(this.deps.options.leaseMs / 3));
+    this.heartbeat = setInterval(() => void this.renewLeases(), every);
+    this.heartbeat.unref();
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.inflightClaims.size === 0) return;
+    const claims = [...this.inflightClaims.entries()].map(([invoiceId, claimId]) => ({ invoiceId, claimId }));
+    const leaseUntil = new Date(Date.now() + this.deps.options.leaseMs).toISOString();
+    try {
+      await this.committer.run((trx) => renewOutboxLeases(trx, claims, leaseUntil));
+    } catch (error) {
+      this.problem("lease renewal failed", error);
+    }
   }
 
   /** Asks for a claim round soon (after a submission or a finished attempt). */
@@ -168,13 +197,21 @@ export class OutboxWorker {
     this.timer = undefined;
     // A claim round in progress may still launch attempts it has recorded: let it, then wait for them.
     await this.currentTick;
-    if (this.inflight.size === 0) return { drained: true, unfinished: 0 };
+    if (this.inflight.size === 0) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+      return { drained: true, unfinished: 0 };
+    }
     let timeout: NodeJS.Timeout | undefined;
     const deadline = new Promise<"deadline">((resolve) => {
       timeout = setTimeout(() => resolve("deadline"), deadlineMs);
     });
     const result = await Promise.race([Promise.allSettled([...this.inflight.values()]), deadline]);
     if (timeout !== undefined) clearTimeout(timeout);
+    // Attempts still running past the deadline stop being renewed: their leases run out and recovery
+    // (the next start, or another instance) settles them.
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
     return { drained: result !== "deadline", unfinished: this.inflight.size };
   }
 
@@ -220,7 +257,9 @@ export class OutboxWorker {
   private async claimAndRecord(limit: number): Promise<{ attempts: PreparedAttempt[]; claimed: number }> {
     const { engine } = this.deps.store;
     const { options } = this.deps;
-    const owner = this.instanceId;
+    // One id per claim: a settlement counts only under the lease it was claimed with, so a row recovered
+    // and re-claimed meanwhile (even by this process) is never settled by the older attempt's answer.
+    const owner = `${this.instanceId}:${newId("clm")}`;
     const saturated = [...this.inflightByTenant.entries()]
       .filter(([, n]) => n >= options.tenantConcurrency)
       .map(([tenantId]) => tenantId);
@@ -308,6 +347,7 @@ export class OutboxWorker {
         attempts.push({
           invoice: { ...invoice, attempt_count: attemptCount },
           tenant,
+          claimId: owner,
           attemptId,
           ...(terminal !== undefined ? { terminal } : {}),
         });
@@ -321,10 +361,12 @@ export class OutboxWorker {
     const invoiceId = attempt.invoice.id;
     if (this.breaker.state === "half_open") this.breaker.startProbe();
     this.inflightByTenant.set(tenantId, (this.inflightByTenant.get(tenantId) ?? 0) + 1);
+    this.inflightClaims.set(invoiceId, attempt.claimId);
     const work = this.send(attempt)
       .catch((error: unknown) => this.problem("submission failed", error, invoiceId))
       .finally(() => {
         this.inflight.delete(invoiceId);
+        this.inflightClaims.delete(invoiceId);
         const left = (this.inflightByTenant.get(tenantId) ?? 1) - 1;
         if (left <= 0) this.inflightByTenant.delete(tenantId);
         else this.inflightByTenant.set(tenantId, left);
@@ -333,9 +375,9 @@ export class OutboxWorker {
     this.inflight.set(invoiceId, work);
   }
 
-  private async send({ invoice, tenant, attemptId, terminal }: PreparedAttempt): Promise<void> {
+  private async send({ invoice, tenant, claimId, attemptId, terminal }: PreparedAttempt): Promise<void> {
     if (invoice.channel === "ims") {
-      await this.sendIms(invoice, tenant, attemptId, terminal);
+      await this.sendIms(invoice, tenant, claimId, attemptId, terminal);
       return;
     }
     let token: string;
@@ -345,7 +387,7 @@ export class OutboxWorker {
       // Our own master key cannot open the token: an internal fault, not FBR refusing the seller, so the
       // invoice stays retrying (not_sent) instead of pausing the tenant, and the log says so loudly.
       this.problem("the stored FBR token cannot be decrypted (wrong master key?)", error, invoice.id);
-      await this.settle(invoice, tenant, attemptId, {
+      await this.settle(invoice, tenant, claimId, attemptId, {
         kind: "not_sent",
         reason: `the stored FBR token cannot be decrypted, nothing was sent: ${(error as Error).message}`,
         exchange: { url: "", requestBody: "", durationMs: 0 },
@@ -377,13 +419,14 @@ export class OutboxWorker {
       durationMs: outcome.exchange?.durationMs ?? 0,
       errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : [],
     });
-    await this.settle(invoice, tenant, attemptId, outcome);
+    await this.settle(invoice, tenant, claimId, attemptId, outcome);
   }
 
   /** An IMS sale: FBR's PostData with the POS terminal's own token (FBR-SPEC §11), same settlement. */
   private async sendIms(
     invoice: InvoiceRow,
     tenant: TenantRow,
+    claimId: string,
     attemptId: string,
     terminal: ImsTerminalRow | undefined,
   ): Promise<void> {
@@ -392,7 +435,7 @@ export class OutboxWorker {
       if (terminal === undefined) throw new Error(`POSID ${invoice.pos_id} is no longer registered`);
       token = imsTerminalToken(this.deps.masterKey, terminal);
     } catch (error) {
-      await this.settle(invoice, tenant, attemptId, {
+      await this.settle(invoice, tenant, claimId, attemptId, {
         kind: "unauthorised",
         reason: `no usable IMS token for this POS terminal, nothing was sent: ${(error as Error).message}`,
         exchange: { url: "", requestBody: "", durationMs: 0 },
@@ -422,7 +465,7 @@ export class OutboxWorker {
       durationMs: outcome.exchange?.durationMs ?? 0,
       errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : [],
     });
-    await this.settle(invoice, tenant, attemptId, outcome);
+    await this.settle(invoice, tenant, claimId, attemptId, outcome);
   }
 
   /**
@@ -433,6 +476,7 @@ export class OutboxWorker {
   private async settle(
     invoice: InvoiceRow,
     tenant: TenantRow,
+    claimId: string,
     attemptId: string | null,
     outcome: PostOutcome,
   ): Promise<void> {
@@ -460,7 +504,7 @@ export class OutboxWorker {
         break;
     }
     const change = await this.committer.run(
-      (trx) => this.applySettlement(trx, { invoice, tenant, attemptId, outcome, next }),
+      (trx) => this.applySettlement(trx, { invoice, tenant, claimId, attemptId, outcome, next }),
       // Tenant order: concurrent instances lock tenant rows (audit chain heads) in the same order.
       tenant.id,
     );
@@ -470,10 +514,10 @@ export class OutboxWorker {
   /** Attempt record, invoice state, outbox row and audit entry for one outcome, inside `trx`. */
   private async applySettlement(
     trx: Transaction<Database>,
-    { invoice, tenant, attemptId, outcome, next }: Settlement,
+    { invoice, tenant, claimId, attemptId, outcome, next }: Settlement,
   ): Promise<InvoiceStateChange | undefined> {
     const { options } = this.deps;
-    const owner = this.instanceId;
+    const owner = claimId;
     const now = nowIso();
     let stateChanged = false;
     let fbrNumber: string | null = null;
@@ -511,14 +555,24 @@ export class OutboxWorker {
       leaseHeld = await completeOutbox(trx, invoice.id, owner);
     }
 
-    // A lost lease means recovery already settled this invoice (as in_doubt). FBR's answer still wins
-    // if it is an acceptance: that is the truth about the sale.
+    // A lost lease means someone else settled this invoice meanwhile (recovery marked it in_doubt, or a
+    // person abandoned or resubmitted it). FBR's late answer is still the truth about this post: an
+    // accepted number is recorded whatever the state now (throwing it away would leave a reported sale
+    // looking unreported), and a rejection is recorded while nobody has decided anything else (in_doubt).
     const current = await trx
       .selectFrom("invoices")
       .select(["state"])
       .where("id", "=", invoice.id)
       .executeTakeFirstOrThrow();
-    if (leaseHeld || (outcome.kind === "accepted" && current.state === "in_doubt")) {
+    let apply = leaseHeld;
+    if (!leaseHeld && outcome.kind === "accepted" && current.state !== "accepted") {
+      apply = true;
+      // Reported now: nothing is left to post, whoever holds the row (a resubmission must not post again).
+      await trx.deleteFrom("outbox").where("invoice_id", "=", invoice.id).execute();
+    } else if (!leaseHeld && outcome.kind === "rejected" && current.state === "in_doubt") {
+      apply = true;
+    }
+    if (apply) {
       stateChanged = true;
       const update: Partial<InvoiceRow> = { state: next, updated_at: now };
       if (outcome.kind === "accepted") {
@@ -552,7 +606,8 @@ export class OutboxWorker {
         leaseLost: !leaseHeld,
         httpStatus: exchange?.status ?? null,
         durationMs: exchange !== undefined ? Math.round(exchange.durationMs) : null,
-        fbrInvoiceNumber: fbrNumber,
+        // Always kept here, even when the invoice already had a number: the audit shows every FBR acceptance.
+        fbrInvoiceNumber: outcome.kind === "accepted" ? outcome.invoiceNumber : null,
         errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : undefined,
         reason: "reason" in outcome ? outcome.reason : undefined,
       },
@@ -562,17 +617,22 @@ export class OutboxWorker {
           tenantId: tenant.id,
           invoiceId: invoice.id,
           state: next,
-          previousState: invoice.state,
+          previousState: leaseHeld ? invoice.state : current.state,
           fbrInvoiceNumber: fbrNumber,
         }
       : undefined;
   }
 
-  /** Settles rows whose worker died: may-have-been-sent → in_doubt; certainly-not-sent → queued. */
+  /**
+   * Settles rows whose worker died or stalled past its lease: may-have-been-sent → in_doubt;
+   * certainly-not-sent → queued. `all` (start-up on SQLite, whose file lock proves no other process is
+   * live) takes every lease; otherwise only expired ones, and never a post this process has in flight
+   * (its heartbeat keeps those leases current; excluding them also covers a heartbeat that fell behind).
+   */
   private async recoverLeases(all: boolean): Promise<void> {
     this.lastRecoveryAt = Date.now();
     const { db, engine } = this.deps.store;
-    const owner = this.instanceId;
+    const owner = `${this.instanceId}:${newId("clm")}`;
     let rows: ClaimedOutboxRow[];
     try {
       rows = await claimExpiredLeases(db, engine, {
@@ -580,6 +640,7 @@ export class OutboxWorker {
         now: nowIso(),
         leaseUntil: new Date(Date.now() + this.deps.options.leaseMs).toISOString(),
         all,
+        exclude: [...this.inflightClaims.keys()],
       });
     } catch (error) {
       this.problem("lease recovery failed", error);
@@ -587,7 +648,7 @@ export class OutboxWorker {
     }
     for (const row of rows) {
       try {
-        await this.recoverOne(row);
+        await this.recoverOne(row, owner, all);
       } catch (error) {
         this.problem("recovering an abandoned lease failed", error, row.invoice_id);
       }
@@ -595,9 +656,8 @@ export class OutboxWorker {
     if (rows.length > 0) this.kick();
   }
 
-  private async recoverOne(row: ClaimedOutboxRow): Promise<void> {
+  private async recoverOne(row: ClaimedOutboxRow, owner: string, atStartUp: boolean): Promise<void> {
     const { db } = this.deps.store;
-    const owner = this.instanceId;
     const now = nowIso();
     const change = await db.transaction().execute(async (trx) => {
       const invoice = await trx
@@ -616,8 +676,9 @@ export class OutboxWorker {
         .where("outcome", "is", null)
         .execute();
       if (open.length > 0) {
-        const reason =
-          "the process posting this invoice stopped before FBR's answer was recorded; the request may have reached FBR";
+        const reason = atStartUp
+          ? "the process posting this invoice stopped before FBR's answer was recorded; the request may have reached FBR"
+          : "the lease on this post expired before FBR's answer was recorded (its process stopped or stalled); the request may have reached FBR";
         await trx
           .updateTable("attempts")
           .set({ outcome: "in_doubt", finished_at: now, reason })

@@ -11,8 +11,9 @@ import { buildApp } from "./app.ts";
 import type { GatewayConfig } from "./config.ts";
 import { GatewayEvents } from "./events.ts";
 import { OutboxWorker } from "./outbox/worker.ts";
-import { openStore, type Store } from "./store/database.ts";
+import { isPostgresUrl, openStore, type Store } from "./store/database.ts";
 import { GroupCommitter } from "./store/group-commit.ts";
+import { lockSqliteFile } from "./store/instance-lock.ts";
 import { createMetrics } from "./telemetry/metrics.ts";
 import { addImsTerminal, findImsTerminal } from "./tenants/ims-terminals.ts";
 import { loadMasterKeyForStore } from "./tenants/master-key-check.ts";
@@ -62,15 +63,41 @@ export interface StartGatewayOptions {
   handleSignals?: boolean;
 }
 
+/** Query parameters named like a secret (`?token=...`) are masked in access logs too. */
+function redactQuery(url: string): string {
+  const at = url.indexOf("?");
+  if (at < 0) return url;
+  const masked = redactSecrets(Object.fromEntries(new URLSearchParams(url.slice(at + 1)))) as Record<
+    string,
+    unknown
+  >;
+  const query = new URLSearchParams(Object.entries(masked).map(([k, v]) => [k, String(v)]));
+  return `${url.slice(0, at)}?${query.toString()}`;
+}
+
 export function createLogger(config: GatewayConfig, destination?: DestinationStream): Logger {
   return pino(
     {
       level: config.logLevel,
       // Every log line passes through the sdk's one redaction list (STYLE principle 14), so a token or key
-      // that finds its way into a log object is masked; headers are never logged in the first place.
-      // Errors keep their own serializer (type, message, stack).
+      // that finds its way into a log object is masked. pino runs this formatter before the serializers, so
+      // Fastify's request/reply objects (which the list would flatten to {}) and errors pass through to
+      // their serializers below, which copy only safe fields: headers (Authorization) are never logged.
       formatters: {
-        log: ({ err, ...rest }) => ({ ...redactSecrets(rest), ...(err !== undefined ? { err } : {}) }),
+        log: ({ err, req, res, ...rest }) => ({
+          ...redactSecrets(rest),
+          ...(err !== undefined ? { err } : {}),
+          ...(req !== undefined ? { req } : {}),
+          ...(res !== undefined ? { res } : {}),
+        }),
+      },
+      serializers: {
+        req: (request: { method?: string; url?: string; ip?: string }) => ({
+          method: request.method,
+          url: request.url === undefined ? undefined : redactQuery(request.url),
+          remoteAddress: request.ip,
+        }),
+        res: (reply: { statusCode?: number }) => ({ statusCode: reply.statusCode }),
       },
       redact: { paths: ["req.headers.authorization"], censor: "[redacted]" },
     },
@@ -83,6 +110,10 @@ export async function startGateway(
   options: StartGatewayOptions = {},
 ): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(config);
+  // One gateway process per SQLite file (store/instance-lock.ts): a second one is refused before it starts.
+  const instanceLock = isPostgresUrl(config.db)
+    ? undefined
+    : lockSqliteFile(config.db ?? join(config.dataDir, "raseed.db"));
   let simulator: RunningSimulator | undefined;
   let fbrUrl = config.fbrUrl;
   if (config.withSimulator || config.demo) {
@@ -97,7 +128,10 @@ export async function startGateway(
     host: config.demo ? "127.0.0.1" : config.host,
   });
 
-  const store = await openStore({ db: effective.db, dataDir: effective.dataDir });
+  const store = await openStore({ db: effective.db, dataDir: effective.dataDir }).catch((error: unknown) => {
+    instanceLock?.release();
+    throw error;
+  });
   let masterKey: Buffer;
   try {
     // Refuses to start (never creates a new key) when stored tokens exist and the key cannot open them.
@@ -107,6 +141,7 @@ export async function startGateway(
     });
   } catch (error) {
     await store.close();
+    instanceLock?.release();
     await simulator?.close();
     throw error;
   }
@@ -150,7 +185,8 @@ export async function startGateway(
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : effective.port;
   const url = `http://${effective.host.includes(":") ? `[${effective.host}]` : effective.host}:${port}`;
-  // SQLite is one process per file, so every lease found at start-up was left by a dead process.
+  // SQLite: this process holds the file's instance lock, so every lease found at start-up was left by a
+  // dead process.
   await worker.start({ recoverAllLeases: store.engine === "sqlite" });
   webhooks.start();
   logger.info({ url, store: store.location, engine: store.engine, fbrUrl }, "Raseed gateway listening");
@@ -164,6 +200,7 @@ export async function startGateway(
       if (!drain.drained)
         logger.warn({ unfinished: drain.unfinished }, "drain deadline passed; leases left for recovery");
       await store.close();
+      instanceLock?.release();
       await simulator?.close();
     })();
     return closing;

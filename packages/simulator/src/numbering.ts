@@ -25,7 +25,7 @@ function pakistanDateDigits(epochMs: number): string {
 /** Issues FBR numbers; one instance per simulator so numbers never repeat within a run. */
 export class FbrNumberIssuer {
   private lastDiMillis = 0;
-  private readonly imsSequence = new Map<string, number>();
+  private readonly lastImsByPos = new Map<string, { date: string; suffix: number }>();
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -42,12 +42,28 @@ export class FbrNumberIssuer {
 
   /**
    * IMS fiscal numbers are opaque (FBR-SPEC §7); the KB sample 11000120181112000369 reads as
-   * POSID + yyyyMMdd + a 6-digit sequence, which the simulator follows.
+   * POSID + yyyyMMdd + 6 digits, which the simulator follows. The 6 digits are tenths of a second since
+   * midnight PKT (0-863999), bumped past the last one issued to the POS that day: numbers grow with the
+   * clock, so a restarted simulator does not issue a number again (a counter from 000001 would).
+   * The one limit: more than 10 numbers a second for one POS run ahead of the clock, and a restart
+   * within that lead could meet them again; a till does not post that fast.
    */
   nextImsFiscalNumber(posId: string): string {
-    const sequence = (this.imsSequence.get(posId) ?? 0) + 1;
-    this.imsSequence.set(posId, sequence);
-    return `${posId}${pakistanDateDigits(this.clock())}${pad(sequence, 6)}`;
+    const now = this.clock();
+    const date = pakistanDateDigits(now);
+    const pkt = new Date(now + PAKISTAN_OFFSET_MS);
+    const tenths = Math.floor(
+      (pkt.getUTCHours() * 3_600_000 +
+        pkt.getUTCMinutes() * 60_000 +
+        pkt.getUTCSeconds() * 1000 +
+        pkt.getUTCMilliseconds()) /
+        100,
+    );
+    const last = this.lastImsByPos.get(posId);
+    const suffix = last && last.date === date ? Math.max(tenths, last.suffix + 1) : tenths;
+    this.lastImsByPos.set(posId, { date, suffix });
+    // Past 863999 (over 10 a second all day long) the suffix widens rather than repeat a number.
+    return `${posId}${date}${pad(suffix, 6)}`;
   }
 }
 

@@ -28,11 +28,23 @@ describe("FBR number shapes", () => {
     expect(diItemNumber("7000007DI1747119701593", 2)).toBe("7000007DI1747119701593-2");
   });
 
-  it("issues IMS fiscal numbers as POSID + PKT date + a per-terminal sequence", () => {
+  it("issues IMS fiscal numbers as POSID + PKT date + tenths of a second since PKT midnight, bumped per POS", () => {
+    // 20:00 UTC on 11 Nov = 01:00:00 PKT on 12 Nov = 36000 tenths of a second.
     const issuer = new FbrNumberIssuer(() => Date.UTC(2018, 10, 11, 20, 0, 0));
-    expect(issuer.nextImsFiscalNumber("110001")).toBe("11000120181112000001");
-    expect(issuer.nextImsFiscalNumber("110001")).toBe("11000120181112000002");
-    expect(issuer.nextImsFiscalNumber("110014")).toBe("11001420181112000001");
+    expect(issuer.nextImsFiscalNumber("110001")).toBe("11000120181112036000");
+    expect(issuer.nextImsFiscalNumber("110001")).toBe("11000120181112036001");
+    expect(issuer.nextImsFiscalNumber("110014")).toBe("11001420181112036000");
+  });
+
+  it("never repeats an IMS fiscal number after a restart (a new issuer, later clock)", () => {
+    let now = Date.UTC(2025, 4, 13, 7, 0, 0);
+    const before = new FbrNumberIssuer(() => now);
+    const first = [before.nextImsFiscalNumber("110014"), before.nextImsFiscalNumber("110014")];
+    now += 1000;
+    const restarted = new FbrNumberIssuer(() => now);
+    const second = [restarted.nextImsFiscalNumber("110014"), restarted.nextImsFiscalNumber("110014")];
+    expect(new Set([...first, ...second]).size).toBe(4);
+    expect(Number(second[0]?.slice(-6))).toBeGreaterThan(Number(first[1]?.slice(-6)));
   });
 });
 

@@ -175,8 +175,9 @@ function field(source: unknown, key: string): string {
 }
 
 /**
- * /dist/v1/statl: the spec shows only In-Active answers ({"status code":"01"|"02","status":"In-Active"});
- * the simulator answers "Active" for registered buyers [INFERRED shape].
+ * /dist/v1/statl: the spec shows only In-Active answers ({"status code":"01"|"02","status":"In-Active"}),
+ * so "01" cannot mean Active. For a registered number the simulator answers "00"/"Active", the code
+ * Get_Reg_Type uses for its positive answer [INFERRED: FBR publishes no Active sample].
  */
 export function answerStatl(
   body: unknown,
@@ -185,7 +186,7 @@ export function answerStatl(
 ): ReferenceAnswer {
   const regno = field(body, "regno") || (query.regno ?? "").trim();
   if (regno !== "" && isRegistered(regno))
-    return { status: 200, body: { "status code": "01", status: "Active" } };
+    return { status: 200, body: { "status code": "00", status: "Active" } };
   return { status: 200, body: { "status code": "02", status: "In-Active" } };
 }
 

@@ -171,8 +171,8 @@ export function classifyPostOutcome(evidence: PostEvidence): PostOutcome {
     return { kind: "in_doubt", reason: "HTTP 408: the server timed out reading the request", exchange };
   }
 
-  // Remaining 1xx/3xx/4xx: the request was refused as a request (wrong path 404, wrong verb 405, malformed
-  // 400, too large 413) and not processed. A DI/IMS rejection body, if present, is used for the details.
+  // Remaining 1xx/3xx/4xx: the request was refused as a request (wrong path 404, wrong verb 405, a
+  // redirect, malformed 400, too large 413) and not processed. A DI/IMS rejection body decides first.
   const bodyRejection =
     json === undefined
       ? undefined
@@ -180,6 +180,35 @@ export function classifyPostOutcome(evidence: PostEvidence): PostOutcome {
         ? classifyDiAnswer(json, evidence.operation, exchange)
         : classifyImsAnswer(json, exchange);
   if (bodyRejection?.kind === "rejected") return bodyRejection;
+
+  // 404/405 (WSO2's "No matching resource": wrong path or verb) and 3xx (a redirect, e.g. http:// for
+  // https://, which the client does not follow) never reached DI or IMS, so nothing was recorded and the
+  // same request may be sent again. The fault is the URL, not the invoice: "rejected" would mark every
+  // queued sale final one by one. As "throttled" they are retried with backoff, and the gateway's circuit
+  // breaker stops hammering a wrong URL.
+  const faultDescription = fault?.ok === true ? fault.value.fault.description.trim() : "";
+  const noMatchingResource =
+    faultCode === 404 || faultCode === 405 || /no matching resource/i.test(faultDescription);
+  if (status === 404 || status === 405 || (status >= 300 && status < 400) || noMatchingResource) {
+    const location = status >= 300 && status < 400 ? headerValue(response.headers, "location") : undefined;
+    const said =
+      faultDescription !== ""
+        ? faultDescription
+        : location !== undefined
+          ? `redirected to ${location}`
+          : firstLine(response.body ?? "");
+    return {
+      kind: "throttled",
+      reason: scrub(
+        `HTTP ${status}${said === "" ? "" : `: ${said}`}; the request was refused as a request and not ` +
+          `processed, so it is safe to send again: check the FBR URL (${evidence.url})`,
+      ),
+      exchange,
+    };
+  }
+
+  // 400/413 (and any other 4xx) without a DI/IMS rejection body: final, because the same bytes would get
+  // the same answer; nothing was recorded, so a person fixes the request and it is submitted afresh.
   const detail = faultText ?? firstLine(response.body ?? "");
   return {
     kind: "rejected",
@@ -498,6 +527,18 @@ export function classifyTransportFailure(
     kind: "in_doubt",
     reason: `the connection failed after the request may have been written: ${description}`,
   };
+}
+
+/** A response header by case-insensitive name, from fetch's Headers or a plain record. */
+function headerValue(
+  headers: Headers | Readonly<Record<string, string>> | undefined,
+  name: string,
+): string | undefined {
+  if (headers === undefined) return undefined;
+  if (typeof Headers !== "undefined" && headers instanceof Headers) return headers.get(name) ?? undefined;
+  const record = headers as Readonly<Record<string, string>>;
+  const key = Object.keys(record).find((candidate) => candidate.toLowerCase() === name);
+  return key === undefined ? undefined : record[key];
 }
 
 /**

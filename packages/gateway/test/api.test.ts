@@ -135,8 +135,48 @@ describe.each(engines)("gateway API on %s", (engine) => {
       body: { draft: { ...draft, lines: [{ ...draft.lines[0], quantity: "lots" }] } },
     });
     expect(bad.status).toBe(422);
-    expect(bad.body.error.code).toBe("invalid_draft");
-    expect(bad.body.error.details.path).toContain("quantity");
+    expect(bad.body.error.code).toBe("validation_failed");
+    expect(bad.body.error.details.issues).toEqual([
+      expect.objectContaining({ level: "item", item: 1, field: "quantity", path: "draft.lines[0].quantity" }),
+    ]);
+
+    // Every problem at once, each in the validation-issue shape, not just the first.
+    const line = draft.lines[0] as Record<string, unknown>;
+    const many = await t.call("POST", "/v1/invoices", {
+      body: {
+        draft: {
+          ...draft,
+          buyer: { ...draft.buyer, registrationType: "Maybe" },
+          lines: [
+            { ...line, quantity: "lots" },
+            { ...line, unitPrice: undefined },
+            { ...line, rate: "999%" },
+          ],
+        },
+      },
+    });
+    expect(many.status).toBe(422);
+    expect(many.body.error.code).toBe("validation_failed");
+    const issues = many.body.error.details.issues as Record<string, unknown>[];
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      "draft.buyer.registrationType",
+      "draft.lines[0].quantity",
+      "draft.lines[1].unitPrice",
+    ]);
+    for (const issue of issues) {
+      expect(Object.keys(issue).sort()).toEqual(
+        expect.arrayContaining(["code", "level", "field", "path", "message", "fix"]),
+      );
+    }
+    // Well-formed but refused by the sdk's builder: each bad line named (here lines 2 and 3).
+    const semantic = await t.call("POST", "/v1/invoices", {
+      body: {
+        draft: { ...draft, lines: [line, { ...line, rate: "banana" }, { ...line, rate: "nothing" }] },
+      },
+    });
+    expect(semantic.status).toBe(422);
+    const items = (semantic.body.error.details.issues as { item?: number }[]).map((i) => i.item).sort();
+    expect(items).toEqual([2, 3]);
   });
 
   it("refuses invalid invoices with 422 listing every issue, and queues nothing", async () => {

@@ -1,13 +1,6 @@
 // Accepting invoices from ERPs and the explicit lifecycle commands (reconcile, retry). The worker's
 // settlement lives in outbox/worker.ts; both change states only inside transactions that also append audit.
-import {
-  buildDiInvoice,
-  type DiInvoice,
-  type DiInvoiceDraft,
-  InvoiceDraftError,
-  type ValidationIssue,
-  validateDiInvoice,
-} from "@raseed/sdk";
+import { type DiInvoice, type DiInvoiceDraft, type ValidationIssue, validateDiInvoice } from "@raseed/sdk";
 import type { Kysely } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import type { GatewayEvents } from "../events.ts";
@@ -16,6 +9,7 @@ import { enqueueOutbox, requeueOutbox } from "../outbox/outbox-sql.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
 import { canonicalJson, newId, nowIso, sha256Hex } from "../store/ids.ts";
 import type { AttemptRow, Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
+import { buildDraftOrIssues } from "./draft-issues.ts";
 
 export const finalStates: ReadonlySet<InvoiceState> = new Set([
   "accepted",
@@ -148,18 +142,17 @@ export function buildSubmittedInvoice(
       },
       ...rest.draft,
     } as unknown as DiInvoiceDraft;
-    try {
-      invoice = buildDiInvoice(draft, { sandbox: tenant.environment === "sandbox" });
-    } catch (error) {
-      if (error instanceof InvoiceDraftError) {
-        throw new ApiError(422, "invalid_draft", error.message, error.toJSON());
-      }
+    const built = buildDraftOrIssues(draft, { sandbox: tenant.environment === "sandbox" });
+    if ("issues" in built) {
+      // Every problem at once, in the same shape and code as an FBR payload's validation (docs/api.md).
       throw new ApiError(
         422,
-        "invalid_draft",
-        `the draft cannot be turned into an FBR invoice: ${(error as Error).message}`,
+        "validation_failed",
+        `the draft has ${built.issues.length} problem(s); nothing was queued`,
+        { issues: built.issues },
       );
     }
+    invoice = built.invoice;
   } else if (isRecord(rest.invoice)) {
     invoice = rest.invoice;
   } else if ("items" in rest || "sellerNTNCNIC" in rest) {
@@ -392,37 +385,32 @@ export async function reconcileInvoice(
     );
   }
   const now = nowIso();
-  let next: InvoiceState;
-  await db.transaction().execute(async (trx) => {
-    if (request.action === "fbr_number") {
-      next = "accepted";
-      await trx
-        .updateTable("invoices")
-        .set({
-          state: next,
+  const next: InvoiceState =
+    request.action === "fbr_number" ? "accepted" : request.action === "resubmit" ? "queued" : "abandoned";
+  const change: Partial<InvoiceRow> =
+    request.action === "fbr_number"
+      ? {
           fbr_invoice_number: request.fbrInvoiceNumber,
           fbr_dated: request.dated ?? null,
           last_reason: "reconciled with the FBR number found in IRIS",
-          updated_at: now,
-        })
-        .where("id", "=", invoiceId)
-        .execute();
-    } else if (request.action === "resubmit") {
-      next = "queued";
-      await trx
-        .updateTable("invoices")
-        .set({ state: next, last_reason: "resubmitted by explicit request", updated_at: now })
-        .where("id", "=", invoiceId)
-        .execute();
-      await requeueOutbox(trx, invoiceId, tenantId);
-    } else {
-      next = "abandoned";
-      await trx
-        .updateTable("invoices")
-        .set({ state: next, last_reason: request.reason ?? "abandoned by explicit request", updated_at: now })
-        .where("id", "=", invoiceId)
-        .execute();
+        }
+      : request.action === "resubmit"
+        ? { last_reason: "resubmitted by explicit request" }
+        : { last_reason: request.reason ?? "abandoned by explicit request" };
+  await db.transaction().execute(async (trx) => {
+    // The state check and the change are one statement: a concurrent reconcile, retry or the worker's
+    // late answer that moved the invoice first makes this one a 409, never a second decision on top.
+    const result = await trx
+      .updateTable("invoices")
+      .set({ ...change, state: next, updated_at: now })
+      .where("id", "=", invoiceId)
+      .where("tenant_id", "=", tenantId)
+      .where("state", "in", [...reconcilable])
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) {
+      throw new ApiError(409, "invalid_state", "the invoice changed state meanwhile; read it again and decide anew");
     }
+    if (request.action === "resubmit") await requeueOutbox(trx, invoiceId, tenantId);
     await appendAudit(trx, {
       tenantId,
       actor,
@@ -466,11 +454,18 @@ export async function retryInvoice(
     );
   }
   await db.transaction().execute(async (trx) => {
-    await trx
+    // Checked and changed in one statement, so two concurrent retries (or a retry racing a reconcile)
+    // cannot both succeed.
+    const result = await trx
       .updateTable("invoices")
       .set({ state: "queued", attempt_count: 0, last_reason: "retry requested", updated_at: nowIso() })
       .where("id", "=", invoiceId)
-      .execute();
+      .where("tenant_id", "=", tenant.id)
+      .where("state", "in", ["failed", "paused"])
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) {
+      throw new ApiError(409, "invalid_state", "the invoice changed state meanwhile; read it again and decide anew");
+    }
     await requeueOutbox(trx, invoiceId, tenant.id);
     await appendAudit(trx, {
       tenantId: tenant.id,

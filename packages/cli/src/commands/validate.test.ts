@@ -24,6 +24,8 @@ beforeAll(() => {
   writeFileSync(file("bad.json"), JSON.stringify(bad));
   writeFileSync(file("ims.json"), JSON.stringify(bases["ims-sale"]));
   writeFileSync(file("broken.json"), '{"invoiceType": ');
+  // Windows editors (Notepad) save UTF-8 with a byte-order mark.
+  writeFileSync(file("bom.json"), `\uFEFF${JSON.stringify(bases["di-sale"])}`);
   const sandboxOnly = structuredClone(bases["di-sale"]);
   writeFileSync(file("no-scenario.json"), JSON.stringify(sandboxOnly));
 });
@@ -100,6 +102,32 @@ describe("runValidateCommand", () => {
     expect(lines[0]).toMatch(/broken\.json: malformed JSON/);
     expect(lines[1]).toMatch(/missing\.json: cannot read it \(ENOENT/);
     expect(run.stdout).toBe(`${file("good.json")}: valid\n`);
+  });
+
+  it("reads a UTF-8 file that starts with a byte-order mark", () => {
+    expect(runInProcess([file("bom.json")])).toEqual({
+      code: 0,
+      stdout: `${file("bom.json")}: valid\n`,
+      stderr: "",
+    });
+  });
+
+  it("--json lists unreadable and malformed files too, with a one-line error, and exits 2", () => {
+    const run = runInProcess([file("broken.json"), file("missing.json"), file("good.json")], { json: true });
+    expect(run.code).toBe(2);
+    const report = JSON.parse(run.stdout) as { file: string; valid: boolean; error?: string; errors: [] }[];
+    expect(report.map((entry) => [entry.file, entry.valid])).toEqual([
+      [file("broken.json"), false],
+      [file("missing.json"), false],
+      [file("good.json"), true],
+    ]);
+    expect(report[0]?.error).toMatch(/^malformed JSON \(/);
+    expect(report[1]?.error).toMatch(/^cannot read it \(ENOENT/);
+    for (const entry of report.slice(0, 2)) {
+      expect(entry.errors).toEqual([]);
+      expect(entry.error).not.toContain("\n");
+    }
+    expect(report[2]).toEqual({ file: file("good.json"), valid: true, errors: [] });
   });
 });
 

@@ -12,6 +12,8 @@ export interface ValidateCommandOptions {
 export interface ValidateFileReport {
   file: string;
   valid: boolean;
+  /** Only for a file that could not be read or parsed (exit 2): one line saying why; `errors` is then []. */
+  error?: string;
   errors: { code: string; item: number | null; field: string; message: string }[];
 }
 
@@ -50,7 +52,8 @@ export function runValidateCommand(
   for (const file of files) {
     let payload: unknown;
     try {
-      payload = JSON.parse(io.readFile(file));
+      // A leading byte-order mark (Windows editors save UTF-8 with one) is not part of the JSON.
+      payload = JSON.parse(io.readFile(file).replace(/^\uFEFF/, ""));
     } catch (error) {
       unreadable = true;
       const reason =
@@ -58,6 +61,7 @@ export function runValidateCommand(
           ? `malformed JSON (${oneLine(error)})`
           : `cannot read it (${oneLine(error)})`;
       io.stderr(`raseed validate: ${file}: ${reason}\n`);
+      reports.push({ file, valid: false, error: reason, errors: [] });
       continue;
     }
     const result =
@@ -107,7 +111,9 @@ export function registerValidateCommand(program: Command): void {
     .option("--json", "print a JSON array of { file, valid, errors } instead of text", false)
     .addHelpText(
       "after",
-      "\nExit status: 0 all valid, 1 any invalid, 2 usage error, unreadable file or malformed JSON.\nCodes: docs/errors.md",
+      "\n--json: one entry per file; a file that cannot be read or is not JSON is listed as\n" +
+        '  { "file", "valid": false, "error": "<one line>", "errors": [] } (and the run exits 2).\n' +
+        "Exit status: 0 all valid, 1 any invalid, 2 usage error, unreadable file or malformed JSON.\nCodes: docs/errors.md",
     )
     // Usage errors exit 2 with commander's one-line message (never a stack trace); help and version exit 0.
     .exitOverride((error) => {

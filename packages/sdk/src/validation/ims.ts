@@ -86,6 +86,28 @@ function checkText(
 }
 
 /**
+ * "POSID is missing; it must be a positive whole number." when the field is absent, else
+ * "PaymentMode 9 is not 1-6.": the value is shown only when there is one.
+ */
+function valueProblem(field: string, value: unknown, problem: string, requirement: string): string {
+  if (value === undefined || value === null) return `${field} is missing; it must be ${requirement}.`;
+  return `${field} ${shownValue(value)} ${problem}.`;
+}
+
+/** Messages for a required text field, by what `checkText` found. */
+function textProblem(
+  field: string,
+  value: unknown,
+  found: "missing" | "tooLong" | "notText",
+  maxLength: number,
+): string {
+  if (found === "tooLong") return `${field} ${shownValue(value)} is longer than ${maxLength} characters.`;
+  if (found === "notText")
+    return `${field} ${shownValue(value)} is not text; it must be text of at most ${maxLength} characters.`;
+  return `${field} is missing; it must be text of at most ${maxLength} characters.`;
+}
+
+/**
  * Validates an IMS invoice (the PascalCase model of FBR's fiscal component / PostData) and reports every
  * problem in one pass. Numbers may be JSON numbers or numeric strings.
  */
@@ -102,7 +124,11 @@ export function validateImsInvoice(input: unknown, context: ImsValidationContext
 
   const posId = wholeNumber(input.POSID);
   if (posId === undefined || posId <= 0) {
-    out.header("RIMS02", "POSID", `POSID ${shownValue(input.POSID)} is not a positive whole number.`);
+    out.header(
+      "RIMS02",
+      "POSID",
+      valueProblem("POSID", input.POSID, "is not a positive whole number", "a positive whole number"),
+    );
   } else if (context.posId !== undefined && posId !== context.posId) {
     out.header(
       "RIMS02",
@@ -113,28 +139,33 @@ export function validateImsInvoice(input: unknown, context: ImsValidationContext
 
   const usin = checkText(input.USIN, 50, true);
   if (usin !== "ok") {
-    out.header(
-      "RIMS03",
-      "USIN",
-      `USIN ${shownValue(input.USIN)} is ${usin === "tooLong" ? "longer than 50 characters" : "missing or not text"}.`,
-    );
+    out.header("RIMS03", "USIN", textProblem("USIN", input.USIN, usin, 50));
   }
 
   if (typeof input.DateTime !== "string" || !isRealDateTime(input.DateTime)) {
     out.header(
       "RIMS04",
       "DateTime",
-      `DateTime ${shownValue(input.DateTime)} is not a real yyyy-MM-dd HH:mm:ss time.`,
+      valueProblem(
+        "DateTime",
+        input.DateTime,
+        "is not a real yyyy-MM-dd HH:mm:ss time",
+        "a yyyy-MM-dd HH:mm:ss time",
+      ),
     );
   }
 
   const paymentMode = wholeNumber(input.PaymentMode);
   if (paymentMode === undefined || !PAYMENT_MODES.has(paymentMode)) {
-    out.header("RIMS05", "PaymentMode", `PaymentMode ${shownValue(input.PaymentMode)} is not 1-6.`);
+    out.header("RIMS05", "PaymentMode", valueProblem("PaymentMode", input.PaymentMode, "is not 1-6", "1-6"));
   }
   const invoiceType = wholeNumber(input.InvoiceType);
   if (invoiceType === undefined || !INVOICE_TYPES.has(invoiceType)) {
-    out.header("RIMS06", "InvoiceType", `InvoiceType ${shownValue(input.InvoiceType)} is not 1, 2 or 3.`);
+    out.header(
+      "RIMS06",
+      "InvoiceType",
+      valueProblem("InvoiceType", input.InvoiceType, "is not 1, 2 or 3", "1, 2 or 3"),
+    );
   }
   const headerRefUsin = checkText(input.RefUSIN, 50, false);
   const hasHeaderRefUsin = typeof input.RefUSIN === "string" && input.RefUSIN.trim() !== "";
@@ -277,21 +308,11 @@ function checkItem(
 ): Map<string, NumericReading> {
   const itemCode = checkText(item.ItemCode, 50, true);
   if (itemCode !== "ok") {
-    out.imsItem(
-      "RIMS12",
-      index,
-      "ItemCode",
-      `ItemCode ${shownValue(item.ItemCode)} is ${itemCode === "tooLong" ? "longer than 50 characters" : "missing or not text"}.`,
-    );
+    out.imsItem("RIMS12", index, "ItemCode", textProblem("ItemCode", item.ItemCode, itemCode, 50));
   }
   const itemName = checkText(item.ItemName, 150, true);
   if (itemName !== "ok") {
-    out.imsItem(
-      "RIMS12",
-      index,
-      "ItemName",
-      `ItemName ${shownValue(item.ItemName)} is ${itemName === "tooLong" ? "longer than 150 characters" : "missing or not text"}.`,
-    );
+    out.imsItem("RIMS12", index, "ItemName", textProblem("ItemName", item.ItemName, itemName, 150));
   }
   // PCTCode: varchar(8), digits only; a JSON number would lose leading zeros (01011000), so text is required.
   if (typeof item.PCTCode !== "string" || !isValidPctCode(item.PCTCode)) {
@@ -299,7 +320,12 @@ function checkItem(
       "RIMS08",
       index,
       "PCTCode",
-      `PCTCode ${shownValue(item.PCTCode)} is not 1-8 digits as text (no dot).`,
+      valueProblem(
+        "PCTCode",
+        item.PCTCode,
+        "is not 1-8 digits as text (no dot)",
+        "1-8 digits as text (no dot)",
+      ),
     );
   }
   const itemType = wholeNumber(item.InvoiceType);
@@ -308,7 +334,7 @@ function checkItem(
       "RIMS07",
       index,
       "InvoiceType",
-      `InvoiceType ${shownValue(item.InvoiceType)} is not 1, 3, 11 or 12.`,
+      valueProblem("InvoiceType", item.InvoiceType, "is not 1, 3, 11 or 12", "1, 3, 11 or 12"),
     );
   } else if (
     CORRECTING_ITEM_TYPES.has(itemType) &&

@@ -209,7 +209,9 @@ export async function submitInvoice(
 
   const id = newId("inv");
   const now = nowIso();
-  const state: InvoiceState = tenant.paused_at === null ? "queued" : "paused";
+  // Provisional: the tenant row is read again inside the transaction (below), since `tenant` is the
+  // snapshot from authentication and the tenant may have been paused or resumed since.
+  let state: InvoiceState = tenant.paused_at === null ? "queued" : "paused";
   const inserted: InvoiceRow = {
     id,
     tenant_id: tenant.id,
@@ -233,6 +235,14 @@ export async function submitInvoice(
     // Group commit: concurrent submissions share one transaction (and one fsync); each answer is sent
     // only after the commit that holds its invoice.
     await committer.run(async (trx) => {
+      const current = await trx
+        .selectFrom("tenants")
+        .select(["paused_at", "paused_reason"])
+        .where("id", "=", tenant.id)
+        .executeTakeFirstOrThrow();
+      state = current.paused_at === null ? "queued" : "paused";
+      inserted.state = state;
+      inserted.last_reason = state === "paused" ? current.paused_reason : null;
       await trx.insertInto("invoices").values(inserted).execute();
       await enqueueOutbox(trx, { invoiceId: id, tenantId: tenant.id });
       await appendAudit(trx, {
@@ -408,7 +418,11 @@ export async function reconcileInvoice(
       .where("state", "in", [...reconcilable])
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) {
-      throw new ApiError(409, "invalid_state", "the invoice changed state meanwhile; read it again and decide anew");
+      throw new ApiError(
+        409,
+        "invalid_state",
+        "the invoice changed state meanwhile; read it again and decide anew",
+      );
     }
     if (request.action === "resubmit") await requeueOutbox(trx, invoiceId, tenantId);
     await appendAudit(trx, {
@@ -464,7 +478,11 @@ export async function retryInvoice(
       .where("state", "in", ["failed", "paused"])
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) {
-      throw new ApiError(409, "invalid_state", "the invoice changed state meanwhile; read it again and decide anew");
+      throw new ApiError(
+        409,
+        "invalid_state",
+        "the invoice changed state meanwhile; read it again and decide anew",
+      );
     }
     await requeueOutbox(trx, invoiceId, tenant.id);
     await appendAudit(trx, {

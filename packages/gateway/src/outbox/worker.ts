@@ -297,7 +297,15 @@ export class OutboxWorker {
       for (const row of rows) {
         const invoice = invoices.find((i) => i.id === row.invoice_id);
         const tenant = tenants.find((t) => t.id === row.tenant_id);
-        if (invoice === undefined || tenant === undefined || !workableStates.has(invoice.state)) {
+        // `paused` on a tenant that is not paused (any more) is waiting to be posted, not settled: an
+        // invoice stored while a resume was committing, or resumed by hand. Dropping its row would leave it
+        // paused forever.
+        const waiting =
+          invoice !== undefined &&
+          tenant !== undefined &&
+          (workableStates.has(invoice.state) ||
+            (invoice.state === "paused" && invoice.channel === "di" && tenant.paused_at === null));
+        if (invoice === undefined || tenant === undefined || !waiting) {
           // Settled some other way (reconciled, abandoned) while its row waited: nothing left to post.
           await completeOutbox(trx, row.invoice_id, owner);
           continue;

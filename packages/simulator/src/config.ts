@@ -41,6 +41,11 @@ export const simulatorConfigSchema = z
     registeredBuyers: z.array(z.string().regex(/^(\d{7}|\d{7}-\d|\d{13})$/)).default([]),
     posTerminals: z.array(posTerminalSchema).default([]),
     faults: faultConfigSchema.optional(),
+    /**
+     * HTTP status of the 0401 answer (sellerNTNCNIC is not the token owner's). 401 is the simulator's
+     * choice; FBR's documents list 0401 among the validation codes, which come back with HTTP 200.
+     */
+    sellerMismatchHttpStatus: z.union([z.literal(401), z.literal(200)]).default(401),
   })
   .superRefine((config, context) => {
     // A bearer token names exactly one owner (one seller environment or one POS terminal): FBR's

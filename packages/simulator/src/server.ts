@@ -84,6 +84,7 @@ interface SimulatorState {
   issuer: FbrNumberIssuer;
   clock: () => number;
   hangingSockets: Set<Socket>;
+  sellerMismatchHttpStatus: 401 | 200;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -230,6 +231,7 @@ export function buildSimulatorApp(options: SimulatorOptions = {}): {
     issuer: new FbrNumberIssuer(clock),
     clock,
     hangingSockets: new Set(),
+    sellerMismatchHttpStatus: config?.sellerMismatchHttpStatus ?? 401,
   };
 
   const app = Fastify({ logger: false, bodyLimit: SIMULATOR_BODY_LIMIT, forceCloseConnections: true });
@@ -309,7 +311,13 @@ export function buildSimulatorApp(options: SimulatorOptions = {}): {
       const dated = formatPakistanDateTime(now);
       switch (verdict.kind) {
         case "unauthorised-seller":
-          return answer(request, reply, 401, diHeaderRejectionBody(dated, verdict.failure));
+          // 0401: HTTP 401 by default (the simulator's choice, docs/simulator.md); config can make it 200.
+          return answer(
+            request,
+            reply,
+            state.sellerMismatchHttpStatus,
+            diHeaderRejectionBody(dated, verdict.failure),
+          );
         case "header":
           return answer(request, reply, 200, diHeaderRejectionBody(dated, verdict.failure));
         case "item":

@@ -22,8 +22,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ? Fastify(options)
     : Fastify({ ...options, loggerInstance: deps.logger })) as unknown as FastifyInstance;
   installErrorEnvelope(app);
-  installApiKeyAuth(app, deps.store.db);
-  // Per-key limits, counted after authentication so one noisy ERP cannot starve the others.
+  installApiKeyAuth(app, deps.store.db, { authFailuresPerMinute: deps.config.authFailuresPerMinute });
+  // Per-key limits, counted after authentication so one noisy ERP cannot starve the others (failed
+  // authentications are limited per client IP inside installApiKeyAuth).
   await app.register(rateLimit, {
     global: true,
     hook: "preHandler",

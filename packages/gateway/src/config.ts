@@ -58,6 +58,13 @@ export const gatewayConfigSchema = z.strictObject({
   bodyLimitBytes: integer(1_024, 50_000_000).default(1_048_576),
   /** Requests per minute per API key. */
   rateLimitPerMinute: integer(1, 1_000_000).default(1_200),
+  /** Failed authentications (no key, unknown or revoked key) per client IP per minute before 429. */
+  authFailuresPerMinute: integer(1, 1_000_000).default(30),
+  /**
+   * Allow webhook URLs on loopback, link-local and private addresses, and plain http (receivers inside the
+   * operator's own network; tests). Off: https to public addresses only, checked at registration and delivery.
+   */
+  webhookAllowPrivateNetworks: booleanLike.default(false),
   /** Per-request timeout for webhook deliveries. */
   webhookTimeoutMs: integer(100, 120_000).default(10_000),
   /** First retry delay for a failed webhook delivery; doubles per try (capped at an hour). */

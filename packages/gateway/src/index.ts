@@ -19,6 +19,7 @@ export { loadMasterKey, MasterKeyError } from "./tenants/secret-box.ts";
 export {
   addTenant,
   apiKeyScopes,
+  defaultApiKeyScopes,
   createApiKey,
   findTenant,
   listTenants,

@@ -71,7 +71,7 @@ function redactQuery(url: string): string {
     string,
     unknown
   >;
-  const query = new URLSearchParams(Object.entries(masked).map(([k, v]) => [k, String(v)]));
+  const query = new URLSearchParams(Object.entries(masked).map(([k, v]): [string, string] => [k, String(v)]));
   return `${url.slice(0, at)}?${query.toString()}`;
 }
 
@@ -180,6 +180,7 @@ export async function startGateway(
     pollIntervalMs: Math.max(effective.pollIntervalMs, 200),
     timeoutMs: effective.webhookTimeoutMs,
     retryBaseMs: effective.webhookRetryBaseMs,
+    allowPrivateNetworks: effective.webhookAllowPrivateNetworks,
   });
   await app.listen({ port: effective.port, host: effective.host });
   const address = app.server.address();

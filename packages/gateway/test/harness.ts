@@ -198,6 +198,8 @@ export async function startTestGateway(
       leaseMs: 5_000,
       drainTimeoutMs: 2_000,
       logLevel: "silent",
+      // Test webhook receivers listen on 127.0.0.1.
+      webhookAllowPrivateNetworks: true,
       ...overrides,
     },
     env: {},

@@ -1,6 +1,7 @@
 // Webhooks (signed, retried, logged), metrics, OpenAPI and rate limits, over real HTTP.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiKey } from "../src/tenants/tenants.ts";
 import { verifyWebhookSignature } from "../src/webhooks/webhooks.ts";
 import { sampleInvoice, startTestGateway, type TestGateway } from "./harness.ts";
 import { engines } from "./helpers.ts";
@@ -90,7 +91,10 @@ describe.each(engines)("webhooks on %s", (engine) => {
   });
 
   it("exposes Prometheus metrics and an OpenAPI document built from the validating schemas", async () => {
-    const metrics = await t.call("GET", "/metrics");
+    // /metrics shows every tenant: a tenant's default key is refused, a metrics:read key is served.
+    expect((await t.call("GET", "/metrics")).status).toBe(403);
+    const monitoring = (await createApiKey(t.gateway.store.db, t.tenantA, { scopes: ["metrics:read"] })).key;
+    const metrics = await t.call("GET", "/metrics", { key: monitoring });
     expect(metrics.status).toBe(200);
     expect(metrics.text).toContain('raseed_invoices{state="accepted"}');
     expect(metrics.text).toContain("raseed_fbr_call_duration_seconds_bucket");

@@ -1,4 +1,10 @@
-import { apiKeyScopes, createApiKey, openAdminContext, revokeApiKey } from "@raseed/gateway";
+import {
+  apiKeyScopes,
+  createApiKey,
+  defaultApiKeyScopes,
+  openAdminContext,
+  revokeApiKey,
+} from "@raseed/gateway";
 import type { Command } from "commander";
 import { exitTwoOnUsageErrors, runAdmin, withStoreOptions } from "./tenant.ts";
 
@@ -15,8 +21,8 @@ export function registerKeyCommand(program: Command): void {
         .requiredOption("--tenant <tenant>", "tenant id or NTN")
         .option(
           "--scope <scopes>",
-          `comma-separated scopes (${apiKeyScopes.join(", ")})`,
-          apiKeyScopes.join(","),
+          `comma-separated scopes (${apiKeyScopes.join(", ")}); metrics:read (all tenants' metrics) only when asked for`,
+          defaultApiKeyScopes.join(","),
         )
         .option("--label <label>", "a note to recognise the key by"),
     ),

@@ -8,7 +8,22 @@ import { newId, nowIso, sha256Hex } from "../store/ids.ts";
 import type { Database, TenantRow } from "../store/schema.ts";
 import { decryptSecret, encryptSecret } from "./secret-box.ts";
 
-export const apiKeyScopes = ["invoices:read", "invoices:write", "reference:read", "webhooks:manage"] as const;
+export const apiKeyScopes = [
+  "invoices:read",
+  "invoices:write",
+  "reference:read",
+  "webhooks:manage",
+  // /metrics covers every tenant of the installation, so it is for the operator's monitoring key only,
+  // never part of a tenant's default key.
+  "metrics:read",
+] as const;
+/** What a new key gets when no scopes are given: everything a tenant's ERP needs, not metrics. */
+export const defaultApiKeyScopes: readonly ApiKeyScope[] = [
+  "invoices:read",
+  "invoices:write",
+  "reference:read",
+  "webhooks:manage",
+];
 export type ApiKeyScope = (typeof apiKeyScopes)[number];
 
 export class TenantError extends Error {
@@ -182,7 +197,7 @@ export async function createApiKey(
   options: { scopes?: readonly string[]; label?: string; actor?: string } = {},
 ): Promise<CreatedApiKey> {
   const tenant = await requireTenant(db, tenantIdOrNtn);
-  const scopes = (options.scopes ?? apiKeyScopes).map((s) => s.trim()).filter((s) => s !== "");
+  const scopes = (options.scopes ?? defaultApiKeyScopes).map((s) => s.trim()).filter((s) => s !== "");
   for (const scope of scopes) {
     if (!(apiKeyScopes as readonly string[]).includes(scope)) {
       throw new TenantError(`unknown scope "${scope}" (known: ${apiKeyScopes.join(", ")})`);

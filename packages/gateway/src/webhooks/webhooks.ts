@@ -10,6 +10,7 @@ import { ApiError, notFound } from "../http/api-error.ts";
 import { newId, nowIso } from "../store/ids.ts";
 import type { Database } from "../store/schema.ts";
 import { decryptSecret, encryptSecret } from "../tenants/secret-box.ts";
+import { assertWebhookUrlAllowed, WebhookUrlRefused } from "./url-guard.ts";
 
 const STATE_ACTIONS = [
   "invoice.received",
@@ -47,6 +48,7 @@ export async function createWebhook(
   tenantId: string,
   url: string,
   actor: string,
+  options: { allowPrivateNetworks?: boolean } = {},
 ): Promise<{ id: string; url: string; secret: string }> {
   let parsed: URL;
   try {
@@ -54,8 +56,11 @@ export async function createWebhook(
   } catch {
     throw new ApiError(400, "bad_request", "url must be an absolute http(s) URL");
   }
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    throw new ApiError(400, "bad_request", "url must be an absolute http(s) URL");
+  try {
+    await assertWebhookUrlAllowed(parsed, { allowPrivateNetworks: options.allowPrivateNetworks === true });
+  } catch (error) {
+    if (error instanceof WebhookUrlRefused) throw new ApiError(400, "webhook_url_refused", error.message);
+    throw error;
   }
   const id = newId("whk");
   const secret = `whsec_${randomBytes(24).toString("base64url")}`;
@@ -145,6 +150,8 @@ export interface WebhookDispatcherOptions {
   timeoutMs: number;
   /** Base of the exponential backoff between tries. */
   retryBaseMs: number;
+  /** Deliver to loopback/private addresses and plain http too (config webhookAllowPrivateNetworks). */
+  allowPrivateNetworks?: boolean;
   fetch?: typeof fetch;
 }
 
@@ -289,7 +296,12 @@ export class WebhookDispatcher {
         let status: number | null = null;
         let error: string | null = null;
         try {
+          // Checked again at each delivery: the host's DNS may have changed since registration.
+          const allowPrivate = this.options.allowPrivateNetworks === true;
+          await assertWebhookUrlAllowed(new URL(delivery.url), { allowPrivateNetworks: allowPrivate });
           const response = await (this.options.fetch ?? fetch)(delivery.url, {
+            // A redirect could point anywhere (an internal address): it counts as a failed delivery.
+            ...(allowPrivate ? {} : { redirect: "manual" as const }),
             method: "POST",
             headers: {
               "content-type": "application/json",

@@ -17,19 +17,63 @@ declare module "fastify" {
   }
 }
 
-export function installApiKeyAuth(app: FastifyInstance, db: Kysely<Database>): void {
-  app.addHook("onRequest", async (request) => {
+/**
+ * Failed authentications per client IP in fixed one-minute windows. The per-key limit counts only after a
+ * key is known, so without this a client could try keys as fast as the gateway answers.
+ */
+class AuthFailureLimiter {
+  private readonly windows = new Map<string, { start: number; failures: number }>();
+  constructor(private readonly perMinute: number) {}
+
+  /** Milliseconds until this IP may try again, or 0 when it may try now. */
+  blockedFor(ip: string, now = Date.now()): number {
+    const window = this.windows.get(ip);
+    if (window === undefined || now - window.start >= 60_000) return 0;
+    return window.failures >= this.perMinute ? 60_000 - (now - window.start) : 0;
+  }
+
+  recordFailure(ip: string, now = Date.now()): void {
+    const window = this.windows.get(ip);
+    if (window === undefined || now - window.start >= 60_000) {
+      // Bounded memory under a spray from many addresses: expired windows are dropped first.
+      if (this.windows.size >= 10_000) {
+        for (const [key, value] of this.windows) if (now - value.start >= 60_000) this.windows.delete(key);
+        if (this.windows.size >= 10_000) this.windows.clear();
+      }
+      this.windows.set(ip, { start: now, failures: 1 });
+    } else {
+      window.failures += 1;
+    }
+  }
+}
+
+export function installApiKeyAuth(
+  app: FastifyInstance,
+  db: Kysely<Database>,
+  options: { authFailuresPerMinute?: number } = {},
+): void {
+  const limiter = new AuthFailureLimiter(options.authFailuresPerMinute ?? 30);
+  app.addHook("onRequest", async (request, reply) => {
     const config = request.routeOptions.config;
     // The interactive docs (static pages) are public like the OpenAPI document they render.
     const route = request.routeOptions.url;
     if (config?.public === true || route === undefined || route.startsWith("/docs")) return;
+    const blockedMs = limiter.blockedFor(request.ip);
+    if (blockedMs > 0) {
+      reply.header("retry-after", String(Math.ceil(blockedMs / 1000)));
+      throw new ApiError(429, "rate_limited", "too many failed authentication attempts from this address");
+    }
     const header = request.headers.authorization;
     const match = typeof header === "string" ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (match === null || match[1] === undefined) {
+      limiter.recordFailure(request.ip);
       throw new ApiError(401, "unauthenticated", "send an API key as `Authorization: Bearer <key>`");
     }
     const auth = await authenticateApiKey(db, match[1]);
-    if (auth === undefined) throw new ApiError(401, "unauthenticated", "the API key is unknown or revoked");
+    if (auth === undefined) {
+      limiter.recordFailure(request.ip);
+      throw new ApiError(401, "unauthenticated", "the API key is unknown or revoked");
+    }
     if (config?.scope !== undefined && !auth.scopes.has(config.scope)) {
       throw new ApiError(403, "forbidden", `this API key lacks the "${config.scope}" scope`);
     }

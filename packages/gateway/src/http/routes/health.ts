@@ -29,7 +29,13 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
 
   app.get(
     "/metrics",
-    { schema: describeRoute("Prometheus metrics (any API key)", { tags: ["operations"] }) },
+    {
+      // Installation-wide figures (every tenant): only a key created with the metrics:read scope.
+      config: { scope: "metrics:read" },
+      schema: describeRoute("Prometheus metrics (API key with the metrics:read scope)", {
+        tags: ["operations"],
+      }),
+    },
     async (_request, reply) => {
       if (deps.metrics === undefined) throw new ApiError(404, "not_found", "metrics are not enabled");
       const text = await deps.metrics.registry.metrics();

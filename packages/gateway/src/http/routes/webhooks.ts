@@ -28,6 +28,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: AppDeps): void
         auth.tenantId,
         parsed.data.url,
         `api:${auth.keyId}`,
+        { allowPrivateNetworks: deps.config.webhookAllowPrivateNetworks },
       );
       // The signing secret is shown here once and never again.
       return reply.status(201).send(created);

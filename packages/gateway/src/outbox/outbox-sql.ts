@@ -4,9 +4,10 @@
 // rows with FOR UPDATE SKIP LOCKED so concurrent instances never claim the same row; SQLite has one
 // writer at a time, so a single UPDATE ... RETURNING is already atomic.
 import { type Kysely, sql, type Transaction } from "kysely";
+import { appendAudit } from "../audit/audit-log.ts";
 import type { StoreEngine } from "../store/database.ts";
 import { nowIso } from "../store/ids.ts";
-import type { Database } from "../store/schema.ts";
+import type { Database, InvoiceState } from "../store/schema.ts";
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -149,25 +150,69 @@ export async function rescheduleOutbox(
   return Number(result.numUpdatedRows) > 0;
 }
 
+/**
+ * Moves a tenant's DI invoices from one of `from` to `to`, with one audit entry per invoice (the webhook
+ * dispatcher derives its deliveries from these), and returns the ids moved. Each UPDATE repeats the state
+ * condition, so an invoice a worker claimed meanwhile is neither moved nor audited.
+ */
+async function moveTenantInvoices(
+  trx: Executor,
+  tenantId: string,
+  move: { from: InvoiceState[]; to: InvoiceState; reason: string | null; action: string; actor: string },
+): Promise<string[]> {
+  const candidates = await trx
+    .selectFrom("invoices")
+    .select(["id", "state"])
+    .where("tenant_id", "=", tenantId)
+    .where("channel", "=", "di")
+    .where("state", "in", move.from)
+    .execute();
+  const moved: string[] = [];
+  const now = nowIso();
+  for (const invoice of candidates) {
+    const result = await trx
+      .updateTable("invoices")
+      .set({ state: move.to, last_reason: move.reason, updated_at: now })
+      .where("id", "=", invoice.id)
+      .where("state", "in", move.from)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) continue;
+    moved.push(invoice.id);
+    await appendAudit(trx, {
+      tenantId,
+      actor: move.actor,
+      action: move.action,
+      subject: invoice.id,
+      details: { from: invoice.state, to: move.to, reason: move.reason },
+    });
+  }
+  return moved;
+}
+
 /** FBR refused the tenant's token: hold its queue (rows stay, claims skip the tenant) until it changes. */
-export async function pauseTenantOutbox(trx: Executor, tenantId: string, reason: string): Promise<void> {
+export async function pauseTenantOutbox(
+  trx: Executor,
+  tenantId: string,
+  reason: string,
+  actor = "system",
+): Promise<string[]> {
   const now = nowIso();
   await trx
     .updateTable("tenants")
     .set({ paused_at: now, paused_reason: reason, updated_at: now })
     .where("id", "=", tenantId)
     .execute();
-  await trx
-    .updateTable("invoices")
-    .set({ state: "paused", last_reason: reason, updated_at: now })
-    .where("tenant_id", "=", tenantId)
-    .where("channel", "=", "di")
-    .where("state", "in", ["queued", "retrying"])
-    .execute();
+  return moveTenantInvoices(trx, tenantId, {
+    from: ["queued", "retrying"],
+    to: "paused",
+    reason,
+    action: "invoice.paused",
+    actor,
+  });
 }
 
 /** The tenant's token changed: paused invoices become due now. Returns how many resumed. */
-export async function resumeTenantOutbox(trx: Executor, tenantId: string): Promise<number> {
+export async function resumeTenantOutbox(trx: Executor, tenantId: string, actor = "system"): Promise<number> {
   const now = nowIso();
   await trx
     .updateTable("outbox")
@@ -176,14 +221,14 @@ export async function resumeTenantOutbox(trx: Executor, tenantId: string): Promi
     .where("lease_owner", "is", null)
     .execute();
   // IMS sales paused by a refused terminal token have no outbox row; `tenant add-pos` resumes those.
-  const result = await trx
-    .updateTable("invoices")
-    .set({ state: "queued", updated_at: now })
-    .where("tenant_id", "=", tenantId)
-    .where("channel", "=", "di")
-    .where("state", "=", "paused")
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  const resumed = await moveTenantInvoices(trx, tenantId, {
+    from: ["paused"],
+    to: "queued",
+    reason: null,
+    action: "invoice.resumed",
+    actor,
+  });
+  return resumed.length;
 }
 
 /** Puts an invoice back on the queue (explicit retry / resubmit); a no-op if it already has a row. */

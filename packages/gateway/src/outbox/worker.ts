@@ -558,7 +558,12 @@ export class OutboxWorker {
     } else if (next === "paused") {
       leaseHeld = await rescheduleOutbox(trx, invoice.id, owner, now);
       if (leaseHeld)
-        await pauseTenantOutbox(trx, tenant.id, "reason" in outcome ? outcome.reason : "unauthorised");
+        await pauseTenantOutbox(
+          trx,
+          tenant.id,
+          "reason" in outcome ? outcome.reason : "unauthorised",
+          `worker:${owner}`,
+        );
     } else {
       leaseHeld = await completeOutbox(trx, invoice.id, owner);
     }

@@ -162,7 +162,7 @@ export async function setTenantToken(
       })
       .where("id", "=", tenant.id)
       .execute();
-    resumed = await resumeTenantOutbox(trx, tenant.id);
+    resumed = await resumeTenantOutbox(trx, tenant.id, actor);
     await appendAudit(trx, {
       tenantId: tenant.id,
       actor,

@@ -20,6 +20,9 @@ const STATE_ACTIONS = [
   "invoice.reconciled.fbr_number",
   "invoice.reconciled.resubmit",
   "invoice.reconciled.abandon",
+  // Bulk pause/resume of a tenant's queue (one entry per invoice, outbox/outbox-sql.ts).
+  "invoice.paused",
+  "invoice.resumed",
 ];
 export const WEBHOOK_MAX_ATTEMPTS = 8;
 

@@ -42,6 +42,7 @@ describe("raseedErrorFromOutcome", () => {
       "fbr_throttled",
     ],
     [{ kind: "throttled", reason: "503", exchange: exchange(503) }, FbrUnavailableError, "fbr_unavailable"],
+    [{ kind: "throttled", reason: "404", exchange: exchange(404) }, FbrUnavailableError, "fbr_unavailable"],
     [{ kind: "not_sent", reason: "ECONNREFUSED" }, NotSentError, "not_sent"],
     [{ kind: "in_doubt", reason: "timeout", exchange: exchange() }, InDoubtSubmissionError, "in_doubt"],
   ];

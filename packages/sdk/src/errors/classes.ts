@@ -105,7 +105,7 @@ export class FbrRejectedError extends RaseedError {
       details: { errors, exchange },
       ...(exchange?.status !== undefined ? { status: exchange.status } : {}),
       // The first code's row in the generated reference (its fix); the rest are listed in `errors`. A code
-      // outside the catalogue (HTTP404 for a refused path) has no row: the outcome's page explains it.
+      // outside the catalogue (HTTP400 for a malformed request) has no row: the outcome's page explains it.
       docsUrl:
         first !== undefined && describeFbrError(first.code) !== undefined
           ? fbrErrorDocsUrl(first.code)
@@ -145,7 +145,7 @@ export class FbrThrottledError extends RaseedError {
   }
 }
 
-/** 503: FBR's gateway says the service is unavailable; like throttling, safe to send again later. */
+/** 503, or a path FBR's gateway does not serve (404/405/3xx): FBR is unavailable to us; like throttling, safe to send again later. */
 export class FbrUnavailableError extends FbrThrottledError {
   constructor(reason: string, retryAfterMs?: number, exchange?: Exchange) {
     super(reason, retryAfterMs, exchange, "fbr_unavailable");
@@ -220,7 +220,9 @@ export function raseedErrorFromOutcome(outcome: PostOutcome): RaseedError | unde
     case "unauthorised":
       return new FbrUnauthorisedError(outcome.reason, outcome.faultCode, outcome.exchange);
     case "throttled":
-      return outcome.exchange.status === 503
+      // 429 is FBR saying "slow down"; a 503, or a path FBR's gateway does not serve (404/405/3xx: a wrong
+      // FBR URL), is FBR being unavailable to us. Both are safe to send again.
+      return outcome.exchange.status !== 429
         ? new FbrUnavailableError(outcome.reason, outcome.retryAfterMs, outcome.exchange)
         : new FbrThrottledError(outcome.reason, outcome.retryAfterMs, outcome.exchange);
     case "not_sent":

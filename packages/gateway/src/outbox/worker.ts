@@ -107,6 +107,22 @@ function redactBody(text: string | undefined): string | null {
   }
 }
 
+/**
+ * When a safe failure is retried: our own backoff (exponential with jitter) is capped by maxRetryDelayMs,
+ * but FBR's Retry-After is a floor, never cut short by that cap: posting earlier than FBR asked only
+ * draws another 429/503 and prolongs the throttling.
+ */
+export function outboxRetryDelayMs(
+  attempt: number,
+  retryAfterMs: number | undefined,
+  maxRetryDelayMs: number,
+): number {
+  const backoff = Math.min(retryDelayMs(attempt), maxRetryDelayMs);
+  return retryAfterMs !== undefined && Number.isFinite(retryAfterMs)
+    ? Math.max(Math.ceil(retryAfterMs), backoff)
+    : backoff;
+}
+
 export class OutboxWorker {
   readonly instanceId: string;
   readonly breaker: CircuitBreaker;
@@ -549,7 +565,7 @@ export class OutboxWorker {
     let leaseHeld: boolean;
     if (next === "retrying") {
       const retryAfterMs = outcome.kind === "throttled" ? outcome.retryAfterMs : undefined;
-      const delay = Math.min(retryDelayMs(invoice.attempt_count, retryAfterMs), options.maxRetryDelayMs);
+      const delay = outboxRetryDelayMs(invoice.attempt_count, retryAfterMs, options.maxRetryDelayMs);
       leaseHeld = await rescheduleOutbox(trx, invoice.id, owner, new Date(Date.now() + delay).toISOString());
     } else if (next === "paused" && invoice.channel === "ims") {
       // FBR refused one POS terminal's token: hold that sale only (the tenant's DI queue and other tills

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import {
   addImsTerminal,
   addTenant,
@@ -38,6 +39,52 @@ export async function runAdmin(work: () => Promise<void>): Promise<void> {
   }
 }
 
+/**
+ * A token from a file, from stdin (`-`) or from an environment variable rather than argv: argv is visible
+ * to every user in `ps` and lands in shell history. The flag value itself still works, for scripts that
+ * already use it.
+ */
+export function readSecretOption(
+  options: { value?: string | undefined; file?: string | undefined; envName: string; flag: string },
+  env: Record<string, string | undefined> = process.env,
+  readStdin: () => string = () => readFileSync(0, "utf8"),
+): string {
+  const { value, file, envName, flag } = options;
+  if (value !== undefined && file !== undefined) {
+    throw new TenantError(`give either ${flag} or ${flag}-file, not both`);
+  }
+  let secret: string | undefined;
+  let source: string;
+  if (file !== undefined) {
+    source = file;
+    try {
+      secret = readFileSync(file, "utf8");
+    } catch (error) {
+      throw new TenantError(
+        `cannot read ${flag}-file ${file}: ${(error as NodeJS.ErrnoException).code ?? "error"}`,
+      );
+    }
+  } else if (value === "-") {
+    source = "stdin";
+    secret = readStdin();
+  } else if (value !== undefined) {
+    source = flag;
+    secret = value;
+  } else {
+    source = envName;
+    secret = env[envName];
+    if (secret === undefined) {
+      throw new TenantError(
+        `give the token with ${flag}-file <path>, ${flag} - (read from stdin) or the ${envName} environment variable`,
+      );
+    }
+  }
+  // A file or a pipe usually ends with a newline that is not part of the token.
+  const trimmed = secret.trim();
+  if (trimmed === "") throw new TenantError(`the token from ${source} is empty`);
+  return trimmed;
+}
+
 export function exitTwoOnUsageErrors(command: Command): Command {
   return command.exitOverride((error) => {
     process.exit(error.exitCode === 0 ? 0 : 2);
@@ -59,7 +106,14 @@ export function registerTenantCommand(program: Command): void {
         .requiredOption("--province <province>", "seller province, e.g. Sindh")
         .requiredOption("--address <address>", "seller address")
         .option("--env <environment>", "sandbox or production", "sandbox")
-        .requiredOption("--fbr-token <token>", "the seller's PRAL DI token (stored encrypted)"),
+        .option(
+          "--fbr-token-file <path>",
+          "file holding the seller's PRAL DI token (recommended; stored encrypted)",
+        )
+        .option(
+          "--fbr-token <token>",
+          "the token itself, or - to read it from stdin (else RASEED_FBR_TOKEN)",
+        ),
     ),
   ).action(
     async (
@@ -69,13 +123,20 @@ export function registerTenantCommand(program: Command): void {
         province: string;
         address: string;
         env: string;
-        fbrToken: string;
+        fbrToken?: string;
+        fbrTokenFile?: string;
       },
     ) =>
       runAdmin(async () => {
         if (flags.env !== "sandbox" && flags.env !== "production") {
           throw new TenantError(`--env must be sandbox or production, got "${flags.env}"`);
         }
+        const fbrToken = readSecretOption({
+          value: flags.fbrToken,
+          file: flags.fbrTokenFile,
+          envName: "RASEED_FBR_TOKEN",
+          flag: "--fbr-token",
+        });
         const ctx = await openAdminContext(flags, process.env, { createStore: true });
         try {
           const created = await addTenant(ctx.store.db, ctx.masterKey, {
@@ -84,7 +145,7 @@ export function registerTenantCommand(program: Command): void {
             province: flags.province,
             address: flags.address,
             environment: flags.env,
-            fbrToken: flags.fbrToken,
+            fbrToken,
           });
           process.stdout.write(`${created.id}\n`);
         } finally {
@@ -121,17 +182,30 @@ export function registerTenantCommand(program: Command): void {
         .command("set-token")
         .description("replace a tenant's FBR token; a paused tenant resumes")
         .argument("<tenant>", "tenant id or NTN")
-        .requiredOption("--fbr-token <token>", "the new PRAL DI token (stored encrypted)"),
+        .option(
+          "--fbr-token-file <path>",
+          "file holding the new PRAL DI token (recommended; stored encrypted)",
+        )
+        .option(
+          "--fbr-token <token>",
+          "the token itself, or - to read it from stdin (else RASEED_FBR_TOKEN)",
+        ),
     ),
-  ).action(async (idOrNtn: string, flags: StoreFlags & { fbrToken: string }) =>
+  ).action(async (idOrNtn: string, flags: StoreFlags & { fbrToken?: string; fbrTokenFile?: string }) =>
     runAdmin(async () => {
+      const fbrToken = readSecretOption({
+        value: flags.fbrToken,
+        file: flags.fbrTokenFile,
+        envName: "RASEED_FBR_TOKEN",
+        flag: "--fbr-token",
+      });
       const ctx = await openAdminContext(flags, process.env);
       try {
         const { tenant: updated, resumed } = await setTenantToken(
           ctx.store.db,
           ctx.masterKey,
           idOrNtn,
-          flags.fbrToken,
+          fbrToken,
         );
         process.stdout.write(
           `token updated for ${updated.id} (${updated.ntn}); ${resumed} paused invoice(s) resumed\n`,
@@ -151,38 +225,57 @@ export function registerTenantCommand(program: Command): void {
         )
         .requiredOption("--tenant <tenant>", "tenant id or NTN")
         .requiredOption("--pos-id <posId>", "the POSID FBR issued for the till")
-        .requiredOption("--ims-token <token>", "the IMS token FBR issued for that POSID (stored encrypted)")
+        .option(
+          "--ims-token-file <path>",
+          "file holding the IMS token FBR issued for that POSID (recommended)",
+        )
+        .option("--ims-token <token>", "the token itself, or - to read it from stdin (else RASEED_IMS_TOKEN)")
         .option("--env <environment>", "sandbox or production", "sandbox"),
     ),
-  ).action(async (flags: StoreFlags & { tenant: string; posId: string; imsToken: string; env: string }) =>
-    runAdmin(async () => {
-      if (flags.env !== "sandbox" && flags.env !== "production") {
-        throw new TenantError(`--env must be sandbox or production, got "${flags.env}"`);
-      }
-      if (!/^\d{1,10}$/.test(flags.posId.trim())) {
-        throw new TenantError(`--pos-id must be FBR's numeric POSID, got "${flags.posId}"`);
-      }
-      const ctx = await openAdminContext(flags, process.env);
-      try {
-        const { terminal, created, resumed } = await addImsTerminal(
-          ctx.store.db,
-          ctx.masterKey,
-          flags.tenant,
-          {
-            posId: Number(flags.posId.trim()),
-            imsToken: flags.imsToken,
-            environment: flags.env,
-          },
-        );
-        process.stdout.write(
-          created
-            ? `POS ${terminal.posId} (${terminal.environment}) registered for tenant ${terminal.tenantId}: ${terminal.id}\n`
-            : `POS ${terminal.posId} (${terminal.environment}) token replaced for tenant ${terminal.tenantId}; ${resumed} held sale(s) resumed\n`,
-        );
-      } finally {
-        await ctx.close();
-      }
-    }),
+  ).action(
+    async (
+      flags: StoreFlags & {
+        tenant: string;
+        posId: string;
+        imsToken?: string;
+        imsTokenFile?: string;
+        env: string;
+      },
+    ) =>
+      runAdmin(async () => {
+        if (flags.env !== "sandbox" && flags.env !== "production") {
+          throw new TenantError(`--env must be sandbox or production, got "${flags.env}"`);
+        }
+        if (!/^\d{1,10}$/.test(flags.posId.trim())) {
+          throw new TenantError(`--pos-id must be FBR's numeric POSID, got "${flags.posId}"`);
+        }
+        const imsToken = readSecretOption({
+          value: flags.imsToken,
+          file: flags.imsTokenFile,
+          envName: "RASEED_IMS_TOKEN",
+          flag: "--ims-token",
+        });
+        const ctx = await openAdminContext(flags, process.env);
+        try {
+          const { terminal, created, resumed } = await addImsTerminal(
+            ctx.store.db,
+            ctx.masterKey,
+            flags.tenant,
+            {
+              posId: Number(flags.posId.trim()),
+              imsToken,
+              environment: flags.env,
+            },
+          );
+          process.stdout.write(
+            created
+              ? `POS ${terminal.posId} (${terminal.environment}) registered for tenant ${terminal.tenantId}: ${terminal.id}\n`
+              : `POS ${terminal.posId} (${terminal.environment}) token replaced for tenant ${terminal.tenantId}; ${resumed} held sale(s) resumed\n`,
+          );
+        } finally {
+          await ctx.close();
+        }
+      }),
   );
 
   withStoreOptions(

@@ -125,6 +125,10 @@ describe("crash safety", () => {
       expect(rows).toHaveLength(TOTAL);
       expect(new Set(rows.map((r) => r.external_ref)).size).toBe(TOTAL);
       for (const row of rows) expect(["accepted", "in_doubt"]).toContain(row.state);
+      // Only a post on the wire at a kill can end in_doubt: at most workerConcurrency per kill (the
+      // final kill mid-drain included). More would mean live posts were taken for abandoned ones.
+      const inDoubt = rows.filter((r) => r.state === "in_doubt").length;
+      expect(inDoubt).toBeLessThanOrEqual((kills + 1) * Number(env.RASEED_WORKER_CONCURRENCY));
 
       const reported = (await simInvoices(simulator)).filter((i) => i.channel === "di");
       for (const invoice of reported) expect(invoice.postCount).toBe(1);

@@ -13,10 +13,10 @@ import { openStore } from "../src/store/database.ts";
 import { encryptSecret, MasterKeyError } from "../src/tenants/secret-box.ts";
 import { addTenant } from "../src/tenants/tenants.ts";
 import { SELLER_A, sampleInvoice, startTestGateway } from "./harness.ts";
-import { tempDir } from "./helpers.ts";
+import { engines, postgresUrl, tempDir } from "./helpers.ts";
 
-async function storeWithTenant(dataDir: string, keyHex: string): Promise<void> {
-  const store = await openStore({ dataDir });
+async function storeWithTenant(dataDir: string, keyHex: string, db?: string): Promise<void> {
+  const store = await openStore({ dataDir, ...(db !== undefined ? { db } : {}) });
   await addTenant(store.db, Buffer.from(keyHex, "hex"), {
     ...SELLER_A,
     environment: "sandbox",
@@ -25,23 +25,31 @@ async function storeWithTenant(dataDir: string, keyHex: string): Promise<void> {
   await store.close();
 }
 
-function configFor(dataDir: string, masterKey?: string) {
+function configFor(dataDir: string, masterKey?: string, db?: string) {
   return loadConfig({
-    flags: { port: 0, dataDir, logLevel: "silent", ...(masterKey !== undefined ? { masterKey } : {}) },
+    flags: {
+      port: 0,
+      dataDir,
+      logLevel: "silent",
+      ...(masterKey !== undefined ? { masterKey } : {}),
+      ...(db !== undefined ? { db } : {}),
+    },
     env: {},
   });
 }
 
-describe("master key at start-up", () => {
+describe.each(engines)("master key at start-up on %s", (engine) => {
   it("refuses to start when the key cannot decrypt stored tokens, or is missing, and creates no new key", async () => {
     const dir = tempDir();
+    const db =
+      engine === "postgres" ? `${postgresUrl()}?schema=mk_${randomBytes(6).toString("hex")}` : undefined;
     try {
-      await storeWithTenant(dir.path, randomBytes(32).toString("hex"));
+      await storeWithTenant(dir.path, randomBytes(32).toString("hex"), db);
       const logger = pino({ level: "silent" });
       await expect(
-        startGateway(configFor(dir.path, randomBytes(32).toString("hex")), { logger }),
+        startGateway(configFor(dir.path, randomBytes(32).toString("hex"), db), { logger }),
       ).rejects.toThrow(/RASEED_MASTER_KEY cannot decrypt the FBR tokens stored/);
-      const missing = startGateway(configFor(dir.path), { logger });
+      const missing = startGateway(configFor(dir.path, undefined, db), { logger });
       await expect(missing).rejects.toBeInstanceOf(MasterKeyError);
       await expect(missing).rejects.toThrow(/master\.key is missing/);
       expect(existsSync(join(dir.path, "master.key"))).toBe(false);
@@ -62,9 +70,9 @@ describe("master key at start-up", () => {
   });
 });
 
-describe("a stored token the master key cannot open", () => {
+describe.each(engines)("a stored token the master key cannot open on %s", (engine) => {
   it("leaves the invoice retrying and the tenant active (not paused as if FBR refused the token)", async () => {
-    const t = await startTestGateway("sqlite", { maxAttempts: 1000 });
+    const t = await startTestGateway(engine, { maxAttempts: 1000 });
     try {
       // The row's token sealed under some other key: what a restored database with the wrong key looks like.
       await t.gateway.store.db

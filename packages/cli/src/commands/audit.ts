@@ -4,14 +4,14 @@ import { exitTwoOnUsageErrors, runAdmin, withStoreOptions } from "./tenant.ts";
 
 export function registerAuditCommand(program: Command): void {
   const audit = exitTwoOnUsageErrors(
-    program.command("audit").description("inspect the gateway's hash-chained audit log"),
+    program.command("audit").description("Inspect the gateway's hash-chained audit log"),
   );
   withStoreOptions(
     exitTwoOnUsageErrors(
       audit
         .command("verify")
         .description(
-          "recompute every tenant's audit hash chain and report the first broken link (exit 1 if any)",
+          "Recompute every tenant's audit hash chain and report the first broken link (exit 1 if any)",
         )
         .option("--tenant <tenant>", "only this tenant (id or NTN)"),
     ),

@@ -10,14 +10,14 @@ import { exitTwoOnUsageErrors, runAdmin, withStoreOptions } from "./tenant.ts";
 
 export function registerKeyCommand(program: Command): void {
   const key = exitTwoOnUsageErrors(
-    program.command("key").description("manage gateway API keys (stored hashed)"),
+    program.command("key").description("Manage gateway API keys (stored hashed)"),
   );
 
   withStoreOptions(
     exitTwoOnUsageErrors(
       key
         .command("create")
-        .description("create an API key for a tenant; the key is printed once and never stored")
+        .description("Create an API key for a tenant; the key is printed once and never stored")
         .requiredOption("--tenant <tenant>", "tenant id or NTN")
         .option(
           "--scope <scopes>",
@@ -57,7 +57,7 @@ export function registerKeyCommand(program: Command): void {
     exitTwoOnUsageErrors(
       key
         .command("revoke")
-        .description("revoke an API key by its id")
+        .description("Revoke an API key by its id")
         .argument("<keyId>", "the key id (key_...)"),
     ),
   ).action(async (keyId: string, flags: { dataDir?: string; db?: string; config?: string }) =>

@@ -17,7 +17,7 @@ export function registerServeCommand(program: Command): void {
   exitTwoOnUsageErrors(
     program
       .command("serve")
-      .description("run the Raseed gateway: REST API, durable outbox and FBR submission worker")
+      .description("Run the Raseed gateway: REST API, durable outbox and FBR submission worker")
       .option("--port <port>", "HTTP port (default 8080)")
       .option("--host <host>", "interface to bind (default 127.0.0.1)")
       .option("--data-dir <dir>", "data folder: SQLite file, master key (default ./data)")

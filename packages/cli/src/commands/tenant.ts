@@ -93,14 +93,14 @@ export function exitTwoOnUsageErrors(command: Command): Command {
 
 export function registerTenantCommand(program: Command): void {
   const tenant = exitTwoOnUsageErrors(
-    program.command("tenant").description("manage gateway tenants (one per seller NTN) and their FBR tokens"),
+    program.command("tenant").description("Manage gateway tenants (one per seller NTN) and their FBR tokens"),
   );
 
   withStoreOptions(
     exitTwoOnUsageErrors(
       tenant
         .command("add")
-        .description("add a tenant; prints its id")
+        .description("Add a tenant; prints its id")
         .requiredOption("--ntn <ntn>", "seller NTN (7 digits) or CNIC (13 digits)")
         .requiredOption("--name <name>", "seller business name as registered with FBR")
         .requiredOption("--province <province>", "seller province, e.g. Sindh")
@@ -155,7 +155,7 @@ export function registerTenantCommand(program: Command): void {
   );
 
   withStoreOptions(
-    exitTwoOnUsageErrors(tenant.command("list").description("list tenants").option("--json", "print JSON")),
+    exitTwoOnUsageErrors(tenant.command("list").description("List tenants").option("--json", "print JSON")),
   ).action(async (flags: StoreFlags & { json?: boolean }) =>
     runAdmin(async () => {
       const ctx = await openAdminContext(flags, process.env);
@@ -180,7 +180,7 @@ export function registerTenantCommand(program: Command): void {
     exitTwoOnUsageErrors(
       tenant
         .command("set-token")
-        .description("replace a tenant's FBR token; a paused tenant resumes")
+        .description("Replace a tenant's FBR token; a paused tenant resumes")
         .argument("<tenant>", "tenant id or NTN")
         .option(
           "--fbr-token-file <path>",
@@ -221,7 +221,7 @@ export function registerTenantCommand(program: Command): void {
       tenant
         .command("add-pos")
         .description(
-          "register an IMS POS terminal (FBR POSID + IMS token) for a tenant, or replace its token; held sales resume",
+          "Register an IMS POS terminal (FBR POSID + IMS token) for a tenant, or replace its token; held sales resume",
         )
         .requiredOption("--tenant <tenant>", "tenant id or NTN")
         .requiredOption("--pos-id <posId>", "the POSID FBR issued for the till")
@@ -282,7 +282,7 @@ export function registerTenantCommand(program: Command): void {
     exitTwoOnUsageErrors(
       tenant
         .command("list-pos")
-        .description("list a tenant's IMS POS terminals (tokens are never shown)")
+        .description("List a tenant's IMS POS terminals (tokens are never shown)")
         .requiredOption("--tenant <tenant>", "tenant id or NTN")
         .option("--json", "print JSON"),
     ),

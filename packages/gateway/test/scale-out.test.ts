@@ -133,7 +133,7 @@ describe("an instance dies on PostgreSQL", () => {
       RASEED_WORKER_CONCURRENCY: "8",
       RASEED_TENANT_CONCURRENCY: "8",
       RASEED_FBR_TIMEOUT_MS: "1000",
-      RASEED_LEASE_MS: "2000",
+      RASEED_LEASE_MS: "3000",
       RASEED_RATE_LIMIT_PER_MINUTE: "1000000",
     };
     const victim = await startGatewayProcess(env, await freePort());

@@ -578,7 +578,7 @@ export class OutboxWorker {
           trx,
           tenant.id,
           "reason" in outcome ? outcome.reason : "unauthorised",
-          `worker:${owner}`,
+          `worker:${this.instanceId}`,
         );
     } else {
       leaseHeld = await completeOutbox(trx, invoice.id, owner);
@@ -624,11 +624,12 @@ export class OutboxWorker {
     }
     await appendAudit(trx, {
       tenantId: tenant.id,
-      actor: `worker:${owner}`,
+      actor: `worker:${this.instanceId}`,
       action: "fbr.post",
       subject: invoice.id,
       details: {
         attemptId,
+        claimId,
         outcome: outcome.kind,
         from: current.state,
         to: stateChanged ? next : current.state,
@@ -722,7 +723,7 @@ export class OutboxWorker {
         await completeOutbox(trx, row.invoice_id, owner);
         await appendAudit(trx, {
           tenantId: row.tenant_id,
-          actor: `worker:${owner}`,
+          actor: `worker:${this.instanceId}`,
           action: "invoice.recovered",
           subject: row.invoice_id,
           details: { from: invoice.state, to: "in_doubt", reason },
@@ -739,7 +740,7 @@ export class OutboxWorker {
       await rescheduleOutbox(trx, row.invoice_id, owner, now);
       await appendAudit(trx, {
         tenantId: row.tenant_id,
-        actor: `worker:${owner}`,
+        actor: `worker:${this.instanceId}`,
         action: "invoice.recovered",
         subject: row.invoice_id,
         details: { from: invoice.state, to, reason: "lease expired before any attempt was recorded" },

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, LEASE_MARGIN_MS, loadConfig } from "../src/config.ts";
 import type { InvoiceState } from "../src/store/schema.ts";
-import { sampleInvoice, simInvoices, startTestGateway, type TestGateway } from "./harness.ts";
+import { SELLER_B, sampleInvoice, simInvoices, startTestGateway, type TestGateway } from "./harness.ts";
 import { engines } from "./helpers.ts";
 
 function descriptionOf(invoice: ReturnType<typeof sampleInvoice>): string {
@@ -92,6 +92,35 @@ describe.each(engines)("leases on %s", (engine) => {
         .where("invoice_id", "=", id)
         .executeTakeFirst();
       expect(row).toBeUndefined();
+    },
+  );
+
+  it.each<[InvoiceState, string]>([
+    ["in_doubt", "rejected"],
+    ["abandoned", "abandoned"],
+  ])(
+    "FBR's late rejection after the lease was lost, invoice now %s, ends %s",
+    async (stateMeanwhile, expected) => {
+      // Seller B has only SN001 assigned, so SN002 draws FBR's header-level 0203 rejection.
+      const invoice = sampleInvoice(SELLER_B, undefined, "SN002");
+      t.faults.byDescription.set(descriptionOf(invoice), "latency;ms=1500");
+      const posted = await t.call("POST", "/v1/invoices", { body: invoice, key: t.keyB });
+      const id = posted.body.id as string;
+      await t.waitFor(t.keyB, id, ["submitting"], 5_000);
+      const db = t.gateway.store.db;
+      await db
+        .updateTable("outbox")
+        .set({ lease_owner: "another-claim" })
+        .where("invoice_id", "=", id)
+        .execute();
+      await db.updateTable("invoices").set({ state: stateMeanwhile }).where("id", "=", id).execute();
+      await expect
+        .poll(async () => (await auditOf(id)).find((a) => a.action === "fbr.post")?.details.outcome, {
+          timeout: 10_000,
+        })
+        .toBe("rejected");
+      const now = (await t.call("GET", `/v1/invoices/${id}`, { key: t.keyB })).body;
+      expect(now.state).toBe(expected);
     },
   );
 });

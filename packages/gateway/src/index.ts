@@ -19,8 +19,8 @@ export { loadMasterKey, MasterKeyError } from "./tenants/secret-box.ts";
 export {
   addTenant,
   apiKeyScopes,
-  defaultApiKeyScopes,
   createApiKey,
+  defaultApiKeyScopes,
   findTenant,
   listTenants,
   revokeApiKey,

@@ -427,11 +427,22 @@ export class OutboxWorker {
       maxRetries: 0,
       ...(this.deps.fetch !== undefined ? { fetch: this.deps.fetch } : {}),
     });
+    await this.postAndSettle(invoice, tenant, claimId, attemptId, () =>
+      client.postInvoice(JSON.parse(invoice.payload) as Parameters<DiClient["postInvoice"]>[0]),
+    );
+  }
+
+  /** One FBR post for either channel: classify, report the call, settle. */
+  private async postAndSettle(
+    invoice: InvoiceRow,
+    tenant: TenantRow,
+    claimId: string,
+    attemptId: string,
+    post: () => Promise<PostOutcome>,
+  ): Promise<void> {
     let outcome: PostOutcome;
     try {
-      outcome = await client.postInvoice(
-        JSON.parse(invoice.payload) as Parameters<DiClient["postInvoice"]>[0],
-      );
+      outcome = await post();
     } catch (error) {
       // The client is meant to classify everything; if it throws anyway we cannot know whether the
       // request was written, so the only safe answer is in_doubt.
@@ -477,19 +488,9 @@ export class OutboxWorker {
       maxRetries: 0,
       ...(this.deps.fetch !== undefined ? { fetch: this.deps.fetch } : {}),
     });
-    let outcome: PostOutcome;
-    try {
-      outcome = await client.postData(JSON.parse(invoice.payload) as ImsInvoice);
-    } catch (error) {
-      outcome = { kind: "in_doubt", reason: `unexpected client failure: ${(error as Error).message}` };
-    }
-    this.deps.events.emit("fbr.call", {
-      tenantId: tenant.id,
-      outcome: outcome.kind,
-      durationMs: outcome.exchange?.durationMs ?? 0,
-      errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : [],
-    });
-    await this.settle(invoice, tenant, claimId, attemptId, outcome);
+    await this.postAndSettle(invoice, tenant, claimId, attemptId, () =>
+      client.postData(JSON.parse(invoice.payload) as ImsInvoice),
+    );
   }
 
   /**

@@ -365,6 +365,23 @@ export class SaleJournal {
     );
   }
 
+  /**
+   * A corrected sale under the USIN of one FBR rejected: FBR issued no number for the rejected payload, so
+   * the new one replaces it and is uploaded (no risk of reporting a sale twice). Only from `rejected`.
+   */
+  replaceRejectedPayload(id: number, payload: string, now: number): boolean {
+    return (
+      this.#db
+        .prepare(
+          `UPDATE sales SET payload = ?, payload_hash = ?, state = 'pending', next_attempt_at = ?, provisional = 0,
+           rejection_code = NULL, rejection_message = NULL, rejection_problems = NULL, settled_at = NULL,
+           last_outcome = 'corrected', last_reason = 'corrected sale replaced the rejected one'
+           WHERE id = ? AND state = 'rejected'`,
+        )
+        .run(payload, hashPayload(payload), now, id).changes === 1
+    );
+  }
+
   /** A safe outcome (not sent, throttled): back to pending, due again at `nextAttemptAt`. */
   scheduleRetry(
     id: number,

@@ -26,6 +26,11 @@ export const BRIDGE_REPLY_CODES = {
    * 150 echoes Rule 150XC (SRO 69(I)/2025), which has offline invoices marked "issued offline".
    */
   provisional: "150",
+  /**
+   * Raseed: this POSID already has a different sale (items, totals, buyer, type or RefUSIN) under the USIN.
+   * USIN is the sale's identity, so the new sale is neither uploaded nor given the old sale's number.
+   */
+  usinConflict: "107",
 } as const;
 
 export type BridgeReplyCode = (typeof BRIDGE_REPLY_CODES)[keyof typeof BRIDGE_REPLY_CODES];
@@ -626,6 +631,8 @@ function normaliseLoosely(body: JsonObject): Record<string, unknown> {
     ? items.map((item) => (isObject(item) ? recase(item, ITEM_FIELDS) : item))
     : items;
   if (typeof out.DateTime === "string") out.DateTime = normaliseImsDateTime(out.DateTime) ?? out.DateTime;
+  // The same CNIC normalisation as a decoded body, or FBR's dashed KB form gets a spurious RIMS13.
+  if (typeof out.BuyerCNIC === "string") out.BuyerCNIC = compactCnic(out.BuyerCNIC);
   return out;
 }
 
@@ -671,6 +678,34 @@ export function mergeProblems(...lists: BridgeProblem[][]): BridgeProblem[] {
     for (const problem of list) earlierPaths.add(problem.Path.toLowerCase());
   }
   return merged;
+}
+
+/**
+ * Whether two journaled payloads are the same sale: everything but DateTime (a POS may re-render the time
+ * when it retries) and InvoiceNumber (FBR's to fill). Both are `encodeImsInvoice` output, so formatting
+ * (string numbers, casing, date forms) is already normalised away.
+ */
+export function sameSaleSubstance(storedPayload: string, newPayload: string): boolean {
+  const substance = (payload: string): string => {
+    const {
+      DateTime: _time,
+      InvoiceNumber: _number,
+      ...rest
+    } = JSON.parse(payload) as Record<string, unknown>;
+    return stableJson(rest);
+  };
+  return substance(storedPayload) === substance(newPayload);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** The exact bytes uploaded for a sale; stored in the journal so every re-upload sends the same payload. */

@@ -17,6 +17,7 @@ import {
   mergeProblems,
   problemsFromValidationIssues,
   provisionalReply,
+  sameSaleSubstance,
   successReply,
 } from "./protocol.ts";
 import type { ReceiptInput } from "./receipts/index.ts";
@@ -222,14 +223,48 @@ export class PosBridge {
       };
     }
     if (!created && sale.payloadHash !== hashPayload(payload)) {
-      // USIN is the sale's identity per POSID (ARCHITECTURE.md): a POS that reuses it for different content gets the first
-      // sale's answer; the operator should know.
-      this.#logger.warn(
+      if (!sameSaleSubstance(sale.payload, payload)) return this.#answerDifferentSale(sale, payload);
+      // Only DateTime (or InvoiceNumber) differs: the POS retrying the same sale; the first record stands.
+      this.#logger.info(
         { posId: sale.posId, usin: sale.usin },
-        "USIN repeated with different content; answering with the sale first recorded under it",
+        "USIN repeated with different content (time only); answering with the sale first recorded under it",
       );
     }
     return { status: 200, reply: await this.#replyForSale(sale, true) };
+  }
+
+  /**
+   * A different sale (items, totals, buyer, type, RefUSIN) under a USIN already used. If FBR rejected the
+   * first one it issued no number, so the correction replaces it and is uploaded. Otherwise the USIN belongs
+   * to a sale FBR has (or may have): answering with its number would print another sale's fiscal number,
+   * and uploading would report a second sale under one USIN, so the till gets Code 107 and nothing is sent.
+   */
+  async #answerDifferentSale(sale: JournaledSale, payload: string): Promise<BridgeAnswer> {
+    if (sale.state === "rejected" && this.journal.replaceRejectedPayload(sale.id, payload, this.#now())) {
+      this.#logger.info(
+        { posId: sale.posId, usin: sale.usin },
+        "corrected sale under the USIN of a sale FBR rejected; uploading the correction",
+      );
+      const replaced = this.journal.getSale(sale.id) ?? sale;
+      return { status: 200, reply: await this.#replyForSale(replaced, true) };
+    }
+    this.#logger.warn(
+      { posId: sale.posId, usin: sale.usin, state: sale.state },
+      "USIN already used for a different sale; refused with code 107, nothing uploaded",
+    );
+    return {
+      status: 200,
+      reply: errorReply(BRIDGE_REPLY_CODES.usinConflict, "USIN already used for a different sale", [
+        {
+          Code: "RIMS03",
+          Field: "USIN",
+          Path: "USIN",
+          Item: null,
+          Message: `USIN ${sale.usin} already belongs to another sale of POSID ${sale.posId} (items, totals, buyer, type or RefUSIN differ).`,
+          Fix: "Give each sale its own USIN; resend the original sale unchanged to get its number.",
+        },
+      ]),
+    };
   }
 
   /** The sdk's IMS rules. Bad input must never become a bridge failure, so a throwing check is a problem. */

@@ -3,6 +3,7 @@
 import type { RunningSimulator } from "@raseed/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bridgeConfig, kbSale, postSale, simImsInvoices, startBridge, startSim, tempDir } from "./helpers.ts";
+import documentation from "./vectors/fbr-documentation.json" with { type: "json" };
 
 let sim: RunningSimulator;
 let dir: ReturnType<typeof tempDir>;
@@ -44,6 +45,18 @@ function expectImsError(body: Record<string, unknown>, code: string): void {
 }
 
 describe("bad input", () => {
+  it("reports only the bad field when FBR's KB sample (dashed BuyerCNIC) has one, no spurious RIMS13", async () => {
+    const body = {
+      ...documentation.kbModel,
+      USIN: "CNIC-1",
+      Items: [{ ...documentation.kbModel.Items[0], TaxRate: "abc" }],
+    };
+    const reply = await send("POST", MODEL, JSON.stringify(body));
+    expectImsError(reply.body, "102");
+    const errors = reply.body.Errors as { Field: string }[];
+    expect(errors.map((error) => error.Field)).toEqual(["TaxRate"]);
+  });
+
   it.each([
     ["truncated JSON", '{"POSID": 110014, "USIN": "X"'],
     ["not JSON at all", "POSID=110014&USIN=X"],

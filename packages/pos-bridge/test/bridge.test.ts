@@ -1,6 +1,6 @@
 // The bridge against the simulator over real HTTP: FBR's documented request shapes and POS integrations in,
 // FBR's component's replies out; one upload per USIN; provisional replies; in-doubt handling; metrics.
-import type { RunningSimulator } from "@raseed/simulator";
+import { type RunningSimulator, startSimulator } from "@raseed/simulator";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BRIDGE_REPLY_CODES } from "../src/index.ts";
 import {
@@ -93,6 +93,61 @@ describe("FBR's component contract", () => {
     expect(
       bridge.logger.lines.some((line) => line.message.includes("USIN repeated with different content")),
     ).toBe(true);
+  });
+
+  it("refuses a different sale under a used USIN with code 107, never the old sale's number, uploading nothing", async () => {
+    const first = await postSale(bridge.url, kbSale("DUP-2"));
+    expect(first.body.Code).toBe("100");
+    const other = await postSale(bridge.url, kbSale("DUP-2", { BuyerName: "Another Buyer" }));
+    expect(other.status).toBe(200);
+    expect(other.body).toMatchObject({
+      Code: BRIDGE_REPLY_CODES.usinConflict,
+      InvoiceNumber: "Not Available",
+      Response: "USIN already used for a different sale",
+    });
+    expect(other.text).not.toContain(String(first.body.InvoiceNumber));
+    const invoices = await simImsInvoices(sim.url);
+    expect(invoices.map((invoice) => [invoice.USIN, invoice.postCount])).toEqual([["DUP-2", 1]]);
+    // The journal keeps the first sale; the original resent still gets its number.
+    expect((await postSale(bridge.url, kbSale("DUP-2"))).text).toBe(first.text);
+  });
+
+  it("uploads a corrected sale under the USIN of one FBR rejected (FBR issued no number)", async () => {
+    await bridge.close();
+    // A simulator that also knows till 110099 with its own token.
+    const ownToken = "till-110099-own-token";
+    const sim2 = await startSimulator({
+      port: 0,
+      config: { posTerminals: [{ posId: "110099", token: ownToken }] },
+    });
+    try {
+      // First the till is set up with another till's token: FBR (the simulator) rejects the POSID, 102.
+      bridge = await startBridge(
+        bridgeConfig(dir.path, sim2.url, { tills: [{ posId: 110099, token: SAMPLE_TOKEN }] }),
+      );
+      const rejected = await postSale(bridge.url, kbSale("REJ-2", { POSID: 110099 }));
+      expect(rejected.body.Code).toBe("102");
+      await bridge.close();
+      // The registration is fixed and the cashier resends the sale amended under the same USIN.
+      bridge = await startBridge(
+        bridgeConfig(dir.path, sim2.url, { tills: [{ posId: 110099, token: ownToken }] }),
+      );
+      const corrected = kbSale("REJ-2", { POSID: 110099, BuyerName: "Corrected Buyer" });
+      const reply = await postSale(bridge.url, corrected);
+      expect(reply.body.Code).toBe("100");
+      const invoices = await simImsInvoices(sim2.url);
+      expect(invoices.map((invoice) => [invoice.USIN, invoice.postCount])).toEqual([["REJ-2", 1]]);
+      expect(invoices[0]?.invoiceNumber).toBe(reply.body.InvoiceNumber);
+      expect(bridge.bridge.journal.findSale(110099, "REJ-2")).toMatchObject({
+        state: "accepted",
+        rejectionCode: null,
+      });
+      expect(JSON.parse(bridge.bridge.journal.findSale(110099, "REJ-2")?.payload ?? "{}")).toMatchObject({
+        BuyerName: "Corrected Buyer",
+      });
+    } finally {
+      await sim2.close();
+    }
   });
 
   it("answers invalid data with a non-100 code and every problem at once, uploading nothing", async () => {

@@ -13,6 +13,8 @@ export interface SaleSummary {
   receivedAt: string;
   lastOutcome: string | null;
   lastReason: string | null;
+  /** In doubt only: a fiscal number FBR gave in an upload attempt whose settle was lost. */
+  fiscalNumberInAttempts?: string;
 }
 
 export interface BridgeStatusReport {
@@ -24,8 +26,8 @@ export interface BridgeStatusReport {
   open: SaleSummary[];
 }
 
-function summarise(sale: JournaledSale): SaleSummary {
-  return {
+function summarise(sale: JournaledSale, journal?: SaleJournal): SaleSummary {
+  const summary: SaleSummary = {
     posId: sale.posId,
     usin: sale.usin,
     state: sale.state,
@@ -36,6 +38,16 @@ function summarise(sale: JournaledSale): SaleSummary {
     lastOutcome: sale.lastOutcome,
     lastReason: sale.lastReason,
   };
+  if (journal !== undefined && sale.state === "in_doubt") {
+    const found = journal.fiscalNumberFromAttempts(sale.id);
+    if (found !== null) summary.fiscalNumberInAttempts = found;
+  }
+  return summary;
+}
+
+/** The sales in doubt, each with any fiscal number its attempts recorded (for `reconcile`). */
+export function inDoubtSales(journal: SaleJournal): SaleSummary[] {
+  return journal.listSales({ states: ["in_doubt"] }).map((sale) => summarise(sale, journal));
 }
 
 export function journalExists(file: string): boolean {
@@ -53,7 +65,7 @@ export function bridgeStatus(journal: SaleJournal, now: number, limit = 50): Bri
         : Number(((now - stats.oldestUnsettledAt) / 3_600_000).toFixed(2)),
     open: journal
       .listSales({ states: ["pending", "uploading", "in_doubt", "held", "rejected"], limit })
-      .map(summarise),
+      .map((sale) => summarise(sale, journal)),
   };
 }
 
@@ -61,7 +73,7 @@ export function saleStatus(journal: SaleJournal, usin: string, posId?: number): 
   return journal
     .findSalesByUsin(usin)
     .filter((sale) => posId === undefined || sale.posId === posId)
-    .map(summarise);
+    .map((sale) => summarise(sale, journal));
 }
 
 const STATE_WORDS: Record<SaleState, string> = {
@@ -74,9 +86,14 @@ const STATE_WORDS: Record<SaleState, string> = {
 };
 
 export function formatSale(sale: SaleSummary): string {
-  const number = sale.fbrInvoiceNumber === null ? "" : ` FBR ${sale.fbrInvoiceNumber}`;
+  // STATE_WORDS already say "by FBR"; the number follows without repeating it.
+  const number = sale.fbrInvoiceNumber === null ? "" : `, fiscal number ${sale.fbrInvoiceNumber}`;
   const reason = sale.lastReason === null || sale.state === "accepted" ? "" : ` (${sale.lastReason})`;
-  return `POSID ${sale.posId} USIN ${sale.usin}: ${STATE_WORDS[sale.state]}${number}${sale.provisional ? ", answered provisionally" : ""}, ${sale.attempts} attempt(s), received ${sale.receivedAt}${reason}`;
+  const found =
+    sale.fiscalNumberInAttempts === undefined
+      ? ""
+      : `, FBR answered with fiscal number ${sale.fiscalNumberInAttempts} (record it with reconcile --fbr-number)`;
+  return `POSID ${sale.posId} USIN ${sale.usin}: ${STATE_WORDS[sale.state]}${number}${sale.provisional ? ", answered provisionally" : ""}, ${sale.attempts} attempt(s), received ${sale.receivedAt}${reason}${found}`;
 }
 
 export function formatStatus(report: BridgeStatusReport): string {

@@ -149,6 +149,26 @@ CREATE TABLE IF NOT EXISTS journal_meta (
 );
 `;
 
+/** The stored attempt body is the JSON text of FBR's answer text; its InvoiceNumber when Code is 100. */
+function fiscalNumberInResponse(stored: string | null): string | null {
+  if (stored === null) return null;
+  try {
+    let value: unknown = JSON.parse(stored);
+    if (typeof value === "string") value = JSON.parse(value);
+    if (value === null || typeof value !== "object") return null;
+    const answer = value as { Code?: unknown; InvoiceNumber?: unknown };
+    const number = answer.InvoiceNumber;
+    return String(answer.Code) === "100" &&
+      typeof number === "string" &&
+      number !== "" &&
+      number !== "Not Available"
+      ? number
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 export function hashPayload(payload: string): string {
   return createHash("sha256").update(payload).digest("hex");
 }
@@ -195,8 +215,7 @@ export class SaleJournal {
 
   /**
    * Runs a write without its own fsync (the next synced commit carries it to disk). Only for writes whose
-   * loss in a power cut is safe: an accepted settle lost that way leaves the sale "uploading", which the
-   * next start turns into in doubt for reconcile; never a second upload, never a lost sale.
+   * loss in a power cut is harmless (the provisional flag); never for a settle the till prints from.
    */
   #withoutOwnFsync<T>(write: () => T): T {
     if (!this.#fullSync) return write();
@@ -322,6 +341,11 @@ export class SaleJournal {
     })();
   }
 
+  /**
+   * Synced (fsync under `sync: "full"`) like every settle: the till prints the fiscal number as soon as it
+   * is answered, so the accept must survive a power cut first. Lost, it would leave a printed fiscal
+   * receipt "in doubt", inviting a second report of the same sale.
+   */
   settleAccepted(
     id: number,
     attemptId: number,
@@ -329,18 +353,44 @@ export class SaleJournal {
     record: UploadAttemptRecord,
     now: number,
   ): void {
-    this.#withoutOwnFsync(() =>
-      this.#settle(
-        attemptId,
-        record,
-        now,
-        `UPDATE sales SET state = 'accepted', fbr_invoice_number = ?, last_outcome = 'accepted', last_reason = NULL,
-         settled_at = ? WHERE id = ?`,
-        fbrInvoiceNumber,
-        now,
-        id,
-      ),
+    this.#settle(
+      attemptId,
+      record,
+      now,
+      `UPDATE sales SET state = 'accepted', fbr_invoice_number = ?, last_outcome = 'accepted', last_reason = NULL,
+       settled_at = ? WHERE id = ?`,
+      fbrInvoiceNumber,
+      now,
+      id,
     );
+  }
+
+  /**
+   * Records FBR's answer on the attempt alone, when the sale's settle failed: the sale stays "uploading"
+   * (in doubt at the next start) and reconcile can show the fiscal number FBR gave. Best effort.
+   */
+  recordAttemptAnswer(attemptId: number, record: UploadAttemptRecord, now: number): void {
+    this.#finishAttempt(attemptId, record, now);
+  }
+
+  /**
+   * The fiscal number FBR gave this sale according to its upload attempts (an accepted answer whose
+   * settle was lost), or null. Reconcile shows it so the operator can record it without searching FBR.
+   */
+  fiscalNumberFromAttempts(saleId: number): string | null {
+    const rows = this.#db
+      .prepare(
+        `SELECT outcome, reason, response_body FROM upload_attempts WHERE sale_id = ? AND
+         (outcome = 'accepted' OR response_body IS NOT NULL) ORDER BY id DESC`,
+      )
+      .all(saleId) as { outcome: string | null; reason: string | null; response_body: string | null }[];
+    for (const row of rows) {
+      const fromBody = fiscalNumberInResponse(row.response_body);
+      if (fromBody !== null) return fromBody;
+      const fromReason = row.outcome === "accepted" ? /fiscal number (\S+)/.exec(row.reason ?? "") : null;
+      if (fromReason?.[1] !== undefined) return fromReason[1];
+    }
+    return null;
   }
 
   settleRejected(

@@ -211,10 +211,32 @@ export class SaleUploader {
     } catch (error) {
       // The journal could not record the answer (disk full, ...). The sale stays "uploading", which the
       // next start turns into in doubt: the answer is lost to us, never the sale.
+      // An accepted answer's fiscal number is not a secret and may already be printed: log it and keep it on
+      // the attempt if the journal still takes that write, so reconcile can show it.
+      const fbrInvoiceNumber = outcome.kind === "accepted" ? outcome.invoiceNumber : undefined;
       this.#options.logger.error(
-        { posId: sale.posId, usin: sale.usin, outcome: outcome.kind, error: String(error) },
-        "could not record FBR's answer in the journal",
+        {
+          posId: sale.posId,
+          usin: sale.usin,
+          outcome: outcome.kind,
+          ...(fbrInvoiceNumber === undefined ? {} : { fbrInvoiceNumber }),
+          error: String(error),
+        },
+        fbrInvoiceNumber === undefined
+          ? "could not record FBR's answer in the journal"
+          : `could not record FBR's answer in the journal; FBR accepted it with fiscal number ${fbrInvoiceNumber}: record it with reconcile`,
       );
+      if (fbrInvoiceNumber !== undefined) {
+        try {
+          this.#journal.recordAttemptAnswer(
+            attemptId,
+            attemptRecord(outcome, `FBR accepted it with fiscal number ${fbrInvoiceNumber}`),
+            now,
+          );
+        } catch {
+          // The log line above carries the number.
+        }
+      }
       result = { kind: "provisional", outcome: "in_doubt" };
     }
     this.#options.events?.onAttempt?.(sale, outcome.kind, duration);

@@ -54,6 +54,14 @@ function journalWithSales(): string {
     { outcome: "in_doubt", reason: "timeout" },
     now,
   );
+  // FBR accepted this one but the settle was lost (disk full): the attempt kept the fiscal number.
+  const lost = journal.recordSale(110014, "U-LOST", "{}", now).sale;
+  journal.recordAttemptAnswer(
+    journal.claimForUpload(lost.id, now) as number,
+    { outcome: "accepted", reason: "FBR accepted it with fiscal number FBR-333" },
+    now,
+  );
+  journal.recoverAfterRestart(now);
   journal.close();
   return dir.path;
 }
@@ -125,8 +133,11 @@ describe("raseed pos-bridge", () => {
     expect(status.code).toBe(0);
     expect(status.out).toContain("accepted 1");
     expect(status.out).toContain("pending 1");
-    expect(status.out).toContain("in_doubt 1");
+    expect(status.out).toContain("in_doubt 2");
     expect(status.out).toMatch(/USIN U-DOUBT: in doubt/);
+    const text = await raseed(["pos-bridge", "status", "--data-dir", dataDir, "--usin", "U-OK"]);
+    expect(text.out).toContain("accepted by FBR, fiscal number FBR-111");
+    expect(text.out).not.toMatch(/FBR FBR/);
     const one = await raseed(["pos-bridge", "status", "--data-dir", dataDir, "--usin", "U-OK", "--json"]);
     expect(JSON.parse(one.out)).toMatchObject([
       { usin: "U-OK", state: "accepted", fbrInvoiceNumber: "FBR-111" },
@@ -137,8 +148,14 @@ describe("raseed pos-bridge", () => {
     const dataDir = journalWithSales();
     const list = await raseed(["pos-bridge", "reconcile", "--data-dir", dataDir]);
     expect(list.code).toBe(0);
-    expect(list.out).toContain("1 sale(s) in doubt");
+    expect(list.out).toContain("2 sale(s) in doubt");
     expect(list.out).toContain("U-DOUBT");
+    // A fiscal number FBR gave in an attempt whose settle was lost is shown, ready for --fbr-number.
+    expect(list.out).toMatch(/U-LOST: .*fiscal number FBR-333/);
+    const listed = await raseed(["pos-bridge", "reconcile", "--data-dir", dataDir, "--json"]);
+    expect(JSON.parse(listed.out)).toContainEqual(
+      expect.objectContaining({ usin: "U-LOST", fiscalNumberInAttempts: "FBR-333" }),
+    );
     const notInDoubt = await raseed([
       "pos-bridge",
       "reconcile",

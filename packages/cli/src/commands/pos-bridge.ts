@@ -4,6 +4,7 @@ import {
   bridgeStatus,
   formatSale,
   formatStatus,
+  inDoubtSales,
   journalExists,
   journalPath,
   loadBridgeConfig,
@@ -199,11 +200,18 @@ export function registerPosBridgeCommand(program: Command): void {
       const journal = openExistingJournal(flags);
       try {
         if (flags.usin === undefined) {
-          const inDoubt = journal.listSales({ states: ["in_doubt"] });
+          const inDoubt = inDoubtSales(journal);
           if (flags.json) {
             process.stdout.write(
               `${JSON.stringify(
-                inDoubt.map((s) => ({ posId: s.posId, usin: s.usin, reason: s.lastReason })),
+                inDoubt.map((s) => ({
+                  posId: s.posId,
+                  usin: s.usin,
+                  reason: s.lastReason,
+                  ...(s.fiscalNumberInAttempts === undefined
+                    ? {}
+                    : { fiscalNumberInAttempts: s.fiscalNumberInAttempts }),
+                })),
                 null,
                 2,
               )}\n`,
@@ -219,8 +227,15 @@ export function registerPosBridgeCommand(program: Command): void {
               "  raseed pos-bridge reconcile --usin <USIN> --fbr-number <number>   (FBR has it)\n" +
               "  raseed pos-bridge reconcile --usin <USIN> --resend                (FBR does not)\n",
           );
-          for (const sale of inDoubt)
-            process.stdout.write(`  POSID ${sale.posId} USIN ${sale.usin}: ${sale.lastReason ?? ""}\n`);
+          for (const sale of inDoubt) {
+            const found =
+              sale.fiscalNumberInAttempts === undefined
+                ? ""
+                : ` [FBR answered with fiscal number ${sale.fiscalNumberInAttempts}: --fbr-number ${sale.fiscalNumberInAttempts}]`;
+            process.stdout.write(
+              `  POSID ${sale.posId} USIN ${sale.usin}: ${sale.lastReason ?? ""}${found}\n`,
+            );
+          }
           return;
         }
         if (flags.fbrNumber === undefined && flags.resend !== true) {

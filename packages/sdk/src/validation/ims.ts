@@ -24,14 +24,24 @@ const CORRECTING_ITEM_TYPES = new Set([3, 12]);
 // DateTime binder also reads, so they are accepted too.
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,7})?$/;
 
-/** Header totals and the item field each one sums (ims.json: "sum of item ..."), with the decimals compared. */
+/**
+ * How far a money header total may be from the sum of its items: Rs 1.00. "Header totals are sums" is
+ * INFERRED (FBR-SPEC §11), and POS software that rounds the bill (1519.01 against items 1519.00) must not
+ * be refused for it; beyond a rupee the totals are checked exactly. Quantities get no tolerance.
+ */
+export const IMS_HEADER_TOTAL_TOLERANCE_RUPEES = 1;
+
+/**
+ * Header totals and the item field each one sums (ims.json: "sum of item ..."), with the decimals compared
+ * and the tolerance in those units (paisa for money).
+ */
 const SUMMED_TOTALS = [
-  ["TotalSaleValue", "SaleValue", true, 2],
-  ["TotalTaxCharged", "TaxCharged", true, 2],
-  ["TotalQuantity", "Quantity", true, 4],
-  ["TotalBillAmount", "TotalAmount", true, 2],
-  ["Discount", "Discount", false, 2],
-  ["FurtherTax", "FurtherTax", false, 2],
+  ["TotalSaleValue", "SaleValue", true, 2, IMS_HEADER_TOTAL_TOLERANCE_RUPEES * 100],
+  ["TotalTaxCharged", "TaxCharged", true, 2, IMS_HEADER_TOTAL_TOLERANCE_RUPEES * 100],
+  ["TotalQuantity", "Quantity", true, 4, 0],
+  ["TotalBillAmount", "TotalAmount", true, 2, IMS_HEADER_TOTAL_TOLERANCE_RUPEES * 100],
+  ["Discount", "Discount", false, 2, IMS_HEADER_TOTAL_TOLERANCE_RUPEES * 100],
+  ["FurtherTax", "FurtherTax", false, 2, IMS_HEADER_TOTAL_TOLERANCE_RUPEES * 100],
 ] as const;
 
 const ITEM_NUMBERS = [
@@ -216,13 +226,14 @@ export function validateImsInvoice(input: unknown, context: ImsValidationContext
     }
   });
 
-  // Header totals equal the sums of the items, rounded half-up to 2 decimals (4 for quantity).
-  for (const [total, itemField, , decimals] of SUMMED_TOTALS) {
+  // Header totals equal the sums of the items, rounded half-up to 2 decimals (4 for quantity), give or
+  // take the bill-rounding tolerance for money.
+  for (const [total, itemField, , decimals, toleranceUnits] of SUMMED_TOTALS) {
     const header = headerNumbers.get(total);
     const list = addends.get(total);
     if (header === undefined || header.state !== "ok" || list === undefined) continue;
     const expected = sumRoundedHalfUp(list, decimals);
-    if (!sameAmount(header, expected, decimals)) {
+    if (!closeEnough(header, expected, decimals, toleranceUnits)) {
       out.header(
         "RIMS10",
         total,
@@ -265,12 +276,21 @@ function decimalSum(readings: readonly NumericReading[], decimals: number): Roun
   return { decimal: rounded };
 }
 
-function sameAmount(header: NumericReading, expected: RoundedSum, decimals: number): boolean {
+/** The header within `toleranceUnits` (1/10^decimals units) of the expected sum. */
+function closeEnough(
+  header: NumericReading,
+  expected: RoundedSum,
+  decimals: number,
+  toleranceUnits: number,
+): boolean {
   const headerUnits = scaledInteger(header, decimals);
-  if (expected.scaled !== undefined && headerUnits !== undefined) return headerUnits === expected.scaled;
+  if (expected.scaled !== undefined && headerUnits !== undefined) {
+    return Math.abs(headerUnits - expected.scaled) <= toleranceUnits;
+  }
   if (header.state !== "ok") return false;
   const wanted = expected.decimal ?? new TaxDecimal(expected.scaled ?? 0).dividedBy(10 ** decimals);
-  return new TaxDecimal(header.value).equals(wanted);
+  const tolerance = new TaxDecimal(toleranceUnits).dividedBy(10 ** decimals);
+  return new TaxDecimal(header.value).minus(wanted).abs().lessThanOrEqualTo(tolerance);
 }
 
 function checkBuyer(input: JsonObject, out: IssueCollector): void {

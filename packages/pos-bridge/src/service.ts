@@ -434,6 +434,24 @@ export class PosBridge {
     }
     let sales = this.journal.findSalesByUsin(usin.trim());
     if (posIdText !== undefined && posIdText.trim() !== "") {
+      // A POSID is a positive whole number; "abc" is a bad request, not "no such sale".
+      if (!/^\d+$/.test(posIdText.trim()) || Number(posIdText) <= 0) {
+        return {
+          ok: false,
+          answer: {
+            status: 400,
+            reply: invalidDataReply([
+              {
+                Code: "RIMS02",
+                Field: "POSID",
+                Path: "posid",
+                Item: null,
+                Message: `posid ${JSON.stringify(posIdText)} is not a POSID; send the till's POSID as a positive whole number.`,
+              },
+            ]),
+          },
+        };
+      }
       const posId = Number(posIdText);
       sales = sales.filter((sale) => sale.posId === posId);
     }

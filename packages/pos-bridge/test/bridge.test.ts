@@ -219,6 +219,20 @@ describe("FBR's component contract", () => {
     const missing = await getJson(`${bridge.url}/api/IMSFiscal/GetInvoiceNumberByUSIN?USIN=NOPE`);
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ Code: BRIDGE_REPLY_CODES.unknownSale });
+    for (const posid of ["abc", "0", "-5", "1.5"]) {
+      const bad = await getJson(
+        `${bridge.url}/api/IMSFiscal/GetInvoiceNumberByUSIN?usin=LOOK-1&posid=${posid}`,
+      );
+      expect(bad.status, posid).toBe(400);
+      expect(bad.body, posid).toMatchObject({
+        Code: BRIDGE_REPLY_CODES.invalidData,
+        Errors: [expect.objectContaining({ Field: "POSID" })],
+      });
+    }
+    const byPosId = await getJson(
+      `${bridge.url}/api/IMSFiscal/GetInvoiceNumberByUSIN?usin=LOOK-1&posid=${SAMPLE_POS_ID}`,
+    );
+    expect(byPosId).toEqual({ status: 200, body: sale.body });
   });
 });
 

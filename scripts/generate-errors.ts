@@ -285,8 +285,8 @@ const RASEED_CODES: readonly CatalogueEntry[] = [
     code: "RIMS10",
     message: "A header total does not equal the sum of the items.",
     brief:
-      "TotalSaleValue, TotalTaxCharged, TotalQuantity, TotalBillAmount (and Discount, FurtherTax when given) are sums of the items, to 2 decimals.",
-    fix: "Recompute the header total as the sum of the item values, rounded to 2 decimals.",
+      "TotalSaleValue, TotalTaxCharged, TotalBillAmount (and Discount, FurtherTax when given) are sums of the items, within Rs 1.00 (bill rounding); TotalQuantity is the exact sum.",
+    fix: "Recompute the header total as the sum of the item values, rounded to 2 decimals (money totals may differ from it by at most Rs 1.00).",
     field: "",
     level: "header",
     origin: "raseed",

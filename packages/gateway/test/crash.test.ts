@@ -1,16 +1,10 @@
-// The crash test: a gateway process is killed with SIGKILL again and again while 2,000 invoices are
-// submitted. After the last restart every acknowledged invoice reaches a final or in_doubt state, and the
-// simulator's inspection shows no invoice reported twice.
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { startSimulator } from "@raseed/simulator";
 import { describe, expect, it } from "vitest";
 import { openStore } from "../src/store/database.ts";
-import { parseMasterKey } from "../src/tenants/secret-box.ts";
-import { addTenant, createApiKey } from "../src/tenants/tenants.ts";
 import { SELLER_A, sampleInvoice, simInvoices } from "./harness.ts";
 import { tempDir } from "./helpers.ts";
-import { freePort, type GatewayProcess, startGatewayProcess } from "./processes.ts";
+import { freePort, type GatewayProcess, prepareSellerStore, startGatewayProcess } from "./processes.ts";
 
 const TOTAL = 2_000;
 const SUBMITTERS = 8;
@@ -21,29 +15,23 @@ describe("crash safety", () => {
   }, async () => {
     const simulator = await startSimulator({ port: 0, faults: { latencyMs: [5, 40] } });
     const dir = tempDir();
-    const masterKeyHex = randomBytes(32).toString("hex");
     const db = join(dir.path, "raseed.db");
-    const setup = await openStore({ db, dataDir: dir.path });
-    const tenant = await addTenant(setup.db, parseMasterKey(masterKeyHex), {
-      ...SELLER_A,
-      environment: "sandbox",
-      fbrToken: SELLER_A.token,
+    const {
+      store: setup,
+      key,
+      env,
+    } = await prepareSellerStore({
+      db,
+      dataDir: dir.path,
+      fbrUrl: simulator.url,
+      env: {
+        RASEED_WORKER_CONCURRENCY: "16",
+        RASEED_TENANT_CONCURRENCY: "16",
+        RASEED_FBR_TIMEOUT_MS: "3000",
+        RASEED_MAX_RETRY_DELAY_MS: "200",
+      },
     });
-    const { key } = await createApiKey(setup.db, tenant.id);
     await setup.close();
-
-    const env = {
-      RASEED_DATA_DIR: dir.path,
-      RASEED_DB: db,
-      RASEED_FBR_URL: simulator.url,
-      RASEED_MASTER_KEY: masterKeyHex,
-      RASEED_POLL_INTERVAL_MS: "20",
-      RASEED_WORKER_CONCURRENCY: "16",
-      RASEED_TENANT_CONCURRENCY: "16",
-      RASEED_FBR_TIMEOUT_MS: "3000",
-      RASEED_MAX_RETRY_DELAY_MS: "200",
-      RASEED_RATE_LIMIT_PER_MINUTE: "1000000",
-    };
     const port = await freePort();
     let current: GatewayProcess = await startGatewayProcess(env, port);
     let kills = 0;

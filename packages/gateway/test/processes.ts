@@ -1,7 +1,12 @@
 // Real gateway processes (`raseed serve`) for the crash and scale-out tests.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { openStore, type Store } from "../src/store/database.ts";
+import { parseMasterKey } from "../src/tenants/secret-box.ts";
+import { addTenant, createApiKey } from "../src/tenants/tenants.ts";
+import { SELLER_A } from "./harness.ts";
 
 // The gateway's own composition root, started from RASEED_* env like `raseed serve` (without the CLI's
 // other commands, so this test depends on the gateway alone).
@@ -59,4 +64,42 @@ export async function startGatewayProcess(
   }
   child.kill("SIGKILL");
   throw new Error(`gateway process did not start: ${output}`);
+}
+
+export interface SellerStore {
+  store: Store;
+  /** Seller A's API key. */
+  key: string;
+  /** RASEED_* variables pointing gateway processes at this store and the simulator. */
+  env: Record<string, string>;
+}
+
+/**
+ * Prepares a store with seller A's sandbox tenant and an API key, and the env for gateway processes on it:
+ * fast polling and no rate limit, so the processes, not the test's settings, set the pace.
+ */
+export async function prepareSellerStore(options: {
+  db: string;
+  dataDir: string;
+  fbrUrl: string;
+  env: Record<string, string>;
+}): Promise<SellerStore> {
+  const masterKeyHex = randomBytes(32).toString("hex");
+  const store = await openStore({ db: options.db, dataDir: options.dataDir });
+  const tenant = await addTenant(store.db, parseMasterKey(masterKeyHex), {
+    ...SELLER_A,
+    environment: "sandbox",
+    fbrToken: SELLER_A.token,
+  });
+  const { key } = await createApiKey(store.db, tenant.id);
+  const env = {
+    RASEED_DATA_DIR: options.dataDir,
+    RASEED_DB: options.db,
+    RASEED_FBR_URL: options.fbrUrl,
+    RASEED_MASTER_KEY: masterKeyHex,
+    RASEED_POLL_INTERVAL_MS: "20",
+    RASEED_RATE_LIMIT_PER_MINUTE: "1000000",
+    ...options.env,
+  };
+  return { store, key, env };
 }

@@ -3,12 +3,9 @@
 import { randomBytes } from "node:crypto";
 import { startSimulator } from "@raseed/simulator";
 import { describe, expect, it } from "vitest";
-import { openStore } from "../src/store/database.ts";
-import { parseMasterKey } from "../src/tenants/secret-box.ts";
-import { addTenant, createApiKey } from "../src/tenants/tenants.ts";
 import { SELLER_A, sampleInvoice, simInvoices } from "./harness.ts";
 import { postgresUrl, tempDir } from "./helpers.ts";
-import { freePort, startGatewayProcess } from "./processes.ts";
+import { freePort, prepareSellerStore, startGatewayProcess } from "./processes.ts";
 
 const TOTAL = 1_000;
 
@@ -18,25 +15,20 @@ describe("scale-out on PostgreSQL", () => {
   }, async () => {
     const simulator = await startSimulator({ port: 0, faults: { latencyMs: [5, 30] } });
     const dir = tempDir();
-    const masterKeyHex = randomBytes(32).toString("hex");
     const db = `${postgresUrl()}?schema=scale_${randomBytes(4).toString("hex")}`;
-    const setup = await openStore({ db, dataDir: dir.path });
-    const tenant = await addTenant(setup.db, parseMasterKey(masterKeyHex), {
-      ...SELLER_A,
-      environment: "sandbox",
-      fbrToken: SELLER_A.token,
+    const {
+      store: setup,
+      key,
+      env,
+    } = await prepareSellerStore({
+      db,
+      dataDir: dir.path,
+      fbrUrl: simulator.url,
+      env: {
+        RASEED_WORKER_CONCURRENCY: "16",
+        RASEED_TENANT_CONCURRENCY: "16",
+      },
     });
-    const { key } = await createApiKey(setup.db, tenant.id);
-    const env = {
-      RASEED_DATA_DIR: dir.path,
-      RASEED_DB: db,
-      RASEED_FBR_URL: simulator.url,
-      RASEED_MASTER_KEY: masterKeyHex,
-      RASEED_POLL_INTERVAL_MS: "20",
-      RASEED_WORKER_CONCURRENCY: "16",
-      RASEED_TENANT_CONCURRENCY: "16",
-      RASEED_RATE_LIMIT_PER_MINUTE: "1000000",
-    };
     const instances = [
       await startGatewayProcess(env, await freePort()),
       await startGatewayProcess(env, await freePort()),
@@ -115,27 +107,22 @@ describe("an instance dies on PostgreSQL", () => {
     // Slow answers, so the victim has a full set of posts on the wire when it dies.
     const simulator = await startSimulator({ port: 0, faults: { latencyMs: [300, 600] } });
     const dir = tempDir();
-    const masterKeyHex = randomBytes(32).toString("hex");
     const db = `${postgresUrl()}?schema=die_${randomBytes(4).toString("hex")}`;
-    const setup = await openStore({ db, dataDir: dir.path });
-    const tenant = await addTenant(setup.db, parseMasterKey(masterKeyHex), {
-      ...SELLER_A,
-      environment: "sandbox",
-      fbrToken: SELLER_A.token,
+    const {
+      store: setup,
+      key,
+      env,
+    } = await prepareSellerStore({
+      db,
+      dataDir: dir.path,
+      fbrUrl: simulator.url,
+      env: {
+        RASEED_WORKER_CONCURRENCY: "8",
+        RASEED_TENANT_CONCURRENCY: "8",
+        RASEED_FBR_TIMEOUT_MS: "1000",
+        RASEED_LEASE_MS: "3000",
+      },
     });
-    const { key } = await createApiKey(setup.db, tenant.id);
-    const env = {
-      RASEED_DATA_DIR: dir.path,
-      RASEED_DB: db,
-      RASEED_FBR_URL: simulator.url,
-      RASEED_MASTER_KEY: masterKeyHex,
-      RASEED_POLL_INTERVAL_MS: "20",
-      RASEED_WORKER_CONCURRENCY: "8",
-      RASEED_TENANT_CONCURRENCY: "8",
-      RASEED_FBR_TIMEOUT_MS: "1000",
-      RASEED_LEASE_MS: "3000",
-      RASEED_RATE_LIMIT_PER_MINUTE: "1000000",
-    };
     const victim = await startGatewayProcess(env, await freePort());
     const survivor = await startGatewayProcess(env, await freePort());
     const submit = (url: string, i: number) =>

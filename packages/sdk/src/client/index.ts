@@ -4,6 +4,8 @@ import type { PostOutcome } from "./outcome.ts";
 
 export type { ClientAttemptEvent, FbrClientOptions, FbrEnvironment } from "./clients.ts";
 export { DI_PATHS, DiClient, FBR_GATEWAY_URL, IMS_PATHS, IMS_SANDBOX_URL, ImsClient } from "./clients.ts";
+export type { CrashStep, NextStep, QueuePolicy } from "./next-step.ts";
+export { nextStep, nextStepAfterCrash, queuedRetryDelayMs } from "./next-step.ts";
 export type { Exchange, PostEvidence, PostOutcome, PostOutcomeError, PostOutcomeKind } from "./outcome.ts";
 export {
   classifyPostOutcome,

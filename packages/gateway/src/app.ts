@@ -7,6 +7,7 @@ import type { AppDeps } from "./http/deps.ts";
 import { installApiKeyAuth } from "./http/middleware/auth.ts";
 import { installErrorEnvelope } from "./http/middleware/error-envelope.ts";
 import { installOpenApi } from "./http/openapi.ts";
+import { registerBuyerRoutes } from "./http/routes/buyers.ts";
 import { registerHealthRoutes } from "./http/routes/health.ts";
 import { registerImsInvoiceRoutes } from "./http/routes/ims-invoices.ts";
 import { registerInvoiceRoutes } from "./http/routes/invoices.ts";
@@ -47,6 +48,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerInvoiceRoutes(app, deps);
   registerImsInvoiceRoutes(app, deps);
   registerReferenceRoutes(app, deps);
+  registerBuyerRoutes(app, deps);
   registerWebhookRoutes(app, deps);
   await app.ready();
   return app;

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { BuyerLookup } from "../buyers/buyer-lookup.ts";
 import type { GatewayConfig } from "../config.ts";
 import type { GatewayEvents } from "../events.ts";
 import type { OutboxWorker } from "../outbox/worker.ts";
@@ -20,4 +21,6 @@ export interface AppDeps {
   logger?: Logger;
   /** FBR transport for ?remote=true validation; defaults to global fetch. */
   fetch?: typeof fetch;
+  /** Buyer checks with FBR (STATL + Get_Reg_Type), cached per day; read it with buyerLookupOf(deps). */
+  buyers?: BuyerLookup;
 }

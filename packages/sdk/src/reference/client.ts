@@ -138,6 +138,11 @@ interface ReferenceRequest<T> {
   schema: z.ZodType<T>;
   /** The snapshot answer when FBR cannot be reached, if the snapshot covers this request. */
   snapshot?: () => T | undefined;
+  /**
+   * For the /dist/ lookups, which the spec calls "Get" but shows with a JSON body: when the POST is
+   * answered 404 or 405, ask again with GET and the body's fields as query parameters.
+   */
+  getFallback?: boolean;
 }
 
 /**
@@ -294,7 +299,10 @@ export class ReferenceClient {
     });
   }
 
-  /** §5.11 POST /dist/v1/statl {regno, date}: active-taxpayer status (the spec says GET with a body; integrators POST). */
+  /**
+   * §5.11 POST /dist/v1/statl {regno, date}: active-taxpayer status. The spec says "Get" but shows a body;
+   * integrators POST, so this POSTs and asks again with GET ?regno&date when the POST gets 404/405.
+   */
   async registrationStatus(query: { registrationNo: string; date: Date }): Promise<StatlResponse> {
     const endpoint = "/dist/v1/statl";
     return this.#request({
@@ -302,16 +310,21 @@ export class ReferenceClient {
       path: endpoint,
       body: { regno: query.registrationNo, date: this.#isoDate(query.date, endpoint) },
       schema: statlResponseSchema,
+      getFallback: true,
     });
   }
 
-  /** §5.12 POST /dist/v1/Get_Reg_Type {Registration_No}: "00" Registered, "01" unregistered. */
+  /**
+   * §5.12 POST /dist/v1/Get_Reg_Type {Registration_No}: "00" Registered, "01" unregistered. Falls back
+   * to GET ?Registration_No like statl.
+   */
   async registrationType(registrationNo: string): Promise<RegTypeResponse> {
     return this.#request({
       method: "POST",
       path: "/dist/v1/Get_Reg_Type",
       body: { Registration_No: registrationNo },
       schema: regTypeResponseSchema,
+      getFallback: true,
     });
   }
 
@@ -343,7 +356,7 @@ export class ReferenceClient {
     // Concurrent callers of the same lookup share one HTTP call.
     const pending = this.#inFlight.get(cacheKey);
     if (pending) return pending as Promise<T>;
-    const call = this.#fetchLive(request, url, bodyText)
+    const call = this.#fetchLiveOrGet(request, url, bodyText)
       .then((value) => {
         if (this.#ttlMs > 0) this.#cache.set(cacheKey, { expiresAt: this.#now() + this.#ttlMs, value });
         return value;
@@ -352,6 +365,28 @@ export class ReferenceClient {
       .finally(() => this.#inFlight.delete(cacheKey));
     this.#inFlight.set(cacheKey, call);
     return call;
+  }
+
+  async #fetchLiveOrGet<T>(
+    request: ReferenceRequest<T>,
+    url: string,
+    bodyText: string | undefined,
+  ): Promise<T> {
+    try {
+      return await this.#fetchLive(request, url, bodyText);
+    } catch (error) {
+      const methodRefused =
+        error instanceof ReferenceApiError &&
+        error.code === "reference_http_error" &&
+        (error.status === 404 || error.status === 405);
+      if (!(request.getFallback === true && request.body !== undefined && methodRefused)) throw error;
+      const query = new URLSearchParams(request.body).toString();
+      return this.#fetchLive(
+        { ...request, method: "GET" },
+        `${this.#baseUrl}${request.path}?${query}`,
+        undefined,
+      );
+    }
   }
 
   async #fetchLive<T>(request: ReferenceRequest<T>, url: string, bodyText: string | undefined): Promise<T> {

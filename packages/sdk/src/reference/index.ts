@@ -1,4 +1,10 @@
 // FBR reference data: the offline snapshot (copied from spec/data) and a cached client for the live APIs.
+
+export {
+  type BuyerRegistrationCheck,
+  checkBuyerRegistration,
+  normaliseBuyerId,
+} from "./buyer-check.ts";
 export type {
   ReferenceClientOptions,
   ReferenceErrorCode,

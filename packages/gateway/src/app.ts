@@ -6,6 +6,7 @@ import { ApiError } from "./http/api-error.ts";
 import type { AppDeps } from "./http/deps.ts";
 import { installApiKeyAuth } from "./http/middleware/auth.ts";
 import { installErrorEnvelope } from "./http/middleware/error-envelope.ts";
+import { installBoundedJsonParser } from "./http/middleware/json-body.ts";
 import { installOpenApi } from "./http/openapi.ts";
 import { registerBuyerRoutes } from "./http/routes/buyers.ts";
 import { registerHealthRoutes } from "./http/routes/health.ts";
@@ -23,6 +24,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ? Fastify(options)
     : Fastify({ ...options, loggerInstance: deps.logger })) as unknown as FastifyInstance;
   installErrorEnvelope(app);
+  installBoundedJsonParser(app);
   installApiKeyAuth(app, deps.store.db, { authFailuresPerMinute: deps.config.authFailuresPerMinute });
   // Per-key limits, counted after authentication so one noisy ERP cannot starve the others (failed
   // authentications are limited per client IP inside installApiKeyAuth).

@@ -9,6 +9,7 @@ export {
 } from "./di.ts";
 export type { ImsInvoice, ImsItem, ImsResponse } from "./ims.ts";
 export { imsFiscalNumber, imsInvoiceSchema, imsItemSchema, imsResponseSchema } from "./ims.ts";
+export { jsonNestingExceeds, MAX_JSON_DEPTH } from "./json-depth.ts";
 export type { WireIssue, WireResult } from "./parse.ts";
 export { formatWireIssues, formatWirePath, parseFbrJson, parseWire } from "./parse.ts";
 export type {

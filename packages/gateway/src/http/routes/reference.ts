@@ -21,32 +21,40 @@ import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { describeRoute } from "../openapi.ts";
 
-const referenceTables: Record<string, (query: Record<string, string | undefined>) => unknown> = {
-  provinces: () => provinceRows(),
-  "document-types": () => docTypeRows(),
-  uoms: () => uomRows(),
-  "transaction-types": () => transactionTypes(),
-  rates: (query) => {
-    const id = Number(query.transTypeId);
-    if (!Number.isInteger(id)) throw new ApiError(400, "bad_request", "rates needs ?transTypeId=<number>");
-    return ratesForTransactionType(id);
-  },
-  "debit-note-reasons": () => debitNoteReasons(),
-  "sro-schedules": () => sroScheduleNames(),
-  "sro-item-serials": () => sroItemSerials(),
-  scenarios: () => scenarioCatalogue,
-};
+// Maps, not object literals: a table name comes from the URL, and a plain object would answer for
+// `__proto__`, `constructor` or `valueOf` with what it inherits (issue 13: 500s and nonsense 200s).
+const referenceTables = new Map<string, (query: Record<string, string | undefined>) => unknown>([
+  ["provinces", () => provinceRows()],
+  ["document-types", () => docTypeRows()],
+  ["uoms", () => uomRows()],
+  ["transaction-types", () => transactionTypes()],
+  [
+    "rates",
+    (query) => {
+      const id = Number(query.transTypeId);
+      if (!Number.isInteger(id)) throw new ApiError(400, "bad_request", "rates needs ?transTypeId=<number>");
+      return ratesForTransactionType(id);
+    },
+  ],
+  ["debit-note-reasons", () => debitNoteReasons()],
+  ["sro-schedules", () => sroScheduleNames()],
+  ["sro-item-serials", () => sroItemSerials()],
+  ["scenarios", () => scenarioCatalogue],
+]);
 
-export const referenceNames = Object.keys(referenceTables);
+export const referenceNames = [...referenceTables.keys()];
 
 /** Tables that FBR's reference APIs serve live (with the tenant's token), cached by the sdk's client. */
-const liveTables: Record<string, (client: ReferenceClient) => Promise<unknown>> = {
-  provinces: (client) => client.provinces(),
-  "document-types": (client) => client.docTypeCodes(),
-  uoms: (client) => client.uoms(),
-  "transaction-types": (client) => client.transactionTypeCodes(),
-  "item-codes": (client) => client.itemDescCodes(),
-};
+const liveTables = new Map<string, (client: ReferenceClient) => Promise<unknown>>([
+  ["provinces", (client) => client.provinces()],
+  ["document-types", (client) => client.docTypeCodes()],
+  ["uoms", (client) => client.uoms()],
+  ["transaction-types", (client) => client.transactionTypeCodes()],
+  ["item-codes", (client) => client.itemDescCodes()],
+]);
+
+const unknownTable = (name: string) =>
+  new ApiError(404, "not_found", `no reference table "${name}"; known: ${referenceNames.join(", ")}`);
 
 export function registerReferenceRoutes(app: FastifyInstance, deps: AppDeps): void {
   // One cached client per tenant token: answers are reused for the sdk's TTL (24 h) and fall back to the
@@ -72,18 +80,19 @@ export function registerReferenceRoutes(app: FastifyInstance, deps: AppDeps): vo
     "/v1/reference/:name",
     {
       config: { scope: "reference:read" },
-      schema: describeRoute(`FBR reference data: ${Object.keys(referenceTables).join(", ")}`, {
+      schema: describeRoute(`FBR reference data: ${referenceNames.join(", ")}`, {
         tags: ["reference"],
       }),
     },
     async (request, reply) => {
       if (request.query.live === "true") {
-        const live = liveTables[request.params.name];
+        const live = liveTables.get(request.params.name);
         if (live === undefined) {
+          if (!referenceTables.has(request.params.name)) throw unknownTable(request.params.name);
           throw new ApiError(
             400,
             "bad_request",
-            `live=true is available for ${Object.keys(liveTables).join(", ")}`,
+            `live=true is available for ${[...liveTables.keys()].join(", ")}`,
           );
         }
         return {
@@ -92,14 +101,8 @@ export function registerReferenceRoutes(app: FastifyInstance, deps: AppDeps): vo
           rows: await live(clientFor(requireAuth(request).tenant)),
         };
       }
-      const table = referenceTables[request.params.name];
-      if (table === undefined) {
-        throw new ApiError(
-          404,
-          "not_found",
-          `no reference table "${request.params.name}"; known: ${referenceNames.join(", ")}`,
-        );
-      }
+      const table = referenceTables.get(request.params.name);
+      if (table === undefined) throw unknownTable(request.params.name);
       // The snapshot only changes with a new release: let clients cache it for an hour.
       reply.header("Cache-Control", "private, max-age=3600");
       return { name: request.params.name, rows: table(request.query) };

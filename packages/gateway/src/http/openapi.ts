@@ -68,6 +68,22 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
       },
       components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
     },
+    // Each route's scope is written once, in its route config (the auth hook enforces it); the document
+    // shows that same value as `x-raseed-scope` and in the description, so the docs cannot disagree.
+    transform: ({ schema, url, route }) => {
+      const scope = route.config?.scope;
+      if (scope === undefined || schema === undefined) return { schema, url };
+      const described = schema as FastifySchema & { description?: string };
+      const needs = `Needs an API key with the \`${scope}\` scope.`;
+      return {
+        schema: {
+          ...described,
+          description: described.description === undefined ? needs : `${described.description} ${needs}`,
+          "x-raseed-scope": scope,
+        } as FastifySchema,
+        url,
+      };
+    },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", uiConfig: { docExpansion: "list" } });
   app.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());

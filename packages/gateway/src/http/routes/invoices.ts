@@ -118,6 +118,9 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
         {
           tags: ["invoices"],
           body: submitBodySchema(),
+          description:
+            "?remote=true spends the seller's FBR token on FBR's validate endpoint, so it also needs the " +
+            "`invoices:write` scope (403 `forbidden` without it).",
         },
       ),
     },
@@ -127,6 +130,10 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
         z.object({ remote: z.enum(["true", "false"]).optional() }).loose(),
         request.query,
       );
+      // A read-only key must not spend the seller's FBR token (issue 13).
+      if (remote === "true" && !auth.scopes.has("invoices:write")) {
+        throw new ApiError(403, "forbidden", 'validate?remote=true needs the "invoices:write" scope');
+      }
       const { tenant } = auth;
       const prepared = prepareInvoice(request.body, undefined, tenant);
       const issues = validateForTenant(prepared.invoice, tenant);

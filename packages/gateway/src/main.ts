@@ -63,16 +63,15 @@ export interface StartGatewayOptions {
   handleSignals?: boolean;
 }
 
-/** Query parameters named like a secret (`?token=...`) are masked in access logs too. */
-function redactQuery(url: string): string {
-  const at = url.indexOf("?");
-  if (at < 0) return url;
-  const masked = redactSecrets(Object.fromEntries(new URLSearchParams(url.slice(at + 1)))) as Record<
-    string,
-    unknown
-  >;
-  const query = new URLSearchParams(Object.entries(masked).map(([k, v]): [string, string] => [k, String(v)]));
-  return `${url.slice(0, at)}?${query.toString()}`;
+/**
+ * Access logs show the route pattern (`/v1/invoices/:id`), never the path's own values or the query
+ * string: a client may put a secret in an id or an ordinary query parameter (issue 13), and the log
+ * cannot know which. A path that matches no route is not echoed at all.
+ */
+function loggedUrl(request: { url?: string; routeOptions?: { url?: string } }): string | undefined {
+  if (request.url === undefined) return undefined;
+  const pattern = request.routeOptions?.url ?? "(no matching route)";
+  return request.url.includes("?") ? `${pattern}?[query redacted]` : pattern;
 }
 
 export function createLogger(config: GatewayConfig, destination?: DestinationStream): Logger {
@@ -92,9 +91,9 @@ export function createLogger(config: GatewayConfig, destination?: DestinationStr
         }),
       },
       serializers: {
-        req: (request: { method?: string; url?: string; ip?: string }) => ({
+        req: (request: { method?: string; url?: string; ip?: string; routeOptions?: { url?: string } }) => ({
           method: request.method,
-          url: request.url === undefined ? undefined : redactQuery(request.url),
+          url: loggedUrl(request),
           remoteAddress: request.ip,
         }),
         res: (reply: { statusCode?: number }) => ({ statusCode: reply.statusCode }),

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { certificationInvoice } from "@raseed/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSimulator } from "../src/index.ts";
 import { scenarioPayloadForSeller, startSimulator } from "../src/index.ts";
@@ -76,4 +77,21 @@ describe("PRAL's 28 scenario samples on _sb for the demo seller", () => {
       expect(accepted.json).toMatchObject({ validationResponse: { statusCode: "00", status: "Valid" } });
     },
   );
+});
+
+describe("Raseed's corrected certification invoices (sdk certificationInvoice) on _sb", () => {
+  it.each(scenarioIds)("%s is accepted with an FBR number", async (id) => {
+    const seller = {
+      ntnCnic: DEMO_SELLER.ntn,
+      businessName: DEMO_SELLER.businessName,
+      province: DEMO_SELLER.province,
+      address: DEMO_SELLER.address,
+    };
+    const { status, json } = await postSandbox(certificationInvoice(id, { seller }));
+    expect(status).toBe(200);
+    expect(json).toMatchObject({
+      invoiceNumber: expect.stringMatching(/^7000007DI\d{13}$/),
+      validationResponse: { statusCode: "00", status: "Valid" },
+    });
+  });
 });

@@ -23,6 +23,7 @@ const SNAPSHOT_FILES = [
   "di-doc-types.json",
   "di-provinces.json",
   "di-sale-type-rates.json",
+  "di-scenario-certification.json",
   "di-scenario-matrix.json",
   "di-scenarios.json",
   "di-transaction-types.json",

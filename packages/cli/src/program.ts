@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { registerAuditCommand } from "./commands/audit.ts";
+import { registerImportCommand } from "./commands/import.ts";
 import { registerKeyCommand } from "./commands/key.ts";
 import { registerPosBridgeCommand } from "./commands/pos-bridge.ts";
 import { registerQrCommand } from "./commands/qr.ts";
@@ -22,5 +23,6 @@ export function buildProgram(): Command {
   registerKeyCommand(program);
   registerAuditCommand(program);
   registerPosBridgeCommand(program);
+  registerImportCommand(program);
   return program;
 }

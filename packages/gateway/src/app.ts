@@ -13,6 +13,7 @@ import { registerHealthRoutes } from "./http/routes/health.ts";
 import { registerImsInvoiceRoutes } from "./http/routes/ims-invoices.ts";
 import { registerInvoiceRoutes } from "./http/routes/invoices.ts";
 import { registerReferenceRoutes } from "./http/routes/reference.ts";
+import { registerTenantRoutes } from "./http/routes/tenant.ts";
 import { registerWebhookRoutes } from "./http/routes/webhooks.ts";
 import { newId } from "./store/ids.ts";
 
@@ -52,6 +53,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerReferenceRoutes(app, deps);
   registerBuyerRoutes(app, deps);
   registerWebhookRoutes(app, deps);
+  registerTenantRoutes(app);
   await app.ready();
   return app;
 }

@@ -5,6 +5,28 @@ export { type AppDeps, buildApp } from "./app.ts";
 export { type AuditChainReport, appendAudit, verifyAuditChains } from "./audit/audit-log.ts";
 export { ConfigError, envNameFor, type GatewayConfig, gatewayConfigSchema, loadConfig } from "./config.ts";
 export { GatewayEvents } from "./events.ts";
+export {
+  ALL_FIELDS as IMPORT_FIELDS,
+  type ColumnMap,
+  ColumnMapError,
+  parseColumnMap,
+} from "./imports/columns.ts";
+export {
+  allProblems,
+  type ImportPlan,
+  ImportPlanner,
+  type ImportProblem,
+  type ImportTenant,
+  type PlannedInvoice,
+  planImport,
+} from "./imports/plan.ts";
+export {
+  readSheetFile,
+  readSheetRows,
+  SheetReadError,
+  type SheetRow,
+  sheetKindOf,
+} from "./imports/read-rows.ts";
 export { createLogger, DEMO_POS_TERMINAL, DEMO_SELLER, type RunningGateway, startGateway } from "./main.ts";
 export { OutboxWorker } from "./outbox/worker.ts";
 export { isPostgresUrl, openStore, type Store } from "./store/database.ts";

@@ -4,6 +4,7 @@ import { registerImportCommand } from "./commands/import.ts";
 import { registerKeyCommand } from "./commands/key.ts";
 import { registerPosBridgeCommand } from "./commands/pos-bridge.ts";
 import { registerQrCommand } from "./commands/qr.ts";
+import { registerScenariosCommand } from "./commands/scenarios.ts";
 import { registerServeCommand } from "./commands/serve.ts";
 import { registerSimulatorCommand } from "./commands/simulator.ts";
 import { registerTenantCommand } from "./commands/tenant.ts";
@@ -24,5 +25,6 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerPosBridgeCommand(program);
   registerImportCommand(program);
+  registerScenariosCommand(program);
   return program;
 }

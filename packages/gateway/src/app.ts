@@ -9,6 +9,7 @@ import { installErrorEnvelope } from "./http/middleware/error-envelope.ts";
 import { installBoundedJsonParser } from "./http/middleware/json-body.ts";
 import { installOpenApi } from "./http/openapi.ts";
 import { registerBuyerRoutes } from "./http/routes/buyers.ts";
+import { registerCertificationRoutes } from "./http/routes/certification.ts";
 import { registerHealthRoutes } from "./http/routes/health.ts";
 import { registerImsInvoiceRoutes } from "./http/routes/ims-invoices.ts";
 import { registerInvoiceRoutes } from "./http/routes/invoices.ts";
@@ -54,6 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerBuyerRoutes(app, deps);
   registerWebhookRoutes(app, deps);
   registerTenantRoutes(app);
+  registerCertificationRoutes(app, deps);
   await app.ready();
   return app;
 }

@@ -3,6 +3,13 @@
 export { type AdminContext, openAdminContext } from "./admin.ts";
 export { type AppDeps, buildApp } from "./app.ts";
 export { type AuditChainReport, appendAudit, verifyAuditChains } from "./audit/audit-log.ts";
+export {
+  type CertificationRun,
+  type CertificationStatus,
+  certificationStatus,
+  listCertificationRuns,
+  type ScenarioResult,
+} from "./certification/certification-service.ts";
 export { ConfigError, envNameFor, type GatewayConfig, gatewayConfigSchema, loadConfig } from "./config.ts";
 export { GatewayEvents } from "./events.ts";
 export {

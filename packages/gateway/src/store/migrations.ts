@@ -191,6 +191,29 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0004_certification_runs": {
+    // Sandbox certification runs (issue 10): which scenarios were posted for which activity and sector, and
+    // each one's outcome. The settings page asks whether every assigned scenario has passed.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("certification_runs")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
+        .addColumn("activity", "text", (c) => c.notNull())
+        .addColumn("sector", "text", (c) => c.notNull())
+        .addColumn("actor", "text", (c) => c.notNull())
+        .addColumn("results", "text", (c) => c.notNull())
+        .addColumn("passed", "integer", (c) => c.notNull())
+        .addColumn("started_at", "text", (c) => c.notNull())
+        .addColumn("finished_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("certification_runs_tenant")
+        .on("certification_runs")
+        .columns(["tenant_id", "started_at"])
+        .execute();
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

@@ -135,6 +135,20 @@ export interface AuditTable {
   hash: string;
 }
 
+export interface CertificationRunsTable {
+  id: string;
+  tenant_id: string;
+  activity: string;
+  sector: string;
+  actor: string;
+  /** JSON: one ScenarioResult per scenario run. */
+  results: string;
+  /** 1 when every scenario of the run passed. */
+  passed: number;
+  started_at: string;
+  finished_at: string;
+}
+
 export interface WebhooksTable {
   id: string;
   tenant_id: string;
@@ -171,6 +185,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   ims_terminals: ImsTerminalsTable;
+  certification_runs: CertificationRunsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

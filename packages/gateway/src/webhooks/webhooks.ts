@@ -2,15 +2,16 @@
 // tenant's audit chain (each webhook keeps a cursor into it), so a state change committed by any process
 // is delivered even if that process dies right after: the chain is the durable event log.
 // Each delivery is signed: `Raseed-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
+import { Agent, fetch as undiciFetch } from "undici";
 import { appendAudit } from "../audit/audit-log.ts";
 import type { GatewayEvents } from "../events.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { newId, nowIso } from "../store/ids.ts";
 import type { Database } from "../store/schema.ts";
 import { decryptSecret, encryptSecret } from "../tenants/secret-box.ts";
-import { assertWebhookUrlAllowed, WebhookUrlRefused } from "./url-guard.ts";
+import { assertWebhookUrlAllowed, type ResolveHost, vetWebhookUrl, WebhookUrlRefused } from "./url-guard.ts";
 
 const STATE_ACTIONS = [
   "invoice.received",
@@ -26,23 +27,31 @@ const STATE_ACTIONS = [
 ];
 export const WEBHOOK_MAX_ATTEMPTS = 8;
 
-export function signWebhook(secret: string, timestamp: number, body: string): string {
-  const mac = createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
-  return `t=${timestamp},v1=${mac}`;
+function webhookMac(secret: string, timestamp: number, body: string): Buffer {
+  return createHmac("sha256", secret).update(`${timestamp}.${body}`).digest();
 }
 
-/** For receivers (and tests): checks the signature and that the timestamp is recent. */
+export function signWebhook(secret: string, timestamp: number, body: string): string {
+  return `t=${timestamp},v1=${webhookMac(secret, timestamp, body).toString("hex")}`;
+}
+
+/**
+ * For receivers (and tests): checks the signature and that the timestamp is recent. The MACs are compared
+ * in constant time, so response timing tells an attacker nothing about how much of a forgery matched.
+ */
 export function verifyWebhookSignature(
   secret: string,
   header: string,
   body: string,
   toleranceSeconds = 300,
+  nowMs = Date.now(),
 ): boolean {
-  const parts = Object.fromEntries(header.split(",").map((p) => p.split("=") as [string, string]));
-  const timestamp = Number(parts.t);
-  if (!Number.isInteger(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > toleranceSeconds)
-    return false;
-  return signWebhook(secret, timestamp, body) === header;
+  const parts = new Map(header.split(",").map((part) => part.split("=", 2) as [string, string | undefined]));
+  const timestamp = Number(parts.get("t"));
+  const given = parts.get("v1");
+  if (!Number.isInteger(timestamp) || Math.abs(nowMs / 1000 - timestamp) > toleranceSeconds) return false;
+  if (given === undefined || !/^[0-9a-f]{64}$/.test(given)) return false;
+  return timingSafeEqual(Buffer.from(given, "hex"), webhookMac(secret, timestamp, body));
 }
 
 export async function createWebhook(
@@ -155,7 +164,8 @@ export interface WebhookDispatcherOptions {
   retryBaseMs: number;
   /** Deliver to loopback/private addresses and plain http too (config webhookAllowPrivateNetworks). */
   allowPrivateNetworks?: boolean;
-  fetch?: typeof fetch;
+  /** DNS for webhook hosts (tests inject one); resolved once per delivery and pinned for its connection. */
+  resolve?: ResolveHost;
 }
 
 /** Background loop: fans audit entries out into deliveries, then sends due deliveries. Never throws. */
@@ -298,11 +308,18 @@ export class WebhookDispatcher {
         const timestamp = Math.floor(Date.now() / 1000);
         let status: number | null = null;
         let error: string | null = null;
+        let agent: Agent | undefined;
         try {
-          // Checked again at each delivery: the host's DNS may have changed since registration.
+          // Checked again at each delivery: the host's DNS may have changed since registration. The
+          // connection goes to the addresses just checked (no second resolution, so no rebinding window).
           const allowPrivate = this.options.allowPrivateNetworks === true;
-          await assertWebhookUrlAllowed(new URL(delivery.url), { allowPrivateNetworks: allowPrivate });
-          const response = await (this.options.fetch ?? fetch)(delivery.url, {
+          const target = await vetWebhookUrl(new URL(delivery.url), {
+            allowPrivateNetworks: allowPrivate,
+            ...(this.options.resolve !== undefined ? { resolve: this.options.resolve } : {}),
+          });
+          agent = new Agent({ connect: { lookup: target.lookup } });
+          const response = await undiciFetch(delivery.url, {
+            dispatcher: agent,
             // A redirect could point anywhere (an internal address): it counts as a failed delivery.
             ...(allowPrivate ? {} : { redirect: "manual" as const }),
             method: "POST",
@@ -320,6 +337,8 @@ export class WebhookDispatcher {
           if (!response.ok) error = `HTTP ${response.status}`;
         } catch (e) {
           error = (e as Error).message;
+        } finally {
+          await agent?.destroy();
         }
         const tries = attempts + 1;
         const state = error === null ? "delivered" : tries >= WEBHOOK_MAX_ATTEMPTS ? "failed" : "pending";

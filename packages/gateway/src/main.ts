@@ -266,7 +266,7 @@ async function prepareDemo(
 }
 
 /**
- * `node --import tsx packages/gateway/src/main.ts`: start from RASEED_* environment variables alone (for
+ * `node packages/gateway/dist/src/main.js`: start from RASEED_* environment variables alone (for
  * containers and process supervisors; `raseed serve` is the same with flags on top).
  */
 export async function runFromEnvironment(): Promise<void> {

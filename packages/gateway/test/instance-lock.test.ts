@@ -15,7 +15,7 @@ const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
 function runSecondProcess(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    const child = spawn(process.execPath, ["--conditions=@raseed/source", "--import", "tsx", MAIN], {
       env: { ...process.env, ...env, RASEED_PORT: "0", RASEED_LOG_LEVEL: "silent" },
       stdio: ["ignore", "ignore", "pipe"],
     });

@@ -36,7 +36,7 @@ export async function startGatewayProcess(
   env: Record<string, string>,
   port: number,
 ): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+  const child = spawn(process.execPath, ["--conditions=@raseed/source", "--import", "tsx", MAIN], {
     env: {
       ...process.env,
       ...env,

@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 async function spawnBridge(simUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", runner], {
+  const child = spawn(process.execPath, ["--conditions=@raseed/source", "--import", "tsx", runner], {
     env: {
       ...process.env,
       RASEED_POS_BRIDGE_POS_ID: String(SAMPLE_POS_ID),

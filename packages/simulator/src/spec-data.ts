@@ -2,13 +2,10 @@
 // the scenario catalogue; the simulator reads two things it does not expose: the sample rows of each
 // reference endpoint (di-reference-api.json) and the raw scenario sample items, from which the HS→UoM
 // and SRO schedule/serial fixtures are derived.
-import { readFileSync } from "node:fs";
-
-const specDataDir = new URL("../../../spec/data/", import.meta.url);
-
-function readSpecJson<T>(name: string): T {
-  return JSON.parse(readFileSync(new URL(name, specDataDir), "utf8")) as T;
-}
+// packages/simulator/data holds byte-identical copies of the two spec/data files (a test keeps them equal), so
+// the published package carries them.
+import referenceFile from "../data/di-reference-api.json" with { type: "json" };
+import scenariosFile from "../data/di-scenarios.json" with { type: "json" };
 
 export type SampleValue = string | number | null;
 
@@ -31,8 +28,8 @@ let cache: SpecTables | undefined;
 
 export function specTables(): SpecTables {
   if (cache) return cache;
-  const scenarios = readSpecJson<{ scenarios: SpecScenario[] }>("di-scenarios.json").scenarios;
-  const reference = readSpecJson<{ referenceEndpoints: SpecReferenceEndpoint[] }>("di-reference-api.json");
+  const scenarios = (scenariosFile as unknown as { scenarios: SpecScenario[] }).scenarios;
+  const reference = referenceFile as unknown as { referenceEndpoints: SpecReferenceEndpoint[] };
   cache = {
     scenarios,
     referenceSamples: new Map(reference.referenceEndpoints.map((e) => [e.url, e.sample ?? []])),

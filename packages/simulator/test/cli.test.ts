@@ -9,9 +9,13 @@ import { PRODUCTION_AUTH } from "./helpers.ts";
 const entry = fileURLToPath(new URL("./fixtures/simulator-command.ts", import.meta.url));
 
 function run(args: string[]): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", entry, "simulator", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  return spawn(
+    process.execPath,
+    ["--conditions=@raseed/source", "--import", "tsx", entry, "simulator", ...args],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
 }
 
 function collect(child: ChildProcess): { out: () => string; err: () => string } {

@@ -3,6 +3,7 @@
 export * from "./client/index.ts";
 export * from "./errors/index.ts";
 export * from "./model/index.ts";
+export * from "./print/index.ts";
 export * from "./qr/index.ts";
 export * from "./reference/index.ts";
 export * from "./scenarios/index.ts";

@@ -1,13 +1,25 @@
 // Receipts for 80 mm thermal printers, as PDF (pdfkit) and as plain ESC/POS bytes, carrying what SRO
 // 1006(I)/2021 asks a Tier-1 POS invoice to show (FBR-SPEC §10, spec/data/ims.json "printing"). One layout
 // (`buildReceiptLayout`) feeds both renderers and a plain-text view that tests compare as golden text.
-import type { ImsInvoice } from "@raseed/sdk";
-import { renderFbrQrPng, roundMoney, roundQuantity } from "@raseed/sdk";
+import type { ImsInvoice, ReceiptLine } from "@raseed/sdk";
+import {
+  receiptColumns as columns,
+  drawReceiptLines,
+  RECEIPT_COLUMNS,
+  receiptPdfGeometry,
+  receiptPdfHeight,
+  renderFbrQrPng,
+  roundMoney,
+  roundQuantity,
+  wrapReceiptText as wrap,
+} from "@raseed/sdk";
 import PDFDocument from "pdfkit";
 import type { ReceiptConfig } from "../config.ts";
 import { INVOICE_TYPES, PAYMENT_MODES, PROVISIONAL_RESPONSE_TEXT } from "../protocol.ts";
 import { type MonochromeImage, qrRaster, readPngAsMonochrome, resizeMonochrome } from "./raster.ts";
 
+// The line model, text view and PDF drawing are shared with the gateway's receipts (sdk print/).
+export { RECEIPT_COLUMNS, type ReceiptLine, renderReceiptText } from "@raseed/sdk";
 export {
   type MonochromeImage,
   normaliseLogoPng,
@@ -20,8 +32,6 @@ export {
 export const FBR_VERIFY_STATEMENT =
   "Verify this invoice through FBR Tax Asaan Mobile App or SMS at 9966 and win exciting prizes in draw";
 
-/** 48 columns: Font A on 80 mm paper (72 mm printable at 203 dpi = 576 dots, 12 dots per character). */
-export const RECEIPT_COLUMNS = 48;
 const PRINTABLE_DOTS = 576;
 const PRINTER_DPI = 203;
 /**
@@ -44,41 +54,12 @@ export interface ReceiptInput {
   qrSizeMm?: number;
 }
 
-export type ReceiptLine =
-  | { kind: "text"; text: string; align: "left" | "center" | "right"; bold?: boolean }
-  | { kind: "rule" }
-  | { kind: "logo" }
-  | { kind: "qr"; data: string };
-
 function money(value: number): string {
   return roundMoney(value).toFixed(2);
 }
 
 function quantity(value: number): string {
   return roundQuantity(value).toString();
-}
-
-/** Left text and right text on one line, the left cut to fit. */
-function columns(left: string, right: string, width = RECEIPT_COLUMNS): string {
-  const room = Math.max(0, width - right.length - 1);
-  const cut = left.length > room ? left.slice(0, room) : left;
-  return `${cut}${" ".repeat(width - cut.length - right.length)}${right}`;
-}
-
-function wrap(text: string, width = RECEIPT_COLUMNS): string[] {
-  const words = text.split(/\s+/).filter((word) => word !== "");
-  const lines: string[] = [];
-  let current = "";
-  for (const word of words) {
-    if (current === "") current = word.slice(0, width);
-    else if (current.length + 1 + word.length <= width) current = `${current} ${word}`;
-    else {
-      lines.push(current);
-      current = word.slice(0, width);
-    }
-  }
-  if (current !== "") lines.push(current);
-  return lines;
 }
 
 /** The receipt as lines: business block, invoice block, items, totals, then the fiscal block. */
@@ -161,31 +142,6 @@ export function buildReceiptLayout(input: ReceiptInput): ReceiptLine[] {
     for (const line of wrap(FBR_VERIFY_STATEMENT)) text(line, "center");
   }
   return lines;
-}
-
-/** The receipt as plain text (logo and QR shown as markers): for tests, logs and screens. */
-export function renderReceiptText(lines: readonly ReceiptLine[]): string {
-  return lines
-    .map((line) => {
-      switch (line.kind) {
-        case "rule":
-          return "-".repeat(RECEIPT_COLUMNS);
-        case "logo":
-          return "[FBR POS logo]".padStart(31);
-        case "qr":
-          return `[QR: ${line.data}]`.padStart(Math.floor((RECEIPT_COLUMNS + line.data.length + 6) / 2));
-        case "text": {
-          if (line.align === "center") {
-            const pad = Math.max(0, Math.floor((RECEIPT_COLUMNS - line.text.length) / 2));
-            return `${" ".repeat(pad)}${line.text}`.trimEnd();
-          }
-          return line.align === "right" ? line.text.padStart(RECEIPT_COLUMNS) : line.text.trimEnd();
-        }
-        default:
-          return "";
-      }
-    })
-    .join("\n");
 }
 
 export interface ReceiptImages {
@@ -281,37 +237,21 @@ export async function renderReceiptEscPos(input: ReceiptInput, images: ReceiptIm
 // -------------------------------------------------------------------------------------------------------
 // PDF
 
-const MM = 72 / 25.4;
-const PAGE_WIDTH = 80 * MM;
-const MARGIN = 4 * MM;
-const FONT_SIZE = 7;
-const LINE_HEIGHT = FONT_SIZE * 1.25;
-const LOGO_WIDTH = 30 * MM;
-
 /** An 80 mm-wide, single-page PDF whose height fits the receipt. */
 export async function renderReceiptPdf(input: ReceiptInput, images: ReceiptImages = {}): Promise<Buffer> {
   const lines = buildReceiptLayout(input);
-  const qrSize = (input.qrSizeMm ?? DEFAULT_QR_SIZE_MM) * MM;
-  const qrImages = new Map<string, Buffer>();
-  for (const line of lines)
-    if (line.kind === "qr")
-      qrImages.set(line.data, await qrPng(line.data, input.qrSizeMm ?? DEFAULT_QR_SIZE_MM));
-  let logoHeight = 0;
-  if (images.logoPng !== undefined) {
-    const logo = readPngAsMonochrome(images.logoPng);
-    logoHeight = (LOGO_WIDTH * logo.height) / logo.width;
-  }
-  const height =
-    MARGIN * 2 +
-    lines.reduce((sum, line) => {
-      if (line.kind === "qr") return sum + qrSize + 4;
-      if (line.kind === "logo") return sum + (logoHeight > 0 ? logoHeight + 4 : 0);
-      return sum + LINE_HEIGHT;
-    }, 0);
-
+  const qrSizeMm = input.qrSizeMm ?? DEFAULT_QR_SIZE_MM;
+  const geometry = receiptPdfGeometry(qrSizeMm);
+  const qr = new Map<string, Buffer>();
+  for (const line of lines) if (line.kind === "qr") qr.set(line.data, await qrPng(line.data, qrSizeMm));
+  const logo =
+    images.logoPng === undefined
+      ? undefined
+      : { image: images.logoPng, ...readPngAsMonochrome(images.logoPng) };
+  const pdfImages = logo === undefined ? { qr } : { qr, logo };
   const doc = new PDFDocument({
-    size: [PAGE_WIDTH, Math.ceil(height)],
-    margin: MARGIN,
+    size: [geometry.pageWidth, receiptPdfHeight(lines, geometry, pdfImages)],
+    margin: geometry.margin,
     info: { Title: `Receipt ${input.invoice.USIN}`, Producer: "Raseed pos-bridge" },
   });
   const chunks: Buffer[] = [];
@@ -320,40 +260,7 @@ export async function renderReceiptPdf(input: ReceiptInput, images: ReceiptImage
     doc.on("end", () => resolve(Buffer.concat(chunks)));
     doc.on("error", reject);
   });
-  const contentWidth = PAGE_WIDTH - MARGIN * 2;
-  let y = MARGIN;
-  for (const line of lines) {
-    switch (line.kind) {
-      case "rule":
-        doc
-          .moveTo(MARGIN, y + LINE_HEIGHT / 2)
-          .lineTo(PAGE_WIDTH - MARGIN, y + LINE_HEIGHT / 2)
-          .lineWidth(0.5)
-          .stroke();
-        y += LINE_HEIGHT;
-        break;
-      case "logo":
-        if (images.logoPng !== undefined) {
-          doc.image(images.logoPng, (PAGE_WIDTH - LOGO_WIDTH) / 2, y, { width: LOGO_WIDTH });
-          y += logoHeight + 4;
-        }
-        break;
-      case "qr":
-        doc.image(qrImages.get(line.data) as Buffer, (PAGE_WIDTH - qrSize) / 2, y, {
-          width: qrSize,
-          height: qrSize,
-        });
-        y += qrSize + 4;
-        break;
-      case "text":
-        doc
-          .font(line.bold ? "Courier-Bold" : "Courier")
-          .fontSize(FONT_SIZE)
-          .text(line.text, MARGIN, y, { width: contentWidth, align: line.align, lineBreak: false });
-        y += LINE_HEIGHT;
-        break;
-    }
-  }
+  drawReceiptLines(doc, lines, geometry, pdfImages);
   doc.end();
   return finished;
 }

@@ -1,0 +1,14 @@
+export { amountInWords, formatAmountPk, wholeNumberInWords } from "./amount-in-words.ts";
+export {
+  drawReceiptLines,
+  RECEIPT_COLUMNS,
+  type ReceiptCanvas,
+  type ReceiptLine,
+  type ReceiptPdfGeometry,
+  type ReceiptPdfImages,
+  receiptColumns,
+  receiptPdfGeometry,
+  receiptPdfHeight,
+  renderReceiptText,
+  wrapReceiptText,
+} from "./receipt-layout.ts";

@@ -10,6 +10,7 @@ import { installBoundedJsonParser } from "./http/middleware/json-body.ts";
 import { installOpenApi } from "./http/openapi.ts";
 import { registerBuyerRoutes } from "./http/routes/buyers.ts";
 import { registerCertificationRoutes } from "./http/routes/certification.ts";
+import { registerDocumentRoutes } from "./http/routes/documents.ts";
 import { registerHealthRoutes } from "./http/routes/health.ts";
 import { registerImsInvoiceRoutes } from "./http/routes/ims-invoices.ts";
 import { registerInvoiceRoutes } from "./http/routes/invoices.ts";
@@ -51,6 +52,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps);
   registerInvoiceRoutes(app, deps);
   registerImsInvoiceRoutes(app, deps);
+  registerDocumentRoutes(app, deps);
   registerReferenceRoutes(app, deps);
   registerBuyerRoutes(app, deps);
   registerWebhookRoutes(app, deps);

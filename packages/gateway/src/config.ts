@@ -69,6 +69,11 @@ export const gatewayConfigSchema = z.strictObject({
   webhookTimeoutMs: integer(100, 120_000).default(10_000),
   /** First retry delay for a failed webhook delivery; doubles per try (capped at an hour). */
   webhookRetryBaseMs: integer(10, 3_600_000).default(2_000),
+  /**
+   * A PNG or JPEG printed in the logo slot of invoice PDFs (the operator's own artwork, e.g. the FBR
+   * Digital Invoicing logo they were issued; Raseed ships none). Read and checked at start.
+   */
+  documentLogo: z.string().min(1).optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

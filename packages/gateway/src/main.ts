@@ -9,6 +9,7 @@ import type { FastifyInstance } from "fastify";
 import { type DestinationStream, type Logger, pino } from "pino";
 import { buildApp } from "./app.ts";
 import type { GatewayConfig } from "./config.ts";
+import { loadDocumentLogo } from "./documents/logo.ts";
 import { GatewayEvents } from "./events.ts";
 import { OutboxWorker } from "./outbox/worker.ts";
 import { isPostgresUrl, openStore, type Store } from "./store/database.ts";
@@ -109,6 +110,8 @@ export async function startGateway(
   options: StartGatewayOptions = {},
 ): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(config);
+  // A bad logo file stops the start here, before anything is opened, not at the first print.
+  const documentLogo = loadDocumentLogo(config.documentLogo);
   // One gateway process per SQLite file (store/instance-lock.ts): a second one is refused before it starts.
   const instanceLock = isPostgresUrl(config.db)
     ? undefined
@@ -165,6 +168,7 @@ export async function startGateway(
   if (effective.demo) demo = await prepareDemo(store, masterKey, effective.dataDir);
 
   const app = await buildApp({
+    ...(documentLogo !== undefined ? { documentLogo } : {}),
     committer,
     config: effective,
     store,

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { BuyerLookup } from "../buyers/buyer-lookup.ts";
 import type { GatewayConfig } from "../config.ts";
+import type { DocumentLogo } from "../documents/render.ts";
 import type { GatewayEvents } from "../events.ts";
 import type { OutboxWorker } from "../outbox/worker.ts";
 import type { Store } from "../store/database.ts";
@@ -19,6 +20,8 @@ export interface AppDeps {
   committer?: GroupCommitter;
   metrics?: GatewayMetrics;
   logger?: Logger;
+  /** The operator's logo for invoice PDFs (config documentLogo). */
+  documentLogo?: DocumentLogo;
   /** FBR transport for ?remote=true validation; defaults to global fetch. */
   fetch?: typeof fetch;
   /** Buyer checks with FBR (STATL + Get_Reg_Type), cached per day; read it with buyerLookupOf(deps). */

@@ -214,6 +214,21 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0005_invoice_prints": {
+    // How often each invoice was printed as a tax invoice: the first print is the ORIGINAL, every later
+    // one a DUPLICATE (issue 9). Kept apart from `invoices` so printing never touches the row whose state
+    // the lifecycle owns; each print is also an audit entry.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("invoice_prints")
+        .addColumn("invoice_id", "text", (c) => c.primaryKey().references("invoices.id"))
+        .addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
+        .addColumn("prints", "integer", (c) => c.notNull())
+        .addColumn("first_printed_at", "text", (c) => c.notNull())
+        .addColumn("last_printed_at", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

@@ -175,6 +175,15 @@ export interface WebhookDeliveriesTable {
   updated_at: string;
 }
 
+/** Tax-invoice prints of an invoice (proformas are not counted). */
+export interface InvoicePrintsTable {
+  invoice_id: string;
+  tenant_id: string;
+  prints: number;
+  first_printed_at: string;
+  last_printed_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -186,6 +195,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   ims_terminals: ImsTerminalsTable;
   certification_runs: CertificationRunsTable;
+  invoice_prints: InvoicePrintsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

@@ -28,7 +28,7 @@ import { waitUntilSettled } from "../wait-settled.ts";
 
 const MAX_WAIT_SECONDS = 30;
 
-function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+export function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const result = schema.safeParse(value);
   if (!result.success) {
     const message = result.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; ");

@@ -1,0 +1,79 @@
+// Printable invoices (A4 and 80 mm receipt PDFs) and the exact FBR payload for manual upload in IRIS.
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import {
+  AlreadyAcceptedError,
+  fbrPayload,
+  NotAcceptedError,
+  printInvoice,
+} from "../../documents/documents.ts";
+import { ApiError } from "../api-error.ts";
+import type { AppDeps } from "../deps.ts";
+import { requireAuth } from "../middleware/auth.ts";
+import { describeRoute } from "../openapi.ts";
+import { parseQuery } from "./invoices.ts";
+
+export const pdfQuerySchema = z.strictObject({
+  format: z.enum(["a4", "receipt"]).default("a4"),
+  proforma: z.enum(["true", "false"]).default("false"),
+});
+
+export function registerDocumentRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { db } = deps.store;
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/invoices/:id/pdf",
+    {
+      config: { scope: "invoices:read" },
+      schema: describeRoute("The invoice as a PDF: A4 tax invoice or 80 mm receipt", {
+        tags: ["documents"],
+        querystring: pdfQuerySchema,
+        description:
+          "Only an invoice FBR accepted prints as a tax invoice (FBR number, QR version 2 at 1.0 inch). The " +
+          "first print is the ORIGINAL, later ones say DUPLICATE; each print is an audit entry. Not accepted: " +
+          "409 with the state, or with ?proforma=true a PDF marked PROFORMA - NOT A TAX INVOICE.",
+      }),
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      const query = parseQuery(pdfQuerySchema, request.query);
+      try {
+        const printed = await printInvoice(db, auth.tenant, request.params.id, {
+          format: query.format,
+          proforma: query.proforma === "true",
+          actor: `api:${auth.keyId}`,
+          ...(deps.documentLogo !== undefined ? { logo: deps.documentLogo } : {}),
+        });
+        return reply
+          .type("application/pdf")
+          .header("Content-Disposition", `inline; filename="${printed.filename}"`)
+          .header("X-Raseed-Copy", printed.copy)
+          .header("X-Raseed-Print", String(printed.printNumber))
+          .send(printed.pdf);
+      } catch (error) {
+        if (error instanceof NotAcceptedError)
+          throw new ApiError(409, "not_accepted", error.message, { state: error.state });
+        if (error instanceof AlreadyAcceptedError) throw new ApiError(409, "already_accepted", error.message);
+        throw error;
+      }
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/invoices/:id/fbr.json",
+    {
+      config: { scope: "invoices:read" },
+      schema: describeRoute("The exact payload posted to FBR, for manual upload in IRIS (any state)", {
+        tags: ["documents"],
+      }),
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      const payload = await fbrPayload(db, auth.tenantId, request.params.id);
+      return reply
+        .type("application/json; charset=utf-8")
+        .header("Content-Disposition", `attachment; filename="${request.params.id}.fbr.json"`)
+        .send(payload);
+    },
+  );
+}

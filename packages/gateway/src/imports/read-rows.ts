@@ -3,7 +3,7 @@
 import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
 import { parse } from "csv-parse";
-import ExcelJS from "exceljs";
+import type ExcelJS from "exceljs";
 
 export type SheetKind = "csv" | "xlsx";
 
@@ -57,7 +57,9 @@ function cellText(value: ExcelJS.CellValue): string {
 }
 
 async function* xlsxRows(input: Readable): AsyncGenerator<SheetRow> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+  // Loaded on first use: exceljs is large, and every `raseed` command would otherwise pay for it at start.
+  const { default: excel } = await import("exceljs");
+  const reader = new excel.stream.xlsx.WorkbookReader(input, {
     sharedStrings: "cache",
     hyperlinks: "ignore",
     // Styles tell a date cell from a number; without them dates arrive as serial numbers.

@@ -33,6 +33,7 @@ export {
   SheetReadError,
   type SheetRow,
   sheetKindOf,
+  sheetKindOfBytes,
 } from "./imports/read-rows.ts";
 export { createLogger, DEMO_POS_TERMINAL, DEMO_SELLER, type RunningGateway, startGateway } from "./main.ts";
 export { OutboxWorker } from "./outbox/worker.ts";

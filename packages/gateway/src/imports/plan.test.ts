@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { ColumnMapError, parseColumnMap, resolveColumns } from "./columns.ts";
 import { allProblems, type ImportTenant, planImport } from "./plan.ts";
-import { readSheetRows } from "./read-rows.ts";
+import { readSheetRows, SheetReadError, sheetKindOfBytes } from "./read-rows.ts";
 
 const tenant: ImportTenant = {
   ntn: "7000007",
@@ -98,5 +98,13 @@ describe("columns", () => {
   it("refuses a --map target that is not a field", () => {
     expect(() => parseColumnMap({ Bill: "billNumber" })).toThrow(ColumnMapError);
     expect(() => parseColumnMap(["x"])).toThrow(ColumnMapError);
+  });
+});
+
+describe("sheetKindOfBytes", () => {
+  it("tells an .xlsx (ZIP) from CSV and refuses an old .xls", () => {
+    expect(sheetKindOfBytes(Buffer.from("PK\u0003\u0004rest", "latin1"))).toBe("xlsx");
+    expect(sheetKindOfBytes(Buffer.from("invoiceRefNo,invoiceDate\n"))).toBe("csv");
+    expect(() => sheetKindOfBytes(Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1]))).toThrow(SheetReadError);
   });
 });

@@ -27,6 +27,18 @@ export function sheetKindOf(fileName: string): SheetKind {
   throw new SheetReadError(`"${fileName}" is neither .csv nor .xlsx (save an .xls workbook as .xlsx first)`);
 }
 
+/**
+ * The kind from the first bytes of an upload (a browser's file name is only a hint): an .xlsx workbook is a
+ * ZIP archive ("PK\x03\x04"); an old binary .xls is an OLE file and refused; anything else is read as CSV.
+ */
+export function sheetKindOfBytes(head: Buffer): SheetKind {
+  if (head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) return "xlsx";
+  if (head.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))) {
+    throw new SheetReadError("this is an old .xls workbook: save it as .xlsx (or CSV) first");
+  }
+  return "csv";
+}
+
 async function* csvRows(input: Readable): AsyncGenerator<SheetRow> {
   // bom: Excel's "CSV UTF-8" starts with one. relax_column_count: a short row is a row with empty cells.
   const parser = input.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: false }));

@@ -1,15 +1,16 @@
 // FBR's Retry-After is honoured even when it is longer than maxRetryDelayMs (which caps only Raseed's own
 // backoff): posting sooner than FBR asked would just draw another 429 and prolong the throttling.
+
+import { queuedRetryDelayMs } from "@raseed/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { outboxRetryDelayMs } from "../src/outbox/worker.ts";
 import { sampleInvoice, startTestGateway, type TestGateway } from "./harness.ts";
 import { engines } from "./helpers.ts";
 
-describe("outboxRetryDelayMs", () => {
+describe("queuedRetryDelayMs (the sdk delay the outbox uses)", () => {
   it("caps the backoff at maxRetryDelayMs but never shortens Retry-After", () => {
-    expect(outboxRetryDelayMs(30, undefined, 1_000)).toBeLessThanOrEqual(1_000);
-    expect(outboxRetryDelayMs(1, 600_000, 1_000)).toBe(600_000);
-    expect(outboxRetryDelayMs(1, 0, 0)).toBe(0);
+    expect(queuedRetryDelayMs(30, undefined, 1_000)).toBeLessThanOrEqual(1_000);
+    expect(queuedRetryDelayMs(1, 600_000, 1_000)).toBe(600_000);
+    expect(queuedRetryDelayMs(1, 0, 0)).toBe(0);
   });
 });
 

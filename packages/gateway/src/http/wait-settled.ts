@@ -1,6 +1,6 @@
 // `?wait=N` for submissions (DI and IMS): resolves when the invoice reaches a state a caller can act on,
 // or when the wait runs out, whichever comes first.
-import { settledStates } from "../invoices/invoice-service.ts";
+import { settledStates } from "../invoices/lifecycle.ts";
 import type { InvoiceRow } from "../store/schema.ts";
 import type { AppDeps } from "./deps.ts";
 

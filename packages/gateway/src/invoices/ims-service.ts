@@ -3,13 +3,13 @@
 // sale is known by its USIN per POSID (FBR-SPEC §11), which doubles as the idempotency key.
 import { type ImsInvoice, type ValidationIssue, validateImsInvoice } from "@raseed/sdk";
 import type { Kysely } from "kysely";
-import { appendAudit } from "../audit/audit-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { enqueueOutbox } from "../outbox/outbox-sql.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
 import { canonicalJson, newId, nowIso, sha256Hex } from "../store/ids.ts";
 import type { Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 import { findImsTerminal } from "../tenants/ims-terminals.ts";
+import { insertInvoice } from "./lifecycle.ts";
 
 export interface ImsSubmission {
   invoice: Record<string, unknown>;
@@ -171,21 +171,17 @@ export async function submitImsInvoice(
   };
   try {
     await committer.run(async (trx) => {
-      await trx.insertInto("invoices").values(inserted).execute();
-      await enqueueOutbox(trx, { invoiceId: id, tenantId: tenant.id });
-      await appendAudit(trx, {
-        tenantId: tenant.id,
+      await insertInvoice(trx, inserted, {
         actor,
         action: "invoice.received",
-        subject: id,
         details: {
           channel: "ims",
           posId: submission.posId,
           usin: submission.usin,
           requestHash: submission.requestHash,
-          state: "queued",
         },
       });
+      await enqueueOutbox(trx, { invoiceId: id, tenantId: tenant.id });
     }, tenant.id);
   } catch (error) {
     // Two requests with one USIN raced: the unique index let one win; answer as a replay.

@@ -1,8 +1,7 @@
-// Accepting invoices from ERPs and the explicit lifecycle commands (reconcile, retry). The worker's
-// settlement lives in outbox/worker.ts; both change states only inside transactions that also append audit.
+// Accepting invoices from ERPs and the explicit lifecycle commands (reconcile, retry). Every state change
+// goes through invoices/lifecycle.ts (compare-and-set plus its audit entry).
 import { type DiInvoice, type DiInvoiceDraft, type ValidationIssue, validateDiInvoice } from "@raseed/sdk";
 import type { Kysely } from "kysely";
-import { appendAudit } from "../audit/audit-log.ts";
 import type { GatewayEvents } from "../events.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { enqueueOutbox, requeueOutbox } from "../outbox/outbox-sql.ts";
@@ -10,22 +9,7 @@ import type { GroupCommitter } from "../store/group-commit.ts";
 import { canonicalJson, newId, nowIso, sha256Hex } from "../store/ids.ts";
 import type { AttemptRow, Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 import { buildDraftOrIssues } from "./draft-issues.ts";
-
-export const finalStates: ReadonlySet<InvoiceState> = new Set([
-  "accepted",
-  "rejected",
-  "failed",
-  "abandoned",
-]);
-/** States a person has to look at; ?wait returns on these as well as on final ones. */
-export const settledStates: ReadonlySet<InvoiceState> = new Set([
-  "accepted",
-  "rejected",
-  "failed",
-  "abandoned",
-  "in_doubt",
-  "paused",
-]);
+import { changeInvoiceState, insertInvoice } from "./lifecycle.ts";
 
 export interface InvoiceView {
   id: string;
@@ -243,15 +227,12 @@ export async function submitInvoice(
       state = current.paused_at === null ? "queued" : "paused";
       inserted.state = state;
       inserted.last_reason = state === "paused" ? current.paused_reason : null;
-      await trx.insertInto("invoices").values(inserted).execute();
-      await enqueueOutbox(trx, { invoiceId: id, tenantId: tenant.id });
-      await appendAudit(trx, {
-        tenantId: tenant.id,
+      await insertInvoice(trx, inserted, {
         actor,
         action: "invoice.received",
-        subject: id,
-        details: { externalRef: prepared.externalRef, requestHash: prepared.requestHash, state },
+        details: { externalRef: prepared.externalRef, requestHash: prepared.requestHash },
       });
+      await enqueueOutbox(trx, { invoiceId: id, tenantId: tenant.id });
     }, tenant.id);
   } catch (error) {
     // Two requests with one externalRef raced: the unique index let one win; answer as a replay.
@@ -394,7 +375,6 @@ export async function reconcileInvoice(
       `only in_doubt or failed invoices can be reconciled (this one is ${row.state})`,
     );
   }
-  const now = nowIso();
   const next: InvoiceState =
     request.action === "fbr_number" ? "accepted" : request.action === "resubmit" ? "queued" : "abandoned";
   const change: Partial<InvoiceRow> =
@@ -408,16 +388,16 @@ export async function reconcileInvoice(
         ? { last_reason: "resubmitted by explicit request" }
         : { last_reason: request.reason ?? "abandoned by explicit request" };
   await db.transaction().execute(async (trx) => {
-    // The state check and the change are one statement: a concurrent reconcile, retry or the worker's
-    // late answer that moved the invoice first makes this one a 409, never a second decision on top.
-    const result = await trx
-      .updateTable("invoices")
-      .set({ ...change, state: next, updated_at: now })
-      .where("id", "=", invoiceId)
-      .where("tenant_id", "=", tenantId)
-      .where("state", "in", [...reconcilable])
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) {
+    // Compare-and-set: a concurrent reconcile, retry or the worker's late answer that moved the invoice
+    // first makes this one a 409, never a second decision on top.
+    const moved = await changeInvoiceState(trx, {
+      event: "reconciled",
+      invoice: row,
+      to: next,
+      set: change,
+      audit: { actor, action: `invoice.reconciled.${request.action}`, details: { ...request } },
+    });
+    if (!moved) {
       throw new ApiError(
         409,
         "invalid_state",
@@ -425,13 +405,6 @@ export async function reconcileInvoice(
       );
     }
     if (request.action === "resubmit") await requeueOutbox(trx, invoiceId, tenantId);
-    await appendAudit(trx, {
-      tenantId,
-      actor,
-      action: `invoice.reconciled.${request.action}`,
-      subject: invoiceId,
-      details: { from: row.state, to: next, ...request },
-    });
   });
   const updated = await getInvoice(db, tenantId, invoiceId);
   events.emit("invoice.state_changed", {
@@ -468,16 +441,15 @@ export async function retryInvoice(
     );
   }
   await db.transaction().execute(async (trx) => {
-    // Checked and changed in one statement, so two concurrent retries (or a retry racing a reconcile)
-    // cannot both succeed.
-    const result = await trx
-      .updateTable("invoices")
-      .set({ state: "queued", attempt_count: 0, last_reason: "retry requested", updated_at: nowIso() })
-      .where("id", "=", invoiceId)
-      .where("tenant_id", "=", tenant.id)
-      .where("state", "in", ["failed", "paused"])
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) {
+    // Compare-and-set, so two concurrent retries (or a retry racing a reconcile) cannot both succeed.
+    const moved = await changeInvoiceState(trx, {
+      event: "retried",
+      invoice: row,
+      to: "queued",
+      set: { attempt_count: 0, last_reason: "retry requested" },
+      audit: { actor, action: "invoice.retry" },
+    });
+    if (!moved) {
       throw new ApiError(
         409,
         "invalid_state",
@@ -485,13 +457,6 @@ export async function retryInvoice(
       );
     }
     await requeueOutbox(trx, invoiceId, tenant.id);
-    await appendAudit(trx, {
-      tenantId: tenant.id,
-      actor,
-      action: "invoice.retry",
-      subject: invoiceId,
-      details: { from: row.state, to: "queued" },
-    });
   });
   events.emit("invoice.state_changed", {
     tenantId: tenant.id,

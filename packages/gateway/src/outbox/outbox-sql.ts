@@ -4,10 +4,10 @@
 // rows with FOR UPDATE SKIP LOCKED so concurrent instances never claim the same row; SQLite has one
 // writer at a time, so a single UPDATE ... RETURNING is already atomic.
 import { type Kysely, sql, type Transaction } from "kysely";
-import { appendAudit } from "../audit/audit-log.ts";
+import { moveTenantInvoices } from "../invoices/lifecycle.ts";
 import type { StoreEngine } from "../store/database.ts";
 import { nowIso } from "../store/ids.ts";
-import type { Database, InvoiceState } from "../store/schema.ts";
+import type { Database } from "../store/schema.ts";
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -150,48 +150,9 @@ export async function rescheduleOutbox(
   return Number(result.numUpdatedRows) > 0;
 }
 
-/**
- * Moves a tenant's DI invoices from one of `from` to `to`, with one audit entry per invoice (the webhook
- * dispatcher derives its deliveries from these), and returns the ids moved. Each UPDATE repeats the state
- * condition, so an invoice a worker claimed meanwhile is neither moved nor audited.
- */
-async function moveTenantInvoices(
-  trx: Executor,
-  tenantId: string,
-  move: { from: InvoiceState[]; to: InvoiceState; reason: string | null; action: string; actor: string },
-): Promise<string[]> {
-  const candidates = await trx
-    .selectFrom("invoices")
-    .select(["id", "state"])
-    .where("tenant_id", "=", tenantId)
-    .where("channel", "=", "di")
-    .where("state", "in", move.from)
-    .execute();
-  const moved: string[] = [];
-  const now = nowIso();
-  for (const invoice of candidates) {
-    const result = await trx
-      .updateTable("invoices")
-      .set({ state: move.to, last_reason: move.reason, updated_at: now })
-      .where("id", "=", invoice.id)
-      .where("state", "in", move.from)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) continue;
-    moved.push(invoice.id);
-    await appendAudit(trx, {
-      tenantId,
-      actor: move.actor,
-      action: move.action,
-      subject: invoice.id,
-      details: { from: invoice.state, to: move.to, reason: move.reason },
-    });
-  }
-  return moved;
-}
-
 /** FBR refused the tenant's token: hold its queue (rows stay, claims skip the tenant) until it changes. */
 export async function pauseTenantOutbox(
-  trx: Executor,
+  trx: Transaction<Database>,
   tenantId: string,
   reason: string,
   actor = "system",
@@ -203,6 +164,7 @@ export async function pauseTenantOutbox(
     .where("id", "=", tenantId)
     .execute();
   return moveTenantInvoices(trx, tenantId, {
+    event: "paused",
     from: ["queued", "retrying"],
     to: "paused",
     reason,
@@ -212,7 +174,11 @@ export async function pauseTenantOutbox(
 }
 
 /** The tenant's token changed: paused invoices become due now. Returns how many resumed. */
-export async function resumeTenantOutbox(trx: Executor, tenantId: string, actor = "system"): Promise<number> {
+export async function resumeTenantOutbox(
+  trx: Transaction<Database>,
+  tenantId: string,
+  actor = "system",
+): Promise<number> {
   const now = nowIso();
   await trx
     .updateTable("outbox")
@@ -222,6 +188,7 @@ export async function resumeTenantOutbox(trx: Executor, tenantId: string, actor 
     .execute();
   // IMS sales paused by a refused terminal token have no outbox row; `tenant add-pos` resumes those.
   const resumed = await moveTenantInvoices(trx, tenantId, {
+    event: "resumed",
     from: ["paused"],
     to: "queued",
     reason: null,

@@ -9,13 +9,16 @@ import {
   IMS_SANDBOX_URL,
   ImsClient,
   type ImsInvoice,
+  type NextStep,
+  nextStep,
+  nextStepAfterCrash,
   type PostOutcome,
   redactSecrets,
-  retryDelayMs,
 } from "@raseed/sdk";
 import type { Transaction } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import type { GatewayEvents, InvoiceStateChange } from "../events.ts";
+import { changeInvoiceState, type InvoiceFields, markSubmitting } from "../invoices/lifecycle.ts";
 import type { Store } from "../store/database.ts";
 import { GroupCommitter } from "../store/group-commit.ts";
 import { newId, nowIso } from "../store/ids.ts";
@@ -67,7 +70,7 @@ interface Settlement {
   claimId: string;
   attemptId: string | null;
   outcome: PostOutcome;
-  next: InvoiceState;
+  step: NextStep;
 }
 
 interface PreparedAttempt {
@@ -105,22 +108,6 @@ function redactBody(text: string | undefined): string | null {
   } catch {
     return text.slice(0, MAX_STORED_BODY);
   }
-}
-
-/**
- * When a safe failure is retried: our own backoff (exponential with jitter) is capped by maxRetryDelayMs,
- * but FBR's Retry-After is a floor, never cut short by that cap: posting earlier than FBR asked only
- * draws another 429/503 and prolongs the throttling.
- */
-export function outboxRetryDelayMs(
-  attempt: number,
-  retryAfterMs: number | undefined,
-  maxRetryDelayMs: number,
-): number {
-  const backoff = Math.min(retryDelayMs(attempt), maxRetryDelayMs);
-  return retryAfterMs !== undefined && Number.isFinite(retryAfterMs)
-    ? Math.max(Math.ceil(retryAfterMs), backoff)
-    : backoff;
 }
 
 export class OutboxWorker {
@@ -363,11 +350,7 @@ export class OutboxWorker {
           })
           .execute();
         const attemptCount = Number(invoice.attempt_count) + 1;
-        await trx
-          .updateTable("invoices")
-          .set({ state: "submitting", attempt_count: attemptCount, updated_at: nowIso() })
-          .where("id", "=", invoice.id)
-          .execute();
+        await markSubmitting(trx, invoice, attemptCount);
         attempts.push({
           invoice: { ...invoice, attempt_count: attemptCount },
           tenant,
@@ -505,31 +488,16 @@ export class OutboxWorker {
     attemptId: string | null,
     outcome: PostOutcome,
   ): Promise<void> {
+    // The one decision (sdk nextStep, on the outcome table in ARCHITECTURE.md).
     const { options } = this.deps;
-    let next: InvoiceState;
-    // The decision list (ARCHITECTURE.md, outcome classification):
-    switch (outcome.kind) {
-      case "accepted": // final: FBR issued a number
-      case "rejected": // final until a person fixes and resubmits
-        this.breaker.recordSuccess();
-        next = outcome.kind;
-        break;
-      case "unauthorised": // FBR is up but refuses this seller's token: hold the seller's queue
-        this.breaker.recordSuccess();
-        next = "paused";
-        break;
-      case "not_sent": // never written: safe to retry
-      case "throttled": // FBR asked us to slow down: safe to retry after Retry-After
-        this.breaker.recordFailure();
-        next = invoice.attempt_count >= options.maxAttempts ? "failed" : "retrying";
-        break;
-      case "in_doubt": // may have been recorded by FBR: never retried automatically
-        this.breaker.recordFailure();
-        next = "in_doubt";
-        break;
-    }
+    const step = nextStep(outcome, invoice.attempt_count, {
+      maxAttempts: options.maxAttempts,
+      maxRetryDelayMs: options.maxRetryDelayMs,
+    });
+    if (step.fbrAnswered) this.breaker.recordSuccess();
+    else this.breaker.recordFailure();
     const change = await this.committer.run(
-      (trx) => this.applySettlement(trx, { invoice, tenant, claimId, attemptId, outcome, next }),
+      (trx) => this.applySettlement(trx, { invoice, tenant, claimId, attemptId, outcome, step }),
       // Tenant order: concurrent instances lock tenant rows (audit chain heads) in the same order.
       tenant.id,
     );
@@ -539,9 +507,9 @@ export class OutboxWorker {
   /** Attempt record, invoice state, outbox row and audit entry for one outcome, inside `trx`. */
   private async applySettlement(
     trx: Transaction<Database>,
-    { invoice, tenant, claimId, attemptId, outcome, next }: Settlement,
+    { invoice, tenant, claimId, attemptId, outcome, step }: Settlement,
   ): Promise<InvoiceStateChange | undefined> {
-    const { options } = this.deps;
+    const next = step.next;
     const owner = claimId;
     const now = nowIso();
     let stateChanged = false;
@@ -564,10 +532,9 @@ export class OutboxWorker {
     }
 
     let leaseHeld: boolean;
-    if (next === "retrying") {
-      const retryAfterMs = outcome.kind === "throttled" ? outcome.retryAfterMs : undefined;
-      const delay = outboxRetryDelayMs(invoice.attempt_count, retryAfterMs, options.maxRetryDelayMs);
-      leaseHeld = await rescheduleOutbox(trx, invoice.id, owner, new Date(Date.now() + delay).toISOString());
+    if (step.next === "retrying") {
+      const dueAt = new Date(Date.now() + step.delayMs).toISOString();
+      leaseHeld = await rescheduleOutbox(trx, invoice.id, owner, dueAt);
     } else if (next === "paused" && invoice.channel === "ims") {
       // FBR refused one POS terminal's token: hold that sale only (the tenant's DI queue and other tills
       // go on); `raseed tenant add-pos` with a new token puts it back on the queue.
@@ -602,47 +569,55 @@ export class OutboxWorker {
     } else if (!leaseHeld && outcome.kind === "rejected" && current.state === "in_doubt") {
       apply = true;
     }
+    const details = {
+      attemptId,
+      claimId,
+      outcome: outcome.kind,
+      leaseLost: !leaseHeld,
+      httpStatus: exchange?.status ?? null,
+      durationMs: exchange !== undefined ? Math.round(exchange.durationMs) : null,
+      // Always kept here, even when the invoice already had a number: the audit shows every FBR acceptance.
+      fbrInvoiceNumber: outcome.kind === "accepted" ? outcome.invoiceNumber : null,
+      errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : undefined,
+      reason: "reason" in outcome ? outcome.reason : undefined,
+    };
+    const audit = { actor: `worker:${this.instanceId}`, action: "fbr.post", details };
     if (apply) {
-      stateChanged = true;
-      const update: Partial<InvoiceRow> = { state: next, updated_at: now };
+      const set: InvoiceFields = {};
       if (outcome.kind === "accepted") {
         fbrNumber = outcome.invoiceNumber;
-        update.fbr_invoice_number = outcome.invoiceNumber;
-        update.fbr_dated = outcome.dated ?? null;
-        update.item_numbers = JSON.stringify(outcome.itemNumbers);
-        update.errors = null;
-        update.last_reason = null;
+        set.fbr_invoice_number = outcome.invoiceNumber;
+        set.fbr_dated = outcome.dated ?? null;
+        set.item_numbers = JSON.stringify(outcome.itemNumbers);
+        set.errors = null;
+        set.last_reason = null;
       } else if (outcome.kind === "rejected") {
-        update.errors = JSON.stringify(outcome.errors);
-        update.last_reason = outcome.errors
+        set.errors = JSON.stringify(outcome.errors);
+        set.last_reason = outcome.errors
           .map((e) => `${e.code}: ${e.message}`)
           .join("; ")
           .slice(0, 2000);
       } else {
-        update.last_reason = outcome.reason;
+        set.last_reason = outcome.reason;
       }
-      await trx.updateTable("invoices").set(update).where("id", "=", invoice.id).execute();
+      stateChanged = await changeInvoiceState(trx, {
+        event: leaseHeld ? "settled" : "late_answer",
+        invoice: { id: invoice.id, tenant_id: tenant.id, state: current.state },
+        to: next,
+        set,
+        audit,
+      });
     }
-    await appendAudit(trx, {
-      tenantId: tenant.id,
-      actor: `worker:${this.instanceId}`,
-      action: "fbr.post",
-      subject: invoice.id,
-      details: {
-        attemptId,
-        claimId,
-        outcome: outcome.kind,
-        from: current.state,
-        to: stateChanged ? next : current.state,
-        leaseLost: !leaseHeld,
-        httpStatus: exchange?.status ?? null,
-        durationMs: exchange !== undefined ? Math.round(exchange.durationMs) : null,
-        // Always kept here, even when the invoice already had a number: the audit shows every FBR acceptance.
-        fbrInvoiceNumber: outcome.kind === "accepted" ? outcome.invoiceNumber : null,
-        errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : undefined,
-        reason: "reason" in outcome ? outcome.reason : undefined,
-      },
-    });
+    // Not applied (or moved meanwhile): the answer is still recorded, the state left as it is.
+    if (!stateChanged) {
+      await appendAudit(trx, {
+        tenantId: tenant.id,
+        actor: audit.actor,
+        action: audit.action,
+        subject: invoice.id,
+        details: { ...details, from: current.state, to: current.state },
+      });
+    }
     return stateChanged
       ? {
           tenantId: tenant.id,
@@ -706,7 +681,10 @@ export class OutboxWorker {
         .where("invoice_id", "=", row.invoice_id)
         .where("outcome", "is", null)
         .execute();
-      if (open.length > 0) {
+      const actor = `worker:${this.instanceId}`;
+      // What a crash mid-flight means is the sdk's decision (nextStepAfterCrash); the reason says which case.
+      const step = nextStepAfterCrash(open.length > 0);
+      if (step.next === "in_doubt") {
         const reason = atStartUp
           ? "the process posting this invoice stopped before FBR's answer was recorded; the request may have reached FBR"
           : "the lease on this post expired before FBR's answer was recorded (its process stopped or stalled); the request may have reached FBR";
@@ -716,36 +694,34 @@ export class OutboxWorker {
           .where("invoice_id", "=", row.invoice_id)
           .where("outcome", "is", null)
           .execute();
-        await trx
-          .updateTable("invoices")
-          .set({ state: "in_doubt", last_reason: reason, updated_at: now })
-          .where("id", "=", row.invoice_id)
-          .execute();
+        const moved = await changeInvoiceState(trx, {
+          event: "recovered",
+          invoice,
+          to: "in_doubt",
+          set: { last_reason: reason },
+          audit: { actor, action: "invoice.recovered", details: { reason } },
+        });
         await completeOutbox(trx, row.invoice_id, owner);
+        return moved ? { from: invoice.state, to: "in_doubt" as const } : undefined;
+      }
+      // No attempt was recorded, so nothing was sent: back to the queue, due now.
+      const reason = "lease expired before any attempt was recorded";
+      const audit = { actor, action: "invoice.recovered", details: { reason } };
+      let to: InvoiceState = invoice.state;
+      if (invoice.state === "submitting") {
+        const moved = await changeInvoiceState(trx, { event: "recovered", invoice, to: step.next, audit });
+        if (moved) to = step.next;
+      } else {
+        // Still queued or retrying (claimed, never marked submitting): its state stands; the recovery is noted.
         await appendAudit(trx, {
           tenantId: row.tenant_id,
-          actor: `worker:${this.instanceId}`,
-          action: "invoice.recovered",
+          actor,
+          action: audit.action,
           subject: row.invoice_id,
-          details: { from: invoice.state, to: "in_doubt", reason },
+          details: { ...audit.details, from: invoice.state, to },
         });
-        return { from: invoice.state, to: "in_doubt" as const };
       }
-      // No attempt was recorded, so nothing was sent: back to the queue.
-      const to: InvoiceState = invoice.state === "submitting" ? "queued" : invoice.state;
-      await trx
-        .updateTable("invoices")
-        .set({ state: to, updated_at: now })
-        .where("id", "=", row.invoice_id)
-        .execute();
       await rescheduleOutbox(trx, row.invoice_id, owner, now);
-      await appendAudit(trx, {
-        tenantId: row.tenant_id,
-        actor: `worker:${this.instanceId}`,
-        action: "invoice.recovered",
-        subject: row.invoice_id,
-        details: { from: invoice.state, to, reason: "lease expired before any attempt was recorded" },
-      });
       return { from: invoice.state, to };
     });
     if (change !== undefined && change.from !== change.to) {

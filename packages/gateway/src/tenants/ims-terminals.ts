@@ -2,6 +2,7 @@
 // sealed under the master key like the DI token, bound to the terminal's own id.
 import type { Kysely } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
+import { moveTenantInvoices } from "../invoices/lifecycle.ts";
 import { requeueOutbox } from "../outbox/outbox-sql.ts";
 import { newId, nowIso } from "../store/ids.ts";
 import type { Database, ImsTerminalRow } from "../store/schema.ts";
@@ -81,22 +82,17 @@ export async function addImsTerminal(
         .set({ ims_token_enc: sealed, environment: input.environment, updated_at: now })
         .where("id", "=", id)
         .execute();
-      const held = await trx
-        .selectFrom("invoices")
-        .select("id")
-        .where("tenant_id", "=", tenant.id)
-        .where("channel", "=", "ims")
-        .where("pos_id", "=", input.posId)
-        .where("state", "=", "paused")
-        .execute();
-      for (const row of held) {
-        await trx
-          .updateTable("invoices")
-          .set({ state: "queued", last_reason: "the POS terminal's IMS token changed", updated_at: now })
-          .where("id", "=", row.id)
-          .execute();
-        await requeueOutbox(trx, row.id, tenant.id);
-      }
+      const held = await moveTenantInvoices(trx, tenant.id, {
+        event: "resumed",
+        channel: "ims",
+        posId: input.posId,
+        from: ["paused"],
+        to: "queued",
+        reason: "the POS terminal's IMS token changed",
+        action: "invoice.resumed",
+        actor,
+      });
+      for (const invoiceId of held) await requeueOutbox(trx, invoiceId, tenant.id);
       resumed = held.length;
     }
     await appendAudit(trx, {

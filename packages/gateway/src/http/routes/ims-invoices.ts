@@ -12,7 +12,7 @@ import {
   toImsInvoiceView,
   validateImsForTenant,
 } from "../../invoices/ims-service.ts";
-import { settledStates } from "../../invoices/invoice-service.ts";
+import { settledStates } from "../../invoices/lifecycle.ts";
 import { GroupCommitter } from "../../store/group-commit.ts";
 import { ApiError, notFound } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";

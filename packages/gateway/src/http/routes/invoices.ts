@@ -11,11 +11,11 @@ import {
   prepareInvoice,
   reconcileInvoice,
   retryInvoice,
-  settledStates,
   submitInvoice,
   toInvoiceView,
   validateForTenant,
 } from "../../invoices/invoice-service.ts";
+import { settledStates } from "../../invoices/lifecycle.ts";
 import { GroupCommitter } from "../../store/group-commit.ts";
 import type { InvoiceRow } from "../../store/schema.ts";
 import { invoiceStates } from "../../store/schema.ts";

@@ -1,0 +1,286 @@
+// The invoice lifecycle's one owner (ARCHITECTURE.md "Invoice lifecycle: one owner"). This module is the ONLY
+// code that writes invoices.state: the worker, the API, admin commands, the dashboard, documents and
+// certification all change state through `changeInvoiceState` (or `insertInvoice` / `markSubmitting`), never
+// with their own UPDATE. The allowed moves are the table below; docs/architecture.md shows the same table and
+// a test keeps the two in step.
+import type { Transaction } from "kysely";
+import { appendAudit } from "../audit/audit-log.ts";
+import { nowIso } from "../store/ids.ts";
+import type { Database, InvoiceRow, InvoiceState } from "../store/schema.ts";
+
+/** Why a state changes: each transition in the table is allowed for one named event. */
+export type TransitionEvent =
+  | "received"
+  | "claimed"
+  | "settled"
+  | "late_answer"
+  | "recovered"
+  | "paused"
+  | "resumed"
+  | "reconciled"
+  | "retried"
+  | "corrected";
+
+export interface Transition {
+  event: TransitionEvent;
+  /** "new" = the invoice row is being created. */
+  from: readonly (InvoiceState | "new")[];
+  to: readonly InvoiceState[];
+  /** Who causes it and why, for docs/architecture.md. */
+  why: string;
+}
+
+const notAccepted: readonly InvoiceState[] = [
+  "queued",
+  "submitting",
+  "retrying",
+  "paused",
+  "in_doubt",
+  "failed",
+  "rejected",
+  "abandoned",
+];
+
+/** Every allowed change of invoices.state. Anything else is a bug and throws `IllegalTransitionError`. */
+export const INVOICE_TRANSITIONS: readonly Transition[] = [
+  {
+    event: "received",
+    from: ["new"],
+    to: ["queued", "paused"],
+    why: "an ERP or till submits it (paused while FBR refuses the seller's DI token)",
+  },
+  {
+    event: "claimed",
+    from: ["queued", "retrying", "paused"],
+    to: ["submitting"],
+    why: "a worker claims it under a lease and records an attempt before posting (a paused DI invoice only once the seller is resumed)",
+  },
+  {
+    event: "settled",
+    from: ["submitting"],
+    to: ["accepted", "rejected", "retrying", "failed", "paused", "in_doubt"],
+    why: "FBR's answer under the lease, as the sdk's nextStep decides",
+  },
+  {
+    event: "late_answer",
+    from: notAccepted,
+    to: ["accepted"],
+    why: "FBR accepted a post whose lease was lost meanwhile: its number is the truth whatever the state",
+  },
+  {
+    event: "late_answer",
+    from: ["in_doubt"],
+    to: ["rejected"],
+    why: "FBR rejected a post whose lease was lost, and nobody has decided anything else yet",
+  },
+  {
+    event: "recovered",
+    from: ["queued", "retrying", "submitting"],
+    to: ["in_doubt"],
+    why: "its worker died or stalled past the lease with an attempt open: the request may have reached FBR",
+  },
+  {
+    event: "recovered",
+    from: ["submitting"],
+    to: ["queued"],
+    why: "its worker died or stalled before any attempt was recorded: nothing was sent",
+  },
+  {
+    event: "paused",
+    from: ["queued", "retrying"],
+    to: ["paused"],
+    why: "FBR refused the seller's DI token: the seller's queue is held",
+  },
+  {
+    event: "resumed",
+    from: ["paused"],
+    to: ["queued"],
+    why: "the seller's DI token or the POS terminal's IMS token changed",
+  },
+  {
+    event: "reconciled",
+    from: ["in_doubt", "failed"],
+    to: ["accepted", "queued", "abandoned"],
+    why: "a person decides: the FBR number found in IRIS, an explicit resubmission, or abandoning it",
+  },
+  {
+    event: "retried",
+    from: ["failed", "paused"],
+    to: ["queued"],
+    why: "a person runs it again",
+  },
+  {
+    event: "corrected",
+    from: ["accepted"],
+    to: ["accepted"],
+    why: "a person corrects the FBR number they reconciled, until the invoice is printed or sealed",
+  },
+];
+
+/** States nothing automatic moves on from. */
+export const finalStates: ReadonlySet<InvoiceState> = new Set([
+  "accepted",
+  "rejected",
+  "failed",
+  "abandoned",
+]);
+/** States a person has to look at; ?wait returns on these as well as on final ones. */
+export const settledStates: ReadonlySet<InvoiceState> = new Set([...finalStates, "in_doubt", "paused"]);
+
+/** A change the table does not allow: a programming error, never a client's. */
+export class IllegalTransitionError extends Error {
+  override readonly name = "IllegalTransitionError";
+  constructor(event: TransitionEvent, from: InvoiceState | "new", to: InvoiceState) {
+    super(`invoice lifecycle: ${event} may not move an invoice from ${from} to ${to}`);
+  }
+}
+
+/** Whether the table allows `event` to move an invoice from `from` to `to`. */
+export function isAllowedTransition(
+  event: TransitionEvent,
+  from: InvoiceState | "new",
+  to: InvoiceState,
+): boolean {
+  return INVOICE_TRANSITIONS.some((t) => t.event === event && t.from.includes(from) && t.to.includes(to));
+}
+
+function assertAllowed(event: TransitionEvent, from: InvoiceState | "new", to: InvoiceState): void {
+  if (!isAllowedTransition(event, from, to)) throw new IllegalTransitionError(event, from, to);
+}
+
+/** Columns a state change may set beside the state (never the identity, the payload or the state itself). */
+export type InvoiceFields = Partial<
+  Pick<
+    InvoiceRow,
+    "fbr_invoice_number" | "fbr_dated" | "item_numbers" | "errors" | "last_reason" | "attempt_count"
+  >
+>;
+
+/** The audit entry written with a change; `from` and `to` are added to its details. */
+export interface TransitionAudit {
+  actor: string;
+  action: string;
+  details?: Record<string, unknown>;
+}
+
+export interface StateChangeRequest {
+  event: TransitionEvent;
+  /** The invoice as the caller read it: `state` is the compare in compare-and-set. */
+  invoice: Pick<InvoiceRow, "id" | "tenant_id" | "state">;
+  to: InvoiceState;
+  set?: InvoiceFields;
+  audit: TransitionAudit;
+}
+
+/**
+ * Moves one invoice from the state the caller saw to `to`, inside the caller's transaction, with its audit
+ * entry. Compare-and-set: when the invoice is no longer in `invoice.state` (a worker, a person or another
+ * instance moved it first) nothing is written and the answer is false; the caller decides what that means
+ * (usually 409 "changed meanwhile"). Throws IllegalTransitionError for a move the table does not allow.
+ * @example
+ * const moved = await changeInvoiceState(trx, {
+ *   event: "retried", invoice: row, to: "queued",
+ *   set: { attempt_count: 0, last_reason: "retry requested" },
+ *   audit: { actor, action: "invoice.retry" },
+ * });
+ */
+export async function changeInvoiceState(
+  trx: Transaction<Database>,
+  change: StateChangeRequest,
+): Promise<boolean> {
+  const { invoice, to, event } = change;
+  assertAllowed(event, invoice.state, to);
+  const result = await trx
+    .updateTable("invoices")
+    .set({ ...change.set, state: to, updated_at: nowIso() })
+    .where("id", "=", invoice.id)
+    .where("tenant_id", "=", invoice.tenant_id)
+    .where("state", "=", invoice.state)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) return false;
+  await appendAudit(trx, {
+    tenantId: invoice.tenant_id,
+    actor: change.audit.actor,
+    action: change.audit.action,
+    subject: invoice.id,
+    details: { ...change.audit.details, from: invoice.state, to },
+  });
+  return true;
+}
+
+/** Creates an invoice in its first state (queued or paused) with its audit entry, in the caller's transaction. */
+export async function insertInvoice(
+  trx: Transaction<Database>,
+  row: InvoiceRow,
+  audit: TransitionAudit,
+): Promise<void> {
+  assertAllowed("received", "new", row.state);
+  await trx.insertInto("invoices").values(row).execute();
+  await appendAudit(trx, {
+    tenantId: row.tenant_id,
+    actor: audit.actor,
+    action: audit.action,
+    subject: row.id,
+    details: { ...audit.details, state: row.state },
+  });
+}
+
+/**
+ * A worker's claim: `submitting`, with the attempt count that includes this post. No audit entry: the
+ * attempt row written in the same transaction is the record, and the settlement's `fbr.post` entry closes it
+ * (an entry per claim would double the audit log and the webhook fan-out for no new fact).
+ */
+export async function markSubmitting(
+  trx: Transaction<Database>,
+  invoice: Pick<InvoiceRow, "id" | "tenant_id" | "state">,
+  attemptCount: number,
+): Promise<boolean> {
+  assertAllowed("claimed", invoice.state, "submitting");
+  const result = await trx
+    .updateTable("invoices")
+    .set({ state: "submitting", attempt_count: attemptCount, updated_at: nowIso() })
+    .where("id", "=", invoice.id)
+    .where("state", "=", invoice.state)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Moves every DI invoice of a tenant that is in one of `from` (bulk pause and resume), one compare-and-set
+ * and audit entry per invoice (the webhook dispatcher derives its deliveries from these). Returns the ids
+ * moved; an invoice a worker claimed meanwhile is neither moved nor audited.
+ */
+export async function moveTenantInvoices(
+  trx: Transaction<Database>,
+  tenantId: string,
+  move: {
+    event: "paused" | "resumed";
+    from: InvoiceState[];
+    to: InvoiceState;
+    reason: string | null;
+    action: string;
+    actor: string;
+    channel?: "di" | "ims";
+    posId?: number;
+  },
+): Promise<string[]> {
+  let query = trx
+    .selectFrom("invoices")
+    .select(["id", "tenant_id", "state"])
+    .where("tenant_id", "=", tenantId)
+    .where("channel", "=", move.channel ?? "di")
+    .where("state", "in", move.from);
+  if (move.posId !== undefined) query = query.where("pos_id", "=", move.posId);
+  const moved: string[] = [];
+  for (const invoice of await query.execute()) {
+    const changed = await changeInvoiceState(trx, {
+      event: move.event,
+      invoice,
+      to: move.to,
+      set: { last_reason: move.reason },
+      audit: { actor: move.actor, action: move.action, details: { reason: move.reason } },
+    });
+    if (changed) moved.push(invoice.id);
+  }
+  return moved;
+}

@@ -8,5 +8,6 @@ export * from "./qr/index.ts";
 export * from "./reference/index.ts";
 export * from "./scenarios/index.ts";
 export * from "./tax/index.ts";
+export * from "./time/index.ts";
 export * from "./validation/index.ts";
 export * from "./wire/index.ts";

@@ -15,7 +15,7 @@ export {
   parseLatency,
   seededRandom,
 } from "./faults.ts";
-export { diItemNumber, FbrNumberIssuer, formatPakistanDateTime } from "./numbering.ts";
+export { diItemNumber, FbrNumberIssuer } from "./numbering.ts";
 export type { SellerIdentity } from "./scenarios.ts";
 export { scenarioPayloadForSeller } from "./scenarios.ts";
 export type { RunningSimulator, SimulatorOptions } from "./server.ts";

@@ -1,25 +1,16 @@
 // FBR number shapes (FBR-SPEC §7): DI `<NTN>DI<epoch ms>` (7000007DI1747119701593), item numbers
 // `<invoiceNumber>-<itemSNo>`, `dated` as "yyyy-MM-dd HH:mm:ss" in Pakistan time (UTC+5, no DST).
 
-const PAKISTAN_OFFSET_MS = 5 * 60 * 60 * 1000;
+// Pakistan time is the sdk's (one copy for every package).
+import { pakistanDate, pakistanDateTime, pakistanMillisOfDay } from "@raseed/sdk";
 
 function pad(value: number, width = 2): string {
   return String(value).padStart(width, "0");
 }
 
-/** "yyyy-MM-dd HH:mm:ss" in PKT: 1747119701593 → "2025-05-13 12:01:41". */
-export function formatPakistanDateTime(epochMs: number): string {
-  const pkt = new Date(epochMs + PAKISTAN_OFFSET_MS);
-  return (
-    `${pkt.getUTCFullYear()}-${pad(pkt.getUTCMonth() + 1)}-${pad(pkt.getUTCDate())} ` +
-    `${pad(pkt.getUTCHours())}:${pad(pkt.getUTCMinutes())}:${pad(pkt.getUTCSeconds())}`
-  );
-}
-
 /** "yyyyMMdd" in PKT, for IMS fiscal numbers. */
 function pakistanDateDigits(epochMs: number): string {
-  const pkt = new Date(epochMs + PAKISTAN_OFFSET_MS);
-  return `${pkt.getUTCFullYear()}${pad(pkt.getUTCMonth() + 1)}${pad(pkt.getUTCDate())}`;
+  return pakistanDate(epochMs).replace(/-/g, "");
 }
 
 /** Issues FBR numbers; one instance per simulator so numbers never repeat within a run. */
@@ -37,7 +28,7 @@ export class FbrNumberIssuer {
     const now = this.clock();
     const millis = Math.max(now, this.lastDiMillis + 1);
     this.lastDiMillis = millis;
-    return { invoiceNumber: `${sellerNtn}DI${millis}`, dated: formatPakistanDateTime(now) };
+    return { invoiceNumber: `${sellerNtn}DI${millis}`, dated: pakistanDateTime(now) };
   }
 
   /**
@@ -51,14 +42,7 @@ export class FbrNumberIssuer {
   nextImsFiscalNumber(posId: string): string {
     const now = this.clock();
     const date = pakistanDateDigits(now);
-    const pkt = new Date(now + PAKISTAN_OFFSET_MS);
-    const tenths = Math.floor(
-      (pkt.getUTCHours() * 3_600_000 +
-        pkt.getUTCMinutes() * 60_000 +
-        pkt.getUTCSeconds() * 1000 +
-        pkt.getUTCMilliseconds()) /
-        100,
-    );
+    const tenths = Math.floor(pakistanMillisOfDay(now) / 100);
     const last = this.lastImsByPos.get(posId);
     const suffix = last && last.date === date ? Math.max(tenths, last.suffix + 1) : tenths;
     this.lastImsByPos.set(posId, { date, suffix });

@@ -3,6 +3,7 @@
 //   faults (latency, 5xx, throttling, HTML page, hang, reset) → rules (0401, sandbox gate, sdk validation)
 //   → numbering + store → answer (or, for commit-then-drop, a dropped connection after the save).
 import type { Socket } from "node:net";
+import { pakistanDateTime } from "@raseed/sdk";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import Fastify from "fastify";
 import type { ApiFamily } from "./auth.ts";
@@ -19,7 +20,7 @@ import { parseSimulatorConfig, worldFromConfig } from "./config.ts";
 import type { FaultConfig, FaultDecision, FaultRule } from "./faults.ts";
 import { FaultEngine, FaultHeaderError, faultConfigSchema, parseFaultHeader } from "./faults.ts";
 import { registerInspectionRoutes } from "./inspect.ts";
-import { FbrNumberIssuer, formatPakistanDateTime } from "./numbering.ts";
+import { FbrNumberIssuer } from "./numbering.ts";
 import { DI_PATHS, DIST_PATHS, IMS_PATHS } from "./paths.ts";
 import { answerReferenceGet, answerRegType, answerStatl, REFERENCE_GET_PATHS } from "./reference.ts";
 import {
@@ -112,7 +113,7 @@ function pathOf(url: string): string {
 function badRequestBody(family: ApiFamily | undefined, status: number, reason: string, now: number): unknown {
   if (family === "di") {
     return {
-      dated: formatPakistanDateTime(now),
+      dated: pakistanDateTime(now),
       validationResponse: {
         statusCode: "01",
         status: "Invalid",
@@ -308,7 +309,7 @@ export function buildSimulatorApp(options: SimulatorOptions = {}): {
         store: state.store,
         now: new Date(now),
       });
-      const dated = formatPakistanDateTime(now);
+      const dated = pakistanDateTime(now);
       switch (verdict.kind) {
         case "unauthorised-seller":
           // 0401: HTTP 401 by default (the simulator's choice, docs/simulator.md); config can make it 200.
@@ -400,7 +401,7 @@ export function buildSimulatorApp(options: SimulatorOptions = {}): {
         invoiceNumber: fiscalNumber,
         environment,
         path,
-        dated: formatPakistanDateTime(now),
+        dated: pakistanDateTime(now),
         acceptedAt: new Date(now).toISOString(),
         payloadHash: payloadHash(body),
         POSID: grant.terminal.posId,

@@ -2,6 +2,7 @@
 // payload twice yields two invoice numbers. The store records every acceptance and counts identical
 // payloads, so a test can prove a sale was reported exactly once.
 import { createHash } from "node:crypto";
+import { canonicalJson } from "@raseed/sdk";
 
 export interface AcceptedInvoice {
   channel: "di" | "ims";
@@ -34,18 +35,7 @@ export interface ListedInvoice extends AcceptedInvoice {
 
 /** sha256 of the payload with object keys sorted, so key order alone never makes two payloads differ. */
 export function payloadHash(payload: unknown): string {
-  return createHash("sha256").update(stableStringify(payload)).digest("hex");
-}
-
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
+  return createHash("sha256").update(canonicalJson(payload)).digest("hex");
 }
 
 /** Identical payloads are counted per channel and environment: a sandbox post is not a production one. */

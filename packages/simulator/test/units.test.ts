@@ -3,7 +3,6 @@ import { FaultEngine } from "../src/faults.ts";
 import {
   diItemNumber,
   FbrNumberIssuer,
-  formatPakistanDateTime,
   parseFaultHeader,
   parseLatency,
   parseSimulatorConfig,
@@ -13,8 +12,11 @@ import {
 
 describe("FBR number shapes", () => {
   it("formats dated in Pakistan time like the spec sample (1747119701593 → 2025-05-13 12:01:41)", () => {
-    expect(formatPakistanDateTime(1747119701593)).toBe("2025-05-13 12:01:41");
-    expect(formatPakistanDateTime(Date.UTC(2025, 11, 31, 20, 30, 0))).toBe("2026-01-01 01:30:00");
+    expect(new FbrNumberIssuer(() => 1747119701593).nextDiInvoiceNumber("7000007").dated).toBe(
+      "2025-05-13 12:01:41",
+    );
+    const newYear = new FbrNumberIssuer(() => Date.UTC(2025, 11, 31, 20, 30, 0));
+    expect(newYear.nextDiInvoiceNumber("7000007").dated).toBe("2026-01-01 01:30:00");
   });
 
   it("keeps <NTN>DI<epoch ms> unique within one millisecond by bumping the millisecond", () => {

@@ -1,9 +1,9 @@
 // Append-only, hash-chained audit log, one chain per tenant. Each entry's hash covers the previous hash and
 // the entry's own fields; the chain head (seq + hash) is also kept on the tenant row, updated in the same
 // transaction, so editing, deleting or truncating entries all break verification.
-import { redactSecrets } from "@raseed/sdk";
+import { canonicalJson, redactSecrets } from "@raseed/sdk";
 import type { Kysely, Transaction } from "kysely";
-import { canonicalJson, nowIso, sha256Hex } from "../store/ids.ts";
+import { nowIso, sha256Hex } from "../store/ids.ts";
 import type { AuditRow, Database } from "../store/schema.ts";
 
 export interface AuditEntryInput {

@@ -3,6 +3,7 @@
 // gate"). A run builds each scenario's invoice for the key's own tenant (sdk certificationInvoice), validates
 // it locally, posts it through the normal outbox, and records what FBR answered.
 import {
+  canonicalJson,
   certificationInvoice,
   describeFbrError,
   ScenarioLookupError,
@@ -16,7 +17,7 @@ import type { AppDeps } from "../http/deps.ts";
 import { waitUntilSettled } from "../http/wait-settled.ts";
 import { getInvoice, submitInvoice, validateForTenant } from "../invoices/invoice-service.ts";
 import { GroupCommitter } from "../store/group-commit.ts";
-import { canonicalJson, newId, nowIso, sha256Hex } from "../store/ids.ts";
+import { newId, nowIso, sha256Hex } from "../store/ids.ts";
 import type { CertificationRunsTable, Database, InvoiceRow, TenantRow } from "../store/schema.ts";
 
 export interface ScenarioCode {

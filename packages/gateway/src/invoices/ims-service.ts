@@ -1,12 +1,12 @@
 // Accepting IMS sales (FBR's fiscal-component model, PascalCase) from POS bridges and tills. They share the
 // invoices/outbox/attempts tables, the worker and the lifecycle with DI; only the identity differs: an IMS
 // sale is known by its USIN per POSID (FBR-SPEC §11), which doubles as the idempotency key.
-import { type ImsInvoice, type ValidationIssue, validateImsInvoice } from "@raseed/sdk";
+import { canonicalJson, type ImsInvoice, type ValidationIssue, validateImsInvoice } from "@raseed/sdk";
 import type { Kysely } from "kysely";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { enqueueOutbox } from "../outbox/outbox-sql.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
-import { canonicalJson, newId, nowIso, sha256Hex } from "../store/ids.ts";
+import { newId, nowIso, sha256Hex } from "../store/ids.ts";
 import type { Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 import { findImsTerminal } from "../tenants/ims-terminals.ts";
 import { insertInvoice } from "./lifecycle.ts";

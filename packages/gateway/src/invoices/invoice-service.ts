@@ -1,12 +1,18 @@
 // Accepting invoices from ERPs and the explicit lifecycle commands (reconcile, retry). Every state change
 // goes through invoices/lifecycle.ts (compare-and-set plus its audit entry).
-import { type DiInvoice, type DiInvoiceDraft, type ValidationIssue, validateDiInvoice } from "@raseed/sdk";
+import {
+  canonicalJson,
+  type DiInvoice,
+  type DiInvoiceDraft,
+  type ValidationIssue,
+  validateDiInvoice,
+} from "@raseed/sdk";
 import type { Kysely } from "kysely";
 import type { GatewayEvents } from "../events.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { enqueueOutbox, requeueOutbox } from "../outbox/outbox-sql.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
-import { canonicalJson, newId, nowIso, sha256Hex } from "../store/ids.ts";
+import { newId, nowIso, sha256Hex } from "../store/ids.ts";
 import type { AttemptRow, Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 import { buildDraftOrIssues } from "./draft-issues.ts";
 import { changeInvoiceState, insertInvoice } from "./lifecycle.ts";

@@ -1,5 +1,4 @@
 import type { Decimal } from "decimal.js";
-import { daysBetween, isCalendarDate, pakistanDate } from "../internal/pakistan-time.ts";
 import {
   expectedSalesTax,
   furtherTaxOn,
@@ -10,6 +9,7 @@ import {
   toMoneyNumber,
   toQuantityNumber,
 } from "../tax/index.ts";
+import { daysBetween, isCalendarDate, pakistanDate } from "../time/pakistan-time.ts";
 import type { DiInvoice, DiItem } from "../wire/index.ts";
 import { InvoiceDraftError } from "./errors.ts";
 import {

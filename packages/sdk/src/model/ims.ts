@@ -1,7 +1,14 @@
 import type { Decimal } from "decimal.js";
-import { pakistanDateTime } from "../internal/pakistan-time.ts";
 import { roundMoney, roundQuantity, TaxDecimal, toMoneyNumber, toQuantityNumber } from "../tax/index.ts";
-import type { ImsInvoice, ImsItem } from "../wire/index.ts";
+import { pakistanDateTime } from "../time/pakistan-time.ts";
+import type { ImsInvoice, ImsItem } from "../wire/ims.ts";
+import {
+  IMS_INVOICE_TYPES,
+  IMS_ITEM_INVOICE_TYPES,
+  IMS_PAYMENT_MODES,
+  type ImsInvoiceKind,
+  type ImsPaymentModeName,
+} from "../wire/ims-codes.ts";
 import { InvalidHsCodeError, InvoiceDraftError } from "./errors.ts";
 import {
   asDraftError,
@@ -27,29 +34,6 @@ export function pctCodeFromHsCode(hsCode: string): string {
   if (match === null) throw new InvalidHsCodeError(String(hsCode));
   return `${match[1]}${match[2]}`;
 }
-
-/** IMS PaymentMode codes (spec §11). */
-export const IMS_PAYMENT_MODES = {
-  cash: 1,
-  card: 2,
-  giftVoucher: 3,
-  loyaltyCard: 4,
-  mixed: 5,
-  cheque: 6,
-} as const;
-export type ImsPaymentModeName = keyof typeof IMS_PAYMENT_MODES;
-
-/** IMS header InvoiceType codes: 1 New, 2 Debit, 3 Credit (spec §11). */
-export const IMS_INVOICE_TYPES = { new: 1, debit: 2, credit: 3 } as const;
-export type ImsInvoiceKind = keyof typeof IMS_INVOICE_TYPES;
-
-/** IMS item InvoiceType codes: 1 New, 3 Credit, 11 3rd Schedule New, 12 3rd Schedule Credit (spec §11). */
-export const IMS_ITEM_INVOICE_TYPES = {
-  new: 1,
-  credit: 3,
-  thirdScheduleNew: 11,
-  thirdScheduleCredit: 12,
-} as const;
 
 export interface ImsLineDraft {
   itemCode: string;

@@ -17,13 +17,8 @@ export {
 export { InvalidHsCodeError, InvoiceDraftError } from "./errors.ts";
 export {
   buildImsInvoice,
-  IMS_INVOICE_TYPES,
-  IMS_ITEM_INVOICE_TYPES,
-  IMS_PAYMENT_MODES,
   type ImsInvoiceDraft,
-  type ImsInvoiceKind,
   type ImsLineDraft,
-  type ImsPaymentModeName,
   pctCodeFromHsCode,
 } from "./ims.ts";
 export type { SaleTypeLookup } from "./internal/sale-type.ts";

@@ -1,8 +1,9 @@
 // Asks FBR about a buyer before the invoice is sent: STATL (§5.11, active taxpayer on a day) and
 // Get_Reg_Type (§5.12, Registered or unregistered). A buyerRegistrationType that disagrees with FBR's
 // register is refused live with 0053 [SINGLE, spec/data/di-runtime-error-observations.json].
-import { pakistanDate } from "../internal/pakistan-time.ts";
+
 import type { BuyerRegistrationType } from "../model/index.ts";
+import { pakistanDate } from "../time/pakistan-time.ts";
 import { ReferenceApiError, type ReferenceClient } from "./client.ts";
 
 export interface BuyerRegistrationCheck {

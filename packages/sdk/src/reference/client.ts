@@ -2,7 +2,7 @@
 // and an offline fallback to the captured snapshot.
 import type { z } from "zod";
 import { RaseedError, SDK_ERRORS_DOCS } from "../errors/classes.ts";
-import { pakistanDate } from "../internal/pakistan-time.ts";
+import { pakistanDate } from "../time/pakistan-time.ts";
 import { parseFbrJson, parseWire, type WireIssue } from "../wire/parse.ts";
 import {
   type DocTypeRow,

@@ -3,8 +3,8 @@
 // and, for several scenarios, values FBR refuses); packages/sdk/data/di-scenario-certification.json (a
 // byte-identical copy of spec/data) holds each scenario as a draft line with the reason for every correction.
 import certificationFile from "../../data/di-scenario-certification.json" with { type: "json" };
-import { pakistanDate } from "../internal/pakistan-time.ts";
 import { buildDiInvoice, type DiBuyerDraft, type DiLineDraft, type DiPartyDraft } from "../model/di.ts";
+import { pakistanDate } from "../time/pakistan-time.ts";
 import type { DiInvoice } from "../wire/di.ts";
 import { ScenarioLookupError } from "./errors.ts";
 

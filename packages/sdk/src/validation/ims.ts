@@ -4,6 +4,13 @@
 import type { Decimal } from "decimal.js";
 import type { FbrErrorCode } from "../errors/catalogue.ts";
 import { TaxDecimal } from "../tax/decimal.ts";
+import {
+  IMS_CORRECTING_INVOICE_TYPES,
+  IMS_CORRECTING_ITEM_TYPES,
+  IMS_INVOICE_TYPES,
+  IMS_ITEM_INVOICE_TYPES,
+  IMS_PAYMENT_MODES,
+} from "../wire/ims-codes.ts";
 import { isValidCnic, isValidNtn, isValidPctCode } from "./identifiers.ts";
 import { type NumericReading, readNumeric, scaledInteger, shownValue } from "./internal/numbers.ts";
 import { IssueCollector } from "./issues.ts";
@@ -15,11 +22,11 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-const PAYMENT_MODES = new Set([1, 2, 3, 4, 5, 6]); // Cash, Card, Gift Voucher, Loyalty Card, Mixed, Cheque
-const INVOICE_TYPES = new Set([1, 2, 3]); // New, Debit, Credit
-const ITEM_INVOICE_TYPES = new Set([1, 3, 11, 12]); // New, Credit, 3rd Schedule New, 3rd Schedule Credit
-const CORRECTING_INVOICE_TYPES = new Set([2, 3]);
-const CORRECTING_ITEM_TYPES = new Set([3, 12]);
+const PAYMENT_MODES: ReadonlySet<number> = new Set(Object.values(IMS_PAYMENT_MODES));
+const INVOICE_TYPES: ReadonlySet<number> = new Set(Object.values(IMS_INVOICE_TYPES));
+const ITEM_INVOICE_TYPES: ReadonlySet<number> = new Set(Object.values(IMS_ITEM_INVOICE_TYPES));
+const CORRECTING_INVOICE_TYPES = IMS_CORRECTING_INVOICE_TYPES;
+const CORRECTING_ITEM_TYPES = IMS_CORRECTING_ITEM_TYPES;
 // "yyyy-MM-dd HH:mm:ss" as FBR's samples; the ISO "T" separator and fractional seconds are what .NET's
 // DateTime binder also reads, so they are accepted too.
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,7})?$/;

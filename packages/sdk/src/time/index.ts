@@ -1,0 +1,7 @@
+// Pakistan time as FBR reads and writes it (UTC+05:00, no daylight saving): written once here.
+export {
+  PAKISTAN_UTC_OFFSET_MS,
+  pakistanDate,
+  pakistanDateTime,
+  pakistanMillisOfDay,
+} from "./pakistan-time.ts";

@@ -1,6 +1,7 @@
 // The IMS channel end to end over real HTTP: POST /v1/ims/invoices → store + outbox → worker → the
 // simulator's IMS PostData with the terminal's own token → fiscal number back, on both engines.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import documentation from "../../../spec/vectors/ims/fbr-documentation.json" with { type: "json" };
 import { verifyAuditChains } from "../src/audit/audit-log.ts";
 import { pauseTenantOutbox } from "../src/outbox/outbox-sql.ts";
 import { addImsTerminal, listImsTerminals } from "../src/tenants/ims-terminals.ts";
@@ -74,6 +75,33 @@ describe.each(engines)("IMS channel on %s", (engine) => {
     });
     expect(conflict.status).toBe(409);
     expect(conflict.body.error.code).toBe("idempotency_conflict");
+  });
+
+  it("takes FBR's own documented IMS sample (dashed BuyerCNIC, ISO DateTime) and posts it in FBR's form", async () => {
+    const usin = newUsin();
+    const kb = { ...documentation.kbModel, USIN: usin, DateTime: "2021-05-10T12:30:45.1234567+05:00" };
+    const posted = await t.call("POST", "/v1/ims/invoices?wait=10", { body: kb });
+    expect(posted.status).toBe(200);
+    expect(posted.body).toMatchObject({ usin, state: "accepted" });
+    const stored = await t.call("GET", `/v1/ims/invoices/${posted.body.id}`);
+    expect(stored.body.invoice).toMatchObject({
+      BuyerCNIC: "1234512345678",
+      DateTime: "2021-05-10 12:30:45",
+    });
+    const [onSimulator] = (await simInvoices(t.simulator)).filter(
+      (i) => (i as { USIN?: string }).USIN === usin,
+    ) as { payload?: Record<string, unknown> }[];
+    expect(onSimulator?.payload).toMatchObject({
+      BuyerCNIC: "1234512345678",
+      DateTime: "2021-05-10 12:30:45",
+    });
+    // The same sale spelled another way (camelCase, numbers as text) is the same sale: a replay, not a 409.
+    const camel = Object.fromEntries(
+      Object.entries(kb).map(([key, value]) => [key.charAt(0).toLowerCase() + key.slice(1), value]),
+    );
+    const again = await t.call("POST", "/v1/ims/invoices", { body: { ...camel, TotalSaleValue: "1298.00" } });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(posted.body.id);
   });
 
   it("422 lists every local problem and queues nothing", async () => {

@@ -2,7 +2,7 @@
 // joining an upload already on the wire, and the classification's consequences.
 import type { ImsInvoice, PostOutcome } from "@raseed/sdk";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import documentation from "../test/vectors/fbr-documentation.json" with { type: "json" };
+import documentation from "../../../spec/vectors/ims/fbr-documentation.json" with { type: "json" };
 import { SaleJournal } from "./journal.ts";
 import { PosBridge } from "./service.ts";
 import type { BridgeLogger, ImsUpstream } from "./upload.ts";

@@ -1,8 +1,8 @@
 // The bridge's behaviour at the till, independent of HTTP: decode and validate the IMS model, journal the
 // sale, try FBR within the till's bound, and answer with FBR's number, every problem, or the provisional
 // reply. The server (server.ts) only maps requests to these calls.
-import type { ImsInvoice } from "@raseed/sdk";
-import { validateImsInvoice } from "@raseed/sdk";
+import type { ImsCheck, ImsInvoice } from "@raseed/sdk";
+import { checkImsInvoice } from "@raseed/sdk";
 import type { BridgeConfig, ReceiptConfig, TillConfig } from "./config.ts";
 import type { JournaledSale, SaleJournal } from "./journal.ts";
 import { hashPayload } from "./journal.ts";
@@ -10,11 +10,9 @@ import {
   BRIDGE_REPLY_CODES,
   type BridgeProblem,
   type BridgeReply,
-  decodeImsRequest,
   encodeImsInvoice,
   errorReply,
   invalidDataReply,
-  mergeProblems,
   problemsFromValidationIssues,
   provisionalReply,
   sameSaleSubstance,
@@ -194,17 +192,16 @@ export class PosBridge {
     // One till on this listener (its own port, or the only till): the POS need not send POSID.
     const defaultPosId =
       scope.fixedPosId ?? (this.#tills.size === 1 ? [...this.#tills.keys()][0] : undefined);
-    const decoded = decodeImsRequest(body, defaultPosId === undefined ? {} : { defaultPosId });
-    const candidate = decoded.ok ? decoded.invoice : decoded.partial;
-    const posIdForContext = decoded.ok ? decoded.invoice.POSID : defaultPosId;
-    const problems = mergeProblems(
-      decoded.ok ? [] : decoded.problems,
-      this.#tillProblems(decoded.ok ? decoded.invoice.POSID : undefined, scope),
-      this.#businessRuleProblems(candidate, posIdForContext),
-    );
-    if (!decoded.ok || problems.length > 0) return { status: 200, reply: invalidDataReply(problems) };
+    const checked = this.#checkSale(body, defaultPosId);
+    // Which till the sale is for is known once it normalised; the listener's own rules check it then.
+    const problems = [
+      ...problemsFromValidationIssues(checked.issues),
+      ...this.#tillProblems(checked.invoice?.POSID, scope),
+    ];
+    if (!checked.valid || checked.invoice === undefined || problems.length > 0)
+      return { status: 200, reply: invalidDataReply(problems) };
 
-    const invoice = decoded.invoice;
+    const invoice = checked.invoice;
     const payload = encodeImsInvoice(invoice);
     // A new sale is journaled and claimed for upload in one commit, unless FBR is known to be unreachable
     // right now (then the background loop sends it on schedule and the till is answered at once).
@@ -267,26 +264,31 @@ export class PosBridge {
     };
   }
 
-  /** The sdk's IMS rules. Bad input must never become a bridge failure, so a throwing check is a problem. */
-  #businessRuleProblems(candidate: unknown, posId: number | undefined): BridgeProblem[] {
+  /**
+   * The sdk's one IMS normalisation and rules (the gateway, the simulator and the CLI run the same).
+   * Bad input must never become a bridge failure, so a throwing check is a problem.
+   */
+  #checkSale(body: unknown, defaultPosId: number | undefined): ImsCheck {
     try {
-      return problemsFromValidationIssues(
-        validateImsInvoice(candidate, posId === undefined ? {} : { posId }).issues,
-      );
+      return checkImsInvoice(body, defaultPosId === undefined ? {} : { defaultPosId });
     } catch (error) {
       this.#logger.warn(
         { error: String(error) },
         "IMS validation failed on this request; answered as invalid data",
       );
-      return [
-        {
-          Code: "RIMS01",
-          Field: "",
-          Path: "",
-          Item: null,
-          Message: "The invoice could not be checked; send the IMS invoice model as FBR documents it.",
-        },
-      ];
+      return {
+        valid: false,
+        issues: [
+          {
+            code: "RIMS01",
+            level: "header",
+            field: "",
+            path: "",
+            message: "The invoice could not be checked; send the IMS invoice model as FBR documents it.",
+            fix: "",
+          },
+        ],
+      };
     }
   }
 

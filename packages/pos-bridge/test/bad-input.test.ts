@@ -2,8 +2,8 @@
 // each get a clear IMS-style error, and the bridge keeps serving.
 import type { RunningSimulator } from "@raseed/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import documentation from "../../../spec/vectors/ims/fbr-documentation.json" with { type: "json" };
 import { bridgeConfig, kbSale, postSale, simImsInvoices, startBridge, startSim, tempDir } from "./helpers.ts";
-import documentation from "./vectors/fbr-documentation.json" with { type: "json" };
 
 let sim: RunningSimulator;
 let dir: ReturnType<typeof tempDir>;

@@ -2,6 +2,8 @@
 // FBR's component's replies out; one upload per USIN; provisional replies; in-doubt handling; metrics.
 import { type RunningSimulator, startSimulator } from "@raseed/simulator";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import documentation from "../../../spec/vectors/ims/fbr-documentation.json" with { type: "json" };
+import integrations from "../../../spec/vectors/ims/pos-integrations.json" with { type: "json" };
 import { BRIDGE_REPLY_CODES } from "../src/index.ts";
 import {
   bridgeConfig,
@@ -16,8 +18,6 @@ import {
   tempDir,
   waitFor,
 } from "./helpers.ts";
-import documentation from "./vectors/fbr-documentation.json" with { type: "json" };
-import integrations from "./vectors/pos-integrations.json" with { type: "json" };
 
 let sim: RunningSimulator;
 let dir: ReturnType<typeof tempDir>;

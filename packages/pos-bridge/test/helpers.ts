@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningSimulator, startSimulator } from "@raseed/simulator";
+import documentation from "../../../spec/vectors/ims/fbr-documentation.json" with { type: "json" };
 import { type BridgeConfig, loadBridgeConfig, type RunningPosBridge, startPosBridge } from "../src/index.ts";
 import type { BridgeLogger } from "../src/upload.ts";
-import documentation from "./vectors/fbr-documentation.json" with { type: "json" };
 
 export const SAMPLE_POS_ID = 110014;
 export const SAMPLE_TOKEN = "1298b5eb-b252-3d97-8622-a4a69d5bf818";

@@ -2,6 +2,7 @@
 // code means the same thing here as in the gateway and the CLI.
 import type { DiValidationContext, ValidationIssue, ValidationResult } from "@raseed/sdk";
 import {
+  checkImsInvoice,
   docTypeRows,
   provinceRows,
   ratesForTransactionType,
@@ -9,7 +10,6 @@ import {
   transactionTypes,
   uomRows,
   validateDiInvoice,
-  validateImsInvoice,
 } from "@raseed/sdk";
 
 export type RuleIssue = ValidationIssue;
@@ -20,9 +20,12 @@ export function validateDiWithSdk(input: unknown, context: DiRuleContext): RuleR
   return validateDiInvoice(input, context);
 }
 
-/** POSID must be the terminal the token belongs to; the sdk checks it given `posId`. */
+/**
+ * The sdk's one IMS normalisation and rules, as the gateway, the bridge and the CLI run them: FBR's own
+ * documented samples (dashed BuyerCNIC, ISO DateTime) pass. POSID must be the terminal the token belongs to.
+ */
 export function validateImsWithSdk(input: unknown, posId: string): RuleResult {
-  return validateImsInvoice(input, { posId: Number(posId) });
+  return checkImsInvoice(input, { posId: Number(posId) });
 }
 
 export function sdkScenarioSample(id: string): Record<string, unknown> {

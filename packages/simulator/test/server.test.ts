@@ -1,6 +1,7 @@
 import http from "node:http";
 import { diResponseSchema, imsResponseSchema, parseWire, wso2FaultSchema } from "@raseed/sdk";
 import { afterEach, describe, expect, it } from "vitest";
+import documentation from "../../../spec/vectors/ims/fbr-documentation.json" with { type: "json" };
 import type { RunningSimulator, SimulatorOptions } from "../src/index.ts";
 import { scenarioPayloadForSeller, startSimulator } from "../src/index.ts";
 import { DEMO_SELLER, IMS_AUTH, listInvoices, PRODUCTION_AUTH, postJson, SANDBOX_AUTH } from "./helpers.ts";
@@ -154,6 +155,29 @@ describe("faults over real HTTP", () => {
     expect(Date.now() - started).toBeLessThan(2000);
     controller.abort();
     expect(await pending).toBeInstanceOf(Error);
+  });
+
+  it("accepts FBR's own documented IMS sample (dashed BuyerCNIC), and its ISO DateTime form, on PostData", async () => {
+    const sim = await start();
+    const url = `${sim.url}/FBR/v1/api/Live/PostData`;
+    for (const [usin, DateTime] of [
+      ["KB-1", documentation.kbModel.DateTime],
+      ["KB-ISO", "2021-05-10T12:30:45.1234567+05:00"],
+    ]) {
+      const response = await postJson(url, { ...documentation.kbModel, USIN: usin, DateTime }, IMS_AUTH);
+      expect(response.status).toBe(200);
+      expect(response.json).toMatchObject({ Code: "100", Errors: null });
+    }
+    // A CNIC that is not 13 digits with or without its dashes is still refused, as the bridge refuses it.
+    const bad = await postJson(
+      url,
+      { ...documentation.kbModel, USIN: "KB-2", BuyerCNIC: "1234-5" },
+      IMS_AUTH,
+    );
+    expect(bad.json).toMatchObject({
+      Code: "102",
+      Errors: [expect.objectContaining({ Field: "BuyerCNIC" })],
+    });
   });
 
   it("commit-then-drop on IMS saves the invoice and sends nothing", async () => {

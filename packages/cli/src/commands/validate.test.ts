@@ -89,6 +89,20 @@ describe("runValidateCommand", () => {
     expect(JSON.parse(run.stdout)).toMatchObject([{ errors: [{ code: "0203", field: "scenarioId" }] }]);
   });
 
+  it("--kind ims takes FBR's own documented IMS samples (dashed BuyerCNIC, ISO DateTime) as the bridge does", () => {
+    const samples = JSON.parse(
+      readFileSync(join(repoRoot, "spec/vectors/ims/fbr-documentation.json"), "utf8"),
+    ) as { kbModel: Record<string, unknown> };
+    writeFileSync(file("ims-kb.json"), JSON.stringify(samples.kbModel));
+    writeFileSync(
+      file("ims-kb-iso.json"),
+      JSON.stringify({ ...samples.kbModel, DateTime: "2021-05-10T12:30:45.1234567+05:00" }),
+    );
+    const run = runInProcess([file("ims-kb.json"), file("ims-kb-iso.json")], { kind: "ims" });
+    expect(run.stdout).toBe(`${file("ims-kb.json")}: valid\n${file("ims-kb-iso.json")}: valid\n`);
+    expect(run.code).toBe(0);
+  });
+
   it("--kind ims validates IMS invoices", () => {
     expect(runInProcess([file("ims.json")], { kind: "ims" }).code).toBe(0);
     expect(runInProcess([file("good.json")], { kind: "ims" }).code).toBe(1);

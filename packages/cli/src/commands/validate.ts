@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { type ValidationIssue, validateDiInvoice, validateImsInvoice } from "@raseed/sdk";
+import { checkImsInvoice, type ValidationIssue, validateDiInvoice } from "@raseed/sdk";
 import { type Command, Option } from "commander";
 
 export interface ValidateCommandOptions {
@@ -66,7 +66,7 @@ export function runValidateCommand(
     }
     const result =
       options.kind === "ims"
-        ? validateImsInvoice(payload)
+        ? checkImsInvoice(payload)
         : validateDiInvoice(payload, {
             sandbox: options.sandbox,
             ...(io.now === undefined ? {} : { now: io.now }),
@@ -105,7 +105,10 @@ export function registerValidateCommand(program: Command): void {
     )
     .argument("<file...>", "invoice JSON files (one invoice per file)")
     .addOption(
-      new Option("--kind <kind>", "invoice kind: di (Digital Invoicing) or ims (Tier-1 POS)").default("di"),
+      new Option(
+        "--kind <kind>",
+        "invoice kind: di (Digital Invoicing) or ims (Tier-1 POS, read as every IMS entry point reads it: any key case, numbers as text, dashed BuyerCNIC, ISO dates)",
+      ).default("di"),
     )
     .option("--sandbox", "apply the DI sandbox scenario rules (scenarioId, 0203-0205)", false)
     .option("--json", "print a JSON array of { file, valid, errors } instead of text", false)

@@ -1,7 +1,13 @@
 // Accepting IMS sales (FBR's fiscal-component model, PascalCase) from POS bridges and tills. They share the
 // invoices/outbox/attempts tables, the worker and the lifecycle with DI; only the identity differs: an IMS
 // sale is known by its USIN per POSID (FBR-SPEC §11), which doubles as the idempotency key.
-import { canonicalJson, type ImsInvoice, type ValidationIssue, validateImsInvoice } from "@raseed/sdk";
+import {
+  canonicalJson,
+  checkImsInvoice,
+  type ImsInvoice,
+  normaliseImsInvoice,
+  type ValidationIssue,
+} from "@raseed/sdk";
 import type { Kysely } from "kysely";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { enqueueOutbox } from "../outbox/outbox-sql.ts";
@@ -51,17 +57,18 @@ function issueFor(code: string, field: string, message: string, fix: string): Va
 }
 
 /**
- * Validates the sale with the sdk (every issue in one pass) plus the gateway's own rule: the POSID must be
- * one of the tenant's registered terminals. Returns the issues, empty when the sale may be queued.
+ * Validates the sale with the sdk's one IMS normalisation and rules (every issue in one pass; the bridge,
+ * the simulator and the CLI run the same) plus the gateway's own rule: the POSID must be one of the
+ * tenant's registered terminals. Returns the issues, empty when the sale may be queued.
  */
 export async function validateImsForTenant(
   db: Kysely<Database>,
   tenant: TenantRow,
   body: unknown,
 ): Promise<ValidationIssue[]> {
-  const result = validateImsInvoice(body);
+  const result = checkImsInvoice(body);
   const issues = [...result.issues];
-  const posId = isRecord(body) ? Number(body.POSID) : Number.NaN;
+  const posId = result.invoice?.POSID ?? (isRecord(body) ? Number(body.POSID) : Number.NaN);
   if (Number.isSafeInteger(posId) && posId > 0) {
     const terminal = await findImsTerminal(db, tenant.id, posId);
     if (terminal === undefined) {
@@ -78,9 +85,24 @@ export async function validateImsForTenant(
   return issues;
 }
 
-/** Reads the sale's identity (POSID, USIN) and fingerprints the body before anything else. */
+/**
+ * Reads the sale's identity (POSID, USIN) and fingerprints it before anything else. A sale that normalises
+ * (the sdk's `normaliseImsInvoice`: any key case, numbers as text, dashed CNIC, ISO dates) is stored, hashed
+ * and later posted in FBR's own form, so two spellings of one sale are one sale; anything else is kept as
+ * sent for validation to report on.
+ */
 export function parseImsSubmission(body: unknown): ImsSubmission {
   if (!isRecord(body)) throw new ApiError(400, "bad_request", "the request body must be a JSON object");
+  const normalised = normaliseImsInvoice(body);
+  if (normalised.ok) {
+    const { invoice } = normalised;
+    return {
+      invoice: { ...invoice },
+      posId: invoice.POSID,
+      usin: invoice.USIN,
+      requestHash: sha256Hex(canonicalJson(invoice)),
+    };
+  }
   const posId = Number(body.POSID);
   const usin = typeof body.USIN === "string" || typeof body.USIN === "number" ? String(body.USIN).trim() : "";
   // Without an identity there is nothing to be idempotent on; validation below reports the details.

@@ -5,6 +5,8 @@ import type { ImsInvoice, ReceiptLine } from "@raseed/sdk";
 import {
   receiptColumns as columns,
   drawReceiptLines,
+  IMS_INVOICE_TYPE_LABELS,
+  IMS_PAYMENT_MODE_LABELS,
   RECEIPT_COLUMNS,
   receiptPdfGeometry,
   receiptPdfHeight,
@@ -15,7 +17,7 @@ import {
 } from "@raseed/sdk";
 import PDFDocument from "pdfkit";
 import type { ReceiptConfig } from "../config.ts";
-import { INVOICE_TYPES, PAYMENT_MODES, PROVISIONAL_RESPONSE_TEXT } from "../protocol.ts";
+import { PROVISIONAL_RESPONSE_TEXT } from "../protocol.ts";
 import { type MonochromeImage, qrRaster, readPngAsMonochrome, resizeMonochrome } from "./raster.ts";
 
 // The line model, text view and PDF drawing are shared with the gateway's receipts (sdk print/).
@@ -83,12 +85,12 @@ export function buildReceiptLayout(input: ReceiptInput): ReceiptLine[] {
   lines.push({ kind: "rule" });
 
   // Invoice block: the seller's sequential number, date/time, payment mode, buyer.
-  const typeName = INVOICE_TYPES[invoice.InvoiceType] ?? String(invoice.InvoiceType);
+  const typeName = IMS_INVOICE_TYPE_LABELS[invoice.InvoiceType] ?? String(invoice.InvoiceType);
   text(invoice.InvoiceType === 1 ? "SALES INVOICE" : `${typeName.toUpperCase()} NOTE`, "center", true);
   text(columns("Invoice no (USIN):", invoice.USIN));
   if (invoice.RefUSIN !== undefined) text(columns("Against USIN:", invoice.RefUSIN));
   text(columns("Date/time:", invoice.DateTime));
-  text(columns("Payment mode:", PAYMENT_MODES[invoice.PaymentMode] ?? String(invoice.PaymentMode)));
+  text(columns("Payment mode:", IMS_PAYMENT_MODE_LABELS[invoice.PaymentMode] ?? String(invoice.PaymentMode)));
   if (invoice.BuyerName !== undefined) text(columns("Buyer:", invoice.BuyerName));
   else if (invoice.TotalBillAmount > BUYER_NAME_THRESHOLD)
     text(columns("Buyer:", "(name required above Rs.100,000)"));

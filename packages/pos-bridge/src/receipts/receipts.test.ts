@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
 import { crc32, deflateSync } from "node:zlib";
-import { renderFbrQrPng } from "@raseed/sdk";
+import { normaliseImsInvoice, renderFbrQrPng } from "@raseed/sdk";
 import { describe, expect, it } from "vitest";
-import integrations from "../../test/vectors/pos-integrations.json" with { type: "json" };
-import { decodeImsRequest } from "../protocol.ts";
+import integrations from "../../../../spec/vectors/ims/pos-integrations.json" with { type: "json" };
 import {
   buildReceiptLayout,
   FBR_VERIFY_STATEMENT,
@@ -21,7 +20,7 @@ const golden = (name: string): string =>
   readFileSync(new URL(`../../test/golden/${name}`, import.meta.url), "utf8").replace(/\n$/, "");
 
 function sale(): ReceiptInput["invoice"] {
-  const decoded = decodeImsRequest(integrations.stringNumbersCamelCase);
+  const decoded = normaliseImsInvoice(integrations.stringNumbersCamelCase);
   if (!decoded.ok) throw new Error("vector does not decode");
   return decoded.invoice;
 }

@@ -67,3 +67,25 @@ export function isCalendarDate(text: string): boolean {
 export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
 }
+
+/** Year, month (1-12), day, hour, minute, second as a wall clock writes them. */
+export type WallClockParts = readonly [number, number, number, number, number, number];
+
+/** The fields of a "yyyy-MM-dd HH:mm:ss" match as numbers (seconds default to 0 when the text has none). */
+export function wallClockParts(fields: readonly (string | undefined)[]): WallClockParts {
+  const [year, month, day, hour, minute, second] = fields.map((field) => Number(field ?? "0"));
+  return [year ?? 0, month ?? 0, day ?? 0, hour ?? 0, minute ?? 0, second ?? 0];
+}
+
+/** True when the parts name a moment that exists: no 30 February, no 24:00, no 61st second. */
+export function isRealWallClock([year, month, day, hour, minute, second]: WallClockParts): boolean {
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return (
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    hour < 24 &&
+    minute < 60 &&
+    second < 60
+  );
+}

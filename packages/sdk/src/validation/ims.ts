@@ -4,6 +4,7 @@
 import type { Decimal } from "decimal.js";
 import type { FbrErrorCode } from "../errors/catalogue.ts";
 import { TaxDecimal } from "../tax/decimal.ts";
+import { isRealWallClock, wallClockParts } from "../time/pakistan-time.ts";
 import {
   IMS_CORRECTING_INVOICE_TYPES,
   IMS_CORRECTING_ITEM_TYPES,
@@ -71,24 +72,7 @@ function wholeNumber(value: unknown): number | undefined {
 
 function isRealDateTime(text: string): boolean {
   const match = DATE_TIME.exec(text);
-  if (match === null) return false;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return (
-    date.getUTCFullYear() === year &&
-    date.getUTCMonth() === month - 1 &&
-    date.getUTCDate() === day &&
-    hour < 24 &&
-    minute < 60 &&
-    second < 60
-  );
+  return match !== null && isRealWallClock(wallClockParts(match.slice(1, 7)));
 }
 
 function checkText(

@@ -2,6 +2,14 @@
 export { validateDiInvoice } from "./di.ts";
 export { isValidCnic, isValidHsCode, isValidNtn, isValidPctCode, isValidStrn } from "./identifiers.ts";
 export { validateImsInvoice } from "./ims.ts";
+export {
+  checkImsInvoice,
+  type ImsCheck,
+  type ImsInputOptions,
+  type ImsNormalisation,
+  normaliseImsDateTime,
+  normaliseImsInvoice,
+} from "./ims-input.ts";
 export type {
   DiValidationContext,
   ImsValidationContext,

@@ -15,6 +15,7 @@ import { OutboxWorker } from "./outbox/worker.ts";
 import { isPostgresUrl, openStore, type Store } from "./store/database.ts";
 import { GroupCommitter } from "./store/group-commit.ts";
 import { lockSqliteFile } from "./store/instance-lock.ts";
+import { classifyStoreFault } from "./store/write-health.ts";
 import { createMetrics } from "./telemetry/metrics.ts";
 import { addImsTerminal, findImsTerminal } from "./tenants/ims-terminals.ts";
 import { loadMasterKeyForStore } from "./tenants/master-key-check.ts";
@@ -148,9 +149,25 @@ export async function startGateway(
     throw error;
   }
   const events = new GatewayEvents();
-  events.on("worker.problem", (problem) =>
-    logger.error({ err: problem.error, invoiceId: problem.invoiceId }, `worker: ${problem.message}`),
-  );
+  // A store that cannot write (full disk, lost database) is reported once when it starts and once when it
+  // ends, with the store's own error, not once per failed query.
+  store.health.onChange((change) => {
+    if (change.kind === "failing") {
+      logger.error(
+        { err: change.error, code: change.fault.code },
+        `store writes are failing: ${change.fault.message}`,
+      );
+    } else {
+      logger.warn(
+        { code: change.fault.code, failures: change.failures, since: change.fault.since },
+        "store writes work again",
+      );
+    }
+  });
+  events.on("worker.problem", (problem) => {
+    if (classifyStoreFault(problem.error) !== undefined) return;
+    logger.error({ err: problem.error, invoiceId: problem.invoiceId }, `worker: ${problem.message}`);
+  });
   events.on("breaker.changed", ({ state }) => logger.warn({ state }, "FBR circuit breaker changed"));
   const metrics = createMetrics(store, events);
   // One group commit for the API's submissions and the worker's settlements: they share fsyncs.

@@ -3,7 +3,7 @@
 // fetch (the injected transport); everything else is the production code path.
 import { randomBytes } from "node:crypto";
 import { type RunningSimulator, scenarioPayloadForSeller, startSimulator } from "@raseed/simulator";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { type GatewayConfig, loadConfig } from "../src/config.ts";
 import { type RunningGateway, startGateway } from "../src/main.ts";
 import { parseMasterKey } from "../src/tenants/secret-box.ts";
@@ -161,6 +161,8 @@ export async function startTestGateway(
   overrides: Record<string, unknown> = {},
   /** Applied after validation: for tests that must run a configuration loadConfig refuses. */
   uncheckedConfig: Partial<GatewayConfig> = {},
+  /** A logger to read what the gateway logs (silent by default). */
+  options: { logger?: Logger } = {},
 ): Promise<TestGateway> {
   const simulator = await startSimulator({
     port: 0,
@@ -208,7 +210,7 @@ export async function startTestGateway(
   const faults = new FaultPlan();
   const gateway = await startGateway(config, {
     fetch: faults.wrap(fetch),
-    logger: pino({ level: "silent" }),
+    logger: options.logger ?? pino({ level: "silent" }),
   });
   const masterKey = parseMasterKey(masterKeyHex);
   const a = await addTenant(gateway.store.db, masterKey, {

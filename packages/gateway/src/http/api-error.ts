@@ -12,3 +12,10 @@ export class ApiError extends Error {
 }
 
 export const notFound = (what: string) => new ApiError(404, "not_found", `${what} not found`);
+
+/** What a client is told when the store cannot take writes; the store's own error is in the server log. */
+export function storeFaultMessage(code: "store_full" | "store_unavailable"): string {
+  return code === "store_full"
+    ? "the gateway's database is out of space; the request was not completed (retry later)"
+    : "the gateway's database cannot take writes right now; the request was not completed (retry later)";
+}

@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import { migrateToLatest } from "./migrations.ts";
 import type { Database } from "./schema.ts";
+import { ObservedDialect, probeWrite, StoreWriteHealth } from "./write-health.ts";
 
 export type StoreEngine = "sqlite" | "postgres";
 
@@ -16,6 +17,8 @@ export interface Store {
   readonly location: string;
   /** The PostgreSQL schema in use (undefined on SQLite). */
   readonly pgSchema?: string;
+  /** Whether writes reach the store right now (a full disk, a lost database), fed by every query. */
+  readonly health: StoreWriteHealth;
   close(): Promise<void>;
 }
 
@@ -72,12 +75,19 @@ function openSqlite(file: string): Store {
   database.pragma("synchronous = FULL");
   database.pragma("busy_timeout = 5000");
   database.pragma("foreign_keys = ON");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const health = new StoreWriteHealth();
+  const dialect = new ObservedDialect(new SqliteDialect({ database }), health, () => !database.inTransaction);
+  const db = new Kysely<Database>({ dialect });
+  health.setProbe(() => probeWrite(db));
   return {
     db,
+    health,
     engine: "sqlite",
     location: path,
-    close: () => db.destroy(),
+    close: () => {
+      health.stop();
+      return db.destroy();
+    },
   };
 }
 
@@ -102,15 +112,21 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const health = new StoreWriteHealth();
+  const db = new Kysely<Database>({ dialect: new ObservedDialect(new PostgresDialect({ pool }), health) });
+  health.setProbe(() => probeWrite(db));
   await sql`select 1`.execute(db);
   const safe = new URL(url);
   safe.password = "";
   return {
     db,
     engine: "postgres",
+    health,
     pgSchema: schema ?? "public",
     location: `${safe.toString()}${schema !== undefined ? ` (schema ${schema})` : ""}`,
-    close: () => db.destroy(),
+    close: () => {
+      health.stop();
+      return db.destroy();
+    },
   };
 }

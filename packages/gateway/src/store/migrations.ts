@@ -229,6 +229,17 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0006_store_probe": {
+    // /readyz writes (and deletes) one row here while writes are failing, to learn when they work again
+    // (issue 13: a full disk). Empty at rest.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("store_probe")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("filler", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

@@ -184,6 +184,12 @@ export interface InvoicePrintsTable {
   last_printed_at: string;
 }
 
+/** One short-lived row per /readyz write probe (store/write-health.ts). */
+export interface StoreProbeTable {
+  id: string;
+  filler: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -196,6 +202,7 @@ export interface Database {
   ims_terminals: ImsTerminalsTable;
   certification_runs: CertificationRunsTable;
   invoice_prints: InvoicePrintsTable;
+  store_probe: StoreProbeTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

@@ -2,7 +2,8 @@
 // Stack traces and internal messages never reach a client; unexpected errors are logged with the request id.
 import { redactSecrets } from "@raseed/sdk";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { ApiError } from "../api-error.ts";
+import { classifyStoreFault } from "../../store/write-health.ts";
+import { ApiError, storeFaultMessage } from "../api-error.ts";
 
 export interface ErrorEnvelope {
   error: { code: string; message: string; details?: unknown; requestId: string };
@@ -44,6 +45,8 @@ function toApiError(error: FastifyError): ApiError {
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return new ApiError(error.statusCode, "bad_request", error.message);
   }
+  const storeFault = classifyStoreFault(error);
+  if (storeFault !== undefined) return new ApiError(503, storeFault, storeFaultMessage(storeFault));
   return new ApiError(
     500,
     "internal_error",
@@ -54,7 +57,12 @@ function toApiError(error: FastifyError): ApiError {
 export function installErrorEnvelope(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500) request.log.error({ err: error }, "request failed");
+    // A store fault is reported once by the store's health tracker (main.ts), not once per request.
+    // A deliberate 503 (/readyz) is an answer, not a failure of this request.
+    if (apiError.status === 503 && classifyStoreFault(error) !== undefined) reply.header("retry-after", "30");
+    else if (apiError.status >= 500 && !(error instanceof ApiError && error.status === 503)) {
+      request.log.error({ err: error }, "request failed");
+    }
     return sendError(reply, request, apiError);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
-import { ApiError } from "../api-error.ts";
+import { ApiError, storeFaultMessage } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
 import { describeRoute } from "../openapi.ts";
 
@@ -15,13 +15,23 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
     "/readyz",
     {
       config: { public: true },
-      schema: describeRoute("Readiness: the store is reachable", { tags: ["operations"], public: true }),
+      schema: describeRoute("Readiness: the store is reachable and takes writes", {
+        tags: ["operations"],
+        public: true,
+      }),
     },
     async () => {
       try {
         await sql`select 1`.execute(deps.store.db);
       } catch {
         throw new ApiError(503, "store_unreachable", "the database cannot be reached");
+      }
+      // Reads can work while writes fail (a full disk): while the last write failed, try one; only a
+      // committed write makes the gateway ready again.
+      if (deps.store.health.current() !== undefined) await deps.store.health.probe();
+      const fault = deps.store.health.current();
+      if (fault !== undefined) {
+        throw new ApiError(503, fault.code, storeFaultMessage(fault.code), { since: fault.since });
       }
       return { status: "ready", engine: deps.store.engine };
     },

@@ -210,7 +210,6 @@ export async function startGateway(
   // dead process.
   await worker.start({ recoverAllLeases: store.engine === "sqlite" });
   webhooks.start();
-  logger.info({ url, store: store.location, engine: store.engine, fbrUrl }, "Raseed gateway listening");
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -241,6 +240,8 @@ export async function startGateway(
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
   }
+  // Logged once signals are handled: a supervisor may stop the gateway as soon as it reads this line.
+  logger.info({ url, store: store.location, engine: store.engine, fbrUrl }, "Raseed gateway listening");
 
   return {
     url,

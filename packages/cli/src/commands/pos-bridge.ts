@@ -68,11 +68,9 @@ async function runBridge(flags: BridgeFlags): Promise<void> {
       usageError(`cannot listen on ${config.host}:${config.port} (${code})`);
     failed(error);
   }
-  process.stdout.write(
-    `pos-bridge listening on ${running.url} (POSID ${config.tills.map((t) => t.posId).join(", ")})\n`,
-  );
-  for (const [posId, url] of running.tillUrls) process.stdout.write(`  POSID ${posId} on ${url}\n`);
-  await new Promise<void>((resolve) => {
+  // Signal handlers before the "listening" line: a supervisor that stops the bridge as soon as it reads that
+  // line must get a graceful stop, not the default SIGTERM death.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
@@ -81,6 +79,11 @@ async function runBridge(flags: BridgeFlags): Promise<void> {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+  process.stdout.write(
+    `pos-bridge listening on ${running.url} (POSID ${config.tills.map((t) => t.posId).join(", ")})\n`,
+  );
+  for (const [posId, url] of running.tillUrls) process.stdout.write(`  POSID ${posId} on ${url}\n`);
+  await stopped;
   // Uploads on the wire are allowed to settle; pending sales stay journaled for the next start.
   await running.close();
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SaleJournal } from "./journal.ts";
 
@@ -77,6 +78,25 @@ describe("SaleJournal", () => {
     expect(journal.getSale(b.id)).toMatchObject({ state: "pending", nextAttemptAt: 5000 });
     // In doubt is never due on its own.
     expect(journal.dueSales(10_000, 10, [1]).map((sale) => sale.usin)).toEqual(["B"]);
+  });
+
+  it("recovers by the sdk's nextStepAfterCrash: uploading with no attempt recorded was never sent", () => {
+    const sent = journal.recordSale(1, "SENT", "{}", 1000).sale;
+    journal.claimForUpload(sent.id, 1100);
+    const unsent = journal.recordSale(1, "UNSENT", "{}", 1000).sale;
+    journal.close();
+    // A sale marked uploading whose attempt row never made it: nothing can have been written to FBR.
+    const raw = new Database(join(dir, "journal.sqlite"));
+    raw.prepare("UPDATE sales SET state = 'uploading' WHERE id = ?").run(unsent.id);
+    raw.close();
+    journal = new SaleJournal(join(dir, "journal.sqlite"));
+    expect(journal.recoverAfterRestart(5000)).toEqual({ inDoubt: 1, released: 0 });
+    expect(journal.getSale(sent.id)).toMatchObject({
+      state: "in_doubt",
+      lastReason: expect.stringContaining("may have reached FBR"),
+    });
+    expect(journal.getSale(unsent.id)).toMatchObject({ state: "pending", nextAttemptAt: 5000 });
+    expect(journal.backlogStats()).toMatchObject({ oldestUnsettledAt: 1000, oldestInDoubtAt: 1000 });
   });
 
   it("reconciles in-doubt sales only: record FBR's number, or queue again", () => {

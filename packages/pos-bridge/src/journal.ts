@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { nextStepAfterCrash } from "@raseed/sdk";
 import Database from "better-sqlite3";
 
 /**
@@ -104,8 +105,14 @@ export interface UploadAttemptRecord {
 
 export interface BacklogStats {
   byState: Record<SaleState, number>;
-  /** receivedAt of the oldest sale FBR has not yet acknowledged (pending, uploading, in_doubt, held). */
+  /**
+   * receivedAt of the oldest sale still on its way to FBR (pending, uploading, held). In-doubt sales are
+   * counted apart: they wait for a person, and a backlog that counted them would never return to zero
+   * after a crash.
+   */
   oldestUnsettledAt: number | null;
+  /** receivedAt of the oldest sale in doubt (a person must reconcile it), or null with none. */
+  oldestInDoubtAt: number | null;
   provisionalTotal: number;
 }
 
@@ -527,23 +534,44 @@ export class SaleJournal {
   }
 
   /**
-   * Start-up recovery. A sale still "uploading" means the previous process died with a request possibly on
-   * the wire: in doubt. Held sales get another chance with the (possibly new) credentials.
+   * Start-up recovery, decided by the sdk's `nextStepAfterCrash` (the gateway's outbox recovers by the same
+   * rule). A claim records its attempt before the upload, so a sale still "uploading" whose latest attempt
+   * is unsettled (no answer yet, or an answer the sale never took, such as an accept the disk refused) may
+   * have reached FBR: in doubt. Only a latest attempt closed as never sent (or none at all) means nothing
+   * was written: queued again, due now. Held sales get another chance with the (possibly new) credentials.
    */
   recoverAfterRestart(now: number): { inDoubt: number; released: number } {
     return this.#db.transaction(() => {
-      this.#db
+      const stranded = this.#db
         .prepare(
-          `UPDATE upload_attempts SET finished_at = ?, outcome = 'in_doubt', reason = 'bridge stopped during upload'
-           WHERE finished_at IS NULL`,
+          `SELECT s.id, COALESCE((
+             SELECT a.finished_at IS NULL OR a.outcome NOT IN ('not_sent', 'throttled')
+             FROM upload_attempts a WHERE a.sale_id = s.id ORDER BY a.id DESC LIMIT 1), 0) AS attempt_open
+           FROM sales s WHERE s.state = 'uploading'`,
         )
-        .run(now);
-      const inDoubt = this.#db
-        .prepare(
-          `UPDATE sales SET state = 'in_doubt', last_outcome = 'in_doubt',
-           last_reason = 'the bridge stopped while this sale was being uploaded' WHERE state = 'uploading'`,
-        )
-        .run().changes;
+        .all() as { id: number; attempt_open: number }[];
+      let inDoubt = 0;
+      for (const sale of stranded) {
+        const step = nextStepAfterCrash(sale.attempt_open === 1);
+        if (step.next === "in_doubt") {
+          this.#db
+            .prepare(
+              `UPDATE upload_attempts SET finished_at = ?, outcome = 'in_doubt', reason = ?
+               WHERE sale_id = ? AND finished_at IS NULL`,
+            )
+            .run(now, step.why, sale.id);
+          this.#db
+            .prepare(
+              "UPDATE sales SET state = 'in_doubt', last_outcome = 'in_doubt', last_reason = ? WHERE id = ?",
+            )
+            .run(step.why, sale.id);
+          inDoubt += 1;
+        } else {
+          this.#db
+            .prepare("UPDATE sales SET state = 'pending', next_attempt_at = ? WHERE id = ?")
+            .run(now, sale.id);
+        }
+      }
       const released = this.#db
         .prepare("UPDATE sales SET state = 'pending', next_attempt_at = ? WHERE state = 'held'")
         .run(now).changes;
@@ -566,14 +594,20 @@ export class SaleJournal {
     }[];
     for (const row of rows) byState[row.state] = row.n;
     const oldest = this.#db
-      .prepare(
-        "SELECT MIN(received_at) AS oldest FROM sales WHERE state IN ('pending', 'uploading', 'in_doubt', 'held')",
-      )
+      .prepare("SELECT MIN(received_at) AS oldest FROM sales WHERE state IN ('pending', 'uploading', 'held')")
+      .get() as { oldest: number | null };
+    const oldestInDoubt = this.#db
+      .prepare("SELECT MIN(received_at) AS oldest FROM sales WHERE state = 'in_doubt'")
       .get() as { oldest: number | null };
     const provisional = this.#db.prepare("SELECT COUNT(*) AS n FROM sales WHERE provisional = 1").get() as {
       n: number;
     };
-    return { byState, oldestUnsettledAt: oldest.oldest, provisionalTotal: provisional.n };
+    return {
+      byState,
+      oldestUnsettledAt: oldest.oldest,
+      oldestInDoubtAt: oldestInDoubt.oldest,
+      provisionalTotal: provisional.n,
+    };
   }
 
   listSales(filter: { states?: readonly SaleState[]; limit?: number } = {}): JournaledSale[] {

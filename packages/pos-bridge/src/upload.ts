@@ -2,7 +2,7 @@
 // sdk's outcome classification (ARCHITECTURE.md "Outcome classification"). Runs inline for a sale at the
 // till (bounded by the till wait) and as a background loop for everything still pending.
 import type { ImsInvoice, PostOutcome } from "@raseed/sdk";
-import { redactSecrets, retryDelayMs } from "@raseed/sdk";
+import { nextStep, redactSecrets } from "@raseed/sdk";
 import type { JournaledSale, RejectionProblem, SaleJournal, UploadAttemptRecord } from "./journal.ts";
 
 /** The one thing the uploader needs from upstream: the sdk's `ImsClient` satisfies it. */
@@ -243,23 +243,32 @@ export class SaleUploader {
     return result;
   }
 
+  /**
+   * Records the attempt as the sdk's `nextStep` decides (the same decision as the gateway's outbox): the
+   * bridge sets no attempt limit, since a till keeps every sale until FBR takes it.
+   */
   #settle(sale: JournaledSale, attemptId: number, outcome: PostOutcome, now: number): SaleUploadResult {
     const log = this.#options.logger;
     const who = { posId: sale.posId, usin: sale.usin, attempt: sale.attempts };
-    switch (outcome.kind) {
+    // sale.attempts already counts this attempt (the claim counted it).
+    const step = nextStep(outcome, sale.attempts, { maxRetryDelayMs: this.#maxBackoffMs });
+    switch (step.next) {
       case "accepted": {
-        this.#journal.settleAccepted(sale.id, attemptId, outcome.invoiceNumber, attemptRecord(outcome), now);
-        log.info({ ...who, fbrInvoiceNumber: outcome.invoiceNumber }, "sale accepted by FBR");
+        const fbrInvoiceNumber = outcome.kind === "accepted" ? outcome.invoiceNumber : "";
+        this.#journal.settleAccepted(sale.id, attemptId, fbrInvoiceNumber, attemptRecord(outcome), now);
+        log.info({ ...who, fbrInvoiceNumber }, "sale accepted by FBR");
         // FBR answers again: sales waiting out a backoff for this till go now, not minutes later.
         if (this.#journal.makePendingDueNow(sale.posId, now) > 0) this.wake();
-        return { kind: "accepted", fbrInvoiceNumber: outcome.invoiceNumber };
+        return { kind: "accepted", fbrInvoiceNumber };
       }
       case "rejected": {
-        const answer = readFbrAnswer(outcome.exchange.responseBody);
+        const answer = readFbrAnswer(outcome.exchange?.responseBody);
         const code =
           typeof answer.Code === "string" || typeof answer.Code === "number" ? String(answer.Code) : "102";
         const message = typeof answer.Response === "string" ? answer.Response : "Invalid data received";
-        const problems = problemsFromFbrErrors(answer.Errors) ?? problemsFromOutcome(outcome.errors);
+        const problems =
+          problemsFromFbrErrors(answer.Errors) ??
+          problemsFromOutcome(outcome.kind === "rejected" ? outcome.errors : []);
         this.#journal.settleRejected(
           sale.id,
           attemptId,
@@ -270,41 +279,35 @@ export class SaleUploader {
         log.warn({ ...who, code, problems }, "sale rejected by FBR");
         return { kind: "rejected", code, message, problems };
       }
-      case "not_sent":
-      case "throttled": {
-        // Safe to retry (the request never reached FBR, or FBR asked us to wait): back off, capped.
-        const retryAfter = outcome.kind === "throttled" ? outcome.retryAfterMs : undefined;
-        // FBR's Retry-After is honoured as given; our own backoff is capped.
-        const delay =
-          retryAfter !== undefined
-            ? retryDelayMs(sale.attempts, retryAfter)
-            : Math.min(retryDelayMs(sale.attempts), this.#maxBackoffMs);
-        this.#journal.scheduleRetry(
-          sale.id,
-          attemptId,
-          now + delay,
-          attemptRecord(outcome, outcome.reason),
-          now,
-        );
+      case "retrying":
+      case "failed": {
+        // "failed" needs an attempt limit, which the bridge does not set; were it ever reached, the sale
+        // still waits for FBR rather than being dropped.
+        const delay = step.next === "retrying" ? step.delayMs : this.#maxBackoffMs;
+        this.#journal.scheduleRetry(sale.id, attemptId, now + delay, attemptRecord(outcome, step.why), now);
         log.info(
-          { ...who, outcome: outcome.kind, retryInMs: delay, reason: outcome.reason },
+          { ...who, outcome: outcome.kind, retryInMs: delay, reason: step.why },
           "upload will be retried",
         );
         this.wakeAt(now + delay);
-        return { kind: "provisional", outcome: outcome.kind };
+        return { kind: "provisional", outcome: outcome.kind === "throttled" ? "throttled" : "not_sent" };
       }
-      case "unauthorised": {
-        this.#journal.hold(sale.id, attemptId, attemptRecord(outcome, outcome.reason), now);
+      case "paused": {
+        this.#journal.hold(sale.id, attemptId, attemptRecord(outcome, step.why), now);
         log.error(
-          { ...who, reason: outcome.reason, faultCode: outcome.faultCode },
+          {
+            ...who,
+            reason: step.why,
+            ...(outcome.kind === "unauthorised" ? { faultCode: outcome.faultCode } : {}),
+          },
           "FBR refused this POS's credentials; its sales are held until the bridge restarts with a valid token",
         );
         return { kind: "provisional", outcome: "unauthorised" };
       }
       case "in_doubt": {
-        this.#journal.markInDoubt(sale.id, attemptId, attemptRecord(outcome, outcome.reason), now);
+        this.#journal.markInDoubt(sale.id, attemptId, attemptRecord(outcome, step.why), now);
         log.warn(
-          { ...who, reason: outcome.reason },
+          { ...who, reason: step.why },
           "upload in doubt (FBR may have it); not re-uploaded automatically, run `raseed pos-bridge reconcile`",
         );
         return { kind: "provisional", outcome: "in_doubt" };

@@ -56,13 +56,14 @@ export function journalExists(file: string): boolean {
 
 export function bridgeStatus(journal: SaleJournal, now: number, limit = 50): BridgeStatusReport {
   const stats = journal.backlogStats();
+  // Unreported means FBR has not acknowledged it: on its way (backlog) or in doubt alike.
+  const oldest = [stats.oldestUnsettledAt, stats.oldestInDoubtAt].filter((at): at is number => at !== null);
+  const oldestUnreportedAt = oldest.length === 0 ? null : Math.min(...oldest);
   return {
     journal: journal.file,
     byState: stats.byState,
     oldestUnreportedHours:
-      stats.oldestUnsettledAt === null
-        ? null
-        : Number(((now - stats.oldestUnsettledAt) / 3_600_000).toFixed(2)),
+      oldestUnreportedAt === null ? null : Number(((now - oldestUnreportedAt) / 3_600_000).toFixed(2)),
     open: journal
       .listSales({ states: ["pending", "uploading", "in_doubt", "held", "rejected"], limit })
       .map((sale) => summarise(sale, journal)),

@@ -155,8 +155,9 @@ export class PosBridge {
   }
 
   /**
-   * Warns when the oldest sale FBR has not acknowledged is older than the threshold: Rule 150XC expects
-   * offline invoices reported within 24 hours. Returns the age in ms (0 with no backlog).
+   * Warns when the oldest sale still on its way to FBR is older than the threshold: Rule 150XC expects
+   * offline invoices reported within 24 hours. Returns the age in ms (0 with no backlog). In-doubt sales
+   * wait for a person (`reconcile`), were warned about at start-up and have their own gauge.
    */
   checkBacklog(): number {
     const stats = this.journal.backlogStats();

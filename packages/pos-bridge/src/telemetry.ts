@@ -32,8 +32,11 @@ export function createJsonLogger(
 /** Till reply latency buckets, in seconds: the till's bound (default 4 s) sits inside them. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8];
 
-/** Journal states that FBR has not acknowledged yet. */
-const UNSETTLED: readonly SaleState[] = ["pending", "uploading", "in_doubt", "held"];
+/**
+ * Journal states still on their way to FBR. In doubt is not among them: it waits for a person, has its own
+ * gauges, and would keep the backlog above zero after every crash until someone reconciles.
+ */
+const UNSETTLED: readonly SaleState[] = ["pending", "uploading", "held"];
 
 export class BridgeMetrics {
   readonly registry = new Registry();
@@ -57,7 +60,17 @@ export class BridgeMetrics {
   });
   readonly #backlog = new Gauge({
     name: "raseed_pos_bridge_backlog_sales",
-    help: "Sales not yet acknowledged by FBR (pending, uploading, in doubt, held).",
+    help: "Sales on their way to FBR (pending, uploading, held); in-doubt sales are counted apart.",
+    registers: [this.registry],
+  });
+  readonly #inDoubt = new Gauge({
+    name: "raseed_pos_bridge_in_doubt_sales",
+    help: "Sales FBR may or may not have (a crash or a lost answer mid-upload): run `raseed pos-bridge reconcile`.",
+    registers: [this.registry],
+  });
+  readonly #inDoubtOldestAge = new Gauge({
+    name: "raseed_pos_bridge_in_doubt_oldest_age_seconds",
+    help: "Age of the oldest in-doubt sale (0 with none).",
     registers: [this.registry],
   });
   readonly #oldestAge = new Gauge({
@@ -99,6 +112,10 @@ export class BridgeMetrics {
       backlog.oldestUnsettledAt === null ? 0 : Math.max(0, (now - backlog.oldestUnsettledAt) / 1000);
     for (const [state, count] of Object.entries(backlog.byState)) this.#sales.set({ state }, count);
     this.#backlog.set(UNSETTLED.reduce((sum, state) => sum + backlog.byState[state], 0));
+    this.#inDoubt.set(backlog.byState.in_doubt);
+    this.#inDoubtOldestAge.set(
+      backlog.oldestInDoubtAt === null ? 0 : Math.max(0, (now - backlog.oldestInDoubtAt) / 1000),
+    );
     this.#oldestAge.set(oldestAgeSeconds);
     this.#overThreshold.set(oldestAgeSeconds * 1000 > backlogWarningMs ? 1 : 0);
     this.#provisional.reset();

@@ -4,6 +4,7 @@
 import { TaxDecimal } from "../tax/decimal.ts";
 import { parseRateDescription, type RateBasis } from "../tax/rate.ts";
 import { expectedSalesTax } from "../tax/sales-tax.ts";
+import { fbrJudgementDay } from "./fbr-day.ts";
 import { isValidCnic, isValidHsCode, isValidNtn } from "./identifiers.ts";
 import { calendarDay, isIsoDateShape, pakistanToday } from "./internal/dates.ts";
 import { salesTaxCertainlyMatches, salesTaxPlan } from "./internal/fast-tax.ts";
@@ -20,7 +21,13 @@ import {
   uomDescriptions,
 } from "./internal/reference-data.ts";
 import { IssueCollector } from "./issues.ts";
-import type { DiValidationContext, ValidationResult } from "./types.ts";
+import type {
+  DiValidationContext,
+  DiValidationResult,
+  FbrOnlyCheck,
+  ValidationResult,
+  ValidationVerdict,
+} from "./types.ts";
 
 type JsonObject = Record<string, unknown>;
 
@@ -120,7 +127,7 @@ type MoneyField = (typeof MONEY_FIELDS)[number][0];
  * const result = validateDiInvoice(payload, { sandbox: true, now: new Date() });
  * for (const issue of result.issues) console.log(issue.code, issue.path, issue.message);
  */
-export function validateDiInvoice(input: unknown, context: DiValidationContext = {}): ValidationResult {
+export function validateDiInvoice(input: unknown, context: DiValidationContext = {}): DiValidationResult {
   const out = new IssueCollector();
   if (!isObject(input)) {
     out.header(
@@ -128,9 +135,10 @@ export function validateDiInvoice(input: unknown, context: DiValidationContext =
       "",
       `The invoice must be a JSON object, got ${Array.isArray(input) ? "an array" : shownValue(input)}.`,
     );
-    return { valid: false, issues: out.issues };
+    return { valid: false, verdict: "invalid", issues: out.issues, fbrWillCheck: [] };
   }
-  const header = checkHeader(input, context, out);
+  const pending: FbrOnlyCheck[] = [];
+  const header = checkHeader(input, context, out, pending);
   const items = input.items;
   const itemSaleTypes: (SaleTypeMatch | undefined)[] = [];
   if (!Array.isArray(items) || items.length === 0) {
@@ -146,15 +154,85 @@ export function validateDiInvoice(input: unknown, context: DiValidationContext =
       itemSaleTypes.push(checkItem(item, index, header, out));
     }
   }
-  if (context.sandbox === true) checkScenario(input, items, context, out);
-  return { valid: out.issues.length === 0, issues: out.issues };
+  if (context.sandbox === true) checkScenario(input, items, context, out, pending);
+  if (Array.isArray(items)) addFbrOnlyLineChecks(items, pending);
+  const valid = out.issues.length === 0;
+  return {
+    valid,
+    verdict: !valid ? "invalid" : pending.length > 0 ? "valid-fbr-will-check" : "valid",
+    issues: out.issues,
+    fbrWillCheck: pending,
+  };
+}
+
+/** The three-way verdict of any validation result (IMS results have no FBR-only checks: valid or invalid). */
+export function verdictOf(result: ValidationResult | DiValidationResult): ValidationVerdict {
+  if ("verdict" in result) return result.verdict;
+  return result.valid ? "valid" : "invalid";
+}
+
+/**
+ * Rules on the lines that only FBR can decide: whether each HS code is in its list (/pdi/v1/itemdesccode,
+ * 9,132 codes, not in the offline snapshot) and allowed for the sale type (0052), and whether identical
+ * lines are flagged as duplicates (integrators report it; FBR's code for it is unknown).
+ */
+function addFbrOnlyLineChecks(items: readonly unknown[], pending: FbrOnlyCheck[]): void {
+  const hsCodes = new Set<string>();
+  const seen = new Map<string, number>();
+  const duplicates = new Set<number>();
+  items.forEach((item, index) => {
+    if (!isObject(item)) return;
+    const hsCode = text(item.hsCode);
+    if (hsCode !== undefined && isValidHsCode(hsCode)) hsCodes.add(hsCode);
+    const key = canonicalLine(item);
+    const first = key === undefined ? undefined : seen.get(key);
+    if (key === undefined) return;
+    if (first === undefined) {
+      seen.set(key, index + 1);
+    } else {
+      duplicates.add(first);
+      duplicates.add(index + 1);
+    }
+  });
+  if (hsCodes.size > 0) {
+    pending.push({
+      rule: "hs-code-exists",
+      codes: ["0052"],
+      message: `FBR checks that ${[...hsCodes].slice(0, 5).join(", ")}${hsCodes.size > 5 ? ", ..." : ""} ${hsCodes.size === 1 ? "is an HS code" : "are HS codes"} in its list and allowed for the line's sale type.`,
+    });
+  }
+  if (duplicates.size > 0) {
+    const lines = [...duplicates].sort((a, b) => a - b);
+    pending.push({
+      rule: "duplicate-lines",
+      codes: [],
+      message: `Lines ${lines.join(", ")} are identical; FBR may flag identical lines as duplicates (merge them or make them differ).`,
+      items: lines,
+    });
+  }
+}
+
+/**
+ * A line's fields in key order, so two lines that differ only in JSON key order count as identical;
+ * undefined for a line holding a nested value (already an issue, and never stringified: it may be 100,000
+ * levels deep).
+ */
+function canonicalLine(item: JsonObject): string | undefined {
+  const keys = Object.keys(item).sort();
+  if (keys.some((key) => typeof item[key] === "object" && item[key] !== null)) return undefined;
+  return JSON.stringify(keys.map((key) => [key, item[key]]));
 }
 
 interface HeaderFacts {
   buyerRegistrationType: string | undefined;
 }
 
-function checkHeader(invoice: JsonObject, context: DiValidationContext, out: IssueCollector): HeaderFacts {
+function checkHeader(
+  invoice: JsonObject,
+  context: DiValidationContext,
+  out: IssueCollector,
+  pending: FbrOnlyCheck[],
+): HeaderFacts {
   // invoiceType: 0011 when empty; 0003 for anything but FBR's two doctypecode strings ("Credit Note" included).
   const invoiceType = text(invoice.invoiceType);
   if (isAbsent(invoice.invoiceType)) {
@@ -184,14 +262,7 @@ function checkHeader(invoice: JsonObject, context: DiValidationContext, out: Iss
     if (invoiceDay === undefined) {
       out.header("0043", "invoiceDate", `invoiceDate "${invoiceDate}" is not a real calendar date.`);
     } else {
-      const today = pakistanToday(context.now ?? new Date());
-      if (invoiceDate > today) {
-        out.header(
-          "0043",
-          "invoiceDate",
-          `invoiceDate "${invoiceDate}" is after today in Pakistan (${today}, UTC+5); future dates are refused.`,
-        );
-      }
+      checkFutureDate(invoiceDate, context, out, pending);
     }
   }
 
@@ -261,6 +332,12 @@ function checkHeader(invoice: JsonObject, context: DiValidationContext, out: Iss
       "buyerNTNCNIC",
       `Buyer and seller are both "${buyer}": self-invoicing is not allowed.`,
     );
+  } else if (
+    buyer !== undefined &&
+    registrationType !== undefined &&
+    BUYER_REGISTRATION_TYPES.has(registrationType)
+  ) {
+    checkRegistrationAgainstRegister(invoice, buyer, registrationType, context, out, pending);
   }
 
   const invoiceRefNo = text(invoice.invoiceRefNo);
@@ -274,6 +351,87 @@ function checkHeader(invoice: JsonObject, context: DiValidationContext, out: Iss
     );
   }
   return { buyerRegistrationType: registrationType };
+}
+
+/**
+ * 0043 for a date after today. Pakistan's day is the default; integrators report FBR judges `invoiceDate`
+ * against the UTC day, so a date that is today in Pakistan but tomorrow in UTC (00:00-05:00 PKT) is
+ * either left to FBR with a warning ("invoice-date-utc-day") or, with invoiceDateClock "utc", refused.
+ */
+function checkFutureDate(
+  invoiceDate: string,
+  context: DiValidationContext,
+  out: IssueCollector,
+  pending: FbrOnlyCheck[],
+): void {
+  const now = context.now ?? new Date();
+  const pakistanDay = pakistanToday(now);
+  const utcDay = fbrJudgementDay(now);
+  if (context.invoiceDateClock === "utc") {
+    if (invoiceDate > utcDay) {
+      out.header(
+        "0043",
+        "invoiceDate",
+        `invoiceDate "${invoiceDate}" is after today by FBR's UTC day (${utcDay}); it becomes valid at 05:00 Pakistan time.`,
+      );
+    }
+    return;
+  }
+  if (invoiceDate > pakistanDay) {
+    out.header(
+      "0043",
+      "invoiceDate",
+      `invoiceDate "${invoiceDate}" is after today in Pakistan (${pakistanDay}, UTC+5); future dates are refused.`,
+    );
+  } else if (invoiceDate > utcDay) {
+    pending.push({
+      rule: "invoice-date-utc-day",
+      codes: ["0043"],
+      message: `Warning: invoiceDate "${invoiceDate}" is today in Pakistan but still tomorrow in UTC (${utcDay}); FBR is reported to refuse it with 0043 until 05:00 Pakistan time. Post after 05:00 PKT (the gateway holds it until then).`,
+    });
+  }
+}
+
+/** Sandbox samples SN026-SN028 say "Registered" for dummy CNICs (1000000000078, 1000000000000): not held
+ * against the register, as for 0205. */
+const DUMMY_REGISTERED_SCENARIOS: ReadonlySet<string> = new Set(["SN026", "SN027", "SN028"]);
+
+/**
+ * 0053: FBR compares buyerRegistrationType with its register (Get_Reg_Type) [SINGLE, live]. With the
+ * register in `context.isRegisteredBuyer` the validator decides; without it FBR will.
+ */
+function checkRegistrationAgainstRegister(
+  invoice: JsonObject,
+  buyer: string,
+  registrationType: string,
+  context: DiValidationContext,
+  out: IssueCollector,
+  pending: FbrOnlyCheck[],
+): void {
+  if (context.isRegisteredBuyer === undefined) {
+    pending.push({
+      rule: "buyer-registration",
+      codes: ["0053"],
+      message: `FBR checks that buyer "${buyer}" is ${registrationType} on its register (GET /v1/buyers/${buyer} asks it now).`,
+    });
+    return;
+  }
+  const onRegister = context.isRegisteredBuyer(buyer);
+  if (onRegister === (registrationType === "Registered")) return;
+  const scenarioId = text(invoice.scenarioId)?.trim() ?? "";
+  if (!onRegister) {
+    // A more exact code already says "this buyer is not registered": 0106 on debit notes, 0205 on
+    // registered-buyer scenarios. One fault, one issue.
+    if (invoice.invoiceType === "Debit Note") return;
+    if (context.sandbox === true && REGISTERED_BUYER_SCENARIOS.has(scenarioId)) return;
+    if (context.sandbox === true && DUMMY_REGISTERED_SCENARIOS.has(scenarioId)) return;
+  }
+  out.header(
+    "0053",
+    "buyerRegistrationType",
+    `buyerRegistrationType is "${registrationType}" but buyer "${buyer}" is ${onRegister ? "" : "not "}on FBR's sales-tax register.`,
+    `Send "${onRegister ? "Registered" : "Unregistered"}" (FBR's Get_Reg_Type answer for this buyer).`,
+  );
 }
 
 function checkProvince(
@@ -493,6 +651,12 @@ function checkNumbers(item: JsonObject, index: number, out: IssueCollector): Lin
   reportNumeric(quantity, item.quantity, "quantity", "0300", 4, index, out);
   const money = {} as Record<MoneyField, NumericReading>;
   for (const [field, missingCode] of MONEY_FIELDS) {
+    // Odoo's l10n_pk_edi sends fixedNotifiedValueOrRetailPrice "" on every line that is not Third
+    // Schedule and FBR accepts it (issue 12): "" reads as 0, so Third Schedule lines still get 0090.
+    if (field === "fixedNotifiedValueOrRetailPrice" && item[field] === "") {
+      money[field] = { state: "ok", value: 0, decimals: 0 };
+      continue;
+    }
     const reading = readNumeric(item[field]);
     money[field] = reading;
     reportNumeric(reading, item[field], field, missingCode, 2, index, out);
@@ -549,7 +713,12 @@ function checkSaleTypeRules(
   // SRO fields (0077/0078): required for the sale types above when the rate is not 18%; when given, they
   // must be FBR's strings (an unknown spelling gets 0077 live, like an empty one).
   const schedule = text(item.sroScheduleNo)?.trim() ?? "";
-  const serial = text(item.sroItemSerialNo)?.trim() ?? "";
+  // A serial sent as a JSON number (1 for "1") is read as its text: whether FBR refuses the number is
+  // unknown, and refusing only what FBR refuses means not guessing that it does.
+  const serial =
+    typeof item.sroItemSerialNo === "number" && Number.isFinite(item.sroItemSerialNo)
+      ? String(item.sroItemSerialNo)
+      : (text(item.sroItemSerialNo)?.trim() ?? "");
   const needsSro = SRO_REQUIRED_SALE_TYPES.has(saleType.id) && rate !== undefined && rate.trim() !== "18%";
   if (schedule === "") {
     if (needsSro) {
@@ -635,8 +804,9 @@ function checkSaleTypeRules(
     }
   }
 
-  // 0129: Petroleum Products lines need petroleumLevyOn since 2026 (not in spec v1.12).
-  if (saleType.id === PETROLEUM_PRODUCTS && isBlank(item.petroleumLevyOn)) {
+  // 0129: Petroleum Products lines need petroleumLevyOn since 2026 (not in spec v1.12). Some integrations
+  // send it as a number, others as text; 0129 means "empty or null", never "of an unexpected type".
+  if (saleType.id === PETROLEUM_PRODUCTS && isAbsent(item.petroleumLevyOn)) {
     out.item(
       "0129",
       index,
@@ -714,6 +884,7 @@ function checkScenario(
   items: unknown,
   context: DiValidationContext,
   out: IssueCollector,
+  pending: FbrOnlyCheck[],
 ): void {
   const scenarioId = text(invoice.scenarioId)?.trim() ?? "";
   if (scenarioId === "") {
@@ -725,7 +896,13 @@ function checkScenario(
     out.header("0203", "scenarioId", `scenarioId "${scenarioId}" is not one of SN001-SN028.`);
     return;
   }
-  if (context.assignedScenarios !== undefined && !context.assignedScenarios.includes(scenarioId)) {
+  if (context.assignedScenarios === undefined) {
+    pending.push({
+      rule: "scenario-assigned",
+      codes: ["0203"],
+      message: `FBR checks that scenario ${scenarioId} is assigned to this seller in IRIS > Sandbox.`,
+    });
+  } else if (!context.assignedScenarios.includes(scenarioId)) {
     out.header("0203", "scenarioId", `scenarioId "${scenarioId}" is not assigned to this seller in IRIS.`);
   }
   if (Array.isArray(items)) {

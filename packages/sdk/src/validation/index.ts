@@ -1,5 +1,6 @@
 // Validation that answers with FBR's own error codes (docs/errors.md), every problem in one pass.
-export { validateDiInvoice } from "./di.ts";
+export { validateDiInvoice, verdictOf } from "./di.ts";
+export { fbrJudgementDay, fbrPostNotBefore } from "./fbr-day.ts";
 export { isValidCnic, isValidHsCode, isValidNtn, isValidPctCode, isValidStrn } from "./identifiers.ts";
 export { validateImsInvoice } from "./ims.ts";
 export {
@@ -12,7 +13,12 @@ export {
 } from "./ims-input.ts";
 export type {
   DiValidationContext,
+  DiValidationResult,
+  FbrOnlyCheck,
+  FbrOnlyRule,
   ImsValidationContext,
+  InvoiceDateClock,
   ValidationIssue,
   ValidationResult,
+  ValidationVerdict,
 } from "./types.ts";

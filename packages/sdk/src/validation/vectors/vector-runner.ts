@@ -14,6 +14,7 @@ export interface ExpectedIssue {
 
 export interface VectorContext {
   now?: string;
+  invoiceDateClock?: "pakistan" | "utc";
   sandbox?: boolean;
   sellerNtn?: string;
   assignedScenarios?: string[];
@@ -28,6 +29,8 @@ export interface Vector {
   context?: VectorContext;
   mutations: Mutation[];
   expect: ExpectedIssue[];
+  /** When given: exactly these FBR-only checks (DI), by rule, with their codes. */
+  fbrWillCheck?: { rule: string; codes: string[] }[];
 }
 
 export interface VectorFile {
@@ -94,6 +97,7 @@ export const DEFAULT_VECTOR_NOW = "2025-08-01T12:00:00Z";
 export function diContext(context: VectorContext = {}): DiValidationContext {
   const result: DiValidationContext = { now: new Date(context.now ?? DEFAULT_VECTOR_NOW) };
   if (context.sandbox !== undefined) result.sandbox = context.sandbox;
+  if (context.invoiceDateClock !== undefined) result.invoiceDateClock = context.invoiceDateClock;
   if (context.sellerNtn !== undefined) result.sellerNtn = context.sellerNtn;
   if (context.assignedScenarios !== undefined) result.assignedScenarios = context.assignedScenarios;
   const registered = context.registeredBuyers;

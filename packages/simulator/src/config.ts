@@ -46,6 +46,12 @@ export const simulatorConfigSchema = z
      * choice; FBR's documents list 0401 among the validation codes, which come back with HTTP 200.
      */
     sellerMismatchHttpStatus: z.union([z.literal(401), z.literal(200)]).default(401),
+    /**
+     * Which day "today" is when judging a future invoiceDate (0043). "utc" (default): integrators report
+     * FBR refuses an invoice dated today between 00:00 and 05:00 Pakistan time, so FBR judges the UTC
+     * day. "pakistan": judge the Pakistan calendar day, as the IRIS template reads "today".
+     */
+    invoiceDateClock: z.enum(["utc", "pakistan"]).default("utc"),
   })
   .superRefine((config, context) => {
     // A bearer token names exactly one owner (one seller environment or one POS terminal): FBR's

@@ -26,13 +26,23 @@ export interface DiRuleInput {
   world: WorldIndex;
   store: InvoiceStore;
   now: Date;
+  /** The day a future invoiceDate is judged by (0043); "utc" unless the config says otherwise. */
+  invoiceDateClock?: "utc" | "pakistan";
 }
 
 export function itemCountOf(invoice: Record<string, unknown>): number {
   return Array.isArray(invoice.items) ? invoice.items.length : 0;
 }
 
-export function evaluateDiInvoice({ invoice, sandbox, seller, world, store, now }: DiRuleInput): DiVerdict {
+export function evaluateDiInvoice({
+  invoice,
+  sandbox,
+  seller,
+  world,
+  store,
+  now,
+  invoiceDateClock = "utc",
+}: DiRuleInput): DiVerdict {
   const environment = sandbox ? "sandbox" : "production";
   const sellerNtn = typeof invoice.sellerNTNCNIC === "string" ? invoice.sellerNTNCNIC.trim() : "";
   if (sellerNtn !== seller.ntn) {
@@ -55,6 +65,7 @@ export function evaluateDiInvoice({ invoice, sandbox, seller, world, store, now 
   }
   const result = validateDiWithSdk(invoice, {
     now,
+    invoiceDateClock,
     sandbox,
     sellerNtn: seller.ntn,
     assignedScenarios: seller.scenarios,
@@ -151,7 +162,9 @@ export function verdictFromIssues(issues: readonly RuleIssue[], itemCount: numbe
  */
 export function fbrErrorText(issue: Pick<RuleIssue, "code" | "message">): string {
   const described = describeFbrError(issue.code);
-  const text = described?.runtimeMessage ?? described?.message;
+  // A runtime text recorded as "(paraphrased) ..." is an integrator's summary, not FBR's words.
+  const runtime = described?.runtimeMessage?.startsWith("(") === true ? undefined : described?.runtimeMessage;
+  const text = runtime ?? described?.message;
   return text && !text.includes("{0}") ? text : issue.message;
 }
 

@@ -86,6 +86,8 @@ interface SimulatorState {
   clock: () => number;
   hangingSockets: Set<Socket>;
   sellerMismatchHttpStatus: 401 | 200;
+  /** The day 0043 judges a future invoiceDate by (config `invoiceDateClock`). */
+  invoiceDateClock: "utc" | "pakistan";
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -233,6 +235,7 @@ export function buildSimulatorApp(options: SimulatorOptions = {}): {
     clock,
     hangingSockets: new Set(),
     sellerMismatchHttpStatus: config?.sellerMismatchHttpStatus ?? 401,
+    invoiceDateClock: config?.invoiceDateClock ?? "utc",
   };
 
   const app = Fastify({ logger: false, bodyLimit: SIMULATOR_BODY_LIMIT, forceCloseConnections: true });
@@ -308,6 +311,7 @@ export function buildSimulatorApp(options: SimulatorOptions = {}): {
         world: state.world,
         store: state.store,
         now: new Date(now),
+        invoiceDateClock: state.invoiceDateClock,
       });
       const dated = pakistanDateTime(now);
       switch (verdict.kind) {

@@ -42,7 +42,8 @@ export interface TranscriptStep {
 export interface Transcript {
   name: string;
   description: string;
-  simulator?: { config?: SimulatorConfigInput; faults?: FaultConfig };
+  /** `clock`: the simulator's fixed "now" (ISO), for transcripts about dates. */
+  simulator?: { config?: SimulatorConfigInput; faults?: FaultConfig; clock?: string };
   steps: TranscriptStep[];
 }
 

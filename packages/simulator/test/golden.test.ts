@@ -4,6 +4,13 @@ import { startSimulator } from "../src/index.ts";
 import type { Transcript } from "./golden-runner.ts";
 import { checkStep, sendRaw } from "./golden-runner.ts";
 
+/** A clock that always reads the transcript's instant. */
+function fixedClock(iso: string): () => number {
+  const instant = Date.parse(iso);
+  if (Number.isNaN(instant)) throw new Error(`simulator.clock "${iso}" is not an ISO instant`);
+  return () => instant;
+}
+
 const folder = new URL("../golden-transcripts/", import.meta.url);
 const files = readdirSync(folder)
   .filter((name) => name.endsWith(".json"))
@@ -20,6 +27,7 @@ describe("golden transcripts", () => {
       port: 0,
       ...(transcript.simulator?.config ? { config: transcript.simulator.config } : {}),
       ...(transcript.simulator?.faults ? { faults: transcript.simulator.faults } : {}),
+      ...(transcript.simulator?.clock ? { clock: fixedClock(transcript.simulator.clock) } : {}),
     });
     try {
       const vars: Record<string, string> = {};

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChains } from "../src/audit/audit-log.ts";
 import { setTenantToken } from "../src/tenants/tenants.ts";
 import {
-  pakistanToday,
+  fbrToday,
   SELLER_B,
   sampleInvoice,
   simInvoices,
@@ -106,7 +106,7 @@ describe.each(engines)("gateway API on %s", (engine) => {
         address: "Karachi",
         registrationType: "Registered",
       },
-      date: pakistanToday(),
+      date: fbrToday(),
       scenarioId: "SN001",
       lines: [
         {
@@ -308,7 +308,14 @@ describe.each(engines)("gateway API on %s", (engine) => {
   it("validates without storing, locally and against FBR's validate endpoint", async () => {
     const local = await t.call("POST", "/v1/invoices/validate", { body: sampleInvoice() });
     expect(local.status).toBe(200);
-    expect(local.body.local).toEqual({ valid: true, issues: [] });
+    expect(local.body.local).toMatchObject({ valid: true, verdict: "valid-fbr-will-check", issues: [] });
+    // SN001 on a sandbox tenant: FBR still checks the HS code, the buyer's registration and that SN001 is
+    // assigned to the seller.
+    expect(local.body.local.fbrWillCheck.map((check: { rule: string }) => check.rule).sort()).toEqual([
+      "buyer-registration",
+      "hs-code-exists",
+      "scenario-assigned",
+    ]);
     const remote = await t.call("POST", "/v1/invoices/validate?remote=true", {
       key: t.keyB,
       body: sampleInvoice(SELLER_B, undefined, "SN002"),

@@ -103,9 +103,13 @@ export class FaultPlan {
 
 let counter = 0;
 
-/** Pakistan's calendar date today (FBR dates invoices in PKT, UTC+5). */
-export function pakistanToday(): string {
-  return new Date(Date.now() + 5 * 3_600_000).toISOString().slice(0, 10);
+/**
+ * Today as FBR judges invoiceDate: the UTC calendar day (integrators report 0043 for an invoice dated
+ * today before 05:00 Pakistan time; the simulator judges the UTC day by default). Never after Pakistan's
+ * day, so an invoice dated this way is valid at any hour and never held by the gateway.
+ */
+export function fbrToday(): string {
+  return new Date().toISOString().slice(0, 10);
 }
 
 /** A valid SN001 sale for the seller, unique by its first item's description. */
@@ -124,7 +128,7 @@ export function sampleInvoice(
   const description = tag ?? `test item ${process.pid}-${counter}-${randomBytes(3).toString("hex")}`;
   return {
     ...base,
-    invoiceDate: pakistanToday(),
+    invoiceDate: fbrToday(),
     items: base.items.map((item, index) =>
       index === 0 ? { ...item, productDescription: description } : item,
     ),

@@ -4,6 +4,8 @@ import {
   canonicalJson,
   type DiInvoice,
   type DiInvoiceDraft,
+  type DiValidationResult,
+  fbrPostNotBefore,
   type ValidationIssue,
   validateDiInvoice,
 } from "@raseed/sdk";
@@ -159,6 +161,14 @@ export function buildSubmittedInvoice(
 
 /** Local validation with the sdk plus the gateway's own rule: the seller must be the key's tenant (0401). */
 export function validateForTenant(invoice: unknown, tenant: TenantRow): ValidationIssue[] {
+  return localVerdict(invoice, tenant).issues;
+}
+
+/**
+ * The three-way verdict (valid / invalid / valid-fbr-will-check) with the rules only FBR can still check,
+ * plus the gateway's own 0401 rule.
+ */
+export function localVerdict(invoice: unknown, tenant: TenantRow): DiValidationResult {
   const result = validateDiInvoice(invoice, {
     sandbox: tenant.environment === "sandbox",
     sellerNtn: tenant.ntn,
@@ -175,7 +185,19 @@ export function validateForTenant(invoice: unknown, tenant: TenantRow): Validati
       fix: "send invoices only for the seller the API key belongs to, or use that seller's key",
     });
   }
-  return issues;
+  const valid = issues.length === 0;
+  return {
+    ...result,
+    valid,
+    verdict: valid ? result.verdict : "invalid",
+    issues,
+  };
+}
+
+function heldReason(heldUntil: string | undefined): string | null {
+  return heldUntil === undefined
+    ? null
+    : `held until ${heldUntil} (05:00 Pakistan time): FBR judges invoiceDate by the UTC day and would refuse it with 0043 before then`;
 }
 
 export interface SubmitResult {
@@ -193,12 +215,18 @@ export async function submitInvoice(
   tenant: TenantRow,
   prepared: PreparedInvoice,
   actor: string,
+  /** Injected clock for tests; the real time otherwise. */
+  clock: () => Date = () => new Date(),
 ): Promise<SubmitResult> {
   const existing = await findByExternalRef(db, tenant.id, prepared.externalRef);
   if (existing !== undefined) return replayOrConflict(existing, prepared);
 
   const id = newId("inv");
-  const now = nowIso();
+  const instant = clock();
+  const now = instant.toISOString();
+  // FBR judges invoiceDate by the UTC day: an invoice dated today before 05:00 PKT would draw 0043, so
+  // its outbox row is due at 05:00 PKT instead of now (spec/README.md, "Field fidelity").
+  const heldUntil = fbrPostNotBefore(String(prepared.invoice.invoiceDate), instant)?.toISOString();
   // Provisional: the tenant row is read again inside the transaction (below), since `tenant` is the
   // snapshot from authentication and the tenant may have been paused or resumed since.
   let state: InvoiceState = tenant.paused_at === null ? "queued" : "paused";
@@ -216,7 +244,7 @@ export async function submitInvoice(
     fbr_dated: null,
     item_numbers: null,
     errors: null,
-    last_reason: state === "paused" ? tenant.paused_reason : null,
+    last_reason: state === "paused" ? tenant.paused_reason : heldReason(heldUntil),
     attempt_count: 0,
     created_at: now,
     updated_at: now,
@@ -232,13 +260,17 @@ export async function submitInvoice(
         .executeTakeFirstOrThrow();
       state = current.paused_at === null ? "queued" : "paused";
       inserted.state = state;
-      inserted.last_reason = state === "paused" ? current.paused_reason : null;
+      inserted.last_reason = state === "paused" ? current.paused_reason : heldReason(heldUntil);
       await insertInvoice(trx, inserted, {
         actor,
         action: "invoice.received",
-        details: { externalRef: prepared.externalRef, requestHash: prepared.requestHash },
+        details: {
+          externalRef: prepared.externalRef,
+          requestHash: prepared.requestHash,
+          ...(heldUntil !== undefined ? { heldUntil } : {}),
+        },
       });
-      await enqueueOutbox(trx, { invoiceId: id, tenantId: tenant.id });
+      await enqueueOutbox(trx, { invoiceId: id, tenantId: tenant.id, dueAt: heldUntil ?? now });
     }, tenant.id);
   } catch (error) {
     // Two requests with one externalRef raced: the unique index let one win; answer as a replay.

@@ -7,6 +7,7 @@ import {
   getInvoice,
   listAttempts,
   listInvoices,
+  localVerdict,
   parseSubmission,
   prepareInvoice,
   reconcileInvoice,
@@ -136,8 +137,14 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
       }
       const { tenant } = auth;
       const prepared = prepareInvoice(request.body, undefined, tenant);
-      const issues = validateForTenant(prepared.invoice, tenant);
-      const local = { valid: issues.length === 0, issues };
+      const verdict = localVerdict(prepared.invoice, tenant);
+      // valid / invalid / valid-fbr-will-check, with the rules only FBR can still check named.
+      const local = {
+        valid: verdict.valid,
+        verdict: verdict.verdict,
+        issues: verdict.issues,
+        fbrWillCheck: verdict.fbrWillCheck,
+      };
       if (remote !== "true") return { local, invoice: prepared.invoice };
       const client = new DiClient({
         token: tenantFbrToken(deps.masterKey, tenant),

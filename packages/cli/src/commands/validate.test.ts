@@ -51,9 +51,60 @@ function runInProcess(files: string[], options: Partial<ValidateCommandOptions> 
 }
 
 describe("runValidateCommand", () => {
-  it("exits 0 and says valid when every file is valid", () => {
+  it("exits 0 and says what FBR will still check on a valid invoice", () => {
     const run = runInProcess([file("good.json")]);
-    expect(run).toEqual({ code: 0, stdout: `${file("good.json")}: valid\n`, stderr: "" });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe("");
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines[0]).toBe(
+      `${file("good.json")}: valid, FBR will still check: buyer-registration, hs-code-exists`,
+    );
+    expect(lines[2]).toMatch(
+      /^ {2}hs-code-exists \(0052\): FBR checks that 0101\.2100, 8471\.3010 are HS codes/,
+    );
+    expect(lines[1]).toMatch(
+      /^ {2}buyer-registration \(0053\): FBR checks that buyer "2046004" is Registered/,
+    );
+  });
+
+  it("says plainly valid when nothing is left to FBR (IMS has no FBR-only rules)", () => {
+    expect(runInProcess([file("ims.json")], { kind: "ims" })).toEqual({
+      code: 0,
+      stdout: `${file("ims.json")}: valid\n`,
+      stderr: "",
+    });
+  });
+
+  it("warns, and still exits 0, for an invoice dated today before 05:00 Pakistan time (FBR's UTC day)", () => {
+    const early = structuredClone(bases["di-sale"]) as Record<string, unknown>;
+    early.invoiceDate = "2025-06-02";
+    writeFileSync(file("early.json"), JSON.stringify(early));
+    const at = (iso: string) =>
+      runValidateCommand(
+        [file("early.json")],
+        { kind: "di", sandbox: false, json: true },
+        {
+          stdout: (text) => {
+            output = text;
+          },
+          stderr: () => {},
+          readFile: (path) => readFileSync(path, "utf8"),
+          now: new Date(iso),
+        },
+      );
+    let output = "";
+    expect(at("2025-06-01T21:00:00Z")).toBe(0); // 02:00 PKT on 2 June
+    const before = JSON.parse(output) as {
+      verdict: string;
+      fbrWillCheck: { rule: string; codes: string[] }[];
+    }[];
+    expect(before[0]?.verdict).toBe("valid-fbr-will-check");
+    expect(before[0]?.fbrWillCheck).toContainEqual(
+      expect.objectContaining({ rule: "invoice-date-utc-day", codes: ["0043"] }),
+    );
+    expect(at("2025-06-02T00:00:00Z")).toBe(0); // 05:00 PKT
+    const after = JSON.parse(output) as { fbrWillCheck: { rule: string }[] }[];
+    expect(after[0]?.fbrWillCheck.map((check) => check.rule)).not.toContain("invoice-date-utc-day");
   });
 
   it("lists every problem with code, item, field, message and fix, and exits 1", () => {
@@ -65,15 +116,26 @@ describe("runValidateCommand", () => {
     expect(run.stdout).toMatch(/fix: Use a rate that SaleTypeToRate lists/);
   });
 
-  it("--json prints [{ file, valid, errors: [{ code, item, field, message }] }]", () => {
+  it("--json prints [{ file, valid, verdict, fbrWillCheck, errors: [{ code, item, field, message }] }]", () => {
     const run = runInProcess([file("good.json"), file("bad.json")], { json: true });
     expect(run.code).toBe(1);
     const reports = JSON.parse(run.stdout) as unknown[];
     expect(reports).toEqual([
-      { file: file("good.json"), valid: true, errors: [] },
+      {
+        file: file("good.json"),
+        valid: true,
+        verdict: "valid-fbr-will-check",
+        fbrWillCheck: [
+          { rule: "buyer-registration", codes: ["0053"], message: expect.stringContaining("2046004") },
+          { rule: "hs-code-exists", codes: ["0052"], message: expect.stringContaining("0101.2100") },
+        ],
+        errors: [],
+      },
       {
         file: file("bad.json"),
         valid: false,
+        verdict: "invalid",
+        fbrWillCheck: expect.any(Array),
         errors: [
           { code: "0003", item: null, field: "invoiceType", message: expect.stringContaining("Credit Note") },
           { code: "0046", item: 2, field: "rate", message: expect.stringContaining("17%") },
@@ -115,15 +177,17 @@ describe("runValidateCommand", () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/broken\.json: malformed JSON/);
     expect(lines[1]).toMatch(/missing\.json: cannot read it \(ENOENT/);
-    expect(run.stdout).toBe(`${file("good.json")}: valid\n`);
+    expect(run.stdout.split("\n")[0]).toBe(
+      `${file("good.json")}: valid, FBR will still check: buyer-registration, hs-code-exists`,
+    );
   });
 
   it("reads a UTF-8 file that starts with a byte-order mark", () => {
-    expect(runInProcess([file("bom.json")])).toEqual({
-      code: 0,
-      stdout: `${file("bom.json")}: valid\n`,
-      stderr: "",
-    });
+    const run = runInProcess([file("bom.json")]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      new RegExp(`^${file("bom.json").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: valid, `),
+    );
   });
 
   it("--json lists unreadable and malformed files too, with a one-line error, and exits 2", () => {
@@ -141,7 +205,12 @@ describe("runValidateCommand", () => {
       expect(entry.errors).toEqual([]);
       expect(entry.error).not.toContain("\n");
     }
-    expect(report[2]).toEqual({ file: file("good.json"), valid: true, errors: [] });
+    expect(report[2]).toMatchObject({
+      file: file("good.json"),
+      valid: true,
+      verdict: "valid-fbr-will-check",
+      errors: [],
+    });
   });
 });
 
@@ -165,7 +234,7 @@ describe("node packages/cli/bin/raseed.js validate", () => {
     const run = await raseed(["validate", "--json", file("good.json"), file("bad.json")]);
     expect(run.code, run.stderr).toBe(1);
     expect(JSON.parse(run.stdout)).toMatchObject([
-      { file: file("good.json"), valid: true, errors: [] },
+      { file: file("good.json"), valid: true, verdict: "valid-fbr-will-check", errors: [] },
       {
         file: file("bad.json"),
         valid: false,

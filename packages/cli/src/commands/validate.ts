@@ -1,5 +1,12 @@
 import { readFileSync } from "node:fs";
-import { checkImsInvoice, type ValidationIssue, validateDiInvoice } from "@raseed/sdk";
+import {
+  checkImsInvoice,
+  type FbrOnlyCheck,
+  type ValidationIssue,
+  type ValidationVerdict,
+  validateDiInvoice,
+  verdictOf,
+} from "@raseed/sdk";
 import { type Command, Option } from "commander";
 
 export interface ValidateCommandOptions {
@@ -12,6 +19,11 @@ export interface ValidateCommandOptions {
 export interface ValidateFileReport {
   file: string;
   valid: boolean;
+  /** "valid", "invalid", or "valid-fbr-will-check" (no problem found, but FBR still checks `fbrWillCheck`). */
+  verdict: ValidationVerdict;
+  /** Rules only FBR can decide (HS code list, buyer register 0053, scenario assignment, duplicate lines,
+   * the UTC-day date warning 0043); [] for IMS. */
+  fbrWillCheck: FbrOnlyCheck[];
   /** Only for a file that could not be read or parsed (exit 2): one line saying why; `errors` is then []. */
   error?: string;
   errors: { code: string; item: number | null; field: string; message: string }[];
@@ -61,19 +73,23 @@ export function runValidateCommand(
           ? `malformed JSON (${oneLine(error)})`
           : `cannot read it (${oneLine(error)})`;
       io.stderr(`raseed validate: ${file}: ${reason}\n`);
-      reports.push({ file, valid: false, error: reason, errors: [] });
+      reports.push({ file, valid: false, verdict: "invalid", fbrWillCheck: [], error: reason, errors: [] });
       continue;
     }
-    const result =
+    const di =
       options.kind === "ims"
-        ? checkImsInvoice(payload)
+        ? undefined
         : validateDiInvoice(payload, {
             sandbox: options.sandbox,
             ...(io.now === undefined ? {} : { now: io.now }),
           });
+    const result = di ?? checkImsInvoice(payload);
+    const fbrWillCheck = di?.fbrWillCheck ?? [];
     reports.push({
       file,
       valid: result.valid,
+      verdict: verdictOf(result),
+      fbrWillCheck,
       errors: result.issues.map((issue) => ({
         code: issue.code,
         item: issue.item ?? null,
@@ -82,8 +98,16 @@ export function runValidateCommand(
       })),
     });
     if (!options.json) {
-      if (result.valid) {
+      if (result.valid && fbrWillCheck.length === 0) {
         io.stdout(`${file}: valid\n`);
+      } else if (result.valid) {
+        io.stdout(
+          `${file}: valid, FBR will still check: ${fbrWillCheck.map((check) => check.rule).join(", ")}\n`,
+        );
+        for (const check of fbrWillCheck) {
+          const codes = check.codes.length === 0 ? "FBR's code unknown" : check.codes.join("/");
+          io.stdout(`  ${check.rule} (${codes}): ${check.message}\n`);
+        }
       } else {
         const count = result.issues.length;
         io.stdout(`${file}: invalid, ${count} problem${count === 1 ? "" : "s"}\n`);
@@ -111,11 +135,18 @@ export function registerValidateCommand(program: Command): void {
       ).default("di"),
     )
     .option("--sandbox", "apply the DI sandbox scenario rules (scenarioId, 0203-0205)", false)
-    .option("--json", "print a JSON array of { file, valid, errors } instead of text", false)
+    .option(
+      "--json",
+      "print a JSON array of { file, valid, verdict, fbrWillCheck, errors } instead of text",
+      false,
+    )
     .addHelpText(
       "after",
-      "\n--json: one entry per file; a file that cannot be read or is not JSON is listed as\n" +
-        '  { "file", "valid": false, "error": "<one line>", "errors": [] } (and the run exits 2).\n' +
+      '\nVerdicts: valid; invalid; or "valid, FBR will still check: ..." naming the rules only FBR can\n' +
+        "  decide (hs-code-exists, buyer-registration 0053, scenario-assigned 0203, duplicate-lines, and\n" +
+        "  invoice-date-utc-day: a warning for an invoice dated today before 05:00 Pakistan time, 0043).\n" +
+        "\n--json: one entry per file; a file that cannot be read or is not JSON is listed as\n" +
+        '  { "file", "valid": false, "verdict": "invalid", "error": "<one line>", "errors": [] } (and the run exits 2).\n' +
         "Exit status: 0 all valid, 1 any invalid, 2 usage error, unreadable file or malformed JSON.\nCodes: docs/errors.md",
     )
     // Usage errors exit 2 with commander's one-line message (never a stack trace); help and version exit 0.

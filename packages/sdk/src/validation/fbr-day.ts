@@ -2,7 +2,7 @@
 // 00:00 and 05:00 Pakistan time with 0043: its check uses the UTC calendar day, which reaches Pakistan's
 // date only at 05:00 PKT (UTC+5) [SINGLE: integrator reports, issue 12]. Pakistan's day stays what the
 // invoice is dated by (the IRIS template's "today"); this only says when FBR will take it.
-import { calendarDay } from "../internal/pakistan-time.ts";
+import { calendarDay } from "../time/pakistan-time.ts";
 
 /** The UTC calendar day of an instant ("2025-05-24"): the day FBR is reported to judge invoiceDate by. */
 export function fbrJudgementDay(now: Date): string {

@@ -3,18 +3,13 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  pakistanToday,
-  simInvoices,
-  startTestGateway,
-  type TestGateway,
-} from "../../gateway/test/harness.ts";
+import { fbrToday, simInvoices, startTestGateway, type TestGateway } from "../../gateway/test/harness.ts";
 import { tempDir } from "../../gateway/test/helpers.ts";
 import { type ImportCommandOptions, runImportCommand } from "../src/commands/import.ts";
 
 let gw: TestGateway;
 const dir = tempDir("raseed-import-");
-const today = pakistanToday();
+const today = fbrToday();
 
 beforeAll(async () => {
   gw = await startTestGateway("sqlite");

@@ -5,7 +5,7 @@ import { ImportJobs } from "../src/imports/import-jobs.ts";
 import { planImport } from "../src/imports/plan.ts";
 import { readSheetRows } from "../src/imports/read-rows.ts";
 import { findTenant } from "../src/tenants/tenants.ts";
-import { pakistanToday, simInvoices, startTestGateway, type TestGateway } from "./harness.ts";
+import { fbrToday, simInvoices, startTestGateway, type TestGateway } from "./harness.ts";
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -18,7 +18,7 @@ afterAll(async () => {
 const HEADER =
   "invoiceRefNo,invoiceDate,buyerNTNCNIC,buyerBusinessName,buyerProvince,buyerAddress,buyerRegistrationType,scenarioId,hsCode,productDescription,rate,uoM,quantity,valueSalesExcludingST,salesTaxApplicable,saleType";
 const row = (reference: string, description: string, value = 1000) =>
-  `${reference},${pakistanToday()},1000000000000,Walk-in,Sindh,Karachi,Unregistered,SN002,0101.2100,${description},18%,"Numbers, pieces, units",2,${value},${(value * 18) / 100},Goods at standard rate (default)`;
+  `${reference},${fbrToday()},1000000000000,Walk-in,Sindh,Karachi,Unregistered,SN002,0101.2100,${description},18%,"Numbers, pieces, units",2,${value},${(value * 18) / 100},Goods at standard rate (default)`;
 
 async function planOf(lines: string[]) {
   const tenant = await findTenant(gw.gateway.store.db, gw.tenantA);

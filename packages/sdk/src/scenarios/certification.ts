@@ -4,7 +4,7 @@
 // byte-identical copy of spec/data) holds each scenario as a draft line with the reason for every correction.
 import certificationFile from "../../data/di-scenario-certification.json" with { type: "json" };
 import { buildDiInvoice, type DiBuyerDraft, type DiLineDraft, type DiPartyDraft } from "../model/di.ts";
-import { pakistanDate } from "../time/pakistan-time.ts";
+import { fbrJudgementDay } from "../validation/fbr-day.ts";
 import type { DiInvoice } from "../wire/di.ts";
 import { ScenarioLookupError } from "./errors.ts";
 
@@ -37,7 +37,8 @@ export const SANDBOX_UNREGISTERED_BUYER: Readonly<DiPartyDraft> = Object.freeze(
 export interface CertificationOptions {
   /** The seller as registered with FBR (its token's owner): 0401 otherwise. */
   seller: DiPartyDraft;
-  /** Invoice date; default today on Pakistan's calendar (FBR refuses future dates, 0043). */
+  /** Invoice date; default the day FBR judges "today" by: the UTC day, which is Pakistan's from 05:00 PKT
+   * (FBR refuses future dates with 0043, and is reported to judge them by UTC; spec/README "Field fidelity"). */
   date?: string;
   /** Defaults to today's date for this clock. */
   now?: Date;
@@ -88,7 +89,8 @@ export function certificationInvoice(id: string, options: CertificationOptions):
     {
       seller: options.seller,
       buyer,
-      date: options.date ?? pakistanDate(options.now ?? new Date()),
+      // A sandbox test invoice: dated so FBR takes it at any hour, never held until 05:00 PKT.
+      date: options.date ?? fbrJudgementDay(options.now ?? new Date()),
       invoiceRefNo: options.invoiceRefNo ?? "",
       scenarioId,
       lines: [record.line],

@@ -14,7 +14,7 @@ import type { GatewayEvents } from "../events.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { enqueueOutbox, requeueOutbox } from "../outbox/outbox-sql.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
-import { newId, nowIso, sha256Hex } from "../store/ids.ts";
+import { newId, sha256Hex } from "../store/ids.ts";
 import type { AttemptRow, Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 import { buildDraftOrIssues } from "./draft-issues.ts";
 import { changeInvoiceState, insertInvoice } from "./lifecycle.ts";

@@ -2,7 +2,9 @@
 // same way (--data-dir, --db, --config, RASEED_* env). This opens that store and the master key.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { registerAuditChainKey } from "./audit/chain-key.ts";
 import { ConfigError, type GatewayConfig, loadConfig } from "./config.ts";
+import { deriveRecordKeys, type RecordKeys } from "./records/keys.ts";
 import { isPostgresUrl, openStore, type Store } from "./store/database.ts";
 import { loadMasterKeyForStore } from "./tenants/master-key-check.ts";
 
@@ -10,6 +12,8 @@ export interface AdminContext {
   config: GatewayConfig;
   store: Store;
   masterKey: Buffer;
+  /** Seal and audit-chain keys derived from the master key. */
+  recordKeys: RecordKeys;
   close(): Promise<void>;
 }
 
@@ -35,7 +39,10 @@ export async function openAdminContext(
       masterKey: config.masterKey,
       dataDir: config.dataDir,
     });
-    return { config, store, masterKey, close: () => store.close() };
+    // Entries the admin commands append are keyed like the gateway's (audit/chain-key.ts).
+    const recordKeys = deriveRecordKeys(masterKey);
+    registerAuditChainKey(store.db, recordKeys.chainKey);
+    return { config, store, masterKey, recordKeys, close: () => store.close() };
   } catch (error) {
     await store.close();
     throw error;

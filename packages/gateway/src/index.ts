@@ -2,7 +2,12 @@
 
 export { type AdminContext, openAdminContext } from "./admin.ts";
 export { type AppDeps, buildApp } from "./app.ts";
-export { type AuditChainReport, appendAudit, verifyAuditChains } from "./audit/audit-log.ts";
+export {
+  type AuditChainReport,
+  adoptUnkeyedChains,
+  appendAudit,
+  verifyAuditChains,
+} from "./audit/audit-log.ts";
 export {
   type CertificationRun,
   type CertificationStatus,
@@ -37,6 +42,19 @@ export {
 } from "./imports/read-rows.ts";
 export { createLogger, DEMO_POS_TERMINAL, DEMO_SELLER, type RunningGateway, startGateway } from "./main.ts";
 export { OutboxWorker } from "./outbox/worker.ts";
+export { deriveRecordKeys, publicKeyPem, type RecordKeys, rawPublicKey } from "./records/keys.ts";
+export {
+  invoiceWasPrintedOrSealed,
+  readSeal,
+  type Seal,
+  type SealRecord,
+  sealPendingInvoices,
+} from "./records/seals.ts";
+export {
+  type RecordFinding,
+  type RecordFindingKind,
+  verifyInvoiceRecords,
+} from "./records/verify-records.ts";
 export { isPostgresUrl, openStore, type Store } from "./store/database.ts";
 export {
   addImsTerminal,

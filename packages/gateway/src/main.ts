@@ -8,10 +8,14 @@ import { type RunningSimulator, startSimulator } from "@raseed/simulator";
 import type { FastifyInstance } from "fastify";
 import { type DestinationStream, type Logger, pino } from "pino";
 import { buildApp } from "./app.ts";
+import { adoptUnkeyedChains } from "./audit/audit-log.ts";
+import { registerAuditChainKey } from "./audit/chain-key.ts";
 import type { GatewayConfig } from "./config.ts";
 import { loadDocumentLogo } from "./documents/logo.ts";
 import { GatewayEvents } from "./events.ts";
 import { OutboxWorker } from "./outbox/worker.ts";
+import { deriveRecordKeys, type RecordKeys } from "./records/keys.ts";
+import { Sealer } from "./records/sealer.ts";
 import { isPostgresUrl, openStore, type Store } from "./store/database.ts";
 import { GroupCommitter } from "./store/group-commit.ts";
 import { lockSqliteFile } from "./store/instance-lock.ts";
@@ -51,6 +55,10 @@ export interface RunningGateway {
   store: Store;
   worker: OutboxWorker;
   events: GatewayEvents;
+  /** Seals accepted invoices (records/seals.ts). */
+  sealer: Sealer;
+  /** Seal and audit-chain keys derived from the master key. */
+  recordKeys: RecordKeys;
   simulator?: RunningSimulator;
   demo?: { tenantId: string; apiKey: string; apiKeyFile: string };
   /** Stops accepting requests, drains the worker within drainTimeoutMs, closes the store. */
@@ -148,6 +156,10 @@ export async function startGateway(
     await simulator?.close();
     throw error;
   }
+  // Seal and audit-chain keys come from the master key; chains written before keys existed are adopted.
+  const recordKeys = deriveRecordKeys(masterKey);
+  registerAuditChainKey(store.db, recordKeys.chainKey);
+  await adoptUnkeyedChains(store.db);
   const events = new GatewayEvents();
   // A store that cannot write (full disk, lost database) is reported once when it starts and once when it
   // ends, with the store's own error, not once per failed query.
@@ -209,6 +221,8 @@ export async function startGateway(
   // SQLite: this process holds the file's instance lock, so every lease found at start-up was left by a
   // dead process.
   await worker.start({ recoverAllLeases: store.engine === "sqlite" });
+  const sealer = new Sealer(store.db, recordKeys, events);
+  sealer.start();
   webhooks.start();
 
   let closing: Promise<void> | undefined;
@@ -216,6 +230,7 @@ export async function startGateway(
     closing ??= (async () => {
       await app.close();
       const drain = await worker.stop(effective.drainTimeoutMs);
+      await sealer.stop();
       await webhooks.stop();
       if (!drain.drained)
         logger.warn({ unfinished: drain.unfinished }, "drain deadline passed; leases left for recovery");
@@ -249,6 +264,8 @@ export async function startGateway(
     store,
     worker,
     events,
+    sealer,
+    recordKeys,
     close,
     ...(simulator !== undefined ? { simulator } : {}),
     ...(demo !== undefined ? { demo } : {}),

@@ -66,6 +66,7 @@ describe("raseed tenant / key / audit", () => {
     const verified = raseed("audit", "verify");
     expect(verified.status).toBe(0);
     expect(verified.stdout).toMatch(/ok .*4 entries, chain intact/);
+    expect(verified.stdout).toContain("ok      invoices agree with the audit log and their seals");
 
     // Tamper with one entry: verify names the first broken link and exits 1.
     const store = await openStore({ dataDir: dir.path, db: join(dir.path, "raseed.db") });
@@ -75,6 +76,17 @@ describe("raseed tenant / key / audit", () => {
     const broken = raseed("audit", "verify", "--tenant", tenantId);
     expect(broken.status).toBe(1);
     expect(broken.stdout).toMatch(/BROKEN .*first broken link at entry 2/);
+  });
+
+  it("prints the seal key's public half, derived from the master key, for auditors", {
+    timeout: 90_000,
+  }, () => {
+    const publicKey = raseed("audit", "public-key");
+    expect(publicKey.stderr).toBe("");
+    expect(publicKey.status).toBe(0);
+    expect(publicKey.stdout).toMatch(
+      /^key id: [0-9a-f]{16}\nraw \(base64\): [A-Za-z0-9+/]{43}=\n-----BEGIN PUBLIC KEY-----\n/,
+    );
   });
 
   it("serve: starts with the built-in simulator, answers health checks and stops on SIGTERM; bad config exits 2", {

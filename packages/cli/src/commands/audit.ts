@@ -1,4 +1,12 @@
-import { findTenant, openAdminContext, TenantError, verifyAuditChains } from "@raseed/gateway";
+import {
+  findTenant,
+  openAdminContext,
+  publicKeyPem,
+  rawPublicKey,
+  TenantError,
+  verifyAuditChains,
+  verifyInvoiceRecords,
+} from "@raseed/gateway";
 import type { Command } from "commander";
 import { exitTwoOnUsageErrors, runAdmin, withStoreOptions } from "./tenant.ts";
 
@@ -11,7 +19,8 @@ export function registerAuditCommand(program: Command): void {
       audit
         .command("verify")
         .description(
-          "Recompute every tenant's audit hash chain and report the first broken link (exit 1 if any)",
+          "Recompute every tenant's keyed audit chain, then check every invoice against it and its seal: " +
+            "an edited FBR number, payload or state, or a deleted invoice, is named by id (exit 1 if any)",
         )
         .option("--tenant <tenant>", "only this tenant (id or NTN)"),
     ),
@@ -25,7 +34,9 @@ export function registerAuditCommand(program: Command): void {
           if (tenant === undefined) throw new TenantError(`no tenant with id or NTN ${flags.tenant}`);
           tenantId = tenant.id;
         }
-        const reports = await verifyAuditChains(ctx.store.db, tenantId);
+        const reports = await verifyAuditChains(ctx.store.db, tenantId, {
+          chainKey: ctx.recordKeys.chainKey,
+        });
         for (const report of reports) {
           if (report.ok) {
             process.stdout.write(
@@ -37,7 +48,37 @@ export function registerAuditCommand(program: Command): void {
             );
           }
         }
-        if (reports.some((r) => !r.ok)) process.exitCode = 1;
+        const findings = await verifyInvoiceRecords(ctx.store.db, ctx.recordKeys, tenantId);
+        for (const finding of findings) {
+          process.stdout.write(
+            `TAMPER  ${finding.tenantId} invoice ${finding.invoiceId}: ${finding.kind}: ${finding.message}\n`,
+          );
+        }
+        if (findings.length === 0)
+          process.stdout.write("ok      invoices agree with the audit log and their seals\n");
+        if (reports.some((r) => !r.ok) || findings.length > 0) process.exitCode = 1;
+      } finally {
+        await ctx.close();
+      }
+    }),
+  );
+
+  withStoreOptions(
+    exitTwoOnUsageErrors(
+      audit
+        .command("public-key")
+        .description(
+          "Print the Ed25519 public key that checks invoice seals (PEM, key id, raw base64): give it to anyone who must verify a seal",
+        ),
+    ),
+  ).action(async (flags: { dataDir?: string; db?: string; config?: string }) =>
+    runAdmin(async () => {
+      const ctx = await openAdminContext(flags, process.env);
+      try {
+        const { sealPublicKey, sealKeyId } = ctx.recordKeys;
+        process.stdout.write(`key id: ${sealKeyId}\n`);
+        process.stdout.write(`raw (base64): ${rawPublicKey(sealPublicKey).toString("base64")}\n`);
+        process.stdout.write(publicKeyPem(sealPublicKey));
       } finally {
         await ctx.close();
       }

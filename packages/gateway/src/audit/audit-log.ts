@@ -1,10 +1,18 @@
 // Append-only, hash-chained audit log, one chain per tenant. Each entry's hash covers the previous hash and
 // the entry's own fields; the chain head (seq + hash) is also kept on the tenant row, updated in the same
 // transaction, so editing, deleting or truncating entries all break verification.
+//
+// Keyed (issue 9): where the store has a chain key (audit/chain-key.ts, derived from the master key), each
+// entry also carries mac = HMAC(key, previous mac + "\n" + hash) and the tenant row the head mac, so someone
+// who can write the database but lacks the master key cannot recompute the chain after an edit. Chains
+// written before keys existed are adopted by `adoptUnkeyedChains`: their intact SHA-256 chain is closed by
+// an `audit.keyed` entry, the first with a mac; from there on every entry must have one.
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { canonicalJson, redactSecrets } from "@raseed/sdk";
 import type { Kysely, Transaction } from "kysely";
 import { nowIso, sha256Hex } from "../store/ids.ts";
 import type { AuditRow, Database } from "../store/schema.ts";
+import { auditChainKeyOf } from "./chain-key.ts";
 
 export interface AuditEntryInput {
   tenantId: string;
@@ -17,7 +25,7 @@ export interface AuditEntryInput {
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-function entryHash(prevHash: string, entry: Omit<AuditRow, "hash" | "prev_hash">): string {
+function entryHash(prevHash: string, entry: Omit<AuditRow, "hash" | "prev_hash" | "mac">): string {
   return sha256Hex(
     `${prevHash}\n${canonicalJson({
       tenant_id: entry.tenant_id,
@@ -41,9 +49,10 @@ export async function appendAudit(trx: Executor, input: AuditEntryInput): Promis
     .updateTable("tenants")
     .set((eb) => ({ audit_seq: eb("audit_seq", "+", 1) }))
     .where("id", "=", input.tenantId)
-    .returning(["audit_seq", "audit_head_hash"])
+    .returning(["audit_seq", "audit_head_hash", "audit_head_mac"])
     .executeTakeFirst();
   if (head === undefined) throw new Error(`audit: unknown tenant ${input.tenantId}`);
+  const chainKey = auditChainKeyOf(trx);
   const entry = {
     tenant_id: input.tenantId,
     seq: Number(head.audit_seq),
@@ -55,11 +64,28 @@ export async function appendAudit(trx: Executor, input: AuditEntryInput): Promis
     details: canonicalJson(redactSecrets(input.details ?? {})),
   };
   const hash = entryHash(head.audit_head_hash, entry);
+  // An unkeyed chain (written before keys existed) stays unkeyed until adoptUnkeyedChains closes it.
+  const keyable =
+    chainKey !== undefined &&
+    (head.audit_head_mac !== null || entry.seq === 1 || input.action === "audit.keyed");
+  const mac = keyable ? entryMac(chainKey, head.audit_head_mac ?? "", hash) : null;
   await trx
     .insertInto("audit")
-    .values({ ...entry, prev_hash: head.audit_head_hash, hash })
+    .values({ ...entry, prev_hash: head.audit_head_hash, hash, mac })
     .execute();
-  await trx.updateTable("tenants").set({ audit_head_hash: hash }).where("id", "=", input.tenantId).execute();
+  await trx
+    .updateTable("tenants")
+    .set({ audit_head_hash: hash, audit_head_mac: mac })
+    .where("id", "=", input.tenantId)
+    .execute();
+}
+
+function entryMac(key: Buffer, previousMac: string, hash: string): string {
+  return createHmac("sha256", key).update(`${previousMac}\n${hash}`).digest("hex");
+}
+
+function sameHex(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
 export interface AuditChainReport {
@@ -75,8 +101,11 @@ export interface AuditChainReport {
 export async function verifyAuditChains(
   db: Kysely<Database>,
   tenantId?: string,
+  options: { chainKey?: Buffer } = {},
 ): Promise<AuditChainReport[]> {
-  let tenantsQuery = db.selectFrom("tenants").select(["id", "ntn", "audit_seq", "audit_head_hash"]);
+  let tenantsQuery = db
+    .selectFrom("tenants")
+    .select(["id", "ntn", "audit_seq", "audit_head_hash", "audit_head_mac"]);
   if (tenantId !== undefined) tenantsQuery = tenantsQuery.where("id", "=", tenantId);
   const tenants = await tenantsQuery.orderBy("created_at").execute();
   const reports: AuditChainReport[] = [];
@@ -88,8 +117,10 @@ export async function verifyAuditChains(
       .orderBy("seq")
       .execute();
     let prev = "";
+    let prevMac: string | null = null;
     let expectedSeq = 1;
     let firstBroken: AuditChainReport["firstBroken"];
+    const key = options.chainKey;
     for (const row of rows) {
       const seq = Number(row.seq);
       if (seq !== expectedSeq) {
@@ -105,8 +136,41 @@ export async function verifyAuditChains(
         firstBroken = { seq, reason: `entry ${seq} was altered (hash mismatch)` };
         break;
       }
+      if (key !== undefined) {
+        // Unkeyed entries may only precede the first keyed one (a chain written before keys existed).
+        if (row.mac === null) {
+          if (prevMac !== null) {
+            firstBroken = { seq, reason: `entry ${seq} has no MAC although the chain is keyed before it` };
+            break;
+          }
+        } else if (!sameHex(row.mac, entryMac(key, prevMac ?? "", row.hash))) {
+          firstBroken = {
+            seq,
+            reason: `entry ${seq} does not match its MAC (altered and rehashed by someone without the key)`,
+          };
+          break;
+        } else if (prevMac === null && seq > 1 && row.action !== "audit.keyed") {
+          firstBroken = {
+            seq,
+            reason: `entry ${seq} starts the keyed chain but is not an audit.keyed entry`,
+          };
+          break;
+        }
+        prevMac = row.mac;
+      }
       prev = row.hash;
       expectedSeq += 1;
+    }
+    if (firstBroken === undefined && key !== undefined && rows.length > 0) {
+      if (prevMac === null) {
+        firstBroken = {
+          seq: 1,
+          reason:
+            "the chain carries no MAC at all (never opened by a keyed gateway, or its MACs were removed)",
+        };
+      } else if (tenant.audit_head_mac === null || !sameHex(tenant.audit_head_mac, prevMac)) {
+        firstBroken = { seq: rows.length, reason: "the recorded head MAC does not match the chain" };
+      }
     }
     if (firstBroken === undefined) {
       const headSeq = Number(tenant.audit_seq);
@@ -126,4 +190,35 @@ export async function verifyAuditChains(
     });
   }
   return reports;
+}
+
+/**
+ * Keys the chains written before keys existed (migration path): a tenant whose head has no MAC yet and
+ * whose SHA-256 chain verifies gets an `audit.keyed` entry, the first with a MAC. A chain that does not
+ * verify is left alone (and reported by `raseed audit verify`): keying it would launder the break.
+ * Returns the ids of the tenants adopted. Needs the store's chain key registered.
+ */
+export async function adoptUnkeyedChains(db: Kysely<Database>): Promise<string[]> {
+  if (auditChainKeyOf(db) === undefined) throw new Error("adoptUnkeyedChains: no chain key registered");
+  const tenants = await db
+    .selectFrom("tenants")
+    .select(["id", "audit_seq"])
+    .where("audit_head_mac", "is", null)
+    .where("audit_seq", ">", 0)
+    .execute();
+  const adopted: string[] = [];
+  for (const tenant of tenants) {
+    const [report] = await verifyAuditChains(db, tenant.id);
+    if (report === undefined || !report.ok) continue;
+    await db.transaction().execute(async (trx) => {
+      await appendAudit(trx, {
+        tenantId: tenant.id,
+        actor: "system",
+        action: "audit.keyed",
+        details: { keyedFromSeq: Number(tenant.audit_seq) + 1 },
+      });
+    });
+    adopted.push(tenant.id);
+  }
+  return adopted;
 }

@@ -3,6 +3,7 @@
 import type { Kysely } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import { getInvoice } from "../invoices/invoice-service.ts";
+import { readSeal } from "../records/seals.ts";
 import type { Database, InvoiceRow, TenantRow } from "../store/schema.ts";
 import { toPrintable } from "./printable.ts";
 import { type DocumentFormat, type DocumentLogo, renderInvoicePdf } from "./render.ts";
@@ -111,26 +112,15 @@ export async function printInvoice(
         .where("invoice_id", "=", row.id)
         .execute();
     }
+    const seal = await readSeal(trx, row.id);
     const pdf = await renderInvoicePdf(toPrintable(row, tenant), {
       ...base,
       copy,
       ...(copy === "duplicate" ? { printNumber } : {}),
+      ...(seal !== undefined ? { sealShort: seal.short } : {}),
     });
     return { pdf, copy, printNumber, filename: filename(row, request.format, copy) };
   });
-}
-
-/**
- * Whether a tax invoice of this invoice has left the building (printed at least once). The reconcile
- * correction rule (invoices/lifecycle.ts) must not silently change an FBR number a buyer already holds.
- */
-export async function invoiceWasPrinted(db: Kysely<Database>, invoiceId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom("invoice_prints")
-    .select("prints")
-    .where("invoice_id", "=", invoiceId)
-    .executeTakeFirst();
-  return row !== undefined && Number(row.prints) > 0;
 }
 
 /**

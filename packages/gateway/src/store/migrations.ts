@@ -240,6 +240,23 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0007_seals_and_keyed_audit": {
+    // Tamper evidence that covers the invoices themselves (issue 9): a seal per accepted invoice, and an
+    // HMAC beside each audit hash plus the head's HMAC on the tenant (null for entries written before).
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("seals")
+        .addColumn("invoice_id", "text", (c) => c.primaryKey())
+        .addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
+        .addColumn("record", "text", (c) => c.notNull())
+        .addColumn("signature", "text", (c) => c.notNull())
+        .addColumn("key_id", "text", (c) => c.notNull())
+        .addColumn("sealed_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable("audit").addColumn("mac", "text").execute();
+      await db.schema.alterTable("tenants").addColumn("audit_head_mac", "text").execute();
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

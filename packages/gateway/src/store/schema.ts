@@ -40,6 +40,8 @@ export interface TenantsTable {
   /** Head of the tenant's audit hash chain, kept here so truncating the tail is detectable. */
   audit_seq: number;
   audit_head_hash: string;
+  /** HMAC of the chain head (audit/audit-log.ts); null until the chain is keyed. */
+  audit_head_mac: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -133,6 +135,8 @@ export interface AuditTable {
   details: string;
   prev_hash: string;
   hash: string;
+  /** HMAC(chain key, previous mac + hash); null on entries written before the chain was keyed. */
+  mac: string | null;
 }
 
 export interface CertificationRunsTable {
@@ -190,6 +194,18 @@ export interface StoreProbeTable {
   filler: string;
 }
 
+/** The seal of an accepted invoice (records/seals.ts). */
+export interface SealsTable {
+  invoice_id: string;
+  tenant_id: string;
+  /** The canonical JSON record that was signed. */
+  record: string;
+  /** Ed25519 signature over `record`, base64url. */
+  signature: string;
+  key_id: string;
+  sealed_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -203,6 +219,7 @@ export interface Database {
   certification_runs: CertificationRunsTable;
   invoice_prints: InvoicePrintsTable;
   store_probe: StoreProbeTable;
+  seals: SealsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

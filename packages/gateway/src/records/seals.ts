@@ -1,0 +1,212 @@
+// Sealed invoices (issue 9). On acceptance each invoice gets a seal: an Ed25519 signature (node:crypto)
+// over a canonical record of what was sent and what FBR answered. FBR publishes no format for the
+// "digital signature recorded on the invoice", so ours is documented in docs/records.md:
+//
+//   record    = canonical JSON (keys sorted, no spaces) of SealRecord below
+//   signature = Ed25519(record bytes, UTF-8), base64url
+//   short     = "RS1-" + key id (8 hex) + "-" + first 16 characters of the signature: printed on documents
+//
+// Sealing runs right after the acceptance is committed (the gateway's Sealer, on the state-change event,
+// and a sweep at start for anything missed), in its own transaction with an `invoice.sealed` audit entry.
+import { createHash, sign, verify } from "node:crypto";
+import { canonicalJson } from "@raseed/sdk";
+import type { Kysely } from "kysely";
+import { appendAudit } from "../audit/audit-log.ts";
+import { toPrintable } from "../documents/printable.ts";
+import { nowIso } from "../store/ids.ts";
+import type { Database, InvoiceRow, TenantRow } from "../store/schema.ts";
+import type { RecordKeys } from "./keys.ts";
+
+export const SEAL_FORMAT_VERSION = 1;
+
+/** What a seal signs: enough to prove the invoice row, the payload and FBR's answer are unchanged. */
+export interface SealRecord {
+  v: number;
+  invoiceId: string;
+  tenantId: string;
+  channel: string;
+  sellerNtn: string;
+  /** SHA-256 (hex) of the exact payload posted to FBR (`invoices.payload`). */
+  payloadSha256: string;
+  fbrInvoiceNumber: string;
+  fbrDated: string | null;
+  /** SHA-256 (hex) of FBR's answer as received, when it came over the wire (null: number from IRIS). */
+  fbrResponseSha256: string | null;
+  totals: { payable: string; salesTax: string; valueExcludingTax: string };
+}
+
+export interface Seal {
+  invoiceId: string;
+  record: SealRecord;
+  signature: string;
+  keyId: string;
+  short: string;
+  sealedAt: string;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+export function sealShortForm(keyId: string, signature: string): string {
+  return `RS1-${keyId.slice(0, 8)}-${signature.slice(0, 16)}`;
+}
+
+/** The record as the row says it today (the verifier compares it with the sealed one). */
+export function sealRecordOf(row: InvoiceRow, tenant: TenantRow, fbrResponse: string | null): SealRecord {
+  const printable = toPrintable(row, tenant);
+  return {
+    v: SEAL_FORMAT_VERSION,
+    invoiceId: row.id,
+    tenantId: row.tenant_id,
+    channel: row.channel,
+    sellerNtn: tenant.ntn,
+    payloadSha256: sha256(row.payload),
+    fbrInvoiceNumber: row.fbr_invoice_number ?? "",
+    fbrDated: row.fbr_dated,
+    fbrResponseSha256: fbrResponse === null ? null : sha256(fbrResponse),
+    totals: {
+      payable: printable.totals.payable.toFixed(2),
+      salesTax: printable.totals.salesTax.toFixed(2),
+      valueExcludingTax: printable.totals.valueExcludingTax.toFixed(2),
+    },
+  };
+}
+
+export function signSealRecord(keys: RecordKeys, record: SealRecord): string {
+  return sign(null, Buffer.from(canonicalJson(record), "utf8"), keys.sealPrivateKey).toString("base64url");
+}
+
+export function sealSignatureHolds(keys: RecordKeys, recordJson: string, signature: string): boolean {
+  try {
+    return verify(
+      null,
+      Buffer.from(recordJson, "utf8"),
+      keys.sealPublicKey,
+      Buffer.from(signature, "base64url"),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** FBR's answer to the accepting attempt, byte for byte as stored (null when settled by reconcile). */
+async function acceptedResponse(db: Kysely<Database>, invoiceId: string): Promise<string | null> {
+  const attempt = await db
+    .selectFrom("attempts")
+    .select("response_body")
+    .where("invoice_id", "=", invoiceId)
+    .where("outcome", "=", "accepted")
+    .orderBy("attempt_no", "desc")
+    .executeTakeFirst();
+  return attempt?.response_body ?? null;
+}
+
+/**
+ * Seals one accepted invoice, once: a second call (another instance, the start-up sweep) finds the seal
+ * and does nothing. Returns the seal, or undefined when the invoice is not (or no longer) accepted.
+ */
+export async function sealInvoice(
+  db: Kysely<Database>,
+  keys: RecordKeys,
+  invoiceId: string,
+): Promise<Seal | undefined> {
+  const existing = await readSeal(db, invoiceId);
+  if (existing !== undefined) return existing;
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom("invoices").selectAll().where("id", "=", invoiceId).executeTakeFirst();
+      if (row === undefined || row.state !== "accepted" || row.fbr_invoice_number === null) return undefined;
+      const tenant = await trx
+        .selectFrom("tenants")
+        .selectAll()
+        .where("id", "=", row.tenant_id)
+        .executeTakeFirstOrThrow();
+      const record = sealRecordOf(row, tenant, await acceptedResponse(trx, invoiceId));
+      const signature = signSealRecord(keys, record);
+      const short = sealShortForm(keys.sealKeyId, signature);
+      await appendAudit(trx, {
+        tenantId: row.tenant_id,
+        actor: "system",
+        action: "invoice.sealed",
+        subject: invoiceId,
+        details: {
+          seal: short,
+          keyId: keys.sealKeyId,
+          fbrInvoiceNumber: record.fbrInvoiceNumber,
+          payloadSha256: record.payloadSha256,
+        },
+      });
+      const sealedAt = nowIso();
+      // The primary key on invoice_id makes a concurrent second seal fail (and roll back its audit entry).
+      await trx
+        .insertInto("seals")
+        .values({
+          invoice_id: invoiceId,
+          tenant_id: row.tenant_id,
+          record: canonicalJson(record),
+          signature,
+          key_id: keys.sealKeyId,
+          sealed_at: sealedAt,
+        })
+        .execute();
+      return { invoiceId, record, signature, keyId: keys.sealKeyId, short, sealedAt };
+    });
+  } catch (error) {
+    const winner = await readSeal(db, invoiceId);
+    if (winner !== undefined) return winner;
+    throw error;
+  }
+}
+
+export async function readSeal(db: Kysely<Database>, invoiceId: string): Promise<Seal | undefined> {
+  const row = await db.selectFrom("seals").selectAll().where("invoice_id", "=", invoiceId).executeTakeFirst();
+  if (row === undefined) return undefined;
+  return {
+    invoiceId,
+    record: JSON.parse(row.record) as SealRecord,
+    signature: row.signature,
+    keyId: row.key_id,
+    short: sealShortForm(row.key_id, row.signature),
+    sealedAt: row.sealed_at,
+  };
+}
+
+/** Seals every accepted invoice that has no seal yet (start-up sweep; bounded per call). */
+export async function sealPendingInvoices(
+  db: Kysely<Database>,
+  keys: RecordKeys,
+  limit = 500,
+): Promise<number> {
+  const pending = await db
+    .selectFrom("invoices")
+    .leftJoin("seals", "seals.invoice_id", "invoices.id")
+    .select("invoices.id")
+    .where("invoices.state", "=", "accepted")
+    .where("seals.invoice_id", "is", null)
+    .limit(limit)
+    .execute();
+  let sealed = 0;
+  for (const { id } of pending) if ((await sealInvoice(db, keys, id)) !== undefined) sealed += 1;
+  return sealed;
+}
+
+/**
+ * Whether a buyer may already hold this invoice as issued: a tax invoice of it was printed, or it was
+ * sealed. The reconcile-correction rule (invoices/lifecycle.ts) must not silently change such an
+ * invoice's FBR number.
+ */
+export async function invoiceWasPrintedOrSealed(db: Kysely<Database>, invoiceId: string): Promise<boolean> {
+  const printed = await db
+    .selectFrom("invoice_prints")
+    .select("prints")
+    .where("invoice_id", "=", invoiceId)
+    .executeTakeFirst();
+  if (printed !== undefined && Number(printed.prints) > 0) return true;
+  const sealed = await db
+    .selectFrom("seals")
+    .select("invoice_id")
+    .where("invoice_id", "=", invoiceId)
+    .executeTakeFirst();
+  return sealed !== undefined;
+}

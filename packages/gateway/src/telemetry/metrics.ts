@@ -65,6 +65,19 @@ export function createMetrics(store: Store, events: GatewayEvents): GatewayMetri
       this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - Date.parse(oldest)) / 1000));
     },
   });
+  new Gauge({
+    name: "raseed_tenants_paused",
+    help: "Sellers whose queue is paused because FBR refused their token",
+    registers: [registry],
+    async collect() {
+      const row = await store.db
+        .selectFrom("tenants")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("paused_at", "is not", null)
+        .executeTakeFirst();
+      this.set(Number(row?.n ?? 0));
+    },
+  });
 
   events.on("fbr.call", (call) => {
     fbrLatency.observe({ outcome: call.outcome }, call.durationMs / 1000);

@@ -2,6 +2,7 @@
 // anything under an `internal/` folder is private to the area.
 export * from "./client/index.ts";
 export * from "./errors/index.ts";
+export * from "./gateway/index.ts";
 export * from "./model/index.ts";
 export * from "./print/index.ts";
 export * from "./qr/index.ts";

@@ -6,6 +6,7 @@ import {
   type DiInvoiceDraft,
   type DiValidationResult,
   fbrPostNotBefore,
+  type GatewayInvoice,
   type ValidationIssue,
   validateDiInvoice,
 } from "@raseed/sdk";
@@ -19,20 +20,8 @@ import type { AttemptRow, Database, InvoiceRow, InvoiceState, TenantRow } from "
 import { buildDraftOrIssues } from "./draft-issues.ts";
 import { changeInvoiceState, insertInvoice } from "./lifecycle.ts";
 
-export interface InvoiceView {
-  id: string;
-  externalRef: string | null;
-  state: InvoiceState;
-  fbrInvoiceNumber: string | null;
-  dated: string | null;
-  itemNumbers: string[] | null;
-  errors: unknown[] | null;
-  reason: string | null;
-  attempts: number;
-  createdAt: string;
-  updatedAt: string;
-  invoice?: DiInvoice;
-}
+/** An invoice as the API answers it: the sdk's type, so RaseedGateway's responses are typed from the source. */
+export type InvoiceView = GatewayInvoice;
 
 export function toInvoiceView(row: InvoiceRow, withPayload = false): InvoiceView {
   return {

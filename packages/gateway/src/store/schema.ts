@@ -1,17 +1,10 @@
 // Row shapes of the gateway's tables, shared by both engines. Timestamps are ISO-8601 UTC strings
 // (`toISOString()`), which sort and compare the same way as text on SQLite and PostgreSQL.
+import type { GatewayInvoiceState } from "@raseed/sdk";
 import type { Generated, Insertable, Selectable } from "kysely";
 
-export type InvoiceState =
-  | "queued"
-  | "submitting"
-  | "accepted"
-  | "rejected"
-  | "retrying"
-  | "paused"
-  | "in_doubt"
-  | "failed"
-  | "abandoned";
+// The states are declared once, in the sdk, so its typed gateway client (RaseedGateway) answers the same union.
+export type InvoiceState = GatewayInvoiceState;
 
 export const invoiceStates: readonly InvoiceState[] = [
   "queued",

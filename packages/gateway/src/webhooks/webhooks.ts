@@ -2,7 +2,8 @@
 // tenant's audit chain (each webhook keeps a cursor into it), so a state change committed by any process
 // is delivered even if that process dies right after: the chain is the durable event log.
 // Each delivery is signed: `Raseed-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
+import { verifyWebhookSignature as verifySignedDelivery } from "@raseed/sdk";
 import type { Kysely } from "kysely";
 import { Agent, fetch as undiciFetch } from "undici";
 import { appendAudit } from "../audit/audit-log.ts";
@@ -36,8 +37,8 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
 }
 
 /**
- * For receivers (and tests): checks the signature and that the timestamp is recent. The MACs are compared
- * in constant time, so response timing tells an attacker nothing about how much of a forgery matched.
+ * For receivers (and tests): checks the signature and that the timestamp is recent, in constant time. The one
+ * implementation is the sdk's (what integrators call through RaseedGateway.webhooks.verifySignature).
  */
 export function verifyWebhookSignature(
   secret: string,
@@ -46,12 +47,7 @@ export function verifyWebhookSignature(
   toleranceSeconds = 300,
   nowMs = Date.now(),
 ): boolean {
-  const parts = new Map(header.split(",").map((part) => part.split("=", 2) as [string, string | undefined]));
-  const timestamp = Number(parts.get("t"));
-  const given = parts.get("v1");
-  if (!Number.isInteger(timestamp) || Math.abs(nowMs / 1000 - timestamp) > toleranceSeconds) return false;
-  if (given === undefined || !/^[0-9a-f]{64}$/.test(given)) return false;
-  return timingSafeEqual(Buffer.from(given, "hex"), webhookMac(secret, timestamp, body));
+  return verifySignedDelivery(body, header, secret, { toleranceSeconds, now: () => nowMs });
 }
 
 export async function createWebhook(

@@ -227,6 +227,10 @@ export function classifyPostOutcome(evidence: PostEvidence): PostOutcome {
 function classifyDiAnswer(json: unknown, operation: "post" | "validate", exchange: Exchange): PostOutcome {
   const parsed = parseWire(diResponseSchema, json);
   if (!parsed.ok) {
+    // A header "01" is FBR saying "invalid, nothing saved" even when the rest of the answer is odd (items
+    // without a status, no errorCode): a rejection, never in doubt.
+    const odd = oddHeaderRejection(json);
+    if (odd !== undefined) return { kind: "rejected", errors: odd, exchange };
     const first = parsed.issues[0];
     const where =
       first === undefined ? "" : `: ${first.path === "" ? "(root)" : first.path}: ${first.message}`;
@@ -240,8 +244,7 @@ function classifyDiAnswer(json: unknown, operation: "post" | "validate", exchang
     .map((item) => {
       const itemNumber = Number.parseInt(item.itemSNo, 10);
       return {
-        code: item.errorCode === "" ? item.statusCode : item.errorCode,
-        message: item.error === "" ? item.status : item.error,
+        ...fbrError(item.errorCode, item.error === "" ? item.status : item.error),
         level: "item" as const,
         ...(Number.isFinite(itemNumber) ? { item: itemNumber } : {}),
       };
@@ -251,11 +254,9 @@ function classifyDiAnswer(json: unknown, operation: "post" | "validate", exchang
     // Header-level rejection (0052, 0003, 0027, 0106, 0205 ...): invoiceStatuses is normally null, but
     // any item errors that do come along are kept so a person sees every problem at once.
     const headerError: PostOutcomeError = {
-      code: header.errorCode ?? "01",
-      message: header.error === "" ? header.status : header.error,
+      ...fbrError(header.errorCode ?? "", header.error === "" ? header.status : header.error),
       level: "header",
     };
-    if (headerError.code === "") headerError.code = "01";
     return { kind: "rejected", errors: [headerError, ...itemErrors], exchange };
   }
 
@@ -289,6 +290,59 @@ function classifyDiAnswer(json: unknown, operation: "post" | "validate", exchang
     return { kind: "in_doubt", reason: "a valid DI answer without an invoiceNumber", exchange };
   }
   return { kind: "accepted", invoiceNumber, ...dated, itemNumbers, exchange };
+}
+
+/** Said when FBR rejects without an error code: the code stays "" (never invented), the text says so. */
+export const FBR_GAVE_NO_CODE = "FBR gave no code";
+
+/** FBR's code exactly as sent ("" when it sent none), with a message that says so when it is missing. */
+function fbrError(code: string, text: string): { code: string; message: string } {
+  const trimmed = code.trim();
+  if (trimmed !== "") return { code: trimmed, message: text };
+  return { code: "", message: text.trim() === "" ? FBR_GAVE_NO_CODE : `${FBR_GAVE_NO_CODE}: ${text.trim()}` };
+}
+
+/**
+ * The errors of a DI answer whose header says "01" but whose body does not fit the schema (items without
+ * statusCode or status, odd types): every code and text FBR did send, read leniently. Undefined when the
+ * header does not say "01".
+ */
+function oddHeaderRejection(json: unknown): PostOutcomeError[] | undefined {
+  const header = field(json, "validationResponse");
+  if (String(field(header, "statusCode") ?? "").trim() !== "01") return undefined;
+  const textOf = (value: unknown) =>
+    typeof value === "string" || typeof value === "number" ? String(value) : "";
+  const errors: PostOutcomeError[] = [
+    {
+      ...fbrError(
+        textOf(field(header, "errorCode")),
+        textOf(field(header, "error")) || textOf(field(header, "status")),
+      ),
+      level: "header",
+    },
+  ];
+  const items = field(header, "invoiceStatuses");
+  if (Array.isArray(items)) {
+    for (const item of items) {
+      const code = textOf(field(item, "errorCode"));
+      const text = textOf(field(item, "error"));
+      // Only items that say something: a bare item (no code, no text) adds nothing to the header's error.
+      if (code.trim() === "" && text.trim() === "") continue;
+      const itemNumber = Number.parseInt(textOf(field(item, "itemSNo")), 10);
+      errors.push({
+        ...fbrError(code, text),
+        level: "item",
+        ...(Number.isFinite(itemNumber) ? { item: itemNumber } : {}),
+      });
+    }
+  }
+  return errors;
+}
+
+function field(source: unknown, key: string): unknown {
+  return source !== null && typeof source === "object" && !Array.isArray(source)
+    ? (source as Record<string, unknown>)[key]
+    : undefined;
 }
 
 /** IMS PostData answer under a 2xx (FBR-SPEC §11): Code "100" (as a string) and a real fiscal number. */

@@ -7,6 +7,7 @@ import type { AppDeps } from "./http/deps.ts";
 import { installApiKeyAuth } from "./http/middleware/auth.ts";
 import { installErrorEnvelope } from "./http/middleware/error-envelope.ts";
 import { installBoundedJsonParser } from "./http/middleware/json-body.ts";
+import { SharedWindowCounter, sharedRateLimitStore } from "./http/middleware/shared-rate-limit.ts";
 import { installOpenApi } from "./http/openapi.ts";
 import { registerBuyerRoutes } from "./http/routes/buyers.ts";
 import { registerCertificationRoutes } from "./http/routes/certification.ts";
@@ -28,7 +29,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     : Fastify({ ...options, loggerInstance: deps.logger })) as unknown as FastifyInstance;
   installErrorEnvelope(app);
   installBoundedJsonParser(app);
-  installApiKeyAuth(app, deps.store.db, { authFailuresPerMinute: deps.config.authFailuresPerMinute });
+  // PostgreSQL may have several instances behind one balancer: their counts live in the database. SQLite
+  // has one process per file (store/instance-lock.ts), so memory is exact there.
+  const sharedCounter =
+    deps.store.engine === "postgres" ? new SharedWindowCounter(deps.store.db, deps.clock) : undefined;
+  installApiKeyAuth(app, deps.store.db, {
+    authFailuresPerMinute: deps.config.authFailuresPerMinute,
+    ...(sharedCounter !== undefined ? { sharedCounter } : {}),
+  });
   // Per-key limits, counted after authentication so one noisy ERP cannot starve the others (failed
   // authentications are limited per client IP inside installApiKeyAuth).
   await app.register(rateLimit, {
@@ -36,6 +44,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     hook: "preHandler",
     max: deps.config.rateLimitPerMinute,
     timeWindow: 60_000,
+    ...(sharedCounter !== undefined ? { store: sharedRateLimitStore(sharedCounter) } : {}),
     keyGenerator: (request) => request.auth?.keyId ?? request.ip,
     allowList: (request) => request.routeOptions.config?.public === true,
     errorResponseBuilder: (_request, context) => {

@@ -22,6 +22,8 @@ export interface AppDeps {
   logger?: Logger;
   /** The operator's logo for invoice PDFs (config documentLogo). */
   documentLogo?: DocumentLogo;
+  /** Milliseconds since the epoch for rate-limit windows; tests inject one. Defaults to Date.now. */
+  clock?: () => number;
   /** FBR transport for ?remote=true validation; defaults to global fetch. */
   fetch?: typeof fetch;
   /** Buyer checks with FBR (STATL + Get_Reg_Type), cached per day; read it with buyerLookupOf(deps). */

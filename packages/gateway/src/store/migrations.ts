@@ -257,6 +257,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable("tenants").addColumn("audit_head_mac", "text").execute();
     },
   },
+  "0008_rate_limit_windows": {
+    // Request counts per key and fixed window, shared by every gateway instance on one PostgreSQL
+    // (issue 13: in-memory limits multiplied by the number of instances). Old windows are deleted as
+    // new ones are counted.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("rate_limit_windows")
+        .addColumn("key", "text", (c) => c.notNull())
+        .addColumn("window", "integer", (c) => c.notNull())
+        .addColumn("hits", "integer", (c) => c.notNull())
+        .addPrimaryKeyConstraint("rate_limit_windows_pk", ["key", "window"])
+        .execute();
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

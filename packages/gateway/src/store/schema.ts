@@ -199,6 +199,13 @@ export interface SealsTable {
   sealed_at: string;
 }
 
+/** Requests counted per key in fixed windows (`window` = floor(epoch ms / window length)). */
+export interface RateLimitWindowsTable {
+  key: string;
+  window: number;
+  hits: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -213,6 +220,7 @@ export interface Database {
   invoice_prints: InvoicePrintsTable;
   store_probe: StoreProbeTable;
   seals: SealsTable;
+  rate_limit_windows: RateLimitWindowsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

@@ -4,6 +4,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "../../store/schema.ts";
 import { type AuthenticatedKey, authenticateApiKey } from "../../tenants/tenants.ts";
 import { ApiError } from "../api-error.ts";
+import type { SharedWindowCounter } from "./shared-rate-limit.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -21,7 +22,7 @@ declare module "fastify" {
  * Failed authentications per client IP in fixed one-minute windows. The per-key limit counts only after a
  * key is known, so without this a client could try keys as fast as the gateway answers.
  */
-class AuthFailureLimiter {
+class AuthFailureLimiter implements FailureLimiter {
   private readonly windows = new Map<string, { start: number; failures: number }>();
   constructor(private readonly perMinute: number) {}
 
@@ -47,18 +48,44 @@ class AuthFailureLimiter {
   }
 }
 
+interface FailureLimiter {
+  blockedFor(ip: string): number | Promise<number>;
+  recordFailure(ip: string): unknown;
+}
+
+/** The same limit with counts in the database, shared by every instance (PostgreSQL). */
+class SharedAuthFailureLimiter implements FailureLimiter {
+  constructor(
+    private readonly counter: SharedWindowCounter,
+    private readonly perMinute: number,
+  ) {}
+
+  async blockedFor(ip: string): Promise<number> {
+    const { hits, resetsInMs } = await this.counter.read(`auth:${ip}`, 60_000);
+    return hits >= this.perMinute ? resetsInMs : 0;
+  }
+
+  recordFailure(ip: string): Promise<unknown> {
+    return this.counter.hit(`auth:${ip}`, 60_000);
+  }
+}
+
 export function installApiKeyAuth(
   app: FastifyInstance,
   db: Kysely<Database>,
-  options: { authFailuresPerMinute?: number } = {},
+  options: { authFailuresPerMinute?: number; sharedCounter?: SharedWindowCounter } = {},
 ): void {
-  const limiter = new AuthFailureLimiter(options.authFailuresPerMinute ?? 30);
+  const perMinute = options.authFailuresPerMinute ?? 30;
+  const limiter: FailureLimiter =
+    options.sharedCounter === undefined
+      ? new AuthFailureLimiter(perMinute)
+      : new SharedAuthFailureLimiter(options.sharedCounter, perMinute);
   app.addHook("onRequest", async (request, reply) => {
     const config = request.routeOptions.config;
     // The interactive docs (static pages) are public like the OpenAPI document they render.
     const route = request.routeOptions.url;
     if (config?.public === true || route === undefined || route.startsWith("/docs")) return;
-    const blockedMs = limiter.blockedFor(request.ip);
+    const blockedMs = await limiter.blockedFor(request.ip);
     if (blockedMs > 0) {
       reply.header("retry-after", String(Math.ceil(blockedMs / 1000)));
       throw new ApiError(429, "rate_limited", "too many failed authentication attempts from this address");
@@ -66,12 +93,12 @@ export function installApiKeyAuth(
     const header = request.headers.authorization;
     const match = typeof header === "string" ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (match === null || match[1] === undefined) {
-      limiter.recordFailure(request.ip);
+      await limiter.recordFailure(request.ip);
       throw new ApiError(401, "unauthenticated", "send an API key as `Authorization: Bearer <key>`");
     }
     const auth = await authenticateApiKey(db, match[1]);
     if (auth === undefined) {
-      limiter.recordFailure(request.ip);
+      await limiter.recordFailure(request.ip);
       throw new ApiError(401, "unauthenticated", "the API key is unknown or revoked");
     }
     if (config?.scope !== undefined && !auth.scopes.has(config.scope)) {

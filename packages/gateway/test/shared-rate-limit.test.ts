@@ -1,0 +1,81 @@
+// Rate limits hold across instances (issue 13): two gateways on one PostgreSQL share the per-key request
+// limit and the per-IP failed-authentication limit, counted in the database. The window clock is injected.
+import { randomBytes } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../src/app.ts";
+import { loadConfig } from "../src/config.ts";
+import { GatewayEvents } from "../src/events.ts";
+import { openStore, type Store } from "../src/store/database.ts";
+import { addTenant, createApiKey } from "../src/tenants/tenants.ts";
+import { SELLER_A } from "./harness.ts";
+import { postgresUrl, TEST_MASTER_KEY, tempDir } from "./helpers.ts";
+
+describe("rate limits shared by two instances on PostgreSQL", () => {
+  const dir = tempDir();
+  const stores: Store[] = [];
+  const apps: FastifyInstance[] = [];
+  const urls: string[] = [];
+  let now = 1_800_000_030_000; // mid-window: windows are whole minutes since the epoch
+  let key = "";
+
+  beforeAll(async () => {
+    const db = `${postgresUrl()}?schema=t_${randomBytes(6).toString("hex")}`;
+    const config = loadConfig({
+      flags: { dataDir: dir.path, db, rateLimitPerMinute: 3, authFailuresPerMinute: 2, logLevel: "silent" },
+      env: {},
+    });
+    for (let i = 0; i < 2; i += 1) {
+      const store = await openStore({ db, dataDir: dir.path, poolSize: 3 });
+      stores.push(store);
+      const app = await buildApp({
+        config,
+        store,
+        masterKey: TEST_MASTER_KEY,
+        events: new GatewayEvents(),
+        clock: () => now,
+      });
+      apps.push(app);
+      urls.push(await app.listen({ port: 0, host: "127.0.0.1" }));
+    }
+    const first = stores[0];
+    if (first === undefined) throw new Error("no store");
+    const tenant = await addTenant(first.db, TEST_MASTER_KEY, {
+      ...SELLER_A,
+      environment: "sandbox",
+      fbrToken: SELLER_A.token,
+    });
+    key = (await createApiKey(first.db, tenant.id)).key;
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    for (const store of stores) await store.close();
+    dir.remove();
+  });
+
+  const get = (instance: number, bearer: string) =>
+    fetch(`${urls[instance]}/v1/invoices`, { headers: { authorization: `Bearer ${bearer}` } });
+
+  it("counts one key's requests across both instances, and a new window starts afresh", async () => {
+    const statuses: number[] = [];
+    for (const instance of [0, 1, 0, 1]) statuses.push((await get(instance, key)).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const limited = await get(0, key);
+    expect(limited.status).toBe(429);
+    expect(((await limited.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+    now += 60_000;
+    expect((await get(1, key)).status).toBe(200);
+  });
+
+  it("counts failed authentications per address across both instances", async () => {
+    now += 60_000;
+    expect((await get(0, "rsd_guess_1")).status).toBe(401);
+    expect((await get(1, "rsd_guess_2")).status).toBe(401);
+    const blocked = await get(0, key);
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await get(1, key)).status).toBe(429);
+    now += 60_000;
+    expect((await get(1, key)).status).toBe(200);
+  });
+});

@@ -22,7 +22,7 @@ import type { InvoiceView } from "../src/invoices/invoice-service.ts";
 import { type RunningGateway, startGateway } from "../src/main.ts";
 import type { InvoiceState } from "../src/store/schema.ts";
 import { signWebhook } from "../src/webhooks/webhooks.ts";
-import { pakistanToday, sampleInvoice } from "./harness.ts";
+import { fbrToday, sampleInvoice } from "./harness.ts";
 import { tempDir } from "./helpers.ts";
 import { imsSale, newUsin } from "./ims-fixtures.ts";
 
@@ -40,7 +40,7 @@ const SELLER = { ntn: "7000007", name: "Demo Traders", province: "Sindh", addres
 function order(orderNo: string, unitPrice = "250"): SalesOrder {
   return {
     orderNo,
-    date: pakistanToday(),
+    date: fbrToday(),
     customer: { ntn: "2046004", name: "Buyer Ltd", province: "Sindh", address: "Karachi" },
     lines: [{ hsCode: "0101.2100", description: `Widget ${orderNo}`, quantity: 4, unitPrice }],
   };

@@ -6,6 +6,7 @@ import {
   type DiInvoiceDraft,
   type DiLineDraft,
   type ImsInvoiceDraft,
+  redactText,
   validateDiInvoice,
   validateImsInvoice,
 } from "@raseed/sdk";
@@ -188,6 +189,23 @@ export default async function benchSdk(): Promise<void> {
   );
   console.log(
     `buildDiInvoice      ${buildMs.toFixed(1)} ms  ${perSecond(buildMs)}  ${(buildMs / parseMs).toFixed(2)}x parse`,
+  );
+
+  // Redaction of large bodies shaped to make a backtracking pattern blow up, against JSON.parse of a
+  // body of the same size (moved here from a wall-clock assertion in redaction.test.ts).
+  const adversarial = ["<html>".padEnd(200_000, "x"), "a=b ".repeat(50_000)];
+  const sameSize = JSON.stringify({ text: "x".repeat(200_000) });
+  const redaction = bestOf({
+    parse: () => {
+      JSON.parse(sameSize);
+      JSON.parse(sameSize);
+    },
+    redact: () => {
+      for (const text of adversarial) redactText(text);
+    },
+  });
+  console.log(
+    `redactText 2 x 200 KB adversarial  ${redaction.redact.toFixed(1)} ms  ${(redaction.redact / redaction.parse).toFixed(2)}x JSON.parse of the same size`,
   );
 
   // IMS: the same comparison for a 5-line till receipt.

@@ -86,10 +86,12 @@ describe("redactSecrets", () => {
     expect(output.buffer).toBe("[Buffer of 6 bytes]");
   });
 
-  it("stays fast on a large body", () => {
-    const started = performance.now();
-    redactText("<html>".padEnd(200_000, "x"));
-    redactText("a=b ".repeat(50_000));
-    expect(performance.now() - started).toBeLessThan(1000);
+  // Inputs shaped to make a backtracking pattern blow up; their speed is measured in bench/sdk.bench.ts
+  // (no wall-clock assertion here: CI machines are loaded), their result is checked here.
+  it("passes large bodies without secrets through unchanged", () => {
+    const html = "<html>".padEnd(200_000, "x");
+    const pairs = "a=b ".repeat(50_000);
+    expect(redactText(html)).toBe(html);
+    expect(redactText(pairs)).toBe(pairs);
   });
 });

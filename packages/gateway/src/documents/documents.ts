@@ -3,6 +3,7 @@
 import type { Kysely } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import { getInvoice } from "../invoices/invoice-service.ts";
+import { readCancellation } from "../records/cancellations.ts";
 import { readSeal } from "../records/seals.ts";
 import type { Database, InvoiceRow, TenantRow } from "../store/schema.ts";
 import { toPrintable } from "./printable.ts";
@@ -44,8 +45,9 @@ export interface PrintedDocument {
   filename: string;
 }
 
+/** Accepted, or cancelled after acceptance (then printed with CANCELLED on it). */
 function printable(row: InvoiceRow): boolean {
-  return row.state === "accepted" && row.fbr_invoice_number !== null;
+  return (row.state === "accepted" || row.state === "cancelled") && row.fbr_invoice_number !== null;
 }
 
 function filename(row: InvoiceRow, format: DocumentFormat, copy: string): string {
@@ -113,11 +115,15 @@ export async function printInvoice(
         .execute();
     }
     const seal = await readSeal(trx, row.id);
+    const cancellation = row.state === "cancelled" ? await readCancellation(trx, row.id) : undefined;
     const pdf = await renderInvoicePdf(toPrintable(row, tenant), {
       ...base,
       copy,
       ...(copy === "duplicate" ? { printNumber } : {}),
       ...(seal !== undefined ? { sealShort: seal.short } : {}),
+      ...(cancellation !== undefined
+        ? { cancelled: { at: cancellation.cancelled_at, irisReference: cancellation.iris_reference } }
+        : {}),
     });
     return { pdf, copy, printNumber, filename: filename(row, request.format, copy) };
   });

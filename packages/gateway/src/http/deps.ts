@@ -1,3 +1,4 @@
+import type { FbrCancellationPort } from "@raseed/sdk";
 import type { Logger } from "pino";
 import type { BuyerLookup } from "../buyers/buyer-lookup.ts";
 import type { GatewayConfig } from "../config.ts";
@@ -24,6 +25,8 @@ export interface AppDeps {
   documentLogo?: DocumentLogo;
   /** Milliseconds since the epoch for rate-limit windows; tests inject one. Defaults to Date.now. */
   clock?: () => number;
+  /** FBR's cancellation endpoint, once PRAL publishes one (sdk FbrCancellationPort); absent today. */
+  fbrCancellation?: FbrCancellationPort;
   /** FBR transport for ?remote=true validation; defaults to global fetch. */
   fetch?: typeof fetch;
   /** Buyer checks with FBR (STATL + Get_Reg_Type), cached per day; read it with buyerLookupOf(deps). */

@@ -271,6 +271,21 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0009_cancellations": {
+    // Cancellations recorded after a person cancelled the invoice in IRIS (issue 9; STGO 01/2026).
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("cancellations")
+        .addColumn("invoice_id", "text", (c) => c.primaryKey().references("invoices.id"))
+        .addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
+        .addColumn("iris_reference", "text", (c) => c.notNull())
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("commissioner_approval", "text")
+        .addColumn("cancelled_at", "text", (c) => c.notNull())
+        .addColumn("actor", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

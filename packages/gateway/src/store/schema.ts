@@ -16,6 +16,7 @@ export const invoiceStates: readonly InvoiceState[] = [
   "in_doubt",
   "failed",
   "abandoned",
+  "cancelled",
 ];
 
 export interface TenantsTable {
@@ -206,6 +207,18 @@ export interface RateLimitWindowsTable {
   hits: number;
 }
 
+/** A cancellation a person made in IRIS and recorded here (records/cancellations.ts). */
+export interface CancellationsTable {
+  invoice_id: string;
+  tenant_id: string;
+  iris_reference: string;
+  reason: string;
+  /** Required once 72 hours have passed since FBR's date (STGO 01/2026). */
+  commissioner_approval: string | null;
+  cancelled_at: string;
+  actor: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -221,6 +234,7 @@ export interface Database {
   store_probe: StoreProbeTable;
   seals: SealsTable;
   rate_limit_windows: RateLimitWindowsTable;
+  cancellations: CancellationsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

@@ -2,6 +2,12 @@
 import { raseedErrorFromOutcome } from "../errors/classes.ts";
 import type { PostOutcome } from "./outcome.ts";
 
+export {
+  FBR_CANCELLATION_WINDOW_HOURS,
+  type FbrCancellationPort,
+  type FbrCancellationRequest,
+  type FbrCancellationResult,
+} from "./cancellation.ts";
 export type { ClientAttemptEvent, FbrClientOptions, FbrEnvironment } from "./clients.ts";
 export { DI_PATHS, DiClient, FBR_GATEWAY_URL, IMS_PATHS, IMS_SANDBOX_URL, ImsClient } from "./clients.ts";
 export type { CrashStep, NextStep, QueuePolicy } from "./next-step.ts";

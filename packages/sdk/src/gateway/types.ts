@@ -15,7 +15,8 @@ export type GatewayInvoiceState =
   | "paused"
   | "in_doubt"
   | "failed"
-  | "abandoned";
+  | "abandoned"
+  | "cancelled";
 
 /**
  * The simpler form (buildDiInvoice's draft) as the gateway takes it: the seller defaults to the API key's tenant,

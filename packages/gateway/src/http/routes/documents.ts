@@ -7,6 +7,8 @@ import {
   NotAcceptedError,
   printInvoice,
 } from "../../documents/documents.ts";
+import { toInvoiceView } from "../../invoices/invoice-service.ts";
+import { CancellationError, cancelInvoice, readCancellation } from "../../records/cancellations.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
@@ -18,8 +20,47 @@ export const pdfQuerySchema = z.strictObject({
   proforma: z.enum(["true", "false"]).default("false"),
 });
 
+export const cancellationBodySchema = z.strictObject({
+  irisReference: z.string().trim().min(1).max(100),
+  reason: z.string().trim().min(1).max(500),
+  commissionerApprovalReference: z.string().trim().min(1).max(100).optional(),
+});
+
 export function registerDocumentRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { db } = deps.store;
+
+  app.post<{ Params: { id: string } }>(
+    "/v1/invoices/:id/cancellation",
+    {
+      config: { scope: "invoices:write" },
+      schema: describeRoute("Record a cancellation made in IRIS (state cancelled, audited)", {
+        tags: ["documents"],
+        body: cancellationBodySchema,
+        description:
+          "FBR's DI API has no cancellation call: cancel in IRIS, then record it here with the IRIS reference " +
+          "and reason. Within 72 hours of FBR's date; after that also commissionerApprovalReference " +
+          "(422 commissioner_approval_required otherwise). Only accepted invoices (409 invalid_state).",
+      }),
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      const body = parseQuery(cancellationBodySchema, request.body ?? {});
+      try {
+        const row = await cancelInvoice(db, deps.events, auth.tenant, request.params.id, body, {
+          actor: `api:${auth.keyId}`,
+          now: new Date(),
+          ...(deps.fbrCancellation !== undefined ? { fbr: deps.fbrCancellation } : {}),
+        });
+        return { ...toInvoiceView(row), cancellation: await readCancellation(db, row.id) };
+      } catch (error) {
+        if (error instanceof CancellationError) {
+          const status = error.code === "commissioner_approval_required" ? 422 : 409;
+          throw new ApiError(status, error.code, error.message, error.details);
+        }
+        throw error;
+      }
+    },
+  );
 
   app.get<{ Params: { id: string } }>(
     "/v1/invoices/:id/pdf",

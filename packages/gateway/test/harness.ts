@@ -254,13 +254,30 @@ export async function startTestGateway(
     return { status: response.status, body: parsed, text, headers: response.headers };
   };
 
+  // Waits on the gateway's own state-change events instead of the clock (a loaded CI machine makes any
+  // deadline a coin toss); the API read confirms the state as a client sees it. A change made by another
+  // process emits nothing here, so each round also ends after a short fallback; rounds are bounded by count.
   const waitFor: TestGateway["waitFor"] = async (key, id, states, timeoutMs = 15_000) => {
-    const deadline = Date.now() + timeoutMs;
+    const rounds = Math.ceil(timeoutMs / 25);
     let last: Loose;
-    while (Date.now() < deadline) {
-      last = (await call("GET", `/v1/invoices/${id}`, { key })).body;
-      if (states.includes(last?.state)) return last;
-      await new Promise((r) => setTimeout(r, 25));
+    for (let round = 0; round < rounds; round += 1) {
+      let onChange: ((change: { invoiceId: string }) => void) | undefined;
+      let fallback: NodeJS.Timeout | undefined;
+      const changed = new Promise<void>((resolve) => {
+        onChange = (change) => {
+          if (change.invoiceId === id) resolve();
+        };
+        gateway.events.on("invoice.state_changed", onChange);
+        fallback = setTimeout(resolve, 25);
+      });
+      try {
+        last = (await call("GET", `/v1/invoices/${id}`, { key })).body;
+        if (states.includes(last?.state)) return last;
+        await changed;
+      } finally {
+        clearTimeout(fallback);
+        if (onChange !== undefined) gateway.events.off("invoice.state_changed", onChange);
+      }
     }
     throw new Error(`invoice ${id} did not reach ${states.join("/")} (last: ${JSON.stringify(last)})`);
   };

@@ -7,6 +7,7 @@ import type { ImsInvoice } from "../wire/ims.ts";
 import { ATTEMPT_HEADER, trackRequestWrite } from "./internal/write-tracker.ts";
 import { classifyPostOutcome, type PostEvidence, type PostOutcome } from "./outcome.ts";
 import { decideRetry } from "./retry.ts";
+import type { TokenProvider } from "./token-provider.ts";
 
 export type FbrEnvironment = "sandbox" | "production";
 
@@ -41,8 +42,12 @@ export interface ClientAttemptEvent {
 }
 
 export interface FbrClientOptions {
-  /** PRAL/FBR Bearer token. Never appears in outcomes, errors or attempt events. */
-  token: string;
+  /**
+   * PRAL/FBR Bearer token (PRAL issues a static one per seller and environment), or a TokenProvider asked
+   * before every attempt (a relay's OAuth2 token: `oauth2ClientCredentials`). Never appears in outcomes,
+   * errors or attempt events.
+   */
+  token: string | TokenProvider;
   environment: FbrEnvironment;
   /** Replaces the origin (e.g. the simulator's URL); FBR's paths are appended. */
   baseUrl?: string;
@@ -69,7 +74,9 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /** What DiClient and ImsClient share: option checks, one attempt, the retry loop. */
 abstract class FbrPostingClient {
   readonly environment: FbrEnvironment;
-  readonly #token: string;
+  readonly #tokenSource: TokenProvider;
+  /** The last token sent, kept only to redact it from reasons and evidence. */
+  #token = "";
   readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
   readonly #maxRetries: number;
@@ -79,7 +86,10 @@ abstract class FbrPostingClient {
   readonly #onAttempt: ((event: ClientAttemptEvent) => void) | undefined;
 
   protected constructor(options: FbrClientOptions) {
-    if (typeof options.token !== "string" || options.token.trim() === "") {
+    const tokenGiven =
+      typeof options.token === "function" ||
+      (typeof options.token === "string" && options.token.trim() !== "");
+    if (!tokenGiven) {
       throw new InvalidOptionError("an FBR token is required (PRAL issues one per seller and environment)");
     }
     if (options.environment !== "sandbox" && options.environment !== "production") {
@@ -88,7 +98,8 @@ abstract class FbrPostingClient {
       );
     }
     this.environment = options.environment;
-    this.#token = options.token.trim();
+    const token = options.token;
+    this.#tokenSource = typeof token === "function" ? token : async () => token.trim();
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#timeoutMs = positiveInteger("timeoutMs", options.timeoutMs, DEFAULT_TIMEOUT_MS);
     this.#maxRetries = nonNegativeInteger("maxRetries", options.maxRetries, DEFAULT_MAX_RETRIES);
@@ -134,6 +145,17 @@ abstract class FbrPostingClient {
       timedOut = true;
       controller.abort(new DOMException(`no answer within ${this.#timeoutMs} ms`, "TimeoutError"));
     }, this.#timeoutMs);
+    try {
+      this.#token = (await this.#tokenSource()).trim();
+    } catch (error) {
+      clearTimeout(timer);
+      // No token, no request: nothing was sent, so this is safe to try again.
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        kind: "not_sent",
+        reason: redactText(`no token to send: ${message}`, { knownSecrets: [this.#token] }),
+      };
+    }
     const tracking = trackRequestWrite();
     const started = performance.now();
     const evidence: PostEvidence = {

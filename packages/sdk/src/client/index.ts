@@ -21,6 +21,8 @@ export {
 } from "./outcome.ts";
 export type { RetryDecision } from "./retry.ts";
 export { decideRetry, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS, retryDelayMs } from "./retry.ts";
+export type { OAuth2ClientCredentialsOptions, TokenProvider } from "./token-provider.ts";
+export { oauth2ClientCredentials, TokenProviderError } from "./token-provider.ts";
 
 /**
  * For callers who prefer exceptions: returns the accepted outcome, or throws the error class the factory

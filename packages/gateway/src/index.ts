@@ -65,13 +65,18 @@ export {
 export { loadMasterKeyForStore } from "./tenants/master-key-check.ts";
 export { loadMasterKey, MasterKeyError } from "./tenants/secret-box.ts";
 export {
+  type ApiKeySummary,
   addTenant,
   apiKeyScopes,
   createApiKey,
   defaultApiKeyScopes,
+  fbrProvince,
   findTenant,
+  listApiKeys,
   listTenants,
   revokeApiKey,
   setTenantToken,
+  type TenantChanges,
   TenantError,
+  updateTenant,
 } from "./tenants/tenants.ts";

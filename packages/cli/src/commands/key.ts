@@ -2,6 +2,7 @@ import {
   apiKeyScopes,
   createApiKey,
   defaultApiKeyScopes,
+  listApiKeys,
   openAdminContext,
   revokeApiKey,
 } from "@raseed/gateway";
@@ -47,6 +48,39 @@ export function registerKeyCommand(program: Command): void {
           );
           process.stderr.write("store this key now: it is shown only once\n");
           process.stdout.write(`${created.key}\n`);
+        } finally {
+          await ctx.close();
+        }
+      }),
+  );
+
+  withStoreOptions(
+    exitTwoOnUsageErrors(
+      key
+        .command("list")
+        .description(
+          "List API keys: id, tenant, label, scopes, created, last used (its last audited action), revoked; never the key",
+        )
+        .option("--tenant <tenant>", "only this tenant's keys (id or NTN)")
+        .option("--json", "print JSON"),
+    ),
+  ).action(
+    async (flags: { tenant?: string; json?: boolean; dataDir?: string; db?: string; config?: string }) =>
+      runAdmin(async () => {
+        const ctx = await openAdminContext(flags, process.env);
+        try {
+          const keys = await listApiKeys(ctx.store.db, flags.tenant);
+          if (flags.json === true) {
+            process.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
+            return;
+          }
+          for (const k of keys) {
+            const status = k.revokedAt === null ? "active" : `revoked ${k.revokedAt}`;
+            process.stdout.write(
+              `${k.id}  ${k.tenantNtn}  ${status}  scopes ${k.scopes.join(",")}  created ${k.createdAt}  last used ${k.lastUsedAt ?? "never"}${k.label === null ? "" : `  ${k.label}`}\n`,
+            );
+          }
+          if (keys.length === 0) process.stdout.write("no keys\n");
         } finally {
           await ctx.close();
         }

@@ -9,6 +9,7 @@ import {
   openAdminContext,
   setTenantToken,
   TenantError,
+  updateTenant,
 } from "@raseed/gateway";
 import type { Command } from "commander";
 
@@ -174,6 +175,46 @@ export function registerTenantCommand(program: Command): void {
         await ctx.close();
       }
     }),
+  );
+
+  withStoreOptions(
+    exitTwoOnUsageErrors(
+      tenant
+        .command("update")
+        .description("Change a tenant's seller details or FBR environment (audited); prints the tenant")
+        .argument("<tenant>", "tenant id or NTN")
+        .option("--name <name>", "seller business name as registered with FBR")
+        .option("--province <province>", "seller province, one of FBR's list (e.g. Sindh, PUNJAB)")
+        .option("--address <address>", "seller address")
+        .option("--env <environment>", "sandbox or production"),
+    ),
+  ).action(
+    async (
+      idOrNtn: string,
+      flags: StoreFlags & { name?: string; province?: string; address?: string; env?: string },
+    ) =>
+      runAdmin(async () => {
+        if (flags.env !== undefined && flags.env !== "sandbox" && flags.env !== "production") {
+          throw new TenantError(`--env must be sandbox or production, got "${flags.env}"`);
+        }
+        if ([flags.name, flags.province, flags.address, flags.env].every((value) => value === undefined)) {
+          throw new TenantError("nothing to change: give --name, --province, --address or --env");
+        }
+        const ctx = await openAdminContext(flags, process.env);
+        try {
+          const updated = await updateTenant(ctx.store.db, idOrNtn, {
+            ...(flags.name !== undefined ? { name: flags.name } : {}),
+            ...(flags.province !== undefined ? { province: flags.province } : {}),
+            ...(flags.address !== undefined ? { address: flags.address } : {}),
+            ...(flags.env !== undefined ? { environment: flags.env as "sandbox" | "production" } : {}),
+          });
+          process.stdout.write(
+            `${updated.id}  ${updated.ntn}  ${updated.environment}  ${updated.province}  ${updated.name}\n`,
+          );
+        } finally {
+          await ctx.close();
+        }
+      }),
   );
 
   withStoreOptions(

@@ -1,6 +1,7 @@
 // Tenants (one per seller NTN) and their API keys. FBR tokens are sealed under the master key; API keys
 // are stored as hashes only and shown once, at creation.
 import { randomBytes } from "node:crypto";
+import { provinceRows } from "@raseed/sdk";
 import type { Kysely } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import { resumeTenantOutbox } from "../outbox/outbox-sql.ts";
@@ -63,6 +64,128 @@ export function summariseTenant(row: TenantRow): TenantSummary {
   };
 }
 
+/**
+ * The province, trimmed and as the user spelt it (FBR compares without case: PRAL's samples send "Sindh", the
+ * list says "SINDH"), or a TenantError naming the valid ones: FBR refuses every invoice whose sellerProvince is
+ * not on /pdi/v1/provinces (0073), so a wrong one is refused here, once.
+ */
+export function fbrProvince(province: string): string {
+  const wanted = province.trim().toUpperCase();
+  const names = provinceRows().map((row) => row.stateProvinceDesc.trim().toUpperCase());
+  if (!names.includes(wanted)) {
+    throw new TenantError(
+      `province "${province}" is not one of FBR's provinces (${names.join(", ")}); FBR would refuse every invoice with 0073`,
+    );
+  }
+  return province.trim();
+}
+
+export interface TenantChanges {
+  name?: string;
+  province?: string;
+  address?: string;
+  environment?: "sandbox" | "production";
+}
+
+/** Changes a tenant's seller details or FBR environment; one audit entry lists what changed, from and to. */
+export async function updateTenant(
+  db: Kysely<Database>,
+  idOrNtn: string,
+  changes: TenantChanges,
+  actor = "cli",
+): Promise<TenantSummary> {
+  const tenant = await requireTenant(db, idOrNtn);
+  const next = {
+    name: changes.name?.trim(),
+    province: changes.province === undefined ? undefined : fbrProvince(changes.province),
+    address: changes.address?.trim(),
+    environment: changes.environment,
+  };
+  if (next.name === "") throw new TenantError("name must not be empty");
+  if (next.address === "") throw new TenantError("address must not be empty");
+  const changed: Record<string, { from: string; to: string }> = {};
+  for (const field of ["name", "province", "address", "environment"] as const) {
+    const value = next[field];
+    if (value !== undefined && value !== tenant[field]) changed[field] = { from: tenant[field], to: value };
+  }
+  if (Object.keys(changed).length === 0) return summariseTenant(tenant);
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable("tenants")
+      .set({
+        ...(changed.name !== undefined ? { name: changed.name.to } : {}),
+        ...(changed.province !== undefined ? { province: changed.province.to } : {}),
+        ...(changed.address !== undefined ? { address: changed.address.to } : {}),
+        ...(next.environment !== undefined && changed.environment !== undefined
+          ? { environment: next.environment }
+          : {}),
+        updated_at: nowIso(),
+      })
+      .where("id", "=", tenant.id)
+      .execute();
+    await appendAudit(trx, {
+      tenantId: tenant.id,
+      actor,
+      action: "tenant.updated",
+      subject: tenant.id,
+      details: changed,
+    });
+  });
+  return summariseTenant(await requireTenant(db, tenant.id));
+}
+
+export interface ApiKeySummary {
+  id: string;
+  tenantId: string;
+  tenantNtn: string;
+  label: string | null;
+  scopes: string[];
+  createdAt: string;
+  revokedAt: string | null;
+  /** When the key last did something the audit log records (a submission, reconcile, retry...); null if never. */
+  lastUsedAt: string | null;
+}
+
+/** Every API key (of one tenant, or all), without the key itself: only its hash is stored. */
+export async function listApiKeys(db: Kysely<Database>, tenantIdOrNtn?: string): Promise<ApiKeySummary[]> {
+  const tenant = tenantIdOrNtn === undefined ? undefined : await requireTenant(db, tenantIdOrNtn);
+  let query = db
+    .selectFrom("api_keys")
+    .innerJoin("tenants", "tenants.id", "api_keys.tenant_id")
+    .select([
+      "api_keys.id",
+      "api_keys.tenant_id",
+      "tenants.ntn",
+      "api_keys.label",
+      "api_keys.scopes",
+      "api_keys.created_at",
+      "api_keys.revoked_at",
+    ])
+    .orderBy("api_keys.created_at");
+  if (tenant !== undefined) query = query.where("api_keys.tenant_id", "=", tenant.id);
+  const rows = await query.execute();
+  const summaries: ApiKeySummary[] = [];
+  for (const row of rows) {
+    const used = await db
+      .selectFrom("audit")
+      .select((eb) => eb.fn.max("at").as("last"))
+      .where("tenant_id", "=", row.tenant_id)
+      .where("actor", "=", `api:${row.id}`)
+      .executeTakeFirst();
+    summaries.push({
+      id: row.id,
+      tenantId: row.tenant_id,
+      tenantNtn: row.ntn,
+      label: row.label,
+      scopes: row.scopes.split(",").filter((scope) => scope !== ""),
+      createdAt: row.created_at,
+      revokedAt: row.revoked_at,
+      lastUsedAt: (used?.last as string | null | undefined) ?? null,
+    });
+  }
+  return summaries;
+}
+
 export async function addTenant(
   db: Kysely<Database>,
   masterKey: Buffer,
@@ -73,6 +196,7 @@ export async function addTenant(
   if (!/^(\d{7}|\d{13})$/.test(input.ntn))
     throw new TenantError("ntn must be 7 digits (NTN) or 13 digits (CNIC)");
   if (input.fbrToken.trim() === "") throw new TenantError("the FBR token must not be empty");
+  const province = fbrProvince(input.province);
   const existing = await db
     .selectFrom("tenants")
     .select("id")
@@ -89,7 +213,7 @@ export async function addTenant(
         id,
         ntn: input.ntn,
         name: input.name,
-        province: input.province,
+        province,
         address: input.address,
         environment: input.environment,
         fbr_token_enc: encryptSecret(masterKey, input.fbrToken, id),

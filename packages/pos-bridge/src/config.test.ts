@@ -61,6 +61,26 @@ describe("loadBridgeConfig", () => {
     ]);
   });
 
+  it("takes the documented receipt block, qrSizeMm included (the old loader refused it)", () => {
+    const receipt = { businessName: "Demo Traders", ntn: "7000007-1", serviceFee: 1, qrSizeMm: 25 };
+    const file = configFile({ tills: [{ posId: 1, token: "a" }], receipt });
+    expect(loadBridgeConfig({ config: file }, {}).receipt).toEqual(receipt);
+    expect(Object.isFrozen(loadBridgeConfig({ config: file }, {}).receipt)).toBe(true);
+  });
+
+  it("reports to FBR by default, or to PRA (Punjab) by file, environment or flag", () => {
+    const file = configFile({ tills: [{ posId: 1, token: "a" }], imsAuthority: "pra" });
+    expect(loadBridgeConfig({ posId: "1", token: "t" }, {}).imsAuthority).toBe("fbr");
+    expect(loadBridgeConfig({ config: file }, {}).imsAuthority).toBe("pra");
+    expect(
+      loadBridgeConfig({ posId: "1", token: "t" }, { RASEED_POS_BRIDGE_IMS_AUTHORITY: "pra" }).imsAuthority,
+    ).toBe("pra");
+    expect(loadBridgeConfig({ config: file, imsAuthority: "fbr" }, {}).imsAuthority).toBe("fbr");
+    expect(() => loadBridgeConfig({ posId: "1", token: "t", imsAuthority: "sra" }, {})).toThrow(
+      /--ims-authority must be fbr or pra/,
+    );
+  });
+
   it.each([
     [{ tills: [{ posId: 1, token: "a" }], colour: "red" }, /unknown setting "colour"/],
     [{ tills: [{ posId: 1, token: "a", secret: "x" }] }, /unknown setting "secret"/],
@@ -73,7 +93,12 @@ describe("loadBridgeConfig", () => {
       },
       /POSID 1 is listed twice/,
     ],
-    [{ tills: [{ posId: 1, token: "a" }], receipt: { qrSizeMm: 2 } }, /qrSizeMm/],
+    [
+      { tills: [{ posId: 1, token: "a" }], receipt: { qrSizeMm: 2 } },
+      /receipt\.qrSizeMm: must be a number of millimetres/,
+    ],
+    [{ tills: [{ posId: 1, token: "a" }], receipt: { logo: "x.png" } }, /receipt: unknown setting "logo"/],
+    [{ tills: "110014" }, /tills must be a list/],
     [{ tills: [] }, /no till configured/],
   ])("refuses a bad file %#", (content, reason) => {
     expect(() => loadBridgeConfig({ config: configFile(content) }, {})).toThrow(reason);

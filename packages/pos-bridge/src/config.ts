@@ -1,7 +1,10 @@
 // The bridge's configuration: one schema, one loader, one precedence (flag > environment > file > default),
-// validated once and frozen; unknown keys in the file are errors (STYLE.md principle 11).
+// validated once and frozen; unknown keys in the file are errors (STYLE.md principle 11). The file is read
+// through one zod schema (`bridgeConfigFileSchema`), as the gateway's config is.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import type { ImsAuthority } from "@raseed/sdk";
+import { z } from "zod";
 
 export type FbrEnvironment = "sandbox" | "production";
 
@@ -33,6 +36,11 @@ export interface BridgeConfig {
   port: number;
   dataDir: string;
   environment: FbrEnvironment;
+  /**
+   * The revenue authority the tills report to (spec/data/ims-authorities.json): "fbr" (default) or "pra"
+   * (Punjab Revenue Authority). Picks the PostData hosts and the name and registration receipts print.
+   */
+  imsAuthority: ImsAuthority;
   /** "fbr" uploads to FBR's IMS cloud; a URL means a Raseed gateway (its POST /v1/ims/invoices). */
   upstream: string;
   /**
@@ -69,6 +77,7 @@ export const DEFAULT_BRIDGE_CONFIG = {
   port: 8524,
   dataDir: "./data/pos-bridge",
   environment: "sandbox",
+  imsAuthority: "fbr",
   upstream: "fbr",
   tillTimeoutMs: 4000,
   uploadTimeoutMs: 30_000,
@@ -91,6 +100,8 @@ export interface BridgeFlags {
   posId?: string;
   token?: string;
   env?: string;
+  /** fbr or pra: the revenue authority the tills report to. */
+  imsAuthority?: string;
   upstream?: string;
   /** The gateway API key (with a gateway upstream); prefer RASEED_POS_BRIDGE_GATEWAY_API_KEY. */
   apiKey?: string;
@@ -98,48 +109,83 @@ export interface BridgeFlags {
   tillTimeout?: string;
 }
 
-const FILE_KEYS = new Set([
-  "host",
-  "port",
-  "dataDir",
-  "environment",
-  "upstream",
-  "gatewayApiKey",
-  "fbrUrl",
-  "tills",
-  "tillTimeoutMs",
-  "uploadTimeoutMs",
-  "maxBackoffMs",
-  "pollIntervalMs",
-  "uploadConcurrency",
-  "backlogWarningMs",
-  "backlogCheckIntervalMs",
-  "bodyLimitBytes",
-  "journalSync",
-  "logLevel",
-  "receipt",
-]);
-const TILL_KEYS = new Set(["posId", "token", "port"]);
-const RECEIPT_KEYS = new Set([
-  "businessName",
-  "address",
-  "ntn",
-  "strn",
-  "taxOffice",
-  "logoPath",
-  "serviceFee",
-]);
+const optionalText = z.string().trim().min(1, "must be non-empty text").optional();
+
+/** One till in the file: its POSID, the token FBR issued for it (not with a gateway upstream), a port. */
+const tillFileSchema = z.strictObject({
+  posId: z.unknown(),
+  token: z.unknown().optional(),
+  port: z.unknown().optional(),
+});
+
+/** Business details printed on receipts (SRO 1006(I)/2021). */
+const receiptFileSchema = z.strictObject({
+  businessName: optionalText,
+  address: optionalText,
+  ntn: optionalText,
+  strn: optionalText,
+  taxOffice: optionalText,
+  logoPath: optionalText,
+  serviceFee: z
+    .number({ error: "must be a number of rupees" })
+    .min(0, "must be a number of rupees")
+    .optional(),
+  // The QR side the receipt renderer takes (5-40 mm; SRO 1006(I)/2021 says 7, the default is 18).
+  qrSizeMm: z
+    .number({ error: "must be a number of millimetres from 5 to 40" })
+    .min(5, "must be a number of millimetres from 5 to 40")
+    .max(40, "must be a number of millimetres from 5 to 40")
+    .optional(),
+});
+
+/**
+ * The JSON config file, key by key. Values that flags and the environment can also set are checked after
+ * layering (below), with the flag's name in the message; the file's shape and its receipt block are
+ * checked here, once.
+ */
+export const bridgeConfigFileSchema = z.strictObject({
+  host: z.unknown().optional(),
+  port: z.unknown().optional(),
+  dataDir: z.unknown().optional(),
+  environment: z.unknown().optional(),
+  imsAuthority: z.unknown().optional(),
+  upstream: z.unknown().optional(),
+  gatewayApiKey: z.unknown().optional(),
+  fbrUrl: z.unknown().optional(),
+  tills: z.array(tillFileSchema, { error: "tills must be a list" }).optional(),
+  tillTimeoutMs: z.unknown().optional(),
+  uploadTimeoutMs: z.unknown().optional(),
+  maxBackoffMs: z.unknown().optional(),
+  pollIntervalMs: z.unknown().optional(),
+  uploadConcurrency: z.unknown().optional(),
+  backlogWarningMs: z.unknown().optional(),
+  backlogCheckIntervalMs: z.unknown().optional(),
+  bodyLimitBytes: z.unknown().optional(),
+  journalSync: z.unknown().optional(),
+  logLevel: z.unknown().optional(),
+  receipt: receiptFileSchema.optional(),
+});
+type ConfigFile = z.output<typeof bridgeConfigFileSchema>;
+
+/** zod's issues as one line: `receipt.qrSizeMm: must be ...`, `unknown setting "colour"`. */
+function fileProblems(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const where = issue.path.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`));
+      const path = where.join("").replace(/^\./, "");
+      if (issue.code === "unrecognized_keys")
+        return issue.keys
+          .map((key) => `${path === "" ? "" : `${path}: `}unknown setting "${key}"`)
+          .join("; ");
+      return `${path}: ${issue.message}`;
+    })
+    .join("; ");
+}
 
 type Raw = Record<string, unknown>;
 
 function isRecord(value: unknown): value is Raw {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function checkKeys(object: Raw, allowed: Set<string>, where: string): void {
-  for (const key of Object.keys(object)) {
-    if (!allowed.has(key)) throw new BridgeConfigError(`${where}: unknown setting "${key}"`);
-  }
 }
 
 function integerSetting(value: unknown, name: string, min: number, max: number): number {
@@ -159,7 +205,7 @@ function stringSetting(value: unknown, name: string): string {
   return value.trim();
 }
 
-function readConfigFile(path: string): Raw {
+function readConfigFile(path: string): ConfigFile {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -175,13 +221,12 @@ function readConfigFile(path: string): Raw {
     throw new BridgeConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
   }
   if (!isRecord(parsed)) throw new BridgeConfigError(`config file ${path} must hold one JSON object`);
-  checkKeys(parsed, FILE_KEYS, `config file ${path}`);
-  return parsed;
+  const result = bridgeConfigFileSchema.safeParse(parsed);
+  if (!result.success) throw new BridgeConfigError(`config file ${path}: ${fileProblems(result.error)}`);
+  return result.data;
 }
 
-function parseTill(raw: unknown, where: string, tokenRequired = true): TillConfig {
-  if (!isRecord(raw)) throw new BridgeConfigError(`${where} must be an object with posId and token`);
-  checkKeys(raw, TILL_KEYS, where);
+function parseTill(raw: z.output<typeof tillFileSchema>, where: string, tokenRequired = true): TillConfig {
   const till: TillConfig = {
     posId: integerSetting(raw.posId, `${where}.posId`, 1, Number.MAX_SAFE_INTEGER),
     // Through a gateway the IMS token lives at the gateway (`raseed tenant add-pos`), not here.
@@ -191,25 +236,11 @@ function parseTill(raw: unknown, where: string, tokenRequired = true): TillConfi
   return till;
 }
 
-function parseReceipt(raw: unknown): ReceiptConfig {
-  if (raw === undefined) return {};
-  if (!isRecord(raw)) throw new BridgeConfigError("receipt must be an object");
-  checkKeys(raw, RECEIPT_KEYS, "receipt");
+/** The file's receipt block, already checked by `receiptFileSchema`; only the set keys are kept. */
+function parseReceipt(raw: ConfigFile["receipt"]): ReceiptConfig {
   const receipt: ReceiptConfig = {};
-  for (const key of ["businessName", "address", "ntn", "strn", "taxOffice", "logoPath"] as const) {
-    if (raw[key] !== undefined) receipt[key] = stringSetting(raw[key], `receipt.${key}`);
-  }
-  if (raw.serviceFee !== undefined) {
-    if (typeof raw.serviceFee !== "number" || raw.serviceFee < 0) {
-      throw new BridgeConfigError("receipt.serviceFee must be a number of rupees");
-    }
-    receipt.serviceFee = raw.serviceFee;
-  }
-  if (raw.qrSizeMm !== undefined) {
-    if (typeof raw.qrSizeMm !== "number" || raw.qrSizeMm < 5 || raw.qrSizeMm > 40) {
-      throw new BridgeConfigError("receipt.qrSizeMm must be a number of millimetres from 5 to 40");
-    }
-    receipt.qrSizeMm = raw.qrSizeMm;
+  for (const [key, value] of Object.entries(raw ?? {})) {
+    if (value !== undefined) Object.assign(receipt, { [key]: value });
   }
   return receipt;
 }
@@ -223,14 +254,22 @@ export function loadBridgeConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<BridgeConfig> {
   const configPath = flags.config ?? env.RASEED_POS_BRIDGE_CONFIG;
-  const file = configPath === undefined ? {} : readConfigFile(resolve(configPath));
-  const layered = (flag: string | undefined, envName: string, fileKey: string): unknown =>
+  const file: ConfigFile = configPath === undefined ? {} : readConfigFile(resolve(configPath));
+  const layered = (flag: string | undefined, envName: string, fileKey: keyof ConfigFile): unknown =>
     flag ?? env[envName] ?? file[fileKey];
 
   const environmentRaw =
     layered(flags.env, "RASEED_POS_BRIDGE_ENV", "environment") ?? DEFAULT_BRIDGE_CONFIG.environment;
   if (environmentRaw !== "sandbox" && environmentRaw !== "production") {
     throw new BridgeConfigError(`--env must be sandbox or production; got ${JSON.stringify(environmentRaw)}`);
+  }
+  const imsAuthority =
+    layered(flags.imsAuthority, "RASEED_POS_BRIDGE_IMS_AUTHORITY", "imsAuthority") ??
+    DEFAULT_BRIDGE_CONFIG.imsAuthority;
+  if (imsAuthority !== "fbr" && imsAuthority !== "pra") {
+    throw new BridgeConfigError(
+      `--ims-authority must be fbr or pra (Punjab Revenue Authority); got ${JSON.stringify(imsAuthority)}`,
+    );
   }
   const upstream = stringSetting(
     layered(flags.upstream, "RASEED_POS_BRIDGE_UPSTREAM", "upstream") ?? DEFAULT_BRIDGE_CONFIG.upstream,
@@ -276,7 +315,6 @@ export function loadBridgeConfig(
       },
     ];
   } else if (file.tills !== undefined) {
-    if (!Array.isArray(file.tills)) throw new BridgeConfigError("tills must be a list");
     tills = file.tills.map((till, index) => parseTill(till, `tills[${index}]`, !viaGateway));
   } else {
     tills = [];
@@ -324,6 +362,7 @@ export function loadBridgeConfig(
       ),
     ),
     environment: environmentRaw,
+    imsAuthority,
     upstream,
     tills,
     tillTimeoutMs: number(

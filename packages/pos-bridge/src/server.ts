@@ -10,6 +10,7 @@ import { BRIDGE_REPLY_CODES, type BridgeProblem, errorReply, HEALTH_REPLY } from
 import {
   buildReceiptLayout,
   normaliseLogoPng,
+  receiptLogoMarker,
   renderReceiptEscPos,
   renderReceiptPdf,
   renderReceiptText,
@@ -122,7 +123,7 @@ export function buildBridgeApp(bridge: PosBridge, options: BridgeAppOptions = {}
     if (format === "text")
       return reply
         .type("text/plain; charset=utf-8")
-        .send(`${renderReceiptText(buildReceiptLayout(found.input))}\n`);
+        .send(`${renderReceiptText(buildReceiptLayout(found.input), receiptLogoMarker(found.input))}\n`);
     if (format === "escpos")
       return reply.type("application/octet-stream").send(await renderReceiptEscPos(found.input, images));
     return reply.type("application/pdf").send(await renderReceiptPdf(found.input, images));
@@ -272,6 +273,7 @@ export function createImsUpstream(config: Readonly<BridgeConfig>, till: TillConf
   return new ImsClient({
     token: till.token,
     environment: config.environment,
+    authority: config.imsAuthority,
     ...(config.fbrUrl === undefined ? {} : { baseUrl: config.fbrUrl }),
     timeoutMs: config.uploadTimeoutMs,
     // The bridge retries through its journal with backoff, so the client must not retry on its own.
@@ -311,6 +313,7 @@ export async function startPosBridge(
     createUpstream: (till) => upstreams.get(till.posId) ?? createUpstream(till),
     logger,
     receipt: config.receipt,
+    imsAuthority: config.imsAuthority,
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   bridge.start();

@@ -1,7 +1,7 @@
 // The bridge's behaviour at the till, independent of HTTP: decode and validate the IMS model, journal the
 // sale, try FBR within the till's bound, and answer with FBR's number, every problem, or the provisional
 // reply. The server (server.ts) only maps requests to these calls.
-import type { ImsCheck, ImsInvoice } from "@raseed/sdk";
+import type { ImsAuthority, ImsCheck, ImsInvoice } from "@raseed/sdk";
 import { checkImsInvoice } from "@raseed/sdk";
 import type { BridgeConfig, ReceiptConfig, TillConfig } from "./config.ts";
 import type { JournaledSale, SaleJournal } from "./journal.ts";
@@ -53,6 +53,8 @@ export interface PosBridgeDeps {
   logger: BridgeLogger;
   /** Business details for receipts. */
   receipt?: ReceiptConfig;
+  /** The revenue authority the tills report to, named on receipts (default FBR). */
+  imsAuthority?: ImsAuthority;
   now?: () => number;
 }
 
@@ -72,6 +74,7 @@ export class PosBridge {
   readonly uploader: SaleUploader;
   readonly #settings: BridgeSettings;
   readonly #receipt: ReceiptConfig;
+  readonly #imsAuthority: ImsAuthority;
   readonly #logger: BridgeLogger;
   readonly #now: () => number;
   readonly #tills = new Map<number, TillConfig>();
@@ -86,6 +89,7 @@ export class PosBridge {
     this.journal = deps.journal;
     this.#settings = deps.settings;
     this.#receipt = deps.receipt ?? {};
+    this.#imsAuthority = deps.imsAuthority ?? "fbr";
     this.#logger = deps.logger;
     this.#now = deps.now ?? Date.now;
     for (const till of deps.settings.tills) {
@@ -411,6 +415,7 @@ export class PosBridge {
       business: this.#receipt,
     };
     if (this.#receipt.qrSizeMm !== undefined) input.qrSizeMm = this.#receipt.qrSizeMm;
+    if (this.#imsAuthority !== "fbr") input.authority = this.#imsAuthority;
     return { ok: true, input };
   }
 

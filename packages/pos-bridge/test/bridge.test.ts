@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from "node:net";
 // The bridge against the simulator over real HTTP: FBR's documented request shapes and POS integrations in,
 // FBR's component's replies out; one upload per USIN; provisional replies; in-doubt handling; metrics.
 import { type RunningSimulator, startSimulator } from "@raseed/simulator";
@@ -212,6 +213,29 @@ describe("FBR's component contract", () => {
     expect(invoice).toMatchObject({ path: "/imsp/v1/api/Live/PostData", environment: "production" });
   });
 
+  it("reports to PRA (Punjab) with imsAuthority pra: PRA's PostData path, receipts naming PRA and its PNTN", async () => {
+    await bridge.close();
+    const praDir = tempDir();
+    cleanupDirs.push(praDir);
+    bridge = await startBridge(
+      bridgeConfig(praDir.path, sim.url, {
+        imsAuthority: "pra",
+        receipt: { businessName: "Lahore Cafe", ntn: "P1234567-8" },
+      }),
+    );
+    expect((await postSale(bridge.url, kbSale("PRA-1"))).body.Code).toBe("100");
+    const { body } = await getJson(`${sim.url}/__sim/invoices`);
+    const invoices = (body as { invoices: { path: string; USIN?: string }[] }).invoices;
+    expect(invoices.find((invoice) => invoice.USIN === "PRA-1")).toMatchObject({
+      path: "/ims/sandbox/api/Live/PostData",
+    });
+    const receipt = await (await fetch(`${bridge.url}/api/IMSFiscal/Receipt?usin=PRA-1&format=text`)).text();
+    expect(receipt).toContain("PNTN: P1234567-8");
+    expect(receipt).toContain("PRA Invoice Number");
+    expect(receipt).toContain("Reported to the Punjab Revenue Authority");
+    expect(receipt).not.toContain("FBR");
+  });
+
   it("looks up a sale's number by USIN (Raseed's extension)", async () => {
     const sale = await postSale(bridge.url, kbSale("LOOK-1"));
     const found = await getJson(`${bridge.url}/api/IMSFiscal/GetInvoiceNumberByUSIN?usin=LOOK-1`);
@@ -378,8 +402,14 @@ describe("receipts", () => {
 describe("observability and tills", () => {
   it("exposes backlog age and counts on /metrics and warns past the threshold", async () => {
     await bridge.close();
+    // A port nothing listens on: connection refused, so the sale is pending (never sent), not in doubt.
+    // (Port 9 would not do: fetch refuses it as a "bad port" after the fact, which reads as in doubt.)
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const refusedPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
     bridge = await startBridge(
-      bridgeConfig(dir.path, "http://127.0.0.1:9", {
+      bridgeConfig(dir.path, `http://127.0.0.1:${refusedPort}`, {
         tillTimeoutMs: 200,
         backlogWarningMs: 1000,
         backlogCheckIntervalMs: 100,
@@ -393,6 +423,7 @@ describe("observability and tills", () => {
     );
     const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
     expect(metrics).toMatch(/raseed_pos_bridge_backlog_sales 1/);
+    expect(metrics).toMatch(/raseed_pos_bridge_in_doubt_sales 0/);
     expect(metrics).toMatch(/raseed_pos_bridge_backlog_over_threshold 1/);
     expect(metrics).toMatch(/raseed_pos_bridge_replies_total\{code="150"\} 1/);
     const age = Number(/^raseed_pos_bridge_backlog_oldest_age_seconds (\S+)$/m.exec(metrics)?.[1]);

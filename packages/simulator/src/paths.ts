@@ -9,10 +9,15 @@ export const DI_PATHS = {
   "/di_data/v1/di/validateinvoicedata_sb": { environment: "sandbox", endpoint: "validate" },
 } as const;
 
-/** IMS cloud: production behind gw.fbr.gov.pk, sandbox on esp.fbr.gov.pk:8244 (FBR-SPEC §11). */
+/**
+ * IMS cloud: production behind gw.fbr.gov.pk, sandbox on esp.fbr.gov.pk:8244 (FBR-SPEC §11); and PRA
+ * (Punjab)'s IMS on PRAL's ims.pral.com.pk, the same model (sdk IMS_AUTHORITIES, spec/README.md).
+ */
 export const IMS_PATHS = {
   "/imsp/v1/api/Live/PostData": "production",
   "/FBR/v1/api/Live/PostData": "sandbox",
+  "/ims/production/api/Live/PostData": "production",
+  "/ims/sandbox/api/Live/PostData": "sandbox",
 } as const;
 
 export const DIST_PATHS = ["/dist/v1/statl", "/dist/v1/Get_Reg_Type"] as const;

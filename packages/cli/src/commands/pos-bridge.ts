@@ -106,6 +106,10 @@ export function registerPosBridgeCommand(program: Command): void {
     .option("--token <token>", "FBR IMS access token of the till (prefer RASEED_POS_BRIDGE_TOKEN)")
     .option("--env <environment>", "FBR environment: sandbox or production (default sandbox)")
     .option(
+      "--ims-authority <authority>",
+      "the revenue authority the tills report to: fbr (default) or pra (Punjab Revenue Authority)",
+    )
+    .option(
       "--upstream <upstream>",
       'where sales go: "fbr" (default) or a Raseed gateway URL (its POST /v1/ims/invoices)',
     )

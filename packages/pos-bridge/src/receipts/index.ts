@@ -1,10 +1,11 @@
 // Receipts for 80 mm thermal printers, as PDF (pdfkit) and as plain ESC/POS bytes, carrying what SRO
 // 1006(I)/2021 asks a Tier-1 POS invoice to show (FBR-SPEC §10, spec/data/ims.json "printing"). One layout
 // (`buildReceiptLayout`) feeds both renderers and a plain-text view that tests compare as golden text.
-import type { ImsInvoice, ReceiptLine } from "@raseed/sdk";
+import type { ImsAuthority, ImsInvoice, ReceiptLine } from "@raseed/sdk";
 import {
   receiptColumns as columns,
   drawReceiptLines,
+  IMS_AUTHORITIES,
   IMS_INVOICE_TYPE_LABELS,
   IMS_PAYMENT_MODE_LABELS,
   RECEIPT_COLUMNS,
@@ -54,6 +55,11 @@ export interface ReceiptInput {
   /** Cash received from the buyer (not part of the IMS model), to print received and change. */
   amountReceived?: number;
   qrSizeMm?: number;
+  /**
+   * The revenue authority the sale is reported to (default FBR): the receipt prints its own name, its
+   * registration label (NTN for FBR, PNTN for PRA) and its invoice-number caption.
+   */
+  authority?: ImsAuthority;
 }
 
 function money(value: number): string {
@@ -62,6 +68,11 @@ function money(value: number): string {
 
 function quantity(value: number): string {
   return roundQuantity(value).toString();
+}
+
+/** Where the text view marks the authority's POS logo: "[FBR POS logo]", "[PRA POS logo]". */
+export function receiptLogoMarker(input: ReceiptInput): string {
+  return `[${IMS_AUTHORITIES[input.authority ?? "fbr"].shortName} POS logo]`;
 }
 
 /** The receipt as lines: business block, invoice block, items, totals, then the fiscal block. */
@@ -73,12 +84,13 @@ export function buildReceiptLayout(input: ReceiptInput): ReceiptLine[] {
     lines.push(bold ? { kind: "text", text: value, align, bold } : { kind: "text", text: value, align });
   };
   const fiscalNumber = input.fiscalInvoiceNumber;
+  const authority = IMS_AUTHORITIES[input.authority ?? "fbr"];
 
   // Business block (SRO 1006): name, address, STRN + NTN, tax office, POS registration number.
   if (business.businessName !== undefined)
     for (const line of wrap(business.businessName)) text(line, "center", true);
   if (business.address !== undefined) for (const line of wrap(business.address)) text(line, "center");
-  if (business.ntn !== undefined) text(`NTN: ${business.ntn}`, "center");
+  if (business.ntn !== undefined) text(`${authority.registrationLabel}: ${business.ntn}`, "center");
   if (business.strn !== undefined) text(`STRN: ${business.strn}`, "center");
   if (business.taxOffice !== undefined) text(`Tax office: ${business.taxOffice}`, "center");
   text(`POS registration no: ${invoice.POSID}`, "center");
@@ -132,16 +144,24 @@ export function buildReceiptLayout(input: ReceiptInput): ReceiptLine[] {
   // Fiscal block. The FBR number, logo and QR appear only once FBR has issued the number (FBR-SPEC §10);
   // a provisional receipt says it was issued offline (Rule 150XC).
   if (fiscalNumber === null) {
-    text(`*** ${PROVISIONAL_RESPONSE_TEXT.toUpperCase()} ***`, "center", true);
-    for (const line of wrap("FBR invoice number to follow once the sale is reported to FBR."))
+    // The till's reply says "pending FBR" (the component's contract); the printed receipt names the authority.
+    const provisional = PROVISIONAL_RESPONSE_TEXT.replace(/FBR$/, authority.shortName);
+    text(`*** ${provisional.toUpperCase()} ***`, "center", true);
+    for (const line of wrap(
+      `${authority.shortName} invoice number to follow once the sale is reported to ${authority.shortName}.`,
+    ))
       text(line, "center");
     text(`Ask with invoice no ${invoice.USIN}`, "center");
   } else {
     lines.push({ kind: "logo" });
-    text("FBR Invoice Number", "center");
+    text(`${authority.shortName} Invoice Number`, "center");
     text(fiscalNumber, "center", true);
     lines.push({ kind: "qr", data: fiscalNumber });
-    for (const line of wrap(FBR_VERIFY_STATEMENT)) text(line, "center");
+    // Tax Asaan and SMS 9966 verify FBR's numbers; PRA publishes no verification line we could cite, so a
+    // PRA receipt names the authority instead of promising FBR's channels.
+    if (input.authority === "pra")
+      for (const line of wrap(`Reported to the ${authority.name}`)) text(line, "center");
+    else for (const line of wrap(FBR_VERIFY_STATEMENT)) text(line, "center");
   }
   return lines;
 }

@@ -11,6 +11,7 @@ import {
   qrRaster,
   type ReceiptInput,
   readPngAsMonochrome,
+  receiptLogoMarker,
   renderReceiptEscPos,
   renderReceiptPdf,
   renderReceiptText,
@@ -184,5 +185,25 @@ describe("renderers", () => {
     }
     // Below one dot per module the symbol keeps one dot per module rather than vanishing.
     expect(qrRaster(FISCAL_NUMBER, 10).width).toBe(33);
+  });
+});
+
+describe("receipts for PRA (Punjab)", () => {
+  it("print PRA's name, its PNTN label and caption, and no FBR verification line", () => {
+    const input: ReceiptInput = {
+      invoice: sale(),
+      fiscalInvoiceNumber: "189278250101123456",
+      business: { businessName: "Lahore Cafe", ntn: "P1234567-8" },
+      authority: "pra",
+    };
+    const text = renderReceiptText(buildReceiptLayout(input), receiptLogoMarker(input));
+    expect(text).toContain("[PRA POS logo]");
+    expect(text).toContain("PNTN: P1234567-8");
+    expect(text).toContain("PRA Invoice Number");
+    expect(text).toContain("Reported to the Punjab Revenue Authority");
+    expect(text).not.toContain("FBR");
+    const provisional = renderReceiptText(buildReceiptLayout({ ...input, fiscalInvoiceNumber: null }));
+    expect(provisional).toContain("PRA invoice number to follow");
+    expect(provisional).not.toContain("FBR");
   });
 });

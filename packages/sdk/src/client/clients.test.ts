@@ -338,3 +338,50 @@ describe("retryDelayMs and decideRetry", () => {
     ).toBe(false);
   });
 });
+
+describe("IMS authorities", () => {
+  it("posts to the authority's own PostData: FBR by default, PRA (Punjab) on PRAL's IMS hosts", () => {
+    const url = (options: Partial<FbrClientOptions> & { authority?: "fbr" | "pra" }) =>
+      new ImsClient({ token: TOKEN, environment: "sandbox", ...options }).postDataUrl;
+    expect(url({})).toBe("https://esp.fbr.gov.pk:8244/FBR/v1/api/Live/PostData");
+    expect(url({ environment: "production" })).toBe("https://gw.fbr.gov.pk/imsp/v1/api/Live/PostData");
+    expect(url({ authority: "pra" })).toBe("https://ims.pral.com.pk/ims/sandbox/api/Live/PostData");
+    expect(url({ authority: "pra", environment: "production" })).toBe(
+      "https://ims.pral.com.pk/ims/production/api/Live/PostData",
+    );
+    // A base URL (a relay, the simulator) replaces the host and keeps the authority's path.
+    expect(url({ authority: "pra", baseUrl: "http://127.0.0.1:8244/" })).toBe(
+      "http://127.0.0.1:8244/ims/sandbox/api/Live/PostData",
+    );
+  });
+});
+
+describe("IMS_AUTHORITIES", () => {
+  it("is the table in spec/data/ims-authorities.json", async () => {
+    const { readFileSync } = await import("node:fs");
+    const spec = JSON.parse(
+      readFileSync(new URL("../../../../spec/data/ims-authorities.json", import.meta.url), "utf8"),
+    ) as {
+      authorities: Record<
+        string,
+        { name: string; shortName: string; registrationLabel: string; postData: Record<string, string> }
+      >;
+    };
+    const { IMS_AUTHORITIES } = await import("./ims-authorities.ts");
+    for (const [key, facts] of Object.entries(IMS_AUTHORITIES)) {
+      const row = spec.authorities[key];
+      expect(row, key).toMatchObject({
+        name: facts.name,
+        shortName: facts.shortName,
+        registrationLabel: facts.registrationLabel,
+      });
+      for (const environment of ["sandbox", "production"] as const) {
+        const endpoint = facts.postData[environment];
+        expect(row?.postData[environment], `${key} ${environment}`).toBe(
+          `${endpoint.origin}${endpoint.path}`,
+        );
+      }
+    }
+    expect(Object.keys(spec.authorities).sort()).toEqual(Object.keys(IMS_AUTHORITIES).sort());
+  });
+});

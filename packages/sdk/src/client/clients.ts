@@ -4,6 +4,7 @@ import { InvalidOptionError, WireFormatError } from "../errors/classes.ts";
 import { redactText } from "../errors/redaction.ts";
 import type { DiInvoice } from "../wire/di.ts";
 import type { ImsInvoice } from "../wire/ims.ts";
+import { IMS_AUTHORITIES, type ImsAuthority } from "./ims-authorities.ts";
 import { ATTEMPT_HEADER, trackRequestWrite } from "./internal/write-tracker.ts";
 import { classifyPostOutcome, type PostEvidence, type PostOutcome } from "./outcome.ts";
 import { decideRetry } from "./retry.ts";
@@ -24,9 +25,10 @@ export const DI_PATHS = {
   },
 } as const;
 
+/** FBR's IMS PostData paths (PRA's are in IMS_AUTHORITIES). */
 export const IMS_PATHS = {
-  sandbox: "/FBR/v1/api/Live/PostData",
-  production: "/imsp/v1/api/Live/PostData",
+  sandbox: IMS_AUTHORITIES.fbr.postData.sandbox.path,
+  production: IMS_AUTHORITIES.fbr.postData.production.path,
 } as const;
 
 /** One attempt, as reported to `onAttempt` (for logs and metrics). It holds no token and no body. */
@@ -261,18 +263,18 @@ export class DiClient extends FbrPostingClient {
 }
 
 /**
- * FBR IMS cloud client (Tier-1 POS): PostData to the sandbox (esp.fbr.gov.pk:8244/FBR/...) or production
- * (gw.fbr.gov.pk/imsp/...). A `baseUrl` replaces the origin of both.
+ * IMS cloud client (Tier-1 POS): PostData of the authority the till reports to (FBR by default, or PRA), in
+ * its sandbox or production. A `baseUrl` replaces the origin; the authority's path is kept.
  */
 export class ImsClient extends FbrPostingClient {
   readonly postDataUrl: string;
+  readonly authority: ImsAuthority;
 
-  constructor(options: FbrClientOptions) {
+  constructor(options: FbrClientOptions & { authority?: ImsAuthority }) {
     super(options);
-    const origin = trimBaseUrl(
-      options.baseUrl ?? (options.environment === "sandbox" ? IMS_SANDBOX_URL : FBR_GATEWAY_URL),
-    );
-    this.postDataUrl = `${origin}${IMS_PATHS[options.environment]}`;
+    this.authority = options.authority ?? "fbr";
+    const endpoint = IMS_AUTHORITIES[this.authority].postData[options.environment];
+    this.postDataUrl = `${trimBaseUrl(options.baseUrl ?? endpoint.origin)}${endpoint.path}`;
   }
 
   /** Posts one fiscal invoice. IMS has no validate endpoint: every call is live (FBR-SPEC §11). */

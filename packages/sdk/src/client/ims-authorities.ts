@@ -1,0 +1,41 @@
+// The revenue authorities that run FBR's IMS model (a till's fiscal component posting PostData): FBR for
+// federal sales tax on goods, PRA (Punjab Revenue Authority) for Punjab's sales tax on services on its own
+// hosts. Sources and confidence are in spec/README.md ("IMS authorities") and spec/data/ims-authorities.json.
+
+/** Which authority a till reports to. */
+export type ImsAuthority = "fbr" | "pra";
+
+export interface ImsAuthorityFacts {
+  /** The authority's own name, as a receipt prints it. */
+  name: string;
+  /** How receipts and messages abbreviate it. */
+  shortName: string;
+  /** The registration number the authority issues its taxpayers, as printed ("NTN", "PNTN"). */
+  registrationLabel: string;
+  /** PostData origin and path per environment. */
+  postData: { sandbox: { origin: string; path: string }; production: { origin: string; path: string } };
+}
+
+export const IMS_AUTHORITIES: Readonly<Record<ImsAuthority, ImsAuthorityFacts>> = {
+  // FBR-SPEC §11 [CONFIRMED]: sandbox on esp.fbr.gov.pk:8244, production behind gw.fbr.gov.pk.
+  fbr: {
+    name: "Federal Board of Revenue",
+    shortName: "FBR",
+    registrationLabel: "NTN",
+    postData: {
+      sandbox: { origin: "https://esp.fbr.gov.pk:8244", path: "/FBR/v1/api/Live/PostData" },
+      production: { origin: "https://gw.fbr.gov.pk", path: "/imsp/v1/api/Live/PostData" },
+    },
+  },
+  // [SINGLE]: one integrator's published PRA cloud set-up (PRAL hosts PRA's IMS); PRA publishes no public
+  // endpoint list. Same model, Bearer token per POS, IP whitelisting in production.
+  pra: {
+    name: "Punjab Revenue Authority",
+    shortName: "PRA",
+    registrationLabel: "PNTN",
+    postData: {
+      sandbox: { origin: "https://ims.pral.com.pk", path: "/ims/sandbox/api/Live/PostData" },
+      production: { origin: "https://ims.pral.com.pk", path: "/ims/production/api/Live/PostData" },
+    },
+  },
+};

@@ -19,7 +19,8 @@ export type TransitionEvent =
   | "resumed"
   | "reconciled"
   | "retried"
-  | "corrected";
+  | "corrected"
+  | "cancelled";
 
 export interface Transition {
   event: TransitionEvent;
@@ -115,6 +116,12 @@ export const INVOICE_TRANSITIONS: readonly Transition[] = [
     to: ["accepted"],
     why: "a person corrects the FBR number they reconciled, until the invoice is printed or sealed",
   },
+  {
+    event: "cancelled",
+    from: ["accepted"],
+    to: ["cancelled"],
+    why: "a person records a cancellation made in IRIS (within 72 hours of FBR's date, later with the Commissioner's approval)",
+  },
 ];
 
 /** States nothing automatic moves on from. */
@@ -123,6 +130,7 @@ export const finalStates: ReadonlySet<InvoiceState> = new Set([
   "rejected",
   "failed",
   "abandoned",
+  "cancelled",
 ]);
 /** States a person has to look at; ?wait returns on these as well as on final ones. */
 export const settledStates: ReadonlySet<InvoiceState> = new Set([...finalStates, "in_doubt", "paused"]);

@@ -4,10 +4,10 @@
 // FBR; when PRAL publishes one, the sdk's FbrCancellationPort is the seam (called before recording).
 import { FBR_CANCELLATION_WINDOW_HOURS, type FbrCancellationPort, PAKISTAN_UTC_OFFSET_MS } from "@raseed/sdk";
 import type { Kysely, Transaction } from "kysely";
-import { appendAudit } from "../audit/audit-log.ts";
 import type { GatewayEvents } from "../events.ts";
 import { getInvoice } from "../invoices/invoice-service.ts";
-import type { CancellationsTable, Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
+import { changeInvoiceState } from "../invoices/lifecycle.ts";
+import type { CancellationsTable, Database, InvoiceRow, TenantRow } from "../store/schema.ts";
 
 export class CancellationError extends Error {
   override readonly name = "CancellationError";
@@ -32,33 +32,6 @@ export function fbrDateToInstant(dated: string): Date | undefined {
   if (match === null) return undefined;
   const wallClockAsUtc = Date.parse(`${match[1]}T${match[2] ?? "00:00:00"}Z`);
   return Number.isNaN(wallClockAsUtc) ? undefined : new Date(wallClockAsUtc - PAKISTAN_UTC_OFFSET_MS);
-}
-
-/**
- * One state change with its audit entry, compare-and-set on the state the caller saw. Kept as the single
- * call to re-point at invoices/lifecycle.ts once the lifecycle owner lands it.
- */
-async function changeState(
-  trx: Transaction<Database>,
-  row: InvoiceRow,
-  to: InvoiceState,
-  audit: { actor: string; action: string; details: unknown },
-): Promise<void> {
-  const result = await trx
-    .updateTable("invoices")
-    .set({ state: to, updated_at: new Date().toISOString() })
-    .where("id", "=", row.id)
-    .where("state", "=", row.state)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1)
-    throw new CancellationError("invalid_state", "the invoice changed state meanwhile; read it again");
-  await appendAudit(trx, {
-    tenantId: row.tenant_id,
-    actor: audit.actor,
-    action: audit.action,
-    subject: row.id,
-    details: { from: row.state, to, ...(audit.details as object) },
-  });
 }
 
 export async function cancelInvoice(
@@ -107,16 +80,23 @@ export async function cancelInvoice(
     actor: options.actor,
   };
   await db.transaction().execute(async (trx) => {
-    await changeState(trx, row, "cancelled", {
-      actor: options.actor,
-      action: "invoice.cancelled",
-      details: {
-        irisReference: record.iris_reference,
-        reason: record.reason,
-        commissionerApproval: record.commissioner_approval,
-        withinWindow: !late,
+    const moved = await changeInvoiceState(trx, {
+      event: "cancelled",
+      invoice: row,
+      to: "cancelled",
+      audit: {
+        actor: options.actor,
+        action: "invoice.cancelled",
+        details: {
+          irisReference: record.iris_reference,
+          reason: record.reason,
+          commissionerApproval: record.commissioner_approval,
+          withinWindow: !late,
+        },
       },
     });
+    if (!moved)
+      throw new CancellationError("invalid_state", "the invoice changed state meanwhile; read it again");
     await trx.insertInto("cancellations").values(record).execute();
   });
   const updated = await getInvoice(db, tenant.id, invoiceId);

@@ -116,6 +116,27 @@ export type ReconcileDecision = { kind: "fbrNumber"; fbrInvoiceNumber: string } 
 export type ReconcileResult = { ok: true; sale: SaleSummary } | { ok: false; reason: string };
 
 /**
+ * IMS fiscal numbers are opaque (FBR-SPEC §7) but every one seen is at most 30 characters (varchar(30)) and
+ * begins with six digits: 9000052011142444901, 11000120181112000369, 194444FGQK..., and SRO 1006(I)/2021's
+ * printed XXXXXX-DDMMYYHHMMSS-0001 [SPEC/INFERRED]. A number a person types must fit that; a DI number
+ * (<NTN or CNIC>DI<13 digits>) is the other channel's and is refused too.
+ */
+const IMS_FISCAL_NUMBER = /^\d{6}[0-9A-Z-]{4,24}$/;
+const DI_NUMBER = /^(\d{7}|\d{13})DI\d{13}$/;
+
+/** Why a typed fiscal number cannot be recorded for `sale`, or undefined when it can. */
+function fiscalNumberProblem(journal: SaleJournal, sale: JournaledSale, number: string): string | undefined {
+  if (!IMS_FISCAL_NUMBER.test(number) || DI_NUMBER.test(number)) {
+    return `"${number}" is not an IMS fiscal number (at most 30 characters: six digits, then digits, capital letters or dashes); copy it exactly as FBR's records or the receipt show it`;
+  }
+  const holder = journal.findSaleByFiscalNumber(number);
+  if (holder !== undefined && holder.id !== sale.id) {
+    return `fiscal number ${number} already belongs to USIN ${holder.usin} of POSID ${holder.posId}; one FBR number is one sale`;
+  }
+  return undefined;
+}
+
+/**
  * Settles one in-doubt sale by a person's decision: FBR has it (record the number they found in FBR's
  * records), or FBR never got it (queue it again). Only in-doubt sales can be reconciled.
  */
@@ -144,6 +165,10 @@ export function reconcileSale(
       ok: false,
       reason: `USIN ${usin} is ${STATE_WORDS[sale.state]}, not in doubt; nothing to reconcile`,
     };
+  }
+  if (decision.kind === "fbrNumber") {
+    const problem = fiscalNumberProblem(journal, sale, decision.fbrInvoiceNumber);
+    if (problem !== undefined) return { ok: false, reason: problem };
   }
   const changed =
     decision.kind === "fbrNumber"

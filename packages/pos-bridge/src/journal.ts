@@ -647,6 +647,14 @@ export class SaleJournal {
     );
   }
 
+  /** The sale that holds an FBR fiscal number, if any (a number is one sale's). */
+  findSaleByFiscalNumber(fbrInvoiceNumber: string): JournaledSale | undefined {
+    const row = this.#db
+      .prepare("SELECT * FROM sales WHERE fbr_invoice_number = ? LIMIT 1")
+      .get(fbrInvoiceNumber) as SaleRow | undefined;
+    return row === undefined ? undefined : toSale(row);
+  }
+
   /** The operator confirmed FBR never received it: upload it again. */
   requeue(posId: number, usin: string, now: number): boolean {
     return (

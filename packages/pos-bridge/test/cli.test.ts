@@ -178,13 +178,13 @@ describe("raseed pos-bridge", () => {
       "--usin",
       "U-DOUBT",
       "--fbr-number",
-      "FBR-222",
+      "11001420250101000222",
     ]);
     expect(settle.code).toBe(0);
     const journal = new SaleJournal(journalPath(dataDir));
     expect(journal.findSale(110014, "U-DOUBT")).toMatchObject({
       state: "accepted",
-      fbrInvoiceNumber: "FBR-222",
+      fbrInvoiceNumber: "11001420250101000222",
     });
     journal.close();
   });

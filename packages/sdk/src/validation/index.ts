@@ -1,6 +1,7 @@
 // Validation that answers with FBR's own error codes (docs/errors.md), every problem in one pass.
 export { validateDiInvoice, verdictOf } from "./di.ts";
 export { fbrJudgementDay, fbrPostNotBefore } from "./fbr-day.ts";
+export { type FbrNumberProblem, fbrNumberProblem } from "./fbr-number.ts";
 export { isValidCnic, isValidHsCode, isValidNtn, isValidPctCode, isValidStrn } from "./identifiers.ts";
 export { validateImsInvoice } from "./ims.ts";
 export {

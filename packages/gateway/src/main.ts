@@ -13,6 +13,7 @@ import { registerAuditChainKey } from "./audit/chain-key.ts";
 import type { GatewayConfig } from "./config.ts";
 import { loadDocumentLogo } from "./documents/logo.ts";
 import { GatewayEvents } from "./events.ts";
+import type { FbrNumberLookup } from "./invoices/reconcile.ts";
 import { OutboxWorker } from "./outbox/worker.ts";
 import { deriveRecordKeys, type RecordKeys } from "./records/keys.ts";
 import { Sealer } from "./records/sealer.ts";
@@ -71,6 +72,8 @@ export interface StartGatewayOptions {
   fetch?: typeof fetch;
   /** Exit cleanly on SIGTERM/SIGINT (the CLI sets this). */
   handleSignals?: boolean;
+  /** Tests only: the simulator's inspection standing in for IRIS when a person reconciles (FBR has no look-up). */
+  fbrNumberLookup?: FbrNumberLookup;
 }
 
 /**
@@ -207,6 +210,7 @@ export async function startGateway(
     metrics,
     logger,
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+    ...(options.fbrNumberLookup !== undefined ? { fbrNumberLookup: options.fbrNumberLookup } : {}),
   });
   const webhooks = new WebhookDispatcher(store.db, masterKey, events, {
     pollIntervalMs: Math.max(effective.pollIntervalMs, 200),

@@ -1,10 +1,12 @@
 // A real gateway (HTTP on 127.0.0.1, real store, real worker) posting to a real simulator over HTTP.
 // Faults are requested per invoice through the simulator's X-Sim-Fault header, added by a wrapper around
 // fetch (the injected transport); everything else is the production code path.
+
 import { randomBytes } from "node:crypto";
 import { type RunningSimulator, scenarioPayloadForSeller, startSimulator } from "@raseed/simulator";
 import { type Logger, pino } from "pino";
 import { type GatewayConfig, loadConfig } from "../src/config.ts";
+import type { FbrNumberLookup } from "../src/invoices/reconcile.ts";
 import { type RunningGateway, startGateway } from "../src/main.ts";
 import { parseMasterKey } from "../src/tenants/secret-box.ts";
 import { addTenant, createApiKey } from "../src/tenants/tenants.ts";
@@ -215,6 +217,7 @@ export async function startTestGateway(
   const gateway = await startGateway(config, {
     fetch: faults.wrap(fetch),
     logger: options.logger ?? pino({ level: "silent" }),
+    fbrNumberLookup: simulatorNumberLookup(simulator),
   });
   const masterKey = parseMasterKey(masterKeyHex);
   const a = await addTenant(gateway.store.db, masterKey, {
@@ -310,6 +313,25 @@ export interface SimInvoice {
   sellerNTNCNIC?: string;
   postCount: number;
   payloadHash: string;
+}
+
+/** The simulator's record of the numbers it issued, standing in for a person's look in IRIS (tests only). */
+export function simulatorNumberLookup(simulator: RunningSimulator): FbrNumberLookup {
+  return {
+    async find(channel, fbrInvoiceNumber) {
+      const response = await fetch(`${simulator.url}/__sim/invoices?channel=${channel}`);
+      const { invoices } = (await response.json()) as {
+        invoices: { invoiceNumber: string; sellerNTNCNIC?: string; POSID?: string }[];
+      };
+      const found = invoices.find((invoice) => invoice.invoiceNumber === fbrInvoiceNumber);
+      if (found === undefined) return { issued: false };
+      return {
+        issued: true,
+        ...(found.sellerNTNCNIC !== undefined ? { sellerNtnCnic: found.sellerNTNCNIC } : {}),
+        ...(found.POSID !== undefined ? { posId: found.POSID } : {}),
+      };
+    },
+  };
 }
 
 export async function simInvoices(simulator: RunningSimulator): Promise<SimInvoice[]> {

@@ -3,7 +3,8 @@
 // each other (e.g. a number from IRIS and a resubmission that would report the sale again).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiError } from "../src/http/api-error.ts";
-import { reconcileInvoice, retryInvoice } from "../src/invoices/invoice-service.ts";
+import { retryInvoice } from "../src/invoices/invoice-service.ts";
+import { reconcileInvoice } from "../src/invoices/reconcile.ts";
 import { sampleInvoice, startTestGateway, type TestGateway } from "./harness.ts";
 import { engines } from "./helpers.ts";
 
@@ -40,7 +41,7 @@ describe.each(engines)("lifecycle races on %s", (engine) => {
         t.gateway.events,
         t.tenantA,
         id,
-        { action: "fbr_number", fbrInvoiceNumber: "X1" },
+        { action: "fbr_number", fbrInvoiceNumber: "7000007DI1747119701593" },
         "a",
       ),
       reconcileInvoice(db, t.gateway.events, t.tenantA, id, { action: "resubmit" }, "b"),

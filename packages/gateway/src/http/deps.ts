@@ -4,6 +4,7 @@ import type { BuyerLookup } from "../buyers/buyer-lookup.ts";
 import type { GatewayConfig } from "../config.ts";
 import type { DocumentLogo } from "../documents/render.ts";
 import type { GatewayEvents } from "../events.ts";
+import type { FbrNumberLookup } from "../invoices/reconcile.ts";
 import type { OutboxWorker } from "../outbox/worker.ts";
 import type { Store } from "../store/database.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
@@ -31,4 +32,6 @@ export interface AppDeps {
   fetch?: typeof fetch;
   /** Buyer checks with FBR (STATL + Get_Reg_Type), cached per day; read it with buyerLookupOf(deps). */
   buyers?: BuyerLookup;
+  /** Asks FBR whether it issued a number a person reconciles with; none in production (FBR has no look-up). */
+  fbrNumberLookup?: FbrNumberLookup;
 }

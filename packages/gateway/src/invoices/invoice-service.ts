@@ -29,6 +29,7 @@ export function toInvoiceView(row: InvoiceRow, withPayload = false): InvoiceView
     externalRef: row.external_ref,
     state: row.state,
     fbrInvoiceNumber: row.fbr_invoice_number,
+    fbrNumberSource: row.fbr_number_source ?? null,
     dated: row.fbr_dated,
     itemNumbers: row.item_numbers === null ? null : (JSON.parse(row.item_numbers) as string[]),
     errors: row.errors === null ? null : (JSON.parse(row.errors) as unknown[]),
@@ -373,75 +374,6 @@ export async function listAttempts(
     .where("invoice_id", "=", invoiceId)
     .orderBy("attempt_no")
     .execute();
-}
-
-export type ReconcileRequest =
-  | { action: "fbr_number"; fbrInvoiceNumber: string; dated?: string | undefined }
-  | { action: "resubmit" }
-  | { action: "abandon"; reason?: string | undefined };
-
-const reconcilable: ReadonlySet<InvoiceState> = new Set(["in_doubt", "failed"]);
-
-/**
- * Ends an in-doubt (or failed) invoice by a person's decision: the FBR number they found in IRIS, an
- * explicit resubmission (they accept the risk of a duplicate report), or abandoning it.
- */
-export async function reconcileInvoice(
-  db: Kysely<Database>,
-  events: GatewayEvents,
-  tenantId: string,
-  invoiceId: string,
-  request: ReconcileRequest,
-  actor: string,
-): Promise<InvoiceRow> {
-  const row = await getInvoice(db, tenantId, invoiceId);
-  if (!reconcilable.has(row.state)) {
-    throw new ApiError(
-      409,
-      "invalid_state",
-      `only in_doubt or failed invoices can be reconciled (this one is ${row.state})`,
-    );
-  }
-  const next: InvoiceState =
-    request.action === "fbr_number" ? "accepted" : request.action === "resubmit" ? "queued" : "abandoned";
-  const change: Partial<InvoiceRow> =
-    request.action === "fbr_number"
-      ? {
-          fbr_invoice_number: request.fbrInvoiceNumber,
-          fbr_dated: request.dated ?? null,
-          last_reason: "reconciled with the FBR number found in IRIS",
-        }
-      : request.action === "resubmit"
-        ? { last_reason: "resubmitted by explicit request" }
-        : { last_reason: request.reason ?? "abandoned by explicit request" };
-  await db.transaction().execute(async (trx) => {
-    // Compare-and-set: a concurrent reconcile, retry or the worker's late answer that moved the invoice
-    // first makes this one a 409, never a second decision on top.
-    const moved = await changeInvoiceState(trx, {
-      event: "reconciled",
-      invoice: row,
-      to: next,
-      set: change,
-      audit: { actor, action: `invoice.reconciled.${request.action}`, details: { ...request } },
-    });
-    if (!moved) {
-      throw new ApiError(
-        409,
-        "invalid_state",
-        "the invoice changed state meanwhile; read it again and decide anew",
-      );
-    }
-    if (request.action === "resubmit") await requeueOutbox(trx, invoiceId, tenantId);
-  });
-  const updated = await getInvoice(db, tenantId, invoiceId);
-  events.emit("invoice.state_changed", {
-    tenantId,
-    invoiceId,
-    state: updated.state,
-    previousState: row.state,
-    fbrInvoiceNumber: updated.fbr_invoice_number,
-  });
-  return updated;
 }
 
 /** Runs a failed (retries exhausted) or paused invoice again. */

@@ -3,7 +3,7 @@
 // certification all change state through `changeInvoiceState` (or `insertInvoice` / `markSubmitting`), never
 // with their own UPDATE. The allowed moves are the table below; docs/architecture.md shows the same table and
 // a test keeps the two in step.
-import type { Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import { nowIso } from "../store/ids.ts";
 import type { Database, InvoiceRow, InvoiceState } from "../store/schema.ts";
@@ -160,7 +160,13 @@ function assertAllowed(event: TransitionEvent, from: InvoiceState | "new", to: I
 export type InvoiceFields = Partial<
   Pick<
     InvoiceRow,
-    "fbr_invoice_number" | "fbr_dated" | "item_numbers" | "errors" | "last_reason" | "attempt_count"
+    | "fbr_invoice_number"
+    | "fbr_number_source"
+    | "fbr_dated"
+    | "item_numbers"
+    | "errors"
+    | "last_reason"
+    | "attempt_count"
   >
 >;
 
@@ -177,6 +183,8 @@ export interface StateChangeRequest {
   invoice: Pick<InvoiceRow, "id" | "tenant_id" | "state">;
   to: InvoiceState;
   set?: InvoiceFields;
+  /** A state-preserving change (a correction) also compares the FBR number the caller read. */
+  fbrNumberWas?: string | null;
   audit: TransitionAudit;
 }
 
@@ -198,13 +206,19 @@ export async function changeInvoiceState(
 ): Promise<boolean> {
   const { invoice, to, event } = change;
   assertAllowed(event, invoice.state, to);
-  const result = await trx
+  let update = trx
     .updateTable("invoices")
     .set({ ...change.set, state: to, updated_at: nowIso() })
     .where("id", "=", invoice.id)
     .where("tenant_id", "=", invoice.tenant_id)
-    .where("state", "=", invoice.state)
-    .executeTakeFirst();
+    .where("state", "=", invoice.state);
+  if (change.fbrNumberWas !== undefined) {
+    update =
+      change.fbrNumberWas === null
+        ? update.where("fbr_invoice_number", "is", null)
+        : update.where("fbr_invoice_number", "=", change.fbrNumberWas);
+  }
+  const result = await update.executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) return false;
   await appendAudit(trx, {
     tenantId: invoice.tenant_id,
@@ -291,4 +305,27 @@ export async function moveTenantInvoices(
     if (changed) moved.push(invoice.id);
   }
   return moved;
+}
+
+/**
+ * Whether an accepted invoice's FBR number is fixed for good: once it was printed (a row in invoice_prints,
+ * documents/) or sealed (a row in seals, records/), a person's reconcile can no longer be corrected, since
+ * the number is on paper or under a signature. Anything new that fixes the number adds its check here.
+ */
+export async function isFbrNumberFinal(
+  trx: Transaction<Database> | Kysely<Database>,
+  invoice: Pick<InvoiceRow, "id">,
+): Promise<boolean> {
+  const printed = await trx
+    .selectFrom("invoice_prints")
+    .select("invoice_id")
+    .where("invoice_id", "=", invoice.id)
+    .executeTakeFirst();
+  if (printed !== undefined) return true;
+  const sealed = await trx
+    .selectFrom("seals")
+    .select("invoice_id")
+    .where("invoice_id", "=", invoice.id)
+    .executeTakeFirst();
+  return sealed !== undefined;
 }

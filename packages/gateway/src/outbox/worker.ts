@@ -587,6 +587,7 @@ export class OutboxWorker {
       if (outcome.kind === "accepted") {
         fbrNumber = outcome.invoiceNumber;
         set.fbr_invoice_number = outcome.invoiceNumber;
+        set.fbr_number_source = "fbr";
         set.fbr_dated = outcome.dated ?? null;
         set.item_numbers = JSON.stringify(outcome.itemNumbers);
         set.errors = null;

@@ -286,6 +286,21 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0010_fbr_number_source": {
+    // Who gave an accepted invoice its FBR number ("fbr": FBR's own answer; "person": a reconcile, which can
+    // be corrected until the invoice is printed or sealed: invoices/reconcile.ts). Existing rows: a
+    // reconcile left its mark in last_reason.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable("invoices").addColumn("fbr_number_source", "text").execute();
+      await sql`UPDATE invoices SET fbr_number_source = 'fbr' WHERE fbr_invoice_number IS NOT NULL`.execute(
+        db,
+      );
+      await sql`UPDATE invoices SET fbr_number_source = 'person'
+        WHERE fbr_invoice_number IS NOT NULL AND last_reason = 'reconciled with the FBR number found in IRIS'`.execute(
+        db,
+      );
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

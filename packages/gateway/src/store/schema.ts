@@ -71,6 +71,8 @@ export interface InvoicesTable {
   payload: string;
   state: InvoiceState;
   fbr_invoice_number: string | null;
+  /** Who gave the FBR number: "fbr" (FBR's answer to our post) or "person" (a reconcile, correctable). */
+  fbr_number_source: "fbr" | "person" | null;
   fbr_dated: string | null;
   item_numbers: string | null;
   /** JSON array of FBR errors for a rejection. */
@@ -238,7 +240,10 @@ export interface Database {
 }
 
 export type TenantRow = Selectable<TenantsTable>;
-export type InvoiceRow = Selectable<InvoicesTable>;
+/** Migration 0010's column is optional here only so code building an InvoiceRow need not spell it. */
+type LaterInvoiceColumns = "fbr_number_source";
+export type InvoiceRow = Omit<Selectable<InvoicesTable>, LaterInvoiceColumns> &
+  Partial<Pick<Selectable<InvoicesTable>, LaterInvoiceColumns>>;
 export type AttemptRow = Selectable<AttemptsTable>;
 export type ImsTerminalRow = Selectable<ImsTerminalsTable>;
 export type AuditRow = Selectable<AuditTable>;

@@ -39,6 +39,8 @@ export interface GatewayInvoice {
   externalRef: string | null;
   state: GatewayInvoiceState;
   fbrInvoiceNumber: string | null;
+  /** Who gave the number: "fbr" (FBR's answer) or "person" (a reconcile, correctable until printed or sealed). */
+  fbrNumberSource: "fbr" | "person" | null;
   dated: string | null;
   itemNumbers: string[] | null;
   errors: unknown[] | null;

@@ -10,13 +10,13 @@ import {
   localVerdict,
   parseSubmission,
   prepareInvoice,
-  reconcileInvoice,
   retryInvoice,
   submitInvoice,
   toInvoiceView,
   validateForTenant,
 } from "../../invoices/invoice-service.ts";
 import { settledStates } from "../../invoices/lifecycle.ts";
+import { reconcileInvoice } from "../../invoices/reconcile.ts";
 import { GroupCommitter } from "../../store/group-commit.ts";
 import type { InvoiceRow } from "../../store/schema.ts";
 import { invoiceStates } from "../../store/schema.ts";
@@ -288,6 +288,7 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
         request.params.id,
         decision,
         `api:${auth.keyId}`,
+        deps.fbrNumberLookup,
       );
       if (row.state === "queued") deps.worker?.kick();
       return toInvoiceView(row);

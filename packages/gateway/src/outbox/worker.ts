@@ -562,7 +562,13 @@ export class OutboxWorker {
       .where("id", "=", invoice.id)
       .executeTakeFirstOrThrow();
     let apply = leaseHeld;
-    if (!leaseHeld && outcome.kind === "accepted" && current.state !== "accepted") {
+    if (
+      !leaseHeld &&
+      outcome.kind === "accepted" &&
+      current.state !== "accepted" &&
+      // Cancelled was accepted first: its number is already recorded, and a person cancelled it in IRIS.
+      current.state !== "cancelled"
+    ) {
       apply = true;
       // Reported now: nothing is left to post, whoever holds the row (a resubmission must not post again).
       await trx.deleteFrom("outbox").where("invoice_id", "=", invoice.id).execute();

@@ -68,6 +68,8 @@ const row: InvoiceRow = {
   id: "inv_sample",
   tenant_id: "ten_sample",
   channel: "di",
+  buyer_ntn_cnic: null,
+  buyer_name: null,
   pos_id: null,
   usin: null,
   external_ref: "INV-2026-00042",

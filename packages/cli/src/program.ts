@@ -8,6 +8,7 @@ import { registerScenariosCommand } from "./commands/scenarios.ts";
 import { registerServeCommand } from "./commands/serve.ts";
 import { registerSimulatorCommand } from "./commands/simulator.ts";
 import { registerTenantCommand } from "./commands/tenant.ts";
+import { registerUserCommand } from "./commands/user.ts";
 import { registerValidateCommand } from "./commands/validate.ts";
 
 /** Builds the `raseed` command tree; each command lives in its own file under commands/. */
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerTenantCommand(program);
   registerKeyCommand(program);
+  registerUserCommand(program);
   registerAuditCommand(program);
   registerPosBridgeCommand(program);
   registerImportCommand(program);

@@ -2,6 +2,7 @@
 // environment: everything arrives in deps.
 import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyInstance } from "fastify";
+import { registerDashboard } from "./dashboard/index.ts";
 import { ApiError } from "./http/api-error.ts";
 import type { AppDeps } from "./http/deps.ts";
 import { installApiKeyAuth } from "./http/middleware/auth.ts";
@@ -67,6 +68,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerWebhookRoutes(app, deps);
   registerTenantRoutes(app);
   registerCertificationRoutes(app, deps);
+  // Pages for people on the same port, in their own scope (sessions, never API keys).
+  await registerDashboard(app, deps);
   await app.ready();
   return app;
 }

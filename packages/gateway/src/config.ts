@@ -74,6 +74,10 @@ export const gatewayConfigSchema = z.strictObject({
    * Digital Invoicing logo they were issued; Raseed ships none). Read and checked at start.
    */
   documentLogo: z.string().min(1).optional(),
+  /** Dashboard sessions end after this many minutes without a request (people sign in again). */
+  sessionIdleMinutes: integer(1, 1_440).default(30),
+  /** Failed dashboard sign-ins per client address per minute before further tries are refused. */
+  signInFailuresPerMinute: integer(1, 10_000).default(10),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

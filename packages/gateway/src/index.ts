@@ -40,8 +40,23 @@ export {
   sheetKindOf,
   sheetKindOfBytes,
 } from "./imports/read-rows.ts";
-export { createLogger, DEMO_POS_TERMINAL, DEMO_SELLER, type RunningGateway, startGateway } from "./main.ts";
+export {
+  createLogger,
+  DEMO_OPERATOR_EMAIL,
+  DEMO_POS_TERMINAL,
+  DEMO_SELLER,
+  type RunningGateway,
+  startGateway,
+} from "./main.ts";
 export { OutboxWorker } from "./outbox/worker.ts";
+export { generatePassword } from "./people/passwords.ts";
+export {
+  addUser,
+  disableUser,
+  listUsers,
+  resetPassword,
+  type UserSummary,
+} from "./people/users.ts";
 export { deriveRecordKeys, publicKeyPem, type RecordKeys, rawPublicKey } from "./records/keys.ts";
 export {
   invoiceWasPrintedOrSealed,

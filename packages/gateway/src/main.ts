@@ -15,6 +15,8 @@ import { loadDocumentLogo } from "./documents/logo.ts";
 import { GatewayEvents } from "./events.ts";
 import type { FbrNumberLookup } from "./invoices/reconcile.ts";
 import { OutboxWorker } from "./outbox/worker.ts";
+import { generatePassword, verifyPassword } from "./people/passwords.ts";
+import { addUser, findUserByEmail, resetPassword } from "./people/users.ts";
 import { deriveRecordKeys, type RecordKeys } from "./records/keys.ts";
 import { Sealer } from "./records/sealer.ts";
 import { isPostgresUrl, openStore, type Store } from "./store/database.ts";
@@ -50,6 +52,9 @@ export const DEMO_POS_TERMINAL = {
   environment: "sandbox" as const,
 };
 
+/** The demo's operator: signs in to the dashboard straight away (password generated, kept in `demo-login`). */
+export const DEMO_OPERATOR_EMAIL = "operator@demo.raseed.pk";
+
 export interface RunningGateway {
   url: string;
   app: FastifyInstance;
@@ -61,7 +66,12 @@ export interface RunningGateway {
   /** Seal and audit-chain keys derived from the master key. */
   recordKeys: RecordKeys;
   simulator?: RunningSimulator;
-  demo?: { tenantId: string; apiKey: string; apiKeyFile: string };
+  demo?: {
+    tenantId: string;
+    apiKey: string;
+    apiKeyFile: string;
+    login: { email: string; password: string; file: string };
+  };
   /** Stops accepting requests, drains the worker within drainTimeoutMs, closes the store. */
   close(): Promise<void>;
 }
@@ -284,7 +294,7 @@ async function prepareDemo(
   store: Store,
   masterKey: Buffer,
   dataDir: string,
-): Promise<{ tenantId: string; apiKey: string; apiKeyFile: string }> {
+): Promise<NonNullable<RunningGateway["demo"]>> {
   let tenant = await findTenant(store.db, DEMO_SELLER.ntn);
   if (tenant === undefined) {
     await addTenant(store.db, masterKey, DEMO_SELLER, "demo");
@@ -296,16 +306,47 @@ async function prepareDemo(
   if ((await findImsTerminal(store.db, tenant.id, DEMO_POS_TERMINAL.posId)) === undefined) {
     await addImsTerminal(store.db, masterKey, tenant.id, DEMO_POS_TERMINAL, "demo");
   }
+  const login = await prepareDemoLogin(store, tenant.id, dataDir);
   const apiKeyFile = join(dataDir, "demo-api-key");
   if (existsSync(apiKeyFile)) {
     const saved = readFileSync(apiKeyFile, "utf8").trim();
     const auth = await authenticateApiKey(store.db, saved);
     if (auth !== undefined && auth.tenantId === tenant.id)
-      return { tenantId: tenant.id, apiKey: saved, apiKeyFile };
+      return { tenantId: tenant.id, apiKey: saved, apiKeyFile, login };
   }
   const created = await createApiKey(store.db, tenant.id, { label: "demo", actor: "demo" });
   writeFileSync(apiKeyFile, `${created.key}\n`, { mode: 0o600 });
-  return { tenantId: tenant.id, apiKey: created.key, apiKeyFile };
+  return { tenantId: tenant.id, apiKey: created.key, apiKeyFile, login };
+}
+
+/**
+ * The demo operator's sign-in, written to `<dataDir>/demo-login` (owner-only) as `email` and `password`
+ * lines and reused across restarts; a file that no longer opens the account gets a fresh password.
+ */
+async function prepareDemoLogin(
+  store: Store,
+  tenantId: string,
+  dataDir: string,
+): Promise<{ email: string; password: string; file: string }> {
+  const file = join(dataDir, "demo-login");
+  const existing = await findUserByEmail(store.db, DEMO_OPERATOR_EMAIL);
+  if (existing !== undefined && existsSync(file)) {
+    const saved = /^password:\s*(\S+)\s*$/m.exec(readFileSync(file, "utf8"))?.[1];
+    if (saved !== undefined && (await verifyPassword(saved, existing.password_hash)))
+      return { email: DEMO_OPERATOR_EMAIL, password: saved, file };
+  }
+  const password = generatePassword();
+  if (existing === undefined) {
+    await addUser(
+      store.db,
+      { tenant: tenantId, email: DEMO_OPERATOR_EMAIL, role: "operator", password },
+      "demo",
+    );
+  } else {
+    await resetPassword(store.db, DEMO_OPERATOR_EMAIL, password, "demo");
+  }
+  writeFileSync(file, `email: ${DEMO_OPERATOR_EMAIL}\npassword: ${password}\n`, { mode: 0o600 });
+  return { email: DEMO_OPERATOR_EMAIL, password, file };
 }
 
 /**

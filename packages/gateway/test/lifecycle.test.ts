@@ -110,6 +110,8 @@ describe.each(engines)("changeInvoiceState on %s", (engine) => {
       id: newId("inv"),
       tenant_id: tenantId,
       channel: "di",
+      buyer_ntn_cnic: null,
+      buyer_name: null,
       pos_id: null,
       usin: null,
       external_ref: null,

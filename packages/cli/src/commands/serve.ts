@@ -53,6 +53,9 @@ export function registerServeCommand(program: Command): void {
           [
             "",
             `Raseed demo gateway: ${gateway.url}  (FBR simulator: ${gateway.simulator?.url})`,
+            `Dashboard: ${gateway.url}/login  (also in ${gateway.demo.login.file})`,
+            `  email:    ${gateway.demo.login.email}`,
+            `  password: ${gateway.demo.login.password}`,
             `Demo API key (also in ${gateway.demo.apiKeyFile}):`,
             `  ${gateway.demo.apiKey}`,
             "Try:",

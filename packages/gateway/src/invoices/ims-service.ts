@@ -175,6 +175,8 @@ export async function submitImsInvoice(
     id,
     tenant_id: tenant.id,
     channel: "ims",
+    buyer_ntn_cnic: null,
+    buyer_name: null,
     pos_id: submission.posId,
     usin: submission.usin,
     external_ref: null,

@@ -18,6 +18,7 @@ import type { GroupCommitter } from "../store/group-commit.ts";
 import { newId, sha256Hex } from "../store/ids.ts";
 import type { AttemptRow, Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 import { buildDraftOrIssues } from "./draft-issues.ts";
+import { searchInvoices } from "./invoice-reads.ts";
 import { changeInvoiceState, insertInvoice } from "./lifecycle.ts";
 
 /** An invoice as the API answers it: the sdk's type, so RaseedGateway's responses are typed from the source. */
@@ -227,6 +228,8 @@ export async function submitInvoice(
     pos_id: null,
     usin: null,
     external_ref: prepared.externalRef,
+    buyer_ntn_cnic: prepared.invoice.buyerNTNCNIC ?? null,
+    buyer_name: prepared.invoice.buyerBusinessName ?? null,
     request_hash: prepared.requestHash,
     payload: JSON.stringify(prepared.invoice),
     state,
@@ -341,24 +344,9 @@ export async function listInvoices(
   tenantId: string,
   filter: InvoiceListFilter,
 ): Promise<{ items: InvoiceRow[]; nextCursor: string | null }> {
-  // IMS sales have their own listing (GET /v1/ims/invoices); this one is the ERP's DI invoices.
-  let query = db
-    .selectFrom("invoices")
-    .selectAll()
-    .where("tenant_id", "=", tenantId)
-    .where("channel", "=", "di");
-  if (filter.state !== undefined) query = query.where("state", "=", filter.state);
-  if (filter.from !== undefined) query = query.where("created_at", ">=", filter.from);
-  if (filter.to !== undefined) query = query.where("created_at", "<", filter.to);
-  if (filter.externalRef !== undefined) query = query.where("external_ref", "=", filter.externalRef);
-  if (filter.cursor !== undefined) query = query.where("id", "<", filter.cursor);
-  const rows = await query
-    .orderBy("id", "desc")
-    .limit(filter.limit + 1)
-    .execute();
-  const items = rows.slice(0, filter.limit);
-  const last = items.at(-1);
-  return { items, nextCursor: rows.length > filter.limit && last !== undefined ? last.id : null };
+  // IMS sales have their own listing (GET /v1/ims/invoices); this one is the ERP's DI invoices. One query
+  // for the API's list and the dashboard's search.
+  return searchInvoices(db, tenantId, filter);
 }
 
 export async function listAttempts(

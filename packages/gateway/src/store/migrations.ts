@@ -301,6 +301,69 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  "0011_people": {
+    // People who sign in to the dashboard (never API credentials), their server-side sessions, and the
+    // columns and indexes the dashboard's search, invoice audit trail and FBR reachability read through.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("users")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
+        // Stored lower-cased: one person, one address, across every tenant of the installation.
+        .addColumn("email", "text", (c) => c.notNull().unique())
+        .addColumn("role", "text", (c) => c.notNull())
+        .addColumn("password_hash", "text", (c) => c.notNull())
+        .addColumn("failed_sign_ins", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("locked_until", "text")
+        .addColumn("disabled_at", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("users_tenant").on("users").columns(["tenant_id", "email"]).execute();
+      await db.schema
+        .createTable("sessions")
+        // SHA-256 of the cookie value: a copy of the table does not hand out sessions.
+        .addColumn("id_hash", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull().references("users.id"))
+        .addColumn("tenant_id", "text", (c) => c.notNull())
+        .addColumn("csrf_token", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("last_seen_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("sessions_user").on("sessions").columns(["user_id"]).execute();
+
+      // Search by buyer without parsing every payload (issue 8: q= finds buyer NTN/CNIC and name).
+      await db.schema.alterTable("invoices").addColumn("buyer_ntn_cnic", "text").execute();
+      await db.schema.alterTable("invoices").addColumn("buyer_name", "text").execute();
+      if (await isPostgres(db)) {
+        await sql`UPDATE invoices SET buyer_ntn_cnic = (payload::json)->>'buyerNTNCNIC',
+          buyer_name = (payload::json)->>'buyerBusinessName' WHERE channel = 'di'`.execute(db);
+      } else {
+        await sql`UPDATE invoices SET buyer_ntn_cnic = json_extract(payload, '$.buyerNTNCNIC'),
+          buyer_name = json_extract(payload, '$.buyerBusinessName') WHERE channel = 'di'`.execute(db);
+      }
+      await db.schema
+        .createIndex("invoices_tenant_buyer")
+        .on("invoices")
+        .columns(["tenant_id", "buyer_ntn_cnic"])
+        .execute();
+      await db.schema
+        .createIndex("invoices_tenant_fbr_number")
+        .on("invoices")
+        .columns(["tenant_id", "fbr_invoice_number"])
+        .execute();
+      await db.schema
+        .createIndex("audit_tenant_subject")
+        .on("audit")
+        .columns(["tenant_id", "subject"])
+        .execute();
+      await db.schema
+        .createIndex("attempts_tenant_started")
+        .on("attempts")
+        .columns(["tenant_id", "started_at"])
+        .execute();
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

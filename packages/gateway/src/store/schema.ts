@@ -65,6 +65,9 @@ export interface InvoicesTable {
   /** IMS only: the POS's unique sale number (USIN). */
   usin: string | null;
   external_ref: string | null;
+  /** DI only: the buyer's NTN/CNIC and name copied from the payload by submitInvoice, so people can search by them. */
+  buyer_ntn_cnic: string | null;
+  buyer_name: string | null;
   /** SHA-256 of the canonical request body, to tell a replay from a conflicting reuse of the key. */
   request_hash: string;
   /** The DiInvoice (or, for IMS, the ImsInvoice) exactly as it will be posted to FBR (JSON). */
@@ -221,7 +224,36 @@ export interface CancellationsTable {
   actor: string;
 }
 
+export type UserRole = "admin" | "operator" | "auditor";
+export const userRoles: readonly UserRole[] = ["admin", "operator", "auditor"];
+
+/** A person who signs in to the dashboard. Never an API credential. */
+export interface UsersTable {
+  id: string;
+  tenant_id: string;
+  email: string;
+  role: UserRole;
+  /** `scrypt$N$r$p$salt$hash` (base64url), see people/passwords.ts. */
+  password_hash: string;
+  failed_sign_ins: number;
+  locked_until: string | null;
+  disabled_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  tenant_id: string;
+  csrf_token: string;
+  created_at: string;
+  last_seen_at: string;
+}
+
 export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
   invoices: InvoicesTable;
@@ -247,5 +279,7 @@ export type InvoiceRow = Omit<Selectable<InvoicesTable>, LaterInvoiceColumns> &
 export type AttemptRow = Selectable<AttemptsTable>;
 export type ImsTerminalRow = Selectable<ImsTerminalsTable>;
 export type AuditRow = Selectable<AuditTable>;
+export type UserRow = Selectable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;
 export type NewInvoice = Insertable<InvoicesTable>;
 export type { Generated };

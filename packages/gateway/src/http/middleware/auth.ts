@@ -13,6 +13,8 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** No API key needed (health checks, API docs). */
     public?: boolean;
+    /** A dashboard page: people sign in with a session instead (dashboard/), never with an API key. */
+    dashboard?: boolean;
     /** The scope an API key needs for this route. */
     scope?: string;
   }
@@ -22,7 +24,7 @@ declare module "fastify" {
  * Failed authentications per client IP in fixed one-minute windows. The per-key limit counts only after a
  * key is known, so without this a client could try keys as fast as the gateway answers.
  */
-class AuthFailureLimiter implements FailureLimiter {
+export class AuthFailureLimiter implements FailureLimiter {
   private readonly windows = new Map<string, { start: number; failures: number }>();
   constructor(private readonly perMinute: number) {}
 
@@ -84,7 +86,13 @@ export function installApiKeyAuth(
     const config = request.routeOptions.config;
     // The interactive docs (static pages) are public like the OpenAPI document they render.
     const route = request.routeOptions.url;
-    if (config?.public === true || route === undefined || route.startsWith("/docs")) return;
+    if (
+      config?.public === true ||
+      config?.dashboard === true ||
+      route === undefined ||
+      route.startsWith("/docs")
+    )
+      return;
     const blockedMs = await limiter.blockedFor(request.ip);
     if (blockedMs > 0) {
       reply.header("retry-after", String(Math.ceil(blockedMs / 1000)));

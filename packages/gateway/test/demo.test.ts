@@ -24,7 +24,9 @@ async function signInStatus(url: string, email: string, password: string): Promi
 }
 
 describe("demo mode", () => {
-  it("starts with a working demo tenant and key, on loopback only, and keeps the key across restarts", async () => {
+  it("starts with a working demo tenant and key, on loopback only, and keeps the key across restarts", {
+    timeout: 120_000,
+  }, async () => {
     const dir = tempDir();
     const config = loadConfig({
       flags: { demo: true, port: 0, host: "0.0.0.0", dataDir: dir.path, logLevel: "silent" },

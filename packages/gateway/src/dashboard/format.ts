@@ -37,6 +37,7 @@ export const stateLabels: Record<InvoiceState, string> = {
   in_doubt: "In doubt",
   failed: "Failed",
   abandoned: "Abandoned",
+  cancelled: "Cancelled",
 };
 
 /** What a person should make of each state, shown beside it on the invoice page. */
@@ -52,6 +53,7 @@ export const stateMeanings: Record<InvoiceState, string> = {
     "It was sent but no clear answer came back, so FBR may or may not have it. Check IRIS, then reconcile it below.",
   failed: "Every safe attempt to reach FBR failed. Retry it, or reconcile it if you know what FBR has.",
   abandoned: "A person decided this invoice will not be reported.",
+  cancelled: "FBR accepted it and it was then cancelled; the cancellation is on record.",
 };
 
 export function stateLabel(state: string): string {

@@ -19,6 +19,7 @@ import { registerInvoicePages } from "./pages/invoices.ts";
 import { registerIssuePages } from "./pages/issue.ts";
 import { registerOverviewPage } from "./pages/overview.ts";
 import { registerSessionPages, SESSION_COOKIE } from "./pages/session.ts";
+import { registerSettingsPages } from "./pages/settings.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -106,6 +107,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     registerOverviewPage(scope, deps);
     registerInvoicePages(scope, deps);
     registerIssuePages(scope, deps);
+    registerSettingsPages(scope, deps);
   });
 }
 

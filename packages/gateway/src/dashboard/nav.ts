@@ -12,4 +12,5 @@ export const navEntries: NavEntry[] = [
   { href: "/", label: "Overview" },
   { href: "/invoices", label: "Invoices" },
   { href: "/issue", label: "Issue invoice", permission: "issue" },
+  { href: "/settings", label: "Settings", permission: "configure" },
 ];

@@ -54,7 +54,7 @@ describe("dashboard in Chromium", () => {
   it("without a session every page goes to the sign-in page, and back after signing in", async () => {
     const { page, close } = await openPage(browser, t.url);
     try {
-      for (const path of ["/", "/invoices", "/invoices/inv_whatever", "/issue"]) {
+      for (const path of ["/", "/invoices", "/invoices/inv_whatever", "/issue", "/settings"]) {
         await page.goto(path);
         expect(new URL(page.url()).pathname).toBe("/login");
       }
@@ -232,6 +232,52 @@ describe("dashboard in Chromium", () => {
       const nameField = page.locator(".field", { has: page.getByLabel("Name") });
       await expect(nameField.locator(".field-error").count()).resolves.toBeGreaterThanOrEqual(1);
       await expect(page.getByLabel("Name").getAttribute("aria-invalid")).resolves.toBe("true");
+    } finally {
+      await close();
+    }
+  });
+
+  it("settings: admins add people, create and revoke API keys (shown once), test the FBR token; others get 403", {
+    timeout: 180_000,
+  }, async () => {
+    const operator = await signIn(browser, t.url, people.operatorA, PASSWORD);
+    try {
+      const response = await operator.page.goto("/settings");
+      expect(response?.status()).toBe(403);
+      await expect(operator.page.getByRole("link", { name: "Settings" }).count()).resolves.toBe(0);
+    } finally {
+      await operator.close();
+    }
+    const { page, requests, close } = await signIn(browser, t.url, people.adminA, PASSWORD);
+    try {
+      await page.goto("/settings");
+      // The stored token answers FBR (the simulator); a wrong typed one is explained as a 401.
+      await page.getByRole("button", { name: "Test connection" }).click();
+      await expect(page.getByRole("status").textContent()).resolves.toContain("it works from this server");
+      await page.getByLabel("New token from IRIS").fill("not-the-token");
+      await page.getByRole("button", { name: "Test connection" }).click();
+      await expect(page.getByRole("alert").textContent()).resolves.toContain("401");
+
+      await page.getByLabel("Email").fill("new.person@a.example");
+      await page.getByLabel("Role").selectOption("auditor");
+      await page.getByRole("button", { name: "Add person" }).click();
+      const password = (await page.locator("pre.secret").textContent())?.trim() ?? "";
+      expect(password).toMatch(/^[A-Za-z0-9]{20}$/);
+      const newcomer = await signIn(browser, t.url, "new.person@a.example", password);
+      await newcomer.close();
+
+      await page.getByLabel("Label for a new key").fill("dashboard-made key");
+      await page.getByRole("button", { name: "Create API key" }).click();
+      const key = (await page.locator("pre.secret").textContent())?.trim() ?? "";
+      expect(key).toMatch(/^rsd_/);
+      expect((await t.call("GET", "/v1/invoices", { key })).status).toBe(200);
+      await page.goto("/settings");
+      await expect(page.locator("body").textContent()).resolves.not.toContain(key);
+      const row = page.locator("tr", { hasText: "dashboard-made key" });
+      await row.getByRole("button", { name: "Revoke" }).click();
+      await expect(page.getByRole("status").textContent()).resolves.toContain("revoked");
+      expect((await t.call("GET", "/v1/invoices", { key })).status).toBe(401);
+      for (const url of requests) expect(new URL(url).origin).toBe(origin);
     } finally {
       await close();
     }

@@ -3,7 +3,7 @@
 // buyer look-up with FBR through the gateway's buyer service, and submission through the API's path,
 // idempotent on a reference the form carries (a double click files one invoice).
 import { randomBytes } from "node:crypto";
-import { formatFbrIsoDate, ReferenceApiError, type ValidationIssue } from "@raseed/sdk";
+import { ReferenceApiError, type ValidationIssue } from "@raseed/sdk";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { buyerLookupOf } from "../../buyers/buyer-lookup.ts";
 import { ApiError } from "../../http/api-error.ts";
@@ -34,7 +34,9 @@ function newForm(tenant: TenantRow): IssueForm {
   return {
     // The form's idempotency reference: resubmitting the same form (a double click) replays, never files twice.
     externalRef: `web-${randomBytes(9).toString("base64url")}`,
-    date: formatFbrIsoDate(new Date()),
+    // FBR judges invoiceDate by the UTC day (the gateway holds a later date until 05:00 PKT), so the form
+    // starts on the day FBR accepts at any hour.
+    date: new Date().toISOString().slice(0, 10),
     scenarioId: tenant.environment === "sandbox" ? "SN001" : "",
     buyerNtnCnic: "",
     buyerName: "",

@@ -5,13 +5,8 @@ import { redactSecrets, renderFbrQrSvg } from "@raseed/sdk";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { ApiError } from "../../http/api-error.ts";
 import { auditTrail, searchInvoices } from "../../invoices/invoice-reads.ts";
-import {
-  getInvoice,
-  listAttempts,
-  type ReconcileRequest,
-  reconcileInvoice,
-  retryInvoice,
-} from "../../invoices/invoice-service.ts";
+import { getInvoice, listAttempts, retryInvoice } from "../../invoices/invoice-service.ts";
+import { type ReconcileRequest, reconcileInvoice } from "../../invoices/reconcile.ts";
 import { personActor } from "../../people/users.ts";
 import { type InvoiceState, invoiceStates } from "../../store/schema.ts";
 import { can, type DashboardDeps, PageError, render, requirePermission, signedIn } from "../context.ts";
@@ -203,6 +198,7 @@ export function registerInvoicePages(app: FastifyInstance, deps: DashboardDeps):
           request.params.id,
           decision,
           personActor(user),
+          deps.fbrNumberLookup,
         );
         if (row.state === "queued") deps.worker?.kick();
       });

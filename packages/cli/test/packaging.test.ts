@@ -302,7 +302,8 @@ describe("production install: npm ci --omit=dev in a copy of the built repositor
         process.execPath,
         ["packages/cli/bin/raseed.js", "serve", "--port", "0", ...store],
         copy,
-        /listening/,
+        // Raseed's own line comes once the signal handlers are in place; Fastify's "Server listening" comes before.
+        /Raseed gateway listening/,
       );
       server.child.kill("SIGTERM");
       expect(await server.exit).toBe(0);

@@ -2,7 +2,7 @@
 // the scenario catalogue; the simulator reads two things it does not expose: the sample rows of each
 // reference endpoint (di-reference-api.json) and the raw scenario sample items, from which the HS→UoM
 // and SRO schedule/serial fixtures are derived.
-// packages/simulator/data holds byte-identical copies of the two spec/data files (a test keeps them equal), so
+// packages/simulator/data holds byte-identical copies of the two spec/data files (spec-data.test.ts keeps them equal), so
 // the published package carries them.
 import referenceFile from "../data/di-reference-api.json" with { type: "json" };
 import scenariosFile from "../data/di-scenarios.json" with { type: "json" };

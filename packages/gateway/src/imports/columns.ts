@@ -22,33 +22,51 @@ export const HEADER_FIELDS = [
   "reasonRemarks",
 ] as const;
 
-/** Line fields as FBR spells them. */
-export const FBR_ITEM_FIELDS = [
-  "hsCode",
-  "productDescription",
-  "rate",
-  "uoM",
-  "quantity",
-  "totalValues",
-  "valueSalesExcludingST",
-  "fixedNotifiedValueOrRetailPrice",
-  "salesTaxApplicable",
-  "salesTaxWithheldAtSource",
-  "extraTax",
-  "furtherTax",
-  "sroScheduleNo",
-  "fedPayable",
-  "discount",
-  "saleType",
-  "sroItemSerialNo",
-  "petroleumLevyOn",
-] as const;
+/**
+ * How one spreadsheet cell becomes a line field's value. `number`: a numeric cell is sent as a JSON number
+ * (thousands separators dropped), anything else as text for the validator to name. `blank`: what an empty
+ * cell means; a spreadsheet user leaves "none" blank, FBR wants 0 (or "" for extraTax on reduced-rate lines,
+ * 0091). Fields FBR needs a real value in (quantity, value, sales tax) have no `blank`: they stay missing, so
+ * FBR's own code names them.
+ */
+export interface CellRule {
+  readonly number?: true;
+  readonly blank?: 0 | "";
+}
+
+/** FBR's line fields as FBR spells them, in payload order, each with its cell rule. */
+const FBR_ITEM_CELLS = {
+  hsCode: {},
+  productDescription: { blank: "" },
+  rate: {},
+  uoM: {},
+  quantity: { number: true },
+  totalValues: { number: true, blank: 0 },
+  valueSalesExcludingST: { number: true },
+  fixedNotifiedValueOrRetailPrice: { number: true, blank: 0 },
+  salesTaxApplicable: { number: true },
+  salesTaxWithheldAtSource: { number: true, blank: 0 },
+  extraTax: { number: true, blank: "" },
+  furtherTax: { number: true, blank: 0 },
+  sroScheduleNo: { blank: "" },
+  fedPayable: { number: true, blank: 0 },
+  discount: { number: true, blank: 0 },
+  saleType: {},
+  sroItemSerialNo: { blank: "" },
+  petroleumLevyOn: {},
+} as const satisfies Record<string, CellRule>;
 
 /** Columns only Raseed's draft form has: the sdk computes value and taxes from them. */
-export const DRAFT_ONLY_FIELDS = ["unitPrice", "retailPrice"] as const;
+const DRAFT_ONLY_CELLS = {
+  unitPrice: { number: true },
+  retailPrice: { number: true },
+} as const satisfies Record<string, CellRule>;
+
+export const FBR_ITEM_FIELDS = Object.keys(FBR_ITEM_CELLS) as (keyof typeof FBR_ITEM_CELLS)[];
+export const DRAFT_ONLY_FIELDS = Object.keys(DRAFT_ONLY_CELLS) as (keyof typeof DRAFT_ONLY_CELLS)[];
 
 export type HeaderField = (typeof HEADER_FIELDS)[number];
-export type ItemField = (typeof FBR_ITEM_FIELDS)[number] | (typeof DRAFT_ONLY_FIELDS)[number];
+export type ItemField = keyof typeof FBR_ITEM_CELLS | keyof typeof DRAFT_ONLY_CELLS;
 export type ImportField = HeaderField | ItemField;
 
 export const ALL_FIELDS: readonly ImportField[] = [
@@ -57,6 +75,12 @@ export const ALL_FIELDS: readonly ImportField[] = [
   ...DRAFT_ONLY_FIELDS,
 ];
 const HEADER_FIELD_SET = new Set<string>(HEADER_FIELDS);
+const CELL_RULES: Readonly<Record<ItemField, CellRule>> = { ...FBR_ITEM_CELLS, ...DRAFT_ONLY_CELLS };
+
+/** The cell rule of a line field; header fields are text and have none. */
+export function cellRule(field: ImportField): CellRule {
+  return isHeaderField(field) ? {} : CELL_RULES[field];
+}
 
 export function isHeaderField(field: ImportField): field is HeaderField {
   return HEADER_FIELD_SET.has(field);

@@ -6,6 +6,7 @@ import { validateForTenant } from "../invoices/invoice-service.ts";
 import type { TenantRow } from "../store/schema.ts";
 import {
   type ColumnMap,
+  cellRule,
   FBR_ITEM_FIELDS,
   HEADER_FIELDS,
   type HeaderField,
@@ -67,39 +68,14 @@ export interface PlanOptions {
 /** Idempotency keys are at most 200 characters (POST /v1/invoices). */
 const MAX_KEY_LENGTH = 200;
 
-const NUMERIC_FIELDS = new Set<ImportField>([
-  "quantity",
-  "totalValues",
-  "valueSalesExcludingST",
-  "fixedNotifiedValueOrRetailPrice",
-  "salesTaxApplicable",
-  "salesTaxWithheldAtSource",
-  "extraTax",
-  "furtherTax",
-  "fedPayable",
-  "discount",
-  "unitPrice",
-  "retailPrice",
-]);
-
-/**
- * Blank cells that a spreadsheet user means as "none": 0 (or "" for extraTax, as FBR wants it on reduced-rate
- * lines, 0091). The fields FBR needs a real value in (quantity, value, sales tax) stay missing, so FBR's own
- * code names them.
- */
-const BLANK_MEANS_ZERO = new Set<ImportField>([
-  "totalValues",
-  "fixedNotifiedValueOrRetailPrice",
-  "salesTaxWithheldAtSource",
-  "furtherTax",
-  "fedPayable",
-  "discount",
-]);
-const TEXT_ITEM_FIELDS_BLANK_EMPTY = new Set<ImportField>([
-  "productDescription",
-  "sroScheduleNo",
-  "sroItemSerialNo",
-]);
+/** A draft party's keys and the header columns they come from (buyer + suffix, seller + suffix). */
+const PARTY_SUFFIXES = {
+  ntnCnic: "NTNCNIC",
+  businessName: "BusinessName",
+  province: "Province",
+  address: "Address",
+  registrationType: "RegistrationType",
+} as const;
 
 type RowValues = Partial<Record<ImportField, string>>;
 interface GroupRow {
@@ -151,14 +127,8 @@ function fieldOfIssue(issue: ValidationIssue, form: ImportPlan["form"]): ImportF
   const party = /^(seller|buyer)\.(\w+)$/.exec(path);
   if (party) {
     const [, who, key] = party;
-    const suffix: Record<string, string> = {
-      ntnCnic: "NTNCNIC",
-      businessName: "BusinessName",
-      province: "Province",
-      address: "Address",
-      registrationType: "RegistrationType",
-    };
-    return `${who}${suffix[key ?? ""] ?? ""}` as ImportField;
+    const suffix = PARTY_SUFFIXES[key as keyof typeof PARTY_SUFFIXES] ?? "";
+    return `${who}${suffix}` as ImportField;
   }
   const field = issue.field;
   if (field === "date") return "invoiceDate";
@@ -398,14 +368,13 @@ export class ImportPlanner {
       const item: Record<string, unknown> = {};
       for (const field of FBR_ITEM_FIELDS) {
         const cell = values[field];
+        const rule = cellRule(field);
         if (cell === undefined) {
-          if (field === "extraTax") item[field] = "";
-          else if (BLANK_MEANS_ZERO.has(field)) item[field] = 0;
-          else if (TEXT_ITEM_FIELDS_BLANK_EMPTY.has(field)) item[field] = "";
+          if (rule.blank !== undefined) item[field] = rule.blank;
           continue;
         }
         if (field === "rate") item[field] = rateText(cell);
-        else item[field] = NUMERIC_FIELDS.has(field) ? numberOrText(cell) : cell;
+        else item[field] = rule.number === true ? numberOrText(cell) : cell;
       }
       return item;
     });
@@ -414,13 +383,9 @@ export class ImportPlanner {
 
   private draftOf(reference: string, header: RowValues, rows: GroupRow[]): Record<string, unknown> {
     const draft: Record<string, unknown> = {
-      buyer: {
-        ntnCnic: header.buyerNTNCNIC ?? "",
-        businessName: header.buyerBusinessName ?? "",
-        province: header.buyerProvince ?? "",
-        address: header.buyerAddress ?? "",
-        registrationType: header.buyerRegistrationType ?? "",
-      },
+      buyer: Object.fromEntries(
+        Object.entries(PARTY_SUFFIXES).map(([key, suffix]) => [key, header[`buyer${suffix}`] ?? ""]),
+      ),
       date: header.invoiceDate ?? "",
       invoiceRefNo: reference,
     };
@@ -451,7 +416,7 @@ export class ImportPlanner {
       ] as const;
       for (const field of optional) {
         const cell = values[field];
-        if (cell !== undefined) line[field] = NUMERIC_FIELDS.has(field) ? withoutThousands(cell) : cell;
+        if (cell !== undefined) line[field] = cellRule(field).number === true ? withoutThousands(cell) : cell;
       }
       return line;
     });

@@ -48,7 +48,7 @@ export {
   type RunningGateway,
   startGateway,
 } from "./main.ts";
-export { OutboxWorker } from "./outbox/worker.ts";
+export { OutboxWorker } from "./outbox/loop.ts";
 export { generatePassword } from "./people/passwords.ts";
 export {
   addUser,

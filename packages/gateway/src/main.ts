@@ -14,7 +14,7 @@ import type { GatewayConfig } from "./config.ts";
 import { loadDocumentLogo } from "./documents/logo.ts";
 import { GatewayEvents } from "./events.ts";
 import type { FbrNumberLookup } from "./invoices/reconcile.ts";
-import { OutboxWorker } from "./outbox/worker.ts";
+import { OutboxWorker } from "./outbox/loop.ts";
 import { generatePassword, verifyPassword } from "./people/passwords.ts";
 import { addUser, findUserByEmail, resetPassword } from "./people/users.ts";
 import { deriveRecordKeys, type RecordKeys } from "./records/keys.ts";

@@ -5,7 +5,7 @@ import type { GatewayConfig } from "../config.ts";
 import type { DocumentLogo } from "../documents/render.ts";
 import type { GatewayEvents } from "../events.ts";
 import type { FbrNumberLookup } from "../invoices/reconcile.ts";
-import type { OutboxWorker } from "../outbox/worker.ts";
+import type { OutboxWorker } from "../outbox/loop.ts";
 import type { Store } from "../store/database.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
 import type { GatewayMetrics } from "../telemetry/metrics.ts";

@@ -1,5 +1,6 @@
-// Every statement that touches the outbox table lives in this file (STYLE principle 8, after pg-boss's
-// plans.ts). An outbox row exists while an invoice still needs to be posted; a leased row is being worked
+// Every statement that touches the outbox table, and every statement the worker runs (its claim batch,
+// attempt records and recovery reads), lives in this file (STYLE principle 8, after pg-boss's plans.ts);
+// invoice state itself is written only by invoices/lifecycle.ts. An outbox row exists while an invoice still needs to be posted; a leased row is being worked
 // on by `lease_owner` until `lease_until`. The one engine switch is the claim: PostgreSQL locks candidate
 // rows with FOR UPDATE SKIP LOCKED so concurrent instances never claim the same row; SQLite has one
 // writer at a time, so a single UPDATE ... RETURNING is already atomic.
@@ -7,7 +8,7 @@ import { type Kysely, sql, type Transaction } from "kysely";
 import { moveTenantInvoices } from "../invoices/lifecycle.ts";
 import type { StoreEngine } from "../store/database.ts";
 import { nowIso } from "../store/ids.ts";
-import type { Database } from "../store/schema.ts";
+import type { Database, ImsTerminalRow, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -233,4 +234,145 @@ export async function countOutbox(db: Executor): Promise<number> {
     .select((eb) => eb.fn.countAll<number>().as("n"))
     .executeTakeFirst();
   return Number(row?.n ?? 0);
+}
+
+/** What one claim round needs beside the claimed rows, read in the claim's transaction. */
+export interface ClaimBatch {
+  invoices: Map<string, InvoiceRow>;
+  tenants: Map<string, TenantRow>;
+  /** The IMS terminals of the tenants with IMS sales in the batch. */
+  terminals: ImsTerminalRow[];
+  /** Attempts already recorded per invoice (the next attempt's number is one more). */
+  previousAttempts: Map<string, number>;
+}
+
+export async function loadClaimBatch(trx: Executor, rows: readonly ClaimedOutboxRow[]): Promise<ClaimBatch> {
+  const ids = rows.map((r) => r.invoice_id);
+  const invoices = await trx.selectFrom("invoices").selectAll().where("id", "in", ids).execute();
+  const tenantIds = [...new Set(rows.map((r) => r.tenant_id))];
+  const tenants = await trx.selectFrom("tenants").selectAll().where("id", "in", tenantIds).execute();
+  const imsTenants = [
+    ...new Set(invoices.filter((i) => i.channel === "ims" && i.pos_id !== null).map((i) => i.tenant_id)),
+  ];
+  const terminals =
+    imsTenants.length === 0
+      ? []
+      : await trx.selectFrom("ims_terminals").selectAll().where("tenant_id", "in", imsTenants).execute();
+  const previous = await trx
+    .selectFrom("attempts")
+    .select(["invoice_id", (eb) => eb.fn.countAll<number>().as("n")])
+    .where("invoice_id", "in", ids)
+    .groupBy("invoice_id")
+    .execute();
+  return {
+    invoices: new Map(invoices.map((i) => [i.id, i])),
+    tenants: new Map(tenants.map((t) => [t.id, t])),
+    terminals,
+    previousAttempts: new Map(previous.map((p) => [p.invoice_id, Number(p.n)])),
+  };
+}
+
+/** Records an attempt as started, before anything is sent (its open outcome means "may have been sent"). */
+export async function insertAttempt(
+  trx: Executor,
+  attempt: {
+    id: string;
+    invoiceId: string;
+    tenantId: string;
+    attemptNo: number;
+    url: string;
+    requestBody: string;
+  },
+): Promise<void> {
+  await trx
+    .insertInto("attempts")
+    .values({
+      id: attempt.id,
+      invoice_id: attempt.invoiceId,
+      tenant_id: attempt.tenantId,
+      attempt_no: attempt.attemptNo,
+      started_at: nowIso(),
+      finished_at: null,
+      outcome: null,
+      url: attempt.url,
+      request_body: attempt.requestBody,
+      http_status: null,
+      response_body: null,
+      duration_ms: null,
+      reason: null,
+    })
+    .execute();
+}
+
+/** Closes an attempt with FBR's answer (or its absence). */
+export async function finishAttempt(
+  trx: Executor,
+  attemptId: string,
+  result: {
+    finishedAt: string;
+    outcome: string;
+    url: string | undefined;
+    httpStatus: number | null;
+    responseBody: string | null;
+    durationMs: number | null;
+    reason: string | null;
+  },
+): Promise<void> {
+  await trx
+    .updateTable("attempts")
+    .set({
+      finished_at: result.finishedAt,
+      outcome: result.outcome,
+      url: result.url,
+      http_status: result.httpStatus,
+      response_body: result.responseBody,
+      duration_ms: result.durationMs,
+      reason: result.reason,
+    })
+    .where("id", "=", attemptId)
+    .execute();
+}
+
+/** Closes every open attempt of an invoice as in doubt (its process stopped before FBR's answer was kept). */
+export async function closeOpenAttemptsInDoubt(
+  trx: Executor,
+  invoiceId: string,
+  finishedAt: string,
+  reason: string,
+): Promise<void> {
+  await trx
+    .updateTable("attempts")
+    .set({ outcome: "in_doubt", finished_at: finishedAt, reason })
+    .where("invoice_id", "=", invoiceId)
+    .where("outcome", "is", null)
+    .execute();
+}
+
+/** Whether an attempt of this invoice was recorded and never finished (it may have reached FBR). */
+export async function hasOpenAttempt(trx: Executor, invoiceId: string): Promise<boolean> {
+  const open = await trx
+    .selectFrom("attempts")
+    .select(["id"])
+    .where("invoice_id", "=", invoiceId)
+    .where("outcome", "is", null)
+    .executeTakeFirst();
+  return open !== undefined;
+}
+
+export async function readInvoice(trx: Executor, invoiceId: string): Promise<InvoiceRow | undefined> {
+  return trx.selectFrom("invoices").selectAll().where("id", "=", invoiceId).executeTakeFirst();
+}
+
+export async function readInvoiceState(trx: Executor, invoiceId: string): Promise<InvoiceState> {
+  const row = await trx
+    .selectFrom("invoices")
+    .select(["state"])
+    .where("id", "=", invoiceId)
+    .executeTakeFirstOrThrow();
+  return row.state;
+}
+
+/** Removes an invoice's row whoever holds its lease (FBR accepted it: nothing is left to post). */
+export async function dropOutbox(trx: Executor, invoiceId: string): Promise<void> {
+  await trx.deleteFrom("outbox").where("invoice_id", "=", invoiceId).execute();
 }

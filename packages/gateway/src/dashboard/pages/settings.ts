@@ -2,10 +2,11 @@
 // with a connection test that explains FBR's refusals, webhooks, API keys (shown once) and people. Every
 // change calls the same service the CLI and API use, with the person as the audit actor; a one-time secret
 // is rendered into the answer page, never put in a URL.
-import { DiClient, type PostOutcome, scenarioSamplePayload } from "@raseed/sdk";
+import { type PostOutcome, scenarioSamplePayload } from "@raseed/sdk";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { certificationStatus } from "../../certification/certification-service.ts";
 import { ApiError } from "../../http/api-error.ts";
+import { createFbrClient, fbrTransport } from "../../outbox/dispatch.ts";
 import { generatePassword } from "../../people/passwords.ts";
 import { addUser, disableUser, listUsers, personActor, resetPassword } from "../../people/users.ts";
 import type { TenantRow } from "../../store/schema.ts";
@@ -179,13 +180,10 @@ export function registerSettingsPages(app: FastifyInstance, deps: DashboardDeps)
       if (field(body, "op") === "test") {
         // Asks FBR's validate endpoint (it stores nothing) with the typed token, or the stored one.
         const sample = scenarioSamplePayload("SN001");
-        const client = new DiClient({
+        const client = createFbrClient(fbrTransport(deps), {
+          channel: "di",
           token: token === "" ? tenantFbrToken(deps.masterKey, tenant) : token,
           environment: tenant.environment,
-          baseUrl: deps.config.fbrUrl,
-          timeoutMs: deps.config.fbrTimeoutMs,
-          maxRetries: 0,
-          ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
         });
         const outcome = await client.validateInvoice({
           ...sample,

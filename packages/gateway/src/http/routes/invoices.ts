@@ -1,4 +1,4 @@
-import { DiClient, renderFbrQrPng, renderFbrQrSvg } from "@raseed/sdk";
+import { renderFbrQrPng, renderFbrQrSvg } from "@raseed/sdk";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import {
@@ -17,6 +17,7 @@ import {
 } from "../../invoices/invoice-service.ts";
 import { settledStates } from "../../invoices/lifecycle.ts";
 import { reconcileInvoice } from "../../invoices/reconcile.ts";
+import { createFbrClient, fbrTransport } from "../../outbox/dispatch.ts";
 import { GroupCommitter } from "../../store/group-commit.ts";
 import type { InvoiceRow } from "../../store/schema.ts";
 import { invoiceStates } from "../../store/schema.ts";
@@ -146,13 +147,10 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
         fbrWillCheck: verdict.fbrWillCheck,
       };
       if (remote !== "true") return { local, invoice: prepared.invoice };
-      const client = new DiClient({
+      const client = createFbrClient(fbrTransport(deps), {
+        channel: "di",
         token: tenantFbrToken(deps.masterKey, tenant),
         environment: tenant.environment,
-        baseUrl: deps.config.fbrUrl,
-        timeoutMs: deps.config.fbrTimeoutMs,
-        maxRetries: 0,
-        ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
       });
       const outcome = await client.validateInvoice(prepared.invoice);
       const { exchange, ...rest } = outcome;

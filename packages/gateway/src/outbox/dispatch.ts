@@ -1,0 +1,205 @@
+// Dispatch: one FBR post for a claimed attempt. DI and IMS are two strategies behind one interface: each
+// opens its own credentials (the seller's DI token, or the POS terminal's IMS token, FBR-SPEC §11) and
+// builds its client through `createFbrClient`, the gateway's one place where an FBR client is made (the
+// `?remote=true` validation and the dashboard's token test use it too).
+import {
+  DiClient,
+  FBR_GATEWAY_URL,
+  type FbrEnvironment,
+  IMS_PATHS,
+  IMS_SANDBOX_URL,
+  ImsClient,
+  type ImsInvoice,
+  type PostOutcome,
+  redactSecrets,
+} from "@raseed/sdk";
+import type { GatewayEvents } from "../events.ts";
+import type { ImsTerminalRow, InvoiceRow, TenantRow } from "../store/schema.ts";
+import { imsTerminalToken } from "../tenants/ims-terminals.ts";
+import { tenantFbrToken } from "../tenants/tenants.ts";
+
+/** Where and how the gateway reaches FBR (the configured gateway URL replaces FBR's hosts in tests). */
+export interface FbrTransport {
+  fbrUrl: string;
+  timeoutMs: number;
+  /** Tests may wrap it (e.g. to add simulator fault headers). */
+  fetch?: typeof fetch;
+}
+
+/** The transport from the gateway's configuration (and the test seam for fetch). */
+export function fbrTransport(deps: {
+  config: { fbrUrl: string; fbrTimeoutMs: number };
+  fetch?: typeof fetch;
+}): FbrTransport {
+  return {
+    fbrUrl: deps.config.fbrUrl,
+    timeoutMs: deps.config.fbrTimeoutMs,
+    ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
+  };
+}
+
+type ClientTarget =
+  | { channel: "di"; token: string; environment: FbrEnvironment }
+  | { channel: "ims"; token: string; environment: FbrEnvironment };
+
+/**
+ * The one FBR-client factory. Clients never retry on their own (`maxRetries: 0`): the outbox is the retry
+ * mechanism (one recorded attempt per post), and validation is a single question asked by a person.
+ */
+export function createFbrClient(transport: FbrTransport, target: ClientTarget & { channel: "di" }): DiClient;
+export function createFbrClient(
+  transport: FbrTransport,
+  target: ClientTarget & { channel: "ims" },
+): ImsClient;
+export function createFbrClient(transport: FbrTransport, target: ClientTarget): DiClient | ImsClient {
+  const common = {
+    token: target.token,
+    environment: target.environment,
+    timeoutMs: transport.timeoutMs,
+    maxRetries: 0,
+    ...(transport.fetch !== undefined ? { fetch: transport.fetch } : {}),
+  };
+  if (target.channel === "di") return new DiClient({ ...common, baseUrl: transport.fbrUrl });
+  const origin = imsOrigin(transport.fbrUrl);
+  return new ImsClient({ ...common, ...(origin !== undefined ? { baseUrl: origin } : {}) });
+}
+
+/**
+ * Where FBR's IMS PostData lives for an environment. The configured fbrUrl replaces FBR's hosts (the
+ * simulator serves both IMS paths); left at FBR's default, the sandbox is IMS's own host (FBR-SPEC §11).
+ */
+function imsOrigin(fbrUrl: string): string | undefined {
+  const trimmed = fbrUrl.replace(/\/$/, "");
+  return trimmed === FBR_GATEWAY_URL ? undefined : trimmed;
+}
+
+const MAX_STORED_BODY = 64 * 1024;
+
+/** Bodies are kept for the attempts log with secrets redacted by the sdk's one list. */
+export function redactBody(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  try {
+    return JSON.stringify(redactSecrets(JSON.parse(text) as unknown)).slice(0, MAX_STORED_BODY);
+  } catch {
+    return text.slice(0, MAX_STORED_BODY);
+  }
+}
+
+/** A claimed invoice with its attempt recorded, ready to be posted. */
+export interface ClaimedAttempt {
+  invoice: InvoiceRow;
+  tenant: TenantRow;
+  /** The lease this attempt is made under; another claim id on the row means the lease was lost. */
+  claimId: string;
+  attemptId: string;
+  /** IMS sales post with their POS terminal's token and environment. */
+  terminal?: ImsTerminalRow;
+}
+
+export interface DispatchContext {
+  transport: FbrTransport;
+  masterKey: Buffer;
+  events: GatewayEvents;
+  problem: (message: string, error?: unknown, invoiceId?: string) => void;
+}
+
+/** A post ready to go, or the outcome that stands in for it when nothing can be sent. */
+type Prepared = { post: () => Promise<PostOutcome> } | { unsent: PostOutcome };
+
+interface ChannelStrategy {
+  /** The URL the attempt record names (recorded before anything is sent). */
+  url(fbrUrl: string, tenant: TenantRow, terminal: ImsTerminalRow | undefined): string;
+  prepare(ctx: DispatchContext, attempt: ClaimedAttempt): Prepared;
+}
+
+const nothingSent = { url: "", requestBody: "", durationMs: 0 };
+
+const di: ChannelStrategy = {
+  url(fbrUrl, tenant) {
+    const path = tenant.environment === "sandbox" ? "postinvoicedata_sb" : "postinvoicedata";
+    return `${fbrUrl.replace(/\/$/, "")}/di_data/v1/di/${path}`;
+  },
+  prepare(ctx, { invoice, tenant }) {
+    let token: string;
+    try {
+      token = tenantFbrToken(ctx.masterKey, tenant);
+    } catch (error) {
+      // Our own master key cannot open the token: an internal fault, not FBR refusing the seller, so the
+      // invoice stays retrying (not_sent) instead of pausing the tenant, and the log says so loudly.
+      ctx.problem("the stored FBR token cannot be decrypted (wrong master key?)", error, invoice.id);
+      return {
+        unsent: {
+          kind: "not_sent",
+          reason: `the stored FBR token cannot be decrypted, nothing was sent: ${(error as Error).message}`,
+          exchange: nothingSent,
+        },
+      };
+    }
+    const client = createFbrClient(ctx.transport, { channel: "di", token, environment: tenant.environment });
+    return {
+      post: () => client.postInvoice(JSON.parse(invoice.payload) as Parameters<DiClient["postInvoice"]>[0]),
+    };
+  },
+};
+
+/** An IMS sale: FBR's PostData with the POS terminal's own token (FBR-SPEC §11), same settlement. */
+const ims: ChannelStrategy = {
+  url(fbrUrl, tenant, terminal) {
+    const environment = terminal?.environment ?? tenant.environment;
+    const origin = imsOrigin(fbrUrl) ?? (environment === "sandbox" ? IMS_SANDBOX_URL : FBR_GATEWAY_URL);
+    return `${origin}${IMS_PATHS[environment]}`;
+  },
+  prepare(ctx, { invoice, terminal }) {
+    let token: string;
+    try {
+      if (terminal === undefined) throw new Error(`POSID ${invoice.pos_id} is no longer registered`);
+      token = imsTerminalToken(ctx.masterKey, terminal);
+    } catch (error) {
+      return {
+        unsent: {
+          kind: "unauthorised",
+          reason: `no usable IMS token for this POS terminal, nothing was sent: ${(error as Error).message}`,
+          exchange: nothingSent,
+        },
+      };
+    }
+    const client = createFbrClient(ctx.transport, {
+      channel: "ims",
+      token,
+      environment: terminal.environment,
+    });
+    return { post: () => client.postData(JSON.parse(invoice.payload) as ImsInvoice) };
+  },
+};
+
+const strategies = { di, ims } as const;
+
+export function attemptUrl(
+  fbrUrl: string,
+  invoice: InvoiceRow,
+  tenant: TenantRow,
+  terminal: ImsTerminalRow | undefined,
+): string {
+  return strategies[invoice.channel].url(fbrUrl, tenant, terminal);
+}
+
+/** Posts one attempt and reports the call; never throws. */
+export async function dispatchAttempt(ctx: DispatchContext, attempt: ClaimedAttempt): Promise<PostOutcome> {
+  const prepared = strategies[attempt.invoice.channel].prepare(ctx, attempt);
+  if ("unsent" in prepared) return prepared.unsent;
+  let outcome: PostOutcome;
+  try {
+    outcome = await prepared.post();
+  } catch (error) {
+    // The client is meant to classify everything; if it throws anyway we cannot know whether the
+    // request was written, so the only safe answer is in_doubt.
+    outcome = { kind: "in_doubt", reason: `unexpected client failure: ${(error as Error).message}` };
+  }
+  ctx.events.emit("fbr.call", {
+    tenantId: attempt.tenant.id,
+    outcome: outcome.kind,
+    durationMs: outcome.exchange?.durationMs ?? 0,
+    errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : [],
+  });
+  return outcome;
+}

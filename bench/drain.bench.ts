@@ -1,0 +1,105 @@
+// Drain and memory. The gateway (its own process) starts with a backlog already queued and its worker posts
+// it to the simulator (another process) answering after 100 ms; the driver counts the outbox from outside
+// through a read-only connection to the SQLite file.
+//   drain: invoices settled per second as a fraction of the bound concurrency / latency, at 16 and 64;
+//   memory: the gateway process's own peak RSS (VmHWM, read from /proc) with 100,000 invoices queued and
+//   draining.
+import SqliteDatabase from "better-sqlite3";
+import { startServer } from "./harness/proc.ts";
+import type { BenchContext } from "./harness/results.ts";
+import { load } from "./harness/wrk.ts";
+
+const LATENCY_MS = 100;
+
+interface GatewayInfo {
+  url: string;
+  key: string;
+  db: string;
+}
+
+function outboxCounter(file: string): { count: () => number; close: () => void } {
+  const database = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
+  const statement = database.prepare("select count(*) as n from outbox");
+  return {
+    count: () => (statement.get() as { n: number }).n,
+    close: () => database.close(),
+  };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function drainRate(context: BenchContext, simulatorUrl: string, concurrency: number): Promise<void> {
+  const bound = concurrency / (LATENCY_MS / 1000);
+  const seconds = context.quick ? 3 : 12;
+  const backlog = Math.round(bound * (seconds + 2));
+  const gateway = await startServer<GatewayInfo>("gateway", {
+    "fbr-url": simulatorUrl,
+    concurrency,
+    prefill: backlog,
+  });
+  const counter = outboxCounter(gateway.info.db);
+  try {
+    // The first second (connections opening, the first claims) is left out; the window ends when fewer than
+    // `concurrency` invoices are left, since from there the worker cannot fill its bound.
+    await pause(1_000);
+    const startCount = counter.count();
+    const started = performance.now();
+    let count = startCount;
+    for (let polls = 0; polls < 10_000 && count >= concurrency; polls++) {
+      await pause(100);
+      count = counter.count();
+    }
+    const rate = (startCount - count) / ((performance.now() - started) / 1000);
+    context.results.add({
+      key: `drain.c${concurrency}`,
+      label: `drain at concurrency ${concurrency}, ${LATENCY_MS} ms FBR latency: ${rate.toFixed(0)}/s of the bound ${bound}/s`,
+      value: rate / bound,
+      unit: "of the bound",
+      goal: ">= 0.95",
+      met: rate / bound >= 0.95,
+    });
+  } finally {
+    counter.close();
+    await gateway.stop();
+  }
+}
+
+async function queuedMemory(context: BenchContext, simulatorUrl: string): Promise<void> {
+  const queued = context.quick ? 10_000 : 100_000;
+  const gateway = await startServer<GatewayInfo>("gateway", {
+    "fbr-url": simulatorUrl,
+    concurrency: 64,
+    prefill: queued,
+  });
+  try {
+    // Draining, with ingest and reads going on: a few seconds of new invoices and listing the queue.
+    await load({
+      url: `${gateway.info.url}/v1/invoices?state=queued&limit=500`,
+      connections: 4,
+      seconds: context.quick ? 2 : 10,
+      authorization: `Bearer ${gateway.info.key}`,
+    });
+    const peak = gateway.peakRss() / 1024 / 1024;
+    context.results.add({
+      key: "memory.queued",
+      label: `gateway process peak RSS with ${queued.toLocaleString("en")} invoices queued and draining`,
+      value: peak,
+      unit: "MB",
+      goal: "< 200",
+      met: peak < 200,
+    });
+  } finally {
+    await gateway.stop();
+  }
+}
+
+export default async function drainBench(context: BenchContext): Promise<void> {
+  const simulator = await startServer<{ url: string }>("simulator", { "latency-ms": LATENCY_MS });
+  try {
+    await drainRate(context, simulator.info.url, 16);
+    await drainRate(context, simulator.info.url, 64);
+    await queuedMemory(context, simulator.info.url);
+  } finally {
+    await simulator.stop();
+  }
+}

@@ -1,0 +1,114 @@
+// Each server under test runs as its own node process, so the load generator (wrk, another process) and the
+// bench driver never share its event loop or its heap. A server prints one JSON line on stdout when it
+// listens ({ "url": ..., ... }); the driver reads that line and later stops the process with SIGTERM.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const benchDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const repoRoot = join(benchDir, "..");
+
+export interface BenchServer<T> {
+  readonly info: T;
+  readonly pid: number;
+  /** Resident set size of the server process now, in bytes (from /proc, measured from outside). */
+  rss(): number;
+  /** The process's peak resident set size so far (VmHWM), in bytes. */
+  peakRss(): number;
+  stop(): Promise<void>;
+}
+
+function statusField(pid: number, field: "VmRSS" | "VmHWM"): number {
+  const text = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text);
+  return match?.[1] === undefined ? Number.NaN : Number(match[1]) * 1024;
+}
+
+/**
+ * Starts `bench/servers/<name>.ts` with the given arguments and waits for its ready line. `nodeArgs` go to
+ * node itself (e.g. --cpu-prof).
+ */
+export async function startServer<T>(
+  name: string,
+  args: Record<string, string | number | boolean> = {},
+  nodeArgs: string[] = [],
+): Promise<BenchServer<T>> {
+  const argv = Object.entries(args).map(([key, value]) => `--${key}=${String(value)}`);
+  const child = spawn(
+    process.execPath,
+    [
+      "--conditions=@raseed/source",
+      "--import",
+      "tsx",
+      ...nodeArgs,
+      join(benchDir, "servers", `${name}.ts`),
+      ...argv,
+    ],
+    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
+  });
+  const info = await new Promise<T>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.once("line", (line) => {
+      try {
+        resolve(JSON.parse(line) as T);
+      } catch {
+        reject(new Error(`bench: server ${name} printed ${line}`));
+      }
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`bench: server ${name} exited (${code}) before it listened:\n${stderr}`)),
+    );
+  });
+  const pid = child.pid as number;
+  return {
+    info,
+    pid,
+    rss: () => statusField(pid, "VmRSS"),
+    peakRss: () => statusField(pid, "VmHWM"),
+    stop: () => stopChild(child),
+  };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/** Reads `--name=value` arguments of a server script. */
+export function serverArgs(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const arg of process.argv.slice(2)) {
+    const match = /^--([^=]+)=(.*)$/.exec(arg);
+    if (match?.[1] !== undefined) out[match[1]] = match[2] ?? "";
+  }
+  return out;
+}
+
+/** Prints the ready line and stops cleanly on SIGTERM. */
+export function ready(info: Record<string, unknown>, close: () => Promise<void>): void {
+  process.stdout.write(`${JSON.stringify({ ...info, pid: process.pid })}\n`);
+  const stop = () => {
+    void close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}

@@ -1,0 +1,72 @@
+// `npm run bench:profile [-- --seconds=N]`: where the gateway's time goes under ingest load. Starts the gateway
+// (its own process, with node --cpu-prof), drives POST /v1/invoices with wrk at 32 connections, stops it and
+// prints the profile's idle share and the functions with the most self time, grouped by file. The raw
+// .cpuprofile is left in the printed folder (open it in Chrome DevTools).
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fiveLineInvoice } from "./harness/invoices.ts";
+import { repoRoot, startServer } from "./harness/proc.ts";
+import { load } from "./harness/wrk.ts";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+}
+
+const seconds = Number(process.argv.find((a) => a.startsWith("--seconds="))?.slice(10) ?? 8);
+const profileDir = mkdtempSync(join(tmpdir(), "raseed-profile-"));
+const simulator = await startServer<{ url: string }>("simulator", { "latency-ms": 100 });
+const gateway = await startServer<{ url: string; key: string }>(
+  "gateway",
+  { "fbr-url": simulator.info.url },
+  ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
+);
+const common = {
+  url: `${gateway.info.url}/v1/invoices`,
+  connections: 32,
+  body: JSON.stringify(fiveLineInvoice("@@N@@")),
+  keyHeader: "Idempotency-Key",
+  authorization: `Bearer ${gateway.info.key}`,
+};
+await load({ ...common, seconds: 2, prefix: "warm" });
+const result = await load({ ...common, seconds, prefix: "run" });
+await gateway.stop();
+await simulator.stop();
+console.log(`ingest under the profiler: ${result.rate.toFixed(0)}/s, p99 ${result.p99Ms.toFixed(1)} ms`);
+
+const file = readdirSync(profileDir).find((name) => name.endsWith(".cpuprofile"));
+if (file === undefined) throw new Error(`no profile written in ${profileDir}`);
+const profile = JSON.parse(readFileSync(join(profileDir, file), "utf8")) as Profile;
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const selfSamples = new Map<number, number>();
+for (const id of profile.samples) selfSamples.set(id, (selfSamples.get(id) ?? 0) + 1);
+const total = profile.samples.length;
+const byFunction = new Map<string, number>();
+const byFile = new Map<string, number>();
+for (const [id, count] of selfSamples) {
+  const frame = (byId.get(id) as ProfileNode).callFrame;
+  const where = frame.url === "" ? "(native)" : relative(repoRoot, frame.url.replace(/^file:\/\//, ""));
+  const name = `${frame.functionName || "(anonymous)"} ${where}:${frame.lineNumber + 1}`;
+  byFunction.set(name, (byFunction.get(name) ?? 0) + count);
+  const group = where.includes("node_modules/")
+    ? `node_modules/${(where.split("node_modules/").at(-1) ?? "")
+        .split("/")
+        .slice(0, where.includes("/@") ? 2 : 1)
+        .join("/")}`
+    : where;
+  byFile.set(group, (byFile.get(group) ?? 0) + count);
+}
+const share = (n: number) => `${((100 * n) / total).toFixed(1)}%`;
+const top = (map: Map<string, number>, n: number) =>
+  [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
+console.log(`\n${total} samples; profile in ${join(profileDir, file)}`);
+console.log("\nself time by file or package:");
+for (const [name, count] of top(byFile, 25)) console.log(`  ${share(count).padStart(6)}  ${name}`);
+console.log("\nself time by function:");
+for (const [name, count] of top(byFunction, 40)) console.log(`  ${share(count).padStart(6)}  ${name}`);

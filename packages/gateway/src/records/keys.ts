@@ -3,10 +3,12 @@
 // first start, are the same on every gateway instance sharing a PostgreSQL, and are backed up with it.
 // Someone who can write the database but does not hold the master key can neither sign a seal nor
 // recompute the audit chain's MACs.
-import { createHash, createPrivateKey, createPublicKey, hkdfSync, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, hkdfSync, type KeyObject, sign } from "node:crypto";
 
 /** PKCS#8 DER prefix of an Ed25519 private key (RFC 8410); the 32-byte seed follows it. */
 const ED25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+/** SPKI DER prefix of an Ed25519 public key (RFC 8410); the raw 32-byte key follows it. */
+export const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 
 export interface RecordKeys {
   /** Ed25519 key that signs invoice seals. */
@@ -52,4 +54,9 @@ export function publicKeyId(key: KeyObject): string {
 /** The public key as PEM, for `raseed seal public-key` and for anyone checking a seal without Raseed. */
 export function publicKeyPem(key: KeyObject): string {
   return key.export({ format: "pem", type: "spki" }).toString();
+}
+
+/** Ed25519 over the text's UTF-8 bytes, base64url: seals and archive manifests. */
+export function signWithRecordKey(keys: RecordKeys, text: string): string {
+  return sign(null, Buffer.from(text, "utf8"), keys.sealPrivateKey).toString("base64url");
 }

@@ -8,16 +8,18 @@
 //
 // Sealing runs right after the acceptance is committed (the gateway's Sealer, on the state-change event,
 // and a sweep at start for anything missed), in its own transaction with an `invoice.sealed` audit entry.
-import { createHash, sign, verify } from "node:crypto";
+import { createHash, verify } from "node:crypto";
 import { canonicalJson } from "@raseed/sdk";
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import { toPrintable } from "../documents/printable.ts";
 import { nowIso } from "../store/ids.ts";
 import type { Database, InvoiceRow, TenantRow } from "../store/schema.ts";
-import type { RecordKeys } from "./keys.ts";
+import { type RecordKeys, signWithRecordKey } from "./keys.ts";
 
 export const SEAL_FORMAT_VERSION = 1;
+
+type Executor = Kysely<Database> | Transaction<Database>;
 
 /** What a seal signs: enough to prove the invoice row, the payload and FBR's answer are unchanged. */
 export interface SealRecord {
@@ -52,8 +54,8 @@ export function sealShortForm(keyId: string, signature: string): string {
   return `RS1-${keyId.slice(0, 8)}-${signature.slice(0, 16)}`;
 }
 
-/** The record as the row says it today (the verifier compares it with the sealed one). */
-export function sealRecordOf(row: InvoiceRow, tenant: TenantRow, fbrResponse: string | null): SealRecord {
+/** The record as the row and FBR's stored answer say it (currentSealRecord reads the answer). */
+function sealRecordOf(row: InvoiceRow, tenant: TenantRow, fbrResponse: string | null): SealRecord {
   const printable = toPrintable(row, tenant);
   return {
     v: SEAL_FORMAT_VERSION,
@@ -74,7 +76,7 @@ export function sealRecordOf(row: InvoiceRow, tenant: TenantRow, fbrResponse: st
 }
 
 export function signSealRecord(keys: RecordKeys, record: SealRecord): string {
-  return sign(null, Buffer.from(canonicalJson(record), "utf8"), keys.sealPrivateKey).toString("base64url");
+  return signWithRecordKey(keys, canonicalJson(record));
 }
 
 export function sealSignatureHolds(keys: RecordKeys, recordJson: string, signature: string): boolean {
@@ -91,7 +93,7 @@ export function sealSignatureHolds(keys: RecordKeys, recordJson: string, signatu
 }
 
 /** FBR's answer to the accepting attempt, byte for byte as stored (null when settled by reconcile). */
-async function acceptedResponse(db: Kysely<Database>, invoiceId: string): Promise<string | null> {
+async function acceptedResponse(db: Executor, invoiceId: string): Promise<string | null> {
   const attempt = await db
     .selectFrom("attempts")
     .select("response_body")
@@ -100,6 +102,18 @@ async function acceptedResponse(db: Kysely<Database>, invoiceId: string): Promis
     .orderBy("attempt_no", "desc")
     .executeTakeFirst();
   return attempt?.response_body ?? null;
+}
+
+/**
+ * The seal record of the invoice as the database holds it now, FBR's stored answer included: what the
+ * sealer signs at acceptance and what `audit verify` compares with the signed one. Built here only.
+ */
+export async function currentSealRecord(
+  db: Executor,
+  row: InvoiceRow,
+  tenant: TenantRow,
+): Promise<SealRecord> {
+  return sealRecordOf(row, tenant, await acceptedResponse(db, row.id));
 }
 
 /**
@@ -122,7 +136,7 @@ export async function sealInvoice(
         .selectAll()
         .where("id", "=", row.tenant_id)
         .executeTakeFirstOrThrow();
-      const record = sealRecordOf(row, tenant, await acceptedResponse(trx, invoiceId));
+      const record = await currentSealRecord(trx, row, tenant);
       const signature = signSealRecord(keys, record);
       const short = sealShortForm(keys.sealKeyId, signature);
       await appendAudit(trx, {

@@ -4,7 +4,7 @@
 import type { Kysely } from "kysely";
 import type { Database, InvoiceRow, TenantRow } from "../store/schema.ts";
 import type { RecordKeys } from "./keys.ts";
-import { type SealRecord, sealRecordOf, sealSignatureHolds } from "./seals.ts";
+import { currentSealRecord, type SealRecord, sealSignatureHolds } from "./seals.ts";
 
 export type RecordFindingKind =
   | "deleted"
@@ -27,17 +27,6 @@ export interface RecordFinding {
 
 /** States a sealed invoice may be in: accepted, or cancelled later by a person (recorded in IRIS). */
 const SEALED_STATES = new Set<string>(["accepted", "cancelled"]);
-
-async function fbrResponseOf(db: Kysely<Database>, invoiceId: string): Promise<string | null> {
-  const attempt = await db
-    .selectFrom("attempts")
-    .select("response_body")
-    .where("invoice_id", "=", invoiceId)
-    .where("outcome", "=", "accepted")
-    .orderBy("attempt_no", "desc")
-    .executeTakeFirst();
-  return attempt?.response_body ?? null;
-}
 
 function compareWithSeal(
   tenant: TenantRow,
@@ -117,7 +106,7 @@ export async function verifyInvoiceRecords(
         );
         continue;
       }
-      const now = sealRecordOf(row, tenant, await fbrResponseOf(db, row.id));
+      const now = await currentSealRecord(db, row, tenant);
       findings.push(...compareWithSeal(tenant, row, record, now));
     }
     for (const [invoiceId, fbrNumber] of sealedInAudit) {

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { registerArchiveCommand } from "./commands/archive.ts";
 import { registerAuditCommand } from "./commands/audit.ts";
 import { registerImportCommand } from "./commands/import.ts";
 import { registerKeyCommand } from "./commands/key.ts";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerKeyCommand(program);
   registerUserCommand(program);
   registerAuditCommand(program);
+  registerArchiveCommand(program);
   registerPosBridgeCommand(program);
   registerImportCommand(program);
   registerScenariosCommand(program);

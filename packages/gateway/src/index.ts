@@ -16,6 +16,13 @@ export {
   type ScenarioResult,
 } from "./certification/certification-service.ts";
 export { ConfigError, envNameFor, type GatewayConfig, gatewayConfigSchema, loadConfig } from "./config.ts";
+export {
+  ArchiveError,
+  type ArchiveExportOptions,
+  type ArchiveExportResult,
+  exportArchive,
+} from "./documents/archive-export.ts";
+export { type ArchiveFinding, type ArchiveVerdict, verifyArchive } from "./documents/archive-verify.ts";
 export { GatewayEvents } from "./events.ts";
 export {
   ALL_FIELDS as IMPORT_FIELDS,
@@ -89,6 +96,7 @@ export {
   findTenant,
   listApiKeys,
   listTenants,
+  requireTenant,
   revokeApiKey,
   setTenantToken,
   type TenantChanges,

@@ -25,7 +25,8 @@ export interface AuditEntryInput {
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-function entryHash(prevHash: string, entry: Omit<AuditRow, "hash" | "prev_hash" | "mac">): string {
+/** An entry's SHA-256 link: also recomputed by `raseed archive verify`, which has no database. */
+export function entryHash(prevHash: string, entry: Omit<AuditRow, "hash" | "prev_hash" | "mac">): string {
   return sha256Hex(
     `${prevHash}\n${canonicalJson({
       tenant_id: entry.tenant_id,

@@ -69,3 +69,13 @@ export async function dropAuditGuards(store: Store): Promise<void> {
     await sql`DROP TRIGGER IF EXISTS audit_no_delete`.execute(store.db);
   }
 }
+
+/** The same for the retention triggers (migration 0012) that refuse to delete invoices and attempts. */
+export async function dropRetentionGuards(store: Store): Promise<void> {
+  for (const table of ["invoices", "attempts"]) {
+    const trigger = sql.raw(`${table}_retention`);
+    if (store.engine === "postgres")
+      await sql`DROP TRIGGER IF EXISTS ${trigger} ON ${sql.table(table)}`.execute(store.db);
+    else await sql`DROP TRIGGER IF EXISTS ${trigger}`.execute(store.db);
+  }
+}

@@ -364,6 +364,41 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0012_retention_guards": {
+    // Sales Tax Act 1990 s.24: records are kept six years after the end of the tax period (a calendar month
+    // for sales tax). The database itself refuses to delete an invoice or an FBR attempt inside that window
+    // (records/retention.ts states the rule; the audit log is append-only outright, migration 0002). The
+    // tax period is the month Raseed received the invoice, Pakistan time: an invoice dated earlier has an
+    // earlier period, so this keeps it at most a month longer than the law asks, never shorter.
+    async up(db: Kysely<unknown>): Promise<void> {
+      const guarded = [
+        { table: "invoices", column: "created_at" },
+        { table: "attempts", column: "started_at" },
+      ];
+      if (await isPostgres(db)) {
+        for (const { table, column } of guarded) {
+          await sql`CREATE FUNCTION ${sql.raw(`raseed_${table}_retention`)}() RETURNS trigger AS $$
+            BEGIN
+              IF (OLD.${sql.raw(column)}::timestamptz AT TIME ZONE 'UTC') + interval '5 hours'
+                 >= date_trunc('month', (now() AT TIME ZONE 'UTC') + interval '5 hours' - interval '6 years') THEN
+                RAISE EXCEPTION ${sql.lit(`retention: ${table} are kept six years after the end of their tax period (Sales Tax Act s.24)`)};
+              END IF;
+              RETURN OLD;
+            END; $$ LANGUAGE plpgsql`.execute(db);
+          await sql`CREATE TRIGGER ${sql.raw(`${table}_retention`)} BEFORE DELETE ON ${sql.table(table)}
+            FOR EACH ROW EXECUTE FUNCTION ${sql.raw(`raseed_${table}_retention`)}()`.execute(db);
+        }
+      } else {
+        for (const { table, column } of guarded) {
+          await sql`CREATE TRIGGER ${sql.raw(`${table}_retention`)} BEFORE DELETE ON ${sql.table(table)}
+            WHEN datetime(OLD.${sql.raw(column)}, '+5 hours') >= date('now', '+5 hours', '-6 years', 'start of month')
+            BEGIN SELECT RAISE(ABORT, ${sql.lit(`retention: ${table} are kept six years after the end of their tax period (Sales Tax Act s.24)`)}); END`.execute(
+            db,
+          );
+        }
+      }
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

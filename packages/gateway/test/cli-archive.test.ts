@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore } from "../src/store/database.ts";
 import { parseMasterKey } from "../src/tenants/secret-box.ts";
 import { addTenant } from "../src/tenants/tenants.ts";
+import { SELLER_A } from "./harness.ts";
 import { tempDir } from "./helpers.ts";
 
 const CLI = fileURLToPath(new URL("../../cli/bin/raseed.js", import.meta.url));
@@ -23,12 +24,9 @@ function raseed(...args: string[]): { status: number | null; stdout: string; std
 beforeAll(async () => {
   const store = await openStore({ db: join(dir.path, "raseed.db"), dataDir: dir.path });
   await addTenant(store.db, parseMasterKey(masterKey), {
-    ntn: "7000007",
-    name: "Demo Traders",
-    province: "Sindh",
-    address: "Karachi",
+    ...SELLER_A,
     environment: "sandbox",
-    fbrToken: "sandbox-demo-token",
+    fbrToken: SELLER_A.token,
   });
   await store.close();
 });

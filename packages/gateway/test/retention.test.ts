@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insideRetention, retainedUntil } from "../src/records/retention.ts";
 import type { Store } from "../src/store/database.ts";
 import { addTenant } from "../src/tenants/tenants.ts";
+import { SELLER_A } from "./harness.ts";
 import { engines, openTestStore, TEST_MASTER_KEY } from "./helpers.ts";
 
 describe("the retention rule", () => {
@@ -36,12 +37,9 @@ describe.each(engines)("retention guards on %s", (engine) => {
     cleanup = opened.cleanup;
     tenantId = (
       await addTenant(store.db, TEST_MASTER_KEY, {
-        ntn: "7000007",
-        name: "Demo Traders",
-        province: "Sindh",
-        address: "Karachi",
+        ...SELLER_A,
         environment: "sandbox",
-        fbrToken: "t",
+        fbrToken: SELLER_A.token,
       })
     ).id;
   });

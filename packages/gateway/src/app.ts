@@ -49,11 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     keyGenerator: (request) => request.auth?.keyId ?? request.ip,
     allowList: (request) => request.routeOptions.config?.public === true,
     errorResponseBuilder: (_request, context) => {
-      const error = new ApiError(
-        429,
-        "rate_limited",
-        `rate limit of ${context.max} requests per minute exceeded`,
-      );
+      const error = new ApiError("rate_limited", `rate limit of ${context.max} requests per minute exceeded`);
       (error as ApiError & { statusCode: number }).statusCode = 429;
       return error;
     },

@@ -23,7 +23,9 @@ export {
   exportArchive,
 } from "./documents/archive-export.ts";
 export { type ArchiveFinding, type ArchiveVerdict, verifyArchive } from "./documents/archive-verify.ts";
+export { DomainError, type DomainErrorCode } from "./errors.ts";
 export { GatewayEvents } from "./events.ts";
+export { API_ERRORS, ApiError, type ApiErrorCode } from "./http/api-error.ts";
 export {
   ALL_FIELDS as IMPORT_FIELDS,
   type ColumnMap,

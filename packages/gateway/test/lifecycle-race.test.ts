@@ -2,7 +2,7 @@
 // so two decisions racing on the same invoice give one success and one 409, never two decisions on top of
 // each other (e.g. a number from IRIS and a resubmission that would report the sale again).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiError } from "../src/http/api-error.ts";
+import { asApiError } from "../src/http/api-error.ts";
 import { retryInvoice } from "../src/invoices/invoice-service.ts";
 import { reconcileInvoice } from "../src/invoices/reconcile.ts";
 import { sampleInvoice, startTestGateway, type TestGateway } from "./harness.ts";
@@ -10,7 +10,7 @@ import { engines } from "./helpers.ts";
 
 function statusesOf(results: PromiseSettledResult<unknown>[]): (number | "ok")[] {
   return results
-    .map((r) => (r.status === "fulfilled" ? "ok" : r.reason instanceof ApiError ? r.reason.status : -1))
+    .map((r) => (r.status === "fulfilled" ? "ok" : (asApiError(r.reason)?.status ?? -1)))
     .sort((a, b) => String(a).localeCompare(String(b)));
 }
 

@@ -12,7 +12,7 @@ import {
 } from "@raseed/sdk";
 import type { Kysely } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
-import { ApiError } from "../http/api-error.ts";
+import { DomainError } from "../errors.ts";
 import type { AppDeps } from "../http/deps.ts";
 import { waitUntilSettled } from "../http/wait-settled.ts";
 import { getInvoice, submitInvoice, validateForTenant } from "../invoices/invoice-service.ts";
@@ -77,7 +77,7 @@ export function assignedScenarios(activity: string, sector: string): readonly st
     return scenariosForActivity(activity, sector);
   } catch (error) {
     if (error instanceof ScenarioLookupError) {
-      throw new ApiError(400, error.code, error.message, { validValues: error.validValues });
+      throw new DomainError(error.code, error.message, { validValues: error.validValues });
     }
     throw error;
   }
@@ -117,8 +117,7 @@ export async function runCertification(
   actor: string,
 ): Promise<CertificationRun> {
   if (tenant.environment !== "sandbox") {
-    throw new ApiError(
-      409,
+    throw new DomainError(
       "not_sandbox",
       "certification runs only for a sandbox tenant; this key's tenant reports to FBR's production system",
     );
@@ -127,8 +126,7 @@ export async function runCertification(
   const only = (request.only ?? []).map((id) => id.trim().toUpperCase());
   const unassigned = only.filter((id) => !assigned.includes(id));
   if (unassigned.length > 0) {
-    throw new ApiError(
-      400,
+    throw new DomainError(
       "scenario_not_assigned",
       `${unassigned.join(", ")} ${unassigned.length === 1 ? "is" : "are"} not assigned to ${request.activity} x ${request.sector}; assigned: ${assigned.join(", ")}`,
       { validValues: assigned },

@@ -10,7 +10,7 @@ import fastifyFormbody from "@fastify/formbody";
 import fastifyView from "@fastify/view";
 import { Eta } from "eta";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { ApiError } from "../http/api-error.ts";
+import { type ApiError, asApiError } from "../http/api-error.ts";
 import { csrfTokenMatches, loadSession } from "../people/sessions.ts";
 import { type DashboardDeps, PageError, render } from "./context.ts";
 import * as format from "./format.ts";
@@ -119,14 +119,19 @@ function renderError(
   let status = 500;
   let message =
     "Something went wrong on our side. The details are in the gateway's log under this request id.";
+  const refused = asApiError(error);
   if (error instanceof PageError) {
     status = error.status;
     message = error.message;
-  } else if (error instanceof ApiError) {
-    status = error.status;
-    message =
-      error.status === 404 ? "There is nothing here, or it belongs to another company." : error.message;
-  } else if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {
+  } else if (refused !== undefined) {
+    status = refused.status;
+    message = status === 404 ? "There is nothing here, or it belongs to another company." : refused.message;
+  } else if (
+    "statusCode" in error &&
+    typeof error.statusCode === "number" &&
+    error.statusCode >= 400 &&
+    error.statusCode < 500
+  ) {
     status = error.statusCode;
     message = error.statusCode === 413 ? "That form was too large." : "That request could not be read.";
   }

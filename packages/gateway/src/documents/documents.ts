@@ -2,6 +2,7 @@
 // one transaction, and the exact FBR payload for manual upload in IRIS.
 import type { Kysely } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
+import { DomainError } from "../errors.ts";
 import { getInvoice } from "../invoices/invoice-service.ts";
 import { readCancellation } from "../records/cancellations.ts";
 import { readSeal } from "../records/seals.ts";
@@ -10,21 +11,23 @@ import { toPrintable } from "./printable.ts";
 import { type DocumentFormat, type DocumentLogo, renderInvoicePdf } from "./render.ts";
 
 /** Asked for a tax invoice of an invoice FBR has not accepted (Rule 150XA: no tax invoice before). */
-export class NotAcceptedError extends Error {
+export class NotAcceptedError extends DomainError {
   override readonly name = "NotAcceptedError";
   constructor(readonly state: string) {
     super(
+      "not_accepted",
       `FBR has not accepted this invoice (it is ${state}): it cannot be printed as a tax invoice; ` +
         "ask with ?proforma=true for a proforma",
+      { state },
     );
   }
 }
 
 /** Asked for a proforma of an invoice that FBR already accepted: print the tax invoice instead. */
-export class AlreadyAcceptedError extends Error {
+export class AlreadyAcceptedError extends DomainError {
   override readonly name = "AlreadyAcceptedError";
   constructor() {
-    super("FBR accepted this invoice: print the tax invoice (without ?proforma=true)");
+    super("already_accepted", "FBR accepted this invoice: print the tax invoice (without ?proforma=true)");
   }
 }
 

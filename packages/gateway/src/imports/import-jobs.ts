@@ -2,7 +2,7 @@
 // POST /v1/invoices (same request hash, same idempotency key), so a file imported once from the dashboard and
 // once with `raseed import` is still queued only once. Progress lives in memory; what was queued is durable,
 // and uploading the file again after a restart sends only what is missing.
-import { ApiError } from "../http/api-error.ts";
+import { DomainError } from "../errors.ts";
 import type { AppDeps } from "../http/deps.ts";
 import { buildSubmittedInvoice, parseSubmission, submitInvoice } from "../invoices/invoice-service.ts";
 import { GroupCommitter } from "../store/group-commit.ts";
@@ -116,7 +116,7 @@ export class ImportJobs {
             rows: planned.rows,
             message: (error as Error).message,
           };
-          if (error instanceof ApiError && error.status === 409) job.conflicts.push(line);
+          if (error instanceof DomainError && error.code === "idempotency_conflict") job.conflicts.push(line);
           else job.failures.push(line);
         }
         job.done += 1;

@@ -9,7 +9,7 @@ import {
   type ValidationIssue,
 } from "@raseed/sdk";
 import type { Kysely } from "kysely";
-import { ApiError, notFound } from "../http/api-error.ts";
+import { DomainError, notFound } from "../errors.ts";
 import { enqueueOutbox } from "../outbox/outbox-sql.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
 import { newId, nowIso, sha256Hex } from "../store/ids.ts";
@@ -92,7 +92,7 @@ export async function validateImsForTenant(
  * sent for validation to report on.
  */
 export function parseImsSubmission(body: unknown): ImsSubmission {
-  if (!isRecord(body)) throw new ApiError(400, "bad_request", "the request body must be a JSON object");
+  if (!isRecord(body)) throw new DomainError("bad_request", "the request body must be a JSON object");
   const normalised = normaliseImsInvoice(body);
   if (normalised.ok) {
     const { invoice } = normalised;
@@ -122,8 +122,7 @@ export interface ImsSubmitResult {
 
 function replayOrConflict(existing: InvoiceRow, submission: ImsSubmission): ImsSubmitResult {
   if (existing.request_hash !== submission.requestHash) {
-    throw new ApiError(
-      409,
+    throw new DomainError(
       "idempotency_conflict",
       `USIN "${submission.usin}" of POSID ${submission.posId} was already used for a different sale (${existing.id})`,
       { invoiceId: existing.id },

@@ -11,8 +11,8 @@ import {
   validateDiInvoice,
 } from "@raseed/sdk";
 import type { Kysely } from "kysely";
+import { DomainError, notFound } from "../errors.ts";
 import type { GatewayEvents } from "../events.ts";
-import { ApiError, notFound } from "../http/api-error.ts";
 import { enqueueOutbox, requeueOutbox } from "../outbox/outbox-sql.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
 import { newId, sha256Hex } from "../store/ids.ts";
@@ -76,24 +76,19 @@ export interface SubmissionEnvelope {
 
 /** Reads the idempotency reference and fingerprints the body, before anything is built or validated. */
 export function parseSubmission(body: unknown, idempotencyKey: string | undefined): SubmissionEnvelope {
-  if (!isRecord(body)) throw new ApiError(400, "bad_request", "the request body must be a JSON object");
+  if (!isRecord(body)) throw new DomainError("bad_request", "the request body must be a JSON object");
   const { externalRef: bodyRef, ...rest } = body;
   if (
     bodyRef !== undefined &&
     (typeof bodyRef !== "string" || bodyRef.trim() === "" || bodyRef.length > 200)
   ) {
-    throw new ApiError(
-      400,
-      "bad_request",
-      "externalRef must be a non-empty string of at most 200 characters",
-    );
+    throw new DomainError("bad_request", "externalRef must be a non-empty string of at most 200 characters");
   }
   if (idempotencyKey !== undefined && (idempotencyKey.trim() === "" || idempotencyKey.length > 200)) {
-    throw new ApiError(400, "bad_request", "Idempotency-Key must be 1 to 200 characters");
+    throw new DomainError("bad_request", "Idempotency-Key must be 1 to 200 characters");
   }
   if (idempotencyKey !== undefined && bodyRef !== undefined && idempotencyKey !== bodyRef) {
-    throw new ApiError(
-      400,
+    throw new DomainError(
       "bad_request",
       "the Idempotency-Key header and externalRef differ; send one or make them equal",
     );
@@ -128,8 +123,7 @@ export function buildSubmittedInvoice(
     const built = buildDraftOrIssues(draft, { sandbox: tenant.environment === "sandbox" });
     if ("issues" in built) {
       // Every problem at once, in the same shape and code as an FBR payload's validation (docs/api.md).
-      throw new ApiError(
-        422,
+      throw new DomainError(
         "validation_failed",
         `the draft has ${built.issues.length} problem(s); nothing was queued`,
         { issues: built.issues },
@@ -141,8 +135,7 @@ export function buildSubmittedInvoice(
   } else if ("items" in rest || "sellerNTNCNIC" in rest) {
     invoice = rest;
   } else {
-    throw new ApiError(
-      400,
+    throw new DomainError(
       "bad_request",
       "send an FBR DI payload (bare or as `invoice`) or Raseed's simpler form as `draft`",
     );
@@ -292,8 +285,7 @@ function replayOrConflict(
   prepared: Pick<SubmissionEnvelope, "externalRef" | "requestHash">,
 ): SubmitResult {
   if (existing.request_hash !== prepared.requestHash) {
-    throw new ApiError(
-      409,
+    throw new DomainError(
       "idempotency_conflict",
       `externalRef "${prepared.externalRef}" was already used for a different invoice (${existing.id})`,
       { invoiceId: existing.id },
@@ -374,15 +366,13 @@ export async function retryInvoice(
 ): Promise<InvoiceRow> {
   const row = await getInvoice(db, tenant.id, invoiceId);
   if (row.state !== "failed" && row.state !== "paused") {
-    throw new ApiError(
-      409,
+    throw new DomainError(
       "invalid_state",
       `only failed or paused invoices can be retried (this one is ${row.state})`,
     );
   }
   if (tenant.paused_at !== null) {
-    throw new ApiError(
-      409,
+    throw new DomainError(
       "tenant_paused",
       "FBR refused this seller's token; set a new token (raseed tenant set-token) and the queue resumes by itself",
     );
@@ -397,8 +387,7 @@ export async function retryInvoice(
       audit: { actor, action: "invoice.retry" },
     });
     if (!moved) {
-      throw new ApiError(
-        409,
+      throw new DomainError(
         "invalid_state",
         "the invoice changed state meanwhile; read it again and decide anew",
       );

@@ -5,8 +5,8 @@
 // it, and, where FBR can be asked, that FBR issued it.
 import { fbrNumberProblem } from "@raseed/sdk";
 import type { Kysely, Transaction } from "kysely";
+import { DomainError } from "../errors.ts";
 import type { GatewayEvents } from "../events.ts";
-import { ApiError } from "../http/api-error.ts";
 import { requeueOutbox } from "../outbox/outbox-sql.ts";
 import type { Database, InvoiceRow, InvoiceState } from "../store/schema.ts";
 import { getInvoice } from "./invoice-service.ts";
@@ -35,9 +35,8 @@ export type FbrNumberCheck = "confirmed_by_fbr" | "shape_and_uniqueness";
 const reconcilable: ReadonlySet<InvoiceState> = new Set(["in_doubt", "failed"]);
 const RECONCILED_REASON = "reconciled with the FBR number found in IRIS";
 
-function changedMeanwhile(): ApiError {
-  return new ApiError(
-    409,
+function changedMeanwhile(): DomainError {
+  return new DomainError(
     "invalid_state",
     "the invoice changed state meanwhile; read it again and decide anew",
   );
@@ -59,7 +58,7 @@ async function checkFbrNumber(
   const channel = row.channel === "ims" ? "ims" : "di";
   const seller = sellerOf(row);
   const shape = fbrNumberProblem(channel, fbrInvoiceNumber, { sellerNtnCnic: seller });
-  if (shape !== undefined) throw new ApiError(422, "invalid_fbr_number", shape.problem, { fix: shape.fix });
+  if (shape !== undefined) throw new DomainError("invalid_fbr_number", shape.problem, { fix: shape.fix });
   // One FBR number is one reported sale: two invoices holding it would print the same QR code twice.
   const holder = await trx
     .selectFrom("invoices")
@@ -69,8 +68,7 @@ async function checkFbrNumber(
     .where("id", "!=", row.id)
     .executeTakeFirst();
   if (holder !== undefined) {
-    throw new ApiError(
-      409,
+    throw new DomainError(
       "fbr_number_in_use",
       `FBR number ${fbrInvoiceNumber} belongs to invoice ${holder.id}`,
       {
@@ -85,8 +83,7 @@ async function checkFbrNumber(
     ((channel === "di" && found.sellerNtnCnic !== undefined && found.sellerNtnCnic !== seller) ||
       (channel === "ims" && found.posId !== undefined && Number(found.posId) !== Number(row.pos_id)));
   if (!found.issued || wrongSeller) {
-    throw new ApiError(
-      422,
+    throw new DomainError(
       "fbr_number_unknown",
       found.issued
         ? `FBR issued ${fbrInvoiceNumber} for another ${channel === "di" ? "seller" : "POS terminal"}`
@@ -117,8 +114,7 @@ export async function reconcileInvoice(
     return correctFbrNumber(db, row, request, actor, lookup);
   }
   if (!reconcilable.has(row.state)) {
-    throw new ApiError(
-      409,
+    throw new DomainError(
       "invalid_state",
       `only in_doubt or failed invoices can be reconciled (this one is ${row.state})`,
     );
@@ -173,8 +169,7 @@ async function correctFbrNumber(
   lookup: FbrNumberLookup | undefined,
 ): Promise<InvoiceRow> {
   if (row.fbr_number_source !== "person") {
-    throw new ApiError(
-      409,
+    throw new DomainError(
       "invalid_state",
       "FBR itself issued this invoice's number in answer to our post; it cannot be replaced",
     );
@@ -184,8 +179,7 @@ async function correctFbrNumber(
     return row;
   await db.transaction().execute(async (trx) => {
     if (await isFbrNumberFinal(trx, row)) {
-      throw new ApiError(
-        409,
+      throw new DomainError(
         "fbr_number_final",
         "this invoice was printed or sealed with its FBR number; that number can no longer be corrected",
       );

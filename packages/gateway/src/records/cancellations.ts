@@ -4,19 +4,20 @@
 // FBR; when PRAL publishes one, the sdk's FbrCancellationPort is the seam (called before recording).
 import { FBR_CANCELLATION_WINDOW_HOURS, type FbrCancellationPort, PAKISTAN_UTC_OFFSET_MS } from "@raseed/sdk";
 import type { Kysely, Transaction } from "kysely";
+import { DomainError } from "../errors.ts";
 import type { GatewayEvents } from "../events.ts";
 import { getInvoice } from "../invoices/invoice-service.ts";
 import { changeInvoiceState } from "../invoices/lifecycle.ts";
 import type { CancellationsTable, Database, InvoiceRow, TenantRow } from "../store/schema.ts";
 
-export class CancellationError extends Error {
+export class CancellationError extends DomainError {
   override readonly name = "CancellationError";
   constructor(
-    readonly code: "invalid_state" | "commissioner_approval_required" | "fbr_refused",
+    override readonly code: "invalid_state" | "commissioner_approval_required" | "fbr_refused",
     message: string,
-    readonly details?: unknown,
+    details?: unknown,
   ) {
-    super(message);
+    super(code, message, details);
   }
 }
 

@@ -7,8 +7,8 @@ import { verifyWebhookSignature as verifySignedDelivery } from "@raseed/sdk";
 import type { Kysely } from "kysely";
 import { Agent, fetch as undiciFetch } from "undici";
 import { appendAudit } from "../audit/audit-log.ts";
+import { DomainError, notFound } from "../errors.ts";
 import type { GatewayEvents } from "../events.ts";
-import { ApiError, notFound } from "../http/api-error.ts";
 import { newId, nowIso } from "../store/ids.ts";
 import type { Database } from "../store/schema.ts";
 import { decryptSecret, encryptSecret } from "../tenants/secret-box.ts";
@@ -62,12 +62,12 @@ export async function createWebhook(
   try {
     parsed = new URL(url);
   } catch {
-    throw new ApiError(400, "bad_request", "url must be an absolute http(s) URL");
+    throw new DomainError("bad_request", "url must be an absolute http(s) URL");
   }
   try {
     await assertWebhookUrlAllowed(parsed, { allowPrivateNetworks: options.allowPrivateNetworks === true });
   } catch (error) {
-    if (error instanceof WebhookUrlRefused) throw new ApiError(400, "webhook_url_refused", error.message);
+    if (error instanceof WebhookUrlRefused) throw new DomainError("webhook_url_refused", error.message);
     throw error;
   }
   const id = newId("whk");

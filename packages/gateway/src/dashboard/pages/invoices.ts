@@ -3,7 +3,7 @@
 // lost to another person or the worker comes back as a message on the invoice, not as an error page.
 import { redactSecrets, renderFbrQrSvg } from "@raseed/sdk";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { ApiError } from "../../http/api-error.ts";
+import { asApiError } from "../../http/api-error.ts";
 import { auditTrail, searchInvoices } from "../../invoices/invoice-reads.ts";
 import { getInvoice, listAttempts, retryInvoice } from "../../invoices/invoice-service.ts";
 import { type ReconcileRequest, reconcileInvoice } from "../../invoices/reconcile.ts";
@@ -148,8 +148,9 @@ export function registerInvoicePages(app: FastifyInstance, deps: DashboardDeps):
     try {
       await work();
     } catch (error) {
-      if (error instanceof ApiError && error.status === 409) {
-        return reply.redirect(`/invoices/${encodeURIComponent(id)}?problem=${error.code}`, 303);
+      const refused = asApiError(error);
+      if (refused?.status === 409) {
+        return reply.redirect(`/invoices/${encodeURIComponent(id)}?problem=${refused.code}`, 303);
       }
       throw error;
     }

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { ReferenceApiError, type ValidationIssue } from "@raseed/sdk";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { buyerLookupOf } from "../../buyers/buyer-lookup.ts";
-import { ApiError } from "../../http/api-error.ts";
+import { asApiError } from "../../http/api-error.ts";
 import { buildDraftOrIssues } from "../../invoices/draft-issues.ts";
 import {
   buildSubmittedInvoice,
@@ -155,7 +155,7 @@ export function registerIssuePages(app: FastifyInstance, deps: DashboardDeps): v
       try {
         replayed = await findReplay(db, tenant.id, envelope);
       } catch (error) {
-        if (error instanceof ApiError && error.status === 409) {
+        if (asApiError(error)?.status === 409) {
           // The form was changed after it was sent once: a new reference makes it a new invoice.
           form.externalRef = newForm(tenant).externalRef;
           return show(request, reply, tenant, form, { checked: true, buyerNote: null, status: 409 });
@@ -167,7 +167,7 @@ export function registerIssuePages(app: FastifyInstance, deps: DashboardDeps): v
       try {
         invoice = buildSubmittedInvoice(envelope.content, tenant);
       } catch (error) {
-        if (error instanceof ApiError && error.status === 422)
+        if (asApiError(error)?.status === 422)
           return show(request, reply, tenant, form, { checked: true, status: 422 });
         throw error;
       }

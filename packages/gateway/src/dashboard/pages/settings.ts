@@ -5,7 +5,7 @@
 import { type PostOutcome, scenarioSamplePayload } from "@raseed/sdk";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { certificationStatus } from "../../certification/certification-service.ts";
-import { ApiError } from "../../http/api-error.ts";
+import { asApiError } from "../../http/api-error.ts";
 import { createFbrClient, fbrTransport } from "../../outbox/dispatch.ts";
 import { generatePassword } from "../../people/passwords.ts";
 import { addUser, disableUser, listUsers, personActor, resetPassword } from "../../people/users.ts";
@@ -115,9 +115,10 @@ export function registerSettingsPages(app: FastifyInstance, deps: DashboardDeps)
     try {
       message = await work(tenant, personActor(user), (request.body ?? {}) as Body);
     } catch (error) {
-      if (!(error instanceof TenantError) && !(error instanceof ApiError && error.status < 500)) throw error;
-      message = { tone: "bad", text: error.message };
-      status = error instanceof ApiError ? error.status : 400;
+      const refused = asApiError(error);
+      if (!(error instanceof TenantError) && !(refused !== undefined && refused.status < 500)) throw error;
+      message = { tone: "bad", text: (error as Error).message };
+      status = refused?.status ?? 400;
     }
     // Read the tenant again: the change may have been to it.
     const fresh = await db

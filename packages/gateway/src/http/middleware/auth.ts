@@ -96,27 +96,27 @@ export function installApiKeyAuth(
     const blockedMs = await limiter.blockedFor(request.ip);
     if (blockedMs > 0) {
       reply.header("retry-after", String(Math.ceil(blockedMs / 1000)));
-      throw new ApiError(429, "rate_limited", "too many failed authentication attempts from this address");
+      throw new ApiError("rate_limited", "too many failed authentication attempts from this address");
     }
     const header = request.headers.authorization;
     const match = typeof header === "string" ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (match === null || match[1] === undefined) {
       await limiter.recordFailure(request.ip);
-      throw new ApiError(401, "unauthenticated", "send an API key as `Authorization: Bearer <key>`");
+      throw new ApiError("unauthenticated", "send an API key as `Authorization: Bearer <key>`");
     }
     const auth = await authenticateApiKey(db, match[1]);
     if (auth === undefined) {
       await limiter.recordFailure(request.ip);
-      throw new ApiError(401, "unauthenticated", "the API key is unknown or revoked");
+      throw new ApiError("unauthenticated", "the API key is unknown or revoked");
     }
     if (config?.scope !== undefined && !auth.scopes.has(config.scope)) {
-      throw new ApiError(403, "forbidden", `this API key lacks the "${config.scope}" scope`);
+      throw new ApiError("forbidden", `this API key lacks the "${config.scope}" scope`);
     }
     request.auth = auth;
   });
 }
 
 export function requireAuth(request: { auth?: AuthenticatedKey }): AuthenticatedKey {
-  if (request.auth === undefined) throw new ApiError(401, "unauthenticated", "authentication required");
+  if (request.auth === undefined) throw new ApiError("unauthenticated", "authentication required");
   return request.auth;
 }

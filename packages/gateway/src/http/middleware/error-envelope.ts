@@ -3,7 +3,7 @@
 import { redactSecrets } from "@raseed/sdk";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { classifyStoreFault } from "../../store/write-health.ts";
-import { ApiError, storeFaultMessage } from "../api-error.ts";
+import { ApiError, asApiError, storeFaultMessage } from "../api-error.ts";
 
 export interface ErrorEnvelope {
   error: { code: string; message: string; details?: unknown; requestId: string };
@@ -21,34 +21,33 @@ export function sendError(reply: FastifyReply, request: FastifyRequest, error: A
   return reply.status(error.status).type("application/json").send(body);
 }
 
-/** Maps Fastify's own errors (bad JSON, body too large, wrong content type) to clear API errors. */
+/**
+ * The one mapping to HTTP: a service's DomainError by its code (api-error.ts API_ERRORS), and Fastify's own
+ * errors (bad JSON, body too large, wrong content type) to clear API errors.
+ */
 function toApiError(error: FastifyError): ApiError {
-  if (error instanceof ApiError) return error;
+  const known = asApiError(error);
+  if (known !== undefined) return known;
   switch (error.code) {
     case "FST_ERR_CTP_INVALID_JSON_BODY":
-      return new ApiError(400, "invalid_json", `the request body is not valid JSON: ${error.message}`);
+      return new ApiError("invalid_json", `the request body is not valid JSON: ${error.message}`);
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
-      return new ApiError(
-        400,
-        "invalid_json",
-        "the request body is empty but Content-Type is application/json",
-      );
+      return new ApiError("invalid_json", "the request body is empty but Content-Type is application/json");
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return new ApiError(413, "body_too_large", "the request body is larger than this gateway accepts");
+      return new ApiError("body_too_large", "the request body is larger than this gateway accepts");
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return new ApiError(415, "unsupported_media_type", "send the body as application/json");
+      return new ApiError("unsupported_media_type", "send the body as application/json");
   }
   if (error.validation !== undefined) {
-    return new ApiError(400, "bad_request", error.message, { issues: error.validation });
+    return new ApiError("bad_request", error.message, { issues: error.validation });
   }
-  if (error.statusCode === 429) return new ApiError(429, "rate_limited", error.message);
+  if (error.statusCode === 429) return new ApiError("rate_limited", error.message);
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    return new ApiError(error.statusCode, "bad_request", error.message);
+    return ApiError.fromFramework(error.statusCode, error.message);
   }
   const storeFault = classifyStoreFault(error);
-  if (storeFault !== undefined) return new ApiError(503, storeFault, storeFaultMessage(storeFault));
+  if (storeFault !== undefined) return new ApiError(storeFault, storeFaultMessage(storeFault));
   return new ApiError(
-    500,
     "internal_error",
     "an unexpected error occurred; see the server log for this request id",
   );
@@ -69,7 +68,7 @@ export function installErrorEnvelope(app: FastifyInstance): void {
     sendError(
       reply,
       request,
-      new ApiError(404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`),
+      new ApiError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`),
     ),
   );
 }

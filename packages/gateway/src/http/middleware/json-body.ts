@@ -13,7 +13,6 @@ export function installBoundedJsonParser(app: FastifyInstance): void {
     if (jsonNestingExceeds(text, MAX_JSON_DEPTH)) {
       done(
         new ApiError(
-          400,
           "json_too_deep",
           `the request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`,
         ),

@@ -24,7 +24,6 @@ export function registerBuyerRoutes(app: FastifyInstance, deps: AppDeps): void {
       const raw = request.params.ntnOrCnic;
       if (BuyerLookup.normalise(raw) === undefined) {
         throw new ApiError(
-          400,
           "bad_request",
           `"${raw}" is not a 7-digit NTN, an NTN with check digit (1234567-8) or a 13-digit CNIC`,
         );
@@ -34,9 +33,9 @@ export function registerBuyerRoutes(app: FastifyInstance, deps: AppDeps): void {
       } catch (error) {
         if (!(error instanceof ReferenceApiError)) throw error;
         if (error.code === "reference_unauthorised") {
-          throw new ApiError(502, "fbr_unauthorised", `${error.message}; update the tenant's FBR token`);
+          throw new ApiError("fbr_unauthorised", `${error.message}; update the tenant's FBR token`);
         }
-        throw new ApiError(502, "fbr_unavailable", `FBR could not answer: ${error.message}`);
+        throw new ApiError("fbr_unavailable", `FBR could not answer: ${error.message}`);
       }
     },
   );

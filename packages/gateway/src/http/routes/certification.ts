@@ -45,7 +45,7 @@ export function registerCertificationRoutes(app: FastifyInstance, deps: AppDeps)
         const message = parsed.error.issues
           .map((i) => `${i.path.join(".") || "body"}: ${i.message}`)
           .join("; ");
-        throw new ApiError(400, "bad_request", message);
+        throw new ApiError("bad_request", message);
       }
       const { only, waitSeconds, ...rest } = parsed.data;
       const run = await runCertification(

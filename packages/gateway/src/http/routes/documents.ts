@@ -1,15 +1,9 @@
 // Printable invoices (A4 and 80 mm receipt PDFs) and the exact FBR payload for manual upload in IRIS.
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import {
-  AlreadyAcceptedError,
-  fbrPayload,
-  NotAcceptedError,
-  printInvoice,
-} from "../../documents/documents.ts";
+import { fbrPayload, printInvoice } from "../../documents/documents.ts";
 import { toInvoiceView } from "../../invoices/invoice-service.ts";
-import { CancellationError, cancelInvoice, readCancellation } from "../../records/cancellations.ts";
-import { ApiError } from "../api-error.ts";
+import { cancelInvoice, readCancellation } from "../../records/cancellations.ts";
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { describeRoute } from "../openapi.ts";
@@ -45,20 +39,12 @@ export function registerDocumentRoutes(app: FastifyInstance, deps: AppDeps): voi
     async (request) => {
       const auth = requireAuth(request);
       const body = parseQuery(cancellationBodySchema, request.body ?? {});
-      try {
-        const row = await cancelInvoice(db, deps.events, auth.tenant, request.params.id, body, {
-          actor: `api:${auth.keyId}`,
-          now: new Date(),
-          ...(deps.fbrCancellation !== undefined ? { fbr: deps.fbrCancellation } : {}),
-        });
-        return { ...toInvoiceView(row), cancellation: await readCancellation(db, row.id) };
-      } catch (error) {
-        if (error instanceof CancellationError) {
-          const status = error.code === "commissioner_approval_required" ? 422 : 409;
-          throw new ApiError(status, error.code, error.message, error.details);
-        }
-        throw error;
-      }
+      const row = await cancelInvoice(db, deps.events, auth.tenant, request.params.id, body, {
+        actor: `api:${auth.keyId}`,
+        now: new Date(),
+        ...(deps.fbrCancellation !== undefined ? { fbr: deps.fbrCancellation } : {}),
+      });
+      return { ...toInvoiceView(row), cancellation: await readCancellation(db, row.id) };
     },
   );
 
@@ -78,25 +64,18 @@ export function registerDocumentRoutes(app: FastifyInstance, deps: AppDeps): voi
     async (request, reply) => {
       const auth = requireAuth(request);
       const query = parseQuery(pdfQuerySchema, request.query);
-      try {
-        const printed = await printInvoice(db, auth.tenant, request.params.id, {
-          format: query.format,
-          proforma: query.proforma === "true",
-          actor: `api:${auth.keyId}`,
-          ...(deps.documentLogo !== undefined ? { logo: deps.documentLogo } : {}),
-        });
-        return reply
-          .type("application/pdf")
-          .header("Content-Disposition", `inline; filename="${printed.filename}"`)
-          .header("X-Raseed-Copy", printed.copy)
-          .header("X-Raseed-Print", String(printed.printNumber))
-          .send(printed.pdf);
-      } catch (error) {
-        if (error instanceof NotAcceptedError)
-          throw new ApiError(409, "not_accepted", error.message, { state: error.state });
-        if (error instanceof AlreadyAcceptedError) throw new ApiError(409, "already_accepted", error.message);
-        throw error;
-      }
+      const printed = await printInvoice(db, auth.tenant, request.params.id, {
+        format: query.format,
+        proforma: query.proforma === "true",
+        actor: `api:${auth.keyId}`,
+        ...(deps.documentLogo !== undefined ? { logo: deps.documentLogo } : {}),
+      });
+      return reply
+        .type("application/pdf")
+        .header("Content-Disposition", `inline; filename="${printed.filename}"`)
+        .header("X-Raseed-Copy", printed.copy)
+        .header("X-Raseed-Print", String(printed.printNumber))
+        .send(printed.pdf);
     },
   );
 

@@ -24,14 +24,14 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
       try {
         await sql`select 1`.execute(deps.store.db);
       } catch {
-        throw new ApiError(503, "store_unreachable", "the database cannot be reached");
+        throw new ApiError("store_unreachable", "the database cannot be reached");
       }
       // Reads can work while writes fail (a full disk): while the last write failed, try one; only a
       // committed write makes the gateway ready again.
       if (deps.store.health.current() !== undefined) await deps.store.health.probe();
       const fault = deps.store.health.current();
       if (fault !== undefined) {
-        throw new ApiError(503, fault.code, storeFaultMessage(fault.code), { since: fault.since });
+        throw new ApiError(fault.code, storeFaultMessage(fault.code), { since: fault.since });
       }
       return { status: "ready", engine: deps.store.engine };
     },
@@ -47,7 +47,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
       }),
     },
     async (_request, reply) => {
-      if (deps.metrics === undefined) throw new ApiError(404, "not_found", "metrics are not enabled");
+      if (deps.metrics === undefined) throw new ApiError("not_found", "metrics are not enabled");
       const text = await deps.metrics.registry.metrics();
       return reply.type(deps.metrics.registry.contentType).send(text);
     },

@@ -3,6 +3,7 @@
 import { imsInvoiceSchema } from "@raseed/sdk";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { notFound } from "../../errors.ts";
 import {
   findImsByUsin,
   findImsReplay,
@@ -14,7 +15,7 @@ import {
 } from "../../invoices/ims-service.ts";
 import { settledStates } from "../../invoices/lifecycle.ts";
 import { GroupCommitter } from "../../store/group-commit.ts";
-import { ApiError, notFound } from "../api-error.ts";
+import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { describeRoute } from "../openapi.ts";
@@ -34,7 +35,7 @@ function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.output<T>
   const result = schema.safeParse(value);
   if (!result.success) {
     const message = result.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; ");
-    throw new ApiError(400, "bad_request", message);
+    throw new ApiError("bad_request", message);
   }
   return result.data;
 }
@@ -75,7 +76,6 @@ export function registerImsInvoiceRoutes(app: FastifyInstance, deps: AppDeps): v
       if (issues.length > 0) {
         deps.metrics?.submissions.inc({ result: "invalid" });
         throw new ApiError(
-          422,
           "validation_failed",
           `the sale has ${issues.length} problem(s); nothing was queued`,
           { issues },

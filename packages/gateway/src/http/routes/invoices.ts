@@ -34,7 +34,7 @@ export function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.ou
   const result = schema.safeParse(value);
   if (!result.success) {
     const message = result.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; ");
-    throw new ApiError(400, "bad_request", message);
+    throw new ApiError("bad_request", message);
   }
   return result.data;
 }
@@ -93,7 +93,6 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
       if (issues.length > 0) {
         deps.metrics?.submissions.inc({ result: "invalid" });
         throw new ApiError(
-          422,
           "validation_failed",
           `the invoice has ${issues.length} problem(s); nothing was queued`,
           {
@@ -134,7 +133,7 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
       );
       // A read-only key must not spend the seller's FBR token (issue 13).
       if (remote === "true" && !auth.scopes.has("invoices:write")) {
-        throw new ApiError(403, "forbidden", 'validate?remote=true needs the "invoices:write" scope');
+        throw new ApiError("forbidden", 'validate?remote=true needs the "invoices:write" scope');
       }
       const { tenant } = auth;
       const prepared = prepareInvoice(request.body, undefined, tenant);
@@ -229,7 +228,6 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
     const row = await getInvoice(db, tenantId, id);
     if (row.state !== "accepted" || row.fbr_invoice_number === null) {
       throw new ApiError(
-        409,
         "not_accepted",
         `a QR code exists only once FBR has accepted the invoice (it is ${row.state})`,
       );

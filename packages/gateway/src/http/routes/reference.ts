@@ -32,7 +32,7 @@ const referenceTables = new Map<string, (query: Record<string, string | undefine
     "rates",
     (query) => {
       const id = Number(query.transTypeId);
-      if (!Number.isInteger(id)) throw new ApiError(400, "bad_request", "rates needs ?transTypeId=<number>");
+      if (!Number.isInteger(id)) throw new ApiError("bad_request", "rates needs ?transTypeId=<number>");
       return ratesForTransactionType(id);
     },
   ],
@@ -54,7 +54,7 @@ const liveTables = new Map<string, (client: ReferenceClient) => Promise<unknown>
 ]);
 
 const unknownTable = (name: string) =>
-  new ApiError(404, "not_found", `no reference table "${name}"; known: ${referenceNames.join(", ")}`);
+  new ApiError("not_found", `no reference table "${name}"; known: ${referenceNames.join(", ")}`);
 
 export function registerReferenceRoutes(app: FastifyInstance, deps: AppDeps): void {
   // One cached client per tenant token: answers are reused for the sdk's TTL (24 h) and fall back to the
@@ -90,7 +90,6 @@ export function registerReferenceRoutes(app: FastifyInstance, deps: AppDeps): vo
         if (live === undefined) {
           if (!referenceTables.has(request.params.name)) throw unknownTable(request.params.name);
           throw new ApiError(
-            400,
             "bad_request",
             `live=true is available for ${[...liveTables.keys()].join(", ")}`,
           );

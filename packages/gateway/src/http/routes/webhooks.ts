@@ -21,7 +21,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: AppDeps): void
     async (request, reply) => {
       const auth = requireAuth(request);
       const parsed = webhookBodySchema.safeParse(request.body ?? {});
-      if (!parsed.success) throw new ApiError(400, "bad_request", 'send { "url": "https://..." }');
+      if (!parsed.success) throw new ApiError("bad_request", 'send { "url": "https://..." }');
       const created = await createWebhook(
         db,
         deps.masterKey,

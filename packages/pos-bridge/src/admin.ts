@@ -1,6 +1,7 @@
 // Operator views of the journal for `raseed pos-bridge status` and `raseed pos-bridge reconcile`. They read
 // and write the journal file directly, so they work whether or not the bridge is running (SQLite WAL).
 import { existsSync } from "node:fs";
+import { fbrNumberProblem } from "@raseed/sdk";
 import type { JournaledSale, SaleJournal, SaleState } from "./journal.ts";
 
 export interface SaleSummary {
@@ -115,20 +116,11 @@ export type ReconcileDecision = { kind: "fbrNumber"; fbrInvoiceNumber: string } 
 
 export type ReconcileResult = { ok: true; sale: SaleSummary } | { ok: false; reason: string };
 
-/**
- * IMS fiscal numbers are opaque (FBR-SPEC §7) but every one seen is at most 30 characters (varchar(30)) and
- * begins with six digits: 9000052011142444901, 11000120181112000369, 194444FGQK..., and SRO 1006(I)/2021's
- * printed XXXXXX-DDMMYYHHMMSS-0001 [SPEC/INFERRED]. A number a person types must fit that; a DI number
- * (<NTN or CNIC>DI<13 digits>) is the other channel's and is refused too.
- */
-const IMS_FISCAL_NUMBER = /^\d{6}[0-9A-Z-]{4,24}$/;
-const DI_NUMBER = /^(\d{7}|\d{13})DI\d{13}$/;
-
 /** Why a typed fiscal number cannot be recorded for `sale`, or undefined when it can. */
 function fiscalNumberProblem(journal: SaleJournal, sale: JournaledSale, number: string): string | undefined {
-  if (!IMS_FISCAL_NUMBER.test(number) || DI_NUMBER.test(number)) {
-    return `"${number}" is not an IMS fiscal number (at most 30 characters: six digits, then digits, capital letters or dashes); copy it exactly as FBR's records or the receipt show it`;
-  }
+  // The sdk's one shape check (FBR-SPEC §7), the same the gateway's reconcile runs.
+  const shape = fbrNumberProblem("ims", number);
+  if (shape !== undefined) return `${shape.problem}; ${shape.fix}`;
   const holder = journal.findSaleByFiscalNumber(number);
   if (holder !== undefined && holder.id !== sale.id) {
     return `fiscal number ${number} already belongs to USIN ${holder.usin} of POSID ${holder.posId}; one FBR number is one sale`;

@@ -28,3 +28,14 @@ describe("fbrNumberProblem (fbr-number-cases.json)", () => {
     });
   }
 });
+
+describe("fbrNumberProblem for IMS without a seller (the POS bridge's reconcile)", () => {
+  // An IMS fiscal number carries no seller, so the same answer comes with or without one.
+  for (const c of cases.filter((each) => each.channel === "ims")) {
+    it(c.name, () => {
+      expect(fbrNumberProblem("ims", c.number)).toEqual(
+        fbrNumberProblem("ims", c.number, { sellerNtnCnic: c.sellerNtnCnic }),
+      );
+    });
+  }
+});

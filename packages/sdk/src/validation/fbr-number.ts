@@ -23,21 +23,38 @@ export type FbrNumberProblem = { problem: string; fix: string } | undefined;
  * @example fbrNumberProblem("di", "garbage", { sellerNtnCnic: "7000007" }) // { problem: "...", fix: "..." }
  */
 export function fbrNumberProblem(
+  channel: "di",
+  number: string,
+  context: { sellerNtnCnic: string },
+): FbrNumberProblem;
+/** IMS numbers do not carry the seller, so a till's sale (the POS bridge) needs no seller to check one. */
+export function fbrNumberProblem(
+  channel: "ims",
+  number: string,
+  context?: { sellerNtnCnic?: string },
+): FbrNumberProblem;
+export function fbrNumberProblem(
   channel: "di" | "ims",
   number: string,
   context: { sellerNtnCnic: string },
+): FbrNumberProblem;
+export function fbrNumberProblem(
+  channel: "di" | "ims",
+  number: string,
+  context: { sellerNtnCnic?: string } = {},
 ): FbrNumberProblem {
+  const seller = context.sellerNtnCnic ?? "";
   if (channel === "di") {
     const match = DI_NUMBER.exec(number);
     if (match === null) {
       return {
-        problem: `"${number}" is not a DI invoice number (FBR issues <seller NTN or CNIC>DI<13 digits>, e.g. ${context.sellerNtnCnic}DI1747119701593)`,
+        problem: `"${number}" is not a DI invoice number (FBR issues <seller NTN or CNIC>DI<13 digits>, e.g. ${seller}DI1747119701593)`,
         fix: "copy the invoice number exactly as IRIS shows it",
       };
     }
-    if (match[1] !== context.sellerNtnCnic) {
+    if (match[1] !== seller) {
       return {
-        problem: `"${number}" was issued to seller ${match[1]}, not to this invoice's seller ${context.sellerNtnCnic}`,
+        problem: `"${number}" was issued to seller ${match[1]}, not to this invoice's seller ${seller}`,
         fix: "look the invoice up in IRIS under this seller and copy its number",
       };
     }

@@ -98,6 +98,7 @@ export {
   findTenant,
   listApiKeys,
   listTenants,
+  parseImsAuthority,
   requireTenant,
   revokeApiKey,
   setTenantToken,

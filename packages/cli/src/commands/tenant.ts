@@ -7,6 +7,7 @@ import {
   listTenants,
   MasterKeyError,
   openAdminContext,
+  parseImsAuthority,
   setTenantToken,
   TenantError,
   updateTenant,
@@ -108,6 +109,11 @@ export function registerTenantCommand(program: Command): void {
         .requiredOption("--address <address>", "seller address")
         .option("--env <environment>", "sandbox or production", "sandbox")
         .option(
+          "--ims-authority <authority>",
+          "who the tenant's POS terminals (IMS) report to: fbr, or pra (Punjab Revenue Authority)",
+          "fbr",
+        )
+        .option(
           "--fbr-token-file <path>",
           "file holding the seller's PRAL DI token (recommended; stored encrypted)",
         )
@@ -124,6 +130,7 @@ export function registerTenantCommand(program: Command): void {
         province: string;
         address: string;
         env: string;
+        imsAuthority: string;
         fbrToken?: string;
         fbrTokenFile?: string;
       },
@@ -132,6 +139,7 @@ export function registerTenantCommand(program: Command): void {
         if (flags.env !== "sandbox" && flags.env !== "production") {
           throw new TenantError(`--env must be sandbox or production, got "${flags.env}"`);
         }
+        const imsAuthority = parseImsAuthority(flags.imsAuthority);
         const fbrToken = readSecretOption({
           value: flags.fbrToken,
           file: flags.fbrTokenFile,
@@ -146,6 +154,7 @@ export function registerTenantCommand(program: Command): void {
             province: flags.province,
             address: flags.address,
             environment: flags.env,
+            imsAuthority,
             fbrToken,
           });
           process.stdout.write(`${created.id}\n`);
@@ -181,24 +190,39 @@ export function registerTenantCommand(program: Command): void {
     exitTwoOnUsageErrors(
       tenant
         .command("update")
-        .description("Change a tenant's seller details or FBR environment (audited); prints the tenant")
+        .description(
+          "Change a tenant's seller details, FBR environment or IMS authority (audited); prints the tenant",
+        )
         .argument("<tenant>", "tenant id or NTN")
         .option("--name <name>", "seller business name as registered with FBR")
         .option("--province <province>", "seller province, one of FBR's list (e.g. Sindh, PUNJAB)")
         .option("--address <address>", "seller address")
-        .option("--env <environment>", "sandbox or production"),
+        .option("--env <environment>", "sandbox or production")
+        .option(
+          "--ims-authority <authority>",
+          "who the tenant's POS terminals (IMS) report to: fbr, or pra (Punjab Revenue Authority)",
+        ),
     ),
   ).action(
     async (
       idOrNtn: string,
-      flags: StoreFlags & { name?: string; province?: string; address?: string; env?: string },
+      flags: StoreFlags & {
+        name?: string;
+        province?: string;
+        address?: string;
+        env?: string;
+        imsAuthority?: string;
+      },
     ) =>
       runAdmin(async () => {
         if (flags.env !== undefined && flags.env !== "sandbox" && flags.env !== "production") {
           throw new TenantError(`--env must be sandbox or production, got "${flags.env}"`);
         }
-        if ([flags.name, flags.province, flags.address, flags.env].every((value) => value === undefined)) {
-          throw new TenantError("nothing to change: give --name, --province, --address or --env");
+        const changes = [flags.name, flags.province, flags.address, flags.env, flags.imsAuthority];
+        if (changes.every((value) => value === undefined)) {
+          throw new TenantError(
+            "nothing to change: give --name, --province, --address, --env or --ims-authority",
+          );
         }
         const ctx = await openAdminContext(flags, process.env);
         try {
@@ -207,6 +231,7 @@ export function registerTenantCommand(program: Command): void {
             ...(flags.province !== undefined ? { province: flags.province } : {}),
             ...(flags.address !== undefined ? { address: flags.address } : {}),
             ...(flags.env !== undefined ? { environment: flags.env as "sandbox" | "production" } : {}),
+            ...(flags.imsAuthority !== undefined ? { imsAuthority: flags.imsAuthority } : {}),
           });
           process.stdout.write(
             `${updated.id}  ${updated.ntn}  ${updated.environment}  ${updated.province}  ${updated.name}\n`,

@@ -6,8 +6,8 @@ import {
   DiClient,
   FBR_GATEWAY_URL,
   type FbrEnvironment,
-  IMS_PATHS,
-  IMS_SANDBOX_URL,
+  IMS_AUTHORITIES,
+  type ImsAuthority,
   ImsClient,
   type ImsInvoice,
   type PostOutcome,
@@ -40,7 +40,7 @@ export function fbrTransport(deps: {
 
 type ClientTarget =
   | { channel: "di"; token: string; environment: FbrEnvironment }
-  | { channel: "ims"; token: string; environment: FbrEnvironment };
+  | { channel: "ims"; token: string; environment: FbrEnvironment; authority: ImsAuthority };
 
 /**
  * The one FBR-client factory. Clients never retry on their own (`maxRetries: 0`): the outbox is the retry
@@ -61,12 +61,18 @@ export function createFbrClient(transport: FbrTransport, target: ClientTarget): 
   };
   if (target.channel === "di") return new DiClient({ ...common, baseUrl: transport.fbrUrl });
   const origin = imsOrigin(transport.fbrUrl);
-  return new ImsClient({ ...common, ...(origin !== undefined ? { baseUrl: origin } : {}) });
+  return new ImsClient({
+    ...common,
+    // FBR's IMS or PRA's (Punjab), per tenant: the same model on the authority's own hosts.
+    authority: target.authority,
+    ...(origin !== undefined ? { baseUrl: origin } : {}),
+  });
 }
 
 /**
- * Where FBR's IMS PostData lives for an environment. The configured fbrUrl replaces FBR's hosts (the
- * simulator serves both IMS paths); left at FBR's default, the sandbox is IMS's own host (FBR-SPEC §11).
+ * The origin that replaces the IMS authority's own hosts: the configured fbrUrl unless it is FBR's default
+ * (the simulator serves every authority's IMS paths); left at the default, each authority's table origin
+ * (FBR's sandbox is IMS's own host, FBR-SPEC §11; PRA's is PRAL's ims.pral.com.pk).
  */
 function imsOrigin(fbrUrl: string): string | undefined {
   const trimmed = fbrUrl.replace(/\/$/, "");
@@ -142,14 +148,17 @@ const di: ChannelStrategy = {
   },
 };
 
-/** An IMS sale: FBR's PostData with the POS terminal's own token (FBR-SPEC §11), same settlement. */
+/**
+ * An IMS sale: the tenant's IMS authority's PostData (FBR's, or PRA's) with the POS terminal's own token
+ * (FBR-SPEC §11), same settlement.
+ */
 const ims: ChannelStrategy = {
   url(fbrUrl, tenant, terminal) {
-    const environment = terminal?.environment ?? tenant.environment;
-    const origin = imsOrigin(fbrUrl) ?? (environment === "sandbox" ? IMS_SANDBOX_URL : FBR_GATEWAY_URL);
-    return `${origin}${IMS_PATHS[environment]}`;
+    const endpoint =
+      IMS_AUTHORITIES[tenant.ims_authority].postData[terminal?.environment ?? tenant.environment];
+    return `${imsOrigin(fbrUrl) ?? endpoint.origin}${endpoint.path}`;
   },
-  prepare(ctx, { invoice, terminal }) {
+  prepare(ctx, { invoice, tenant, terminal }) {
     let token: string;
     try {
       if (terminal === undefined) throw new Error(`POSID ${invoice.pos_id} is no longer registered`);
@@ -167,6 +176,7 @@ const ims: ChannelStrategy = {
       channel: "ims",
       token,
       environment: terminal.environment,
+      authority: tenant.ims_authority,
     });
     return { post: () => client.postData(JSON.parse(invoice.payload) as ImsInvoice) };
   },

@@ -399,6 +399,17 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  "0013_ims_authority": {
+    // Which revenue authority a tenant's POS terminals report to on the IMS channel: "fbr" (FBR's IMS, the
+    // default and every existing tenant) or "pra" (Punjab Revenue Authority's IMS on PRAL's hosts; issue 12,
+    // spec/data/ims-authorities.json).
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable("tenants")
+        .addColumn("ims_authority", "text", (c) => c.notNull().defaultTo("fbr"))
+        .execute();
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

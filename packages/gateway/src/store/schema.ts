@@ -1,6 +1,6 @@
 // Row shapes of the gateway's tables, shared by both engines. Timestamps are ISO-8601 UTC strings
 // (`toISOString()`), which sort and compare the same way as text on SQLite and PostgreSQL.
-import type { GatewayInvoiceState } from "@raseed/sdk";
+import type { GatewayInvoiceState, ImsAuthority } from "@raseed/sdk";
 import type { Generated, Insertable, Selectable } from "kysely";
 
 // The states are declared once, in the sdk, so its typed gateway client (RaseedGateway) answers the same union.
@@ -26,6 +26,8 @@ export interface TenantsTable {
   province: string;
   address: string;
   environment: "sandbox" | "production";
+  /** The revenue authority the tenant's POS terminals report to on the IMS channel (migration 0013). */
+  ims_authority: Generated<ImsAuthority>;
   /** AES-256-GCM ciphertext of the FBR token, bound to the tenant id. */
   fbr_token_enc: string;
   /** Set when FBR refused the token: the tenant's queue is paused until the token changes. */

@@ -1,7 +1,7 @@
 // Tenants (one per seller NTN) and their API keys. FBR tokens are sealed under the master key; API keys
 // are stored as hashes only and shown once, at creation.
 import { randomBytes } from "node:crypto";
-import { provinceRows } from "@raseed/sdk";
+import { IMS_AUTHORITIES, type ImsAuthority, provinceRows } from "@raseed/sdk";
 import type { Kysely } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import { resumeTenantOutbox } from "../outbox/outbox-sql.ts";
@@ -38,6 +38,8 @@ export interface NewTenant {
   address: string;
   environment: "sandbox" | "production";
   fbrToken: string;
+  /** Who the tenant's POS terminals report to on the IMS channel; FBR unless given. */
+  imsAuthority?: ImsAuthority;
 }
 
 export interface TenantSummary {
@@ -46,6 +48,8 @@ export interface TenantSummary {
   name: string;
   province: string;
   environment: "sandbox" | "production";
+  /** The revenue authority the tenant's POS terminals (IMS channel) report to: "fbr" or "pra". */
+  imsAuthority: ImsAuthority;
   paused: boolean;
   pausedReason: string | null;
   createdAt: string;
@@ -58,6 +62,7 @@ export function summariseTenant(row: TenantRow): TenantSummary {
     name: row.name,
     province: row.province,
     environment: row.environment,
+    imsAuthority: row.ims_authority,
     paused: row.paused_at !== null,
     pausedReason: row.paused_reason,
     createdAt: row.created_at,
@@ -80,14 +85,34 @@ export function fbrProvince(province: string): string {
   return province.trim();
 }
 
+/**
+ * The IMS authority as given (any case), or a TenantError naming the known ones: FBR's IMS, or PRA (Punjab
+ * Revenue Authority), which runs the same model on its own hosts (spec/data/ims-authorities.json).
+ */
+export function parseImsAuthority(value: string): ImsAuthority {
+  const wanted = value.trim().toLowerCase();
+  const known = Object.keys(IMS_AUTHORITIES) as ImsAuthority[];
+  const found = known.find((authority) => authority === wanted);
+  if (found === undefined) {
+    throw new TenantError(
+      `IMS authority "${value}" is not one of ${known.map((a) => `${a} (${IMS_AUTHORITIES[a].name})`).join(", ")}`,
+    );
+  }
+  return found;
+}
+
 export interface TenantChanges {
   name?: string;
   province?: string;
   address?: string;
   environment?: "sandbox" | "production";
+  imsAuthority?: string;
 }
 
-/** Changes a tenant's seller details or FBR environment; one audit entry lists what changed, from and to. */
+/**
+ * Changes a tenant's seller details, FBR environment or IMS authority; one audit entry lists what changed,
+ * from and to. A new IMS authority applies to the next post of every IMS sale (queued ones included).
+ */
 export async function updateTenant(
   db: Kysely<Database>,
   idOrNtn: string,
@@ -100,13 +125,16 @@ export async function updateTenant(
     province: changes.province === undefined ? undefined : fbrProvince(changes.province),
     address: changes.address?.trim(),
     environment: changes.environment,
+    ims_authority: changes.imsAuthority === undefined ? undefined : parseImsAuthority(changes.imsAuthority),
   };
   if (next.name === "") throw new TenantError("name must not be empty");
   if (next.address === "") throw new TenantError("address must not be empty");
   const changed: Record<string, { from: string; to: string }> = {};
-  for (const field of ["name", "province", "address", "environment"] as const) {
+  for (const field of ["name", "province", "address", "environment", "ims_authority"] as const) {
     const value = next[field];
-    if (value !== undefined && value !== tenant[field]) changed[field] = { from: tenant[field], to: value };
+    // The audit entry names each field as the API and CLI do (imsAuthority, not ims_authority).
+    const name = field === "ims_authority" ? "imsAuthority" : field;
+    if (value !== undefined && value !== tenant[field]) changed[name] = { from: tenant[field], to: value };
   }
   if (Object.keys(changed).length === 0) return summariseTenant(tenant);
   await db.transaction().execute(async (trx) => {
@@ -118,6 +146,9 @@ export async function updateTenant(
         ...(changed.address !== undefined ? { address: changed.address.to } : {}),
         ...(next.environment !== undefined && changed.environment !== undefined
           ? { environment: next.environment }
+          : {}),
+        ...(next.ims_authority !== undefined && changed.imsAuthority !== undefined
+          ? { ims_authority: next.ims_authority }
           : {}),
         updated_at: nowIso(),
       })
@@ -197,6 +228,7 @@ export async function addTenant(
     throw new TenantError("ntn must be 7 digits (NTN) or 13 digits (CNIC)");
   if (input.fbrToken.trim() === "") throw new TenantError("the FBR token must not be empty");
   const province = fbrProvince(input.province);
+  const authority = parseImsAuthority(input.imsAuthority ?? "fbr");
   const existing = await db
     .selectFrom("tenants")
     .select("id")
@@ -216,6 +248,7 @@ export async function addTenant(
         province,
         address: input.address,
         environment: input.environment,
+        ims_authority: authority,
         fbr_token_enc: encryptSecret(masterKey, input.fbrToken, id),
         paused_at: null,
         paused_reason: null,
@@ -230,7 +263,7 @@ export async function addTenant(
       actor,
       action: "tenant.created",
       subject: id,
-      details: { ntn: input.ntn, name: input.name, environment: input.environment },
+      details: { ntn: input.ntn, name: input.name, environment: input.environment, imsAuthority: authority },
     });
   });
   const row = await db.selectFrom("tenants").selectAll().where("id", "=", id).executeTakeFirstOrThrow();

@@ -27,8 +27,8 @@ export const IMS_AUTHORITIES: Readonly<Record<ImsAuthority, ImsAuthorityFacts>> 
       production: { origin: "https://gw.fbr.gov.pk", path: "/imsp/v1/api/Live/PostData" },
     },
   },
-  // [SINGLE]: one integrator's published PRA cloud set-up (PRAL hosts PRA's IMS); PRA publishes no public
-  // endpoint list. Same model, Bearer token per POS, IP whitelisting in production.
+  // [CONFIRMED by several integrators' code; PRA publishes no endpoint list of its own] (spec/README.md):
+  // PRAL hosts PRA's IMS. Same model, Bearer token per POS, IP whitelisting in production.
   pra: {
     name: "Punjab Revenue Authority",
     shortName: "PRA",

@@ -1,7 +1,8 @@
 // The bridge's behaviour at the till, independent of HTTP: decode and validate the IMS model, journal the
 // sale, try FBR within the till's bound, and answer with FBR's number, every problem, or the provisional
 // reply. The server (server.ts) only maps requests to these calls.
-import type { ImsAuthority, ImsCheck, ImsInvoice } from "@raseed/sdk";
+import { EventEmitter } from "node:events";
+import type { ImsAuthority, ImsCheck, ImsInvoice, PostOutcome } from "@raseed/sdk";
 import { checkImsInvoice } from "@raseed/sdk";
 import type { BridgeConfig, ReceiptConfig, TillConfig } from "./config.ts";
 import type { JournaledSale, SaleJournal } from "./journal.ts";
@@ -58,6 +59,15 @@ export interface PosBridgeDeps {
   now?: () => number;
 }
 
+/**
+ * What the bridge tells listeners in-process: each upload attempt once the journal holds its outcome, and
+ * each pass of the background upload loop. Tests wait on these instead of the clock; listeners must not throw.
+ */
+export interface BridgeEventMap {
+  attempt: [{ posId: number; usin: string; outcome: PostOutcome["kind"] }];
+  "loop-pass": [];
+}
+
 const TIMED_OUT = Symbol("timed out");
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
@@ -71,6 +81,7 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof TI
 export class PosBridge {
   readonly journal: SaleJournal;
   readonly metrics = new BridgeMetrics();
+  readonly events = new EventEmitter<BridgeEventMap>();
   readonly uploader: SaleUploader;
   readonly #settings: BridgeSettings;
   readonly #receipt: ReceiptConfig;
@@ -116,7 +127,9 @@ export class PosBridge {
           } else {
             this.#unreachableUntil.delete(sale.posId);
           }
+          this.events.emit("attempt", { posId: sale.posId, usin: sale.usin, outcome });
         },
+        onLoopPass: () => this.events.emit("loop-pass"),
       },
     });
   }

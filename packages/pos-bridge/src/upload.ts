@@ -18,8 +18,10 @@ export interface BridgeLogger {
 }
 
 export interface UploadEvents {
-  /** Called once per finished attempt with its classification. */
+  /** Called once per finished attempt with its classification, after the journal recorded it. */
   onAttempt?(sale: JournaledSale, outcome: PostOutcome["kind"], durationMs: number): void;
+  /** Called after each pass of the background loop (it found nothing more to start, or every slot is busy). */
+  onLoopPass?(): void;
 }
 
 export interface SaleUploaderOptions {
@@ -369,6 +371,7 @@ export class SaleUploader {
       this.#options.logger.error({ error: String(error) }, "background upload loop failed; retrying");
     } finally {
       this.#loopBusy = false;
+      this.#options.events?.onLoopPass?.();
     }
     // Every slot busy: each upload's completion wakes the loop again.
     if (!this.#running || this.#inFlight.size >= this.#concurrency) return;

@@ -2,7 +2,7 @@
 // is reported twice. Sales caught mid-upload come back in doubt and are reconciled against FBR's records
 // (here the simulator's inspection), exactly as an operator would with `raseed pos-bridge reconcile`.
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
+import { EventEmitter, once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { RunningSimulator } from "@raseed/simulator";
@@ -16,7 +16,7 @@ import {
   simImsInvoices,
   startSim,
   tempDir,
-  waitFor,
+  waitUntil,
 } from "./helpers.ts";
 
 const SALES = 40;
@@ -32,7 +32,13 @@ afterAll(async () => {
   dir.remove();
 });
 
-async function spawnBridge(simUrl: string): Promise<{ child: ChildProcess; url: string }> {
+/**
+ * A bridge in its own process. It logs every settled upload as a JSON line on stderr (level info); `logged`
+ * emits "line" for each, so the test waits on the child's own progress instead of the clock.
+ */
+async function spawnBridge(
+  simUrl: string,
+): Promise<{ child: ChildProcess; url: string; logged: EventEmitter<{ line: [] }> }> {
   const child = spawn(process.execPath, ["--conditions=@raseed/source", "--import", "tsx", runner], {
     env: {
       ...process.env,
@@ -45,11 +51,14 @@ async function spawnBridge(simUrl: string): Promise<{ child: ChildProcess; url: 
       RASEED_POS_BRIDGE_MAX_BACKOFF_MS: "100",
       RASEED_POS_BRIDGE_POLL_INTERVAL_MS: "20",
       RASEED_POS_BRIDGE_UPLOAD_CONCURRENCY: "3",
-      RASEED_POS_BRIDGE_LOG_LEVEL: "silent",
+      RASEED_POS_BRIDGE_LOG_LEVEL: "info",
     },
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
+  const logged = new EventEmitter<{ line: [] }>();
+  // Always read stderr (a full pipe would block the child); each line is one event.
+  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", () => logged.emit("line"));
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const [line] = (await Promise.race([
     once(lines, "line"),
@@ -57,7 +66,7 @@ async function spawnBridge(simUrl: string): Promise<{ child: ChildProcess; url: 
       throw new Error("bridge process exited before listening");
     }),
   ])) as [string];
-  return { child, url: (JSON.parse(line) as { url: string }).url };
+  return { child, url: (JSON.parse(line) as { url: string }).url, logged };
 }
 
 describe("crash", () => {
@@ -96,7 +105,7 @@ describe("crash", () => {
         const byState = journal.backlogStats().byState;
         return byState.pending === 0 && byState.uploading === 0;
       };
-      await waitFor(settled, 20_000, "the backlog to drain");
+      await waitUntil(second.logged, "line", settled, "the backlog to drain");
       // Reconcile what was on the wire at the kill, by what FBR actually has.
       const atFbr = new Map(
         (await simImsInvoices(simUrl)).map((invoice) => [invoice.USIN, invoice.invoiceNumber]),
@@ -112,7 +121,12 @@ describe("crash", () => {
         );
         expect(result.ok).toBe(true);
       }
-      await waitFor(() => journal.backlogStats().byState.accepted === SALES, 20_000, "every sale accepted");
+      await waitUntil(
+        second.logged,
+        "line",
+        () => journal.backlogStats().byState.accepted === SALES,
+        "every sale accepted",
+      );
 
       const invoices = await simImsInvoices(simUrl);
       expect(invoices).toHaveLength(SALES);

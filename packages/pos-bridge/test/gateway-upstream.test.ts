@@ -26,7 +26,7 @@ import {
   simImsInvoices,
   startSim,
   tempDir,
-  waitFor,
+  waitUntil,
 } from "./helpers.ts";
 
 /** Registered at the gateway with the sample terminal's token: FBR sees a POSID that is not the token's. */
@@ -202,14 +202,15 @@ describe("pos-bridge with a Raseed gateway upstream", () => {
 
       world = await startTestGateway(gatewayDir.path, simulator.url, world.port);
       let number = "";
-      await waitFor(
+      await waitUntil(
+        bridge.bridge.events,
+        "attempt",
         async () => {
           const found = await getJson(`${bridge.url}/api/IMSFiscal/GetInvoiceNumberByUSIN?usin=${usin}`);
           const body = found.body as { Code?: string; InvoiceNumber?: string };
           if (body.Code === "100" && typeof body.InvoiceNumber === "string") number = body.InvoiceNumber;
           return number !== "";
         },
-        15_000,
         "the provisional sale to be uploaded through the gateway",
       );
       const posted = (await simImsInvoices(simulator.url)).filter((i) => i.USIN === usin);

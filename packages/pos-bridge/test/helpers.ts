@@ -1,11 +1,18 @@
 // Shared test plumbing: a real simulator over HTTP, a bridge in this process (or a child process), and
 // sales built from the documented KB model with their own USINs.
+import { EventEmitter, on } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningSimulator, startSimulator } from "@raseed/simulator";
 import documentation from "../../../spec/vectors/ims/fbr-documentation.json" with { type: "json" };
-import { type BridgeConfig, loadBridgeConfig, type RunningPosBridge, startPosBridge } from "../src/index.ts";
+import {
+  type BridgeConfig,
+  loadBridgeConfig,
+  type PosBridge,
+  type RunningPosBridge,
+  startPosBridge,
+} from "../src/index.ts";
 import type { BridgeLogger } from "../src/upload.ts";
 
 export const SAMPLE_POS_ID = 110014;
@@ -17,13 +24,17 @@ export interface LogLine {
   object: object;
 }
 
-export function collectingLogger(lines: LogLine[] = []): BridgeLogger & { lines: LogLine[] } {
-  return {
-    lines,
-    info: (object, message) => lines.push({ level: "info", message, object }),
-    warn: (object, message) => lines.push({ level: "warn", message, object }),
-    error: (object, message) => lines.push({ level: "error", message, object }),
+/** A logger that keeps every line and emits "line" for each, so a test can wait on what is logged. */
+export function collectingLogger(
+  lines: LogLine[] = [],
+): BridgeLogger & { lines: LogLine[]; emitter: EventEmitter<{ line: [LogLine] }> } {
+  const emitter = new EventEmitter<{ line: [LogLine] }>();
+  const log = (level: LogLine["level"]) => (object: object, message: string) => {
+    const line = { level, message, object };
+    lines.push(line);
+    emitter.emit("line", line);
   };
+  return { lines, emitter, info: log("info"), warn: log("warn"), error: log("error") };
 }
 
 export function tempDir(prefix = "raseed-bridge-"): { path: string; remove(): void } {
@@ -62,8 +73,9 @@ export function bridgeConfig(
 export async function startBridge(
   config: Readonly<BridgeConfig>,
   logger = collectingLogger(),
+  options: { now?: () => number } = {},
 ): Promise<RunningPosBridge & { logger: ReturnType<typeof collectingLogger> }> {
-  const running = await startPosBridge(config, { logger });
+  const running = await startPosBridge(config, { logger, ...options });
   return Object.assign(running, { logger });
 }
 
@@ -109,15 +121,36 @@ export async function simImsInvoices(simUrl: string): Promise<SimImsInvoice[]> {
   return (body as { invoices: SimImsInvoice[] }).invoices.filter((invoice) => invoice.channel === "ims");
 }
 
-export async function waitFor(
+/**
+ * Resolves once `check` holds, checking it now and again each time `emitter` emits `event` (the bridge's
+ * "attempt" or "loop-pass", a logger's "line", a child's stderr "data"). No clock: events are buffered, so
+ * none is missed while an async check runs, and the wait is bounded by a count of events.
+ */
+export async function waitUntil(
+  emitter: NodeJS.EventEmitter,
+  event: string,
   check: () => Promise<boolean> | boolean,
-  timeoutMs: number,
   what: string,
+  maxEvents = 10_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const stop = new AbortController();
+  const events = on(emitter, event, { signal: stop.signal });
+  try {
     if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    let seen = 0;
+    for await (const _ of events) {
+      if (await check()) return;
+      seen += 1;
+      if (seen >= maxEvents) break;
+    }
+  } finally {
+    stop.abort();
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  throw new Error(`${what}: still not so after ${maxEvents} "${event}" events`);
+}
+
+/** Waits for `count` passes of the bridge's background upload loop (to show it did NOT send something). */
+export async function loopPasses(bridge: PosBridge, count: number): Promise<void> {
+  let passes = 0;
+  await waitUntil(bridge.events, "loop-pass", () => passes++ >= count, `${count} upload loop passes`);
 }

@@ -1,6 +1,6 @@
-// FBR unreachable: 200 sales rung up while the simulator is stopped are all answered provisionally within
-// the till's bound; when it comes back on the same port, every sale is uploaded exactly once and its number
-// can be looked up by USIN.
+// FBR unreachable: 200 sales rung up while the simulator is stopped are all answered provisionally (how fast
+// is the bench's to measure); when it comes back on the same port, every sale is uploaded exactly once and its
+// number can be looked up by USIN.
 import { afterAll, describe, expect, it } from "vitest";
 import {
   bridgeConfig,
@@ -12,7 +12,7 @@ import {
   startBridge,
   startSim,
   tempDir,
-  waitFor,
+  waitUntil,
 } from "./helpers.ts";
 
 const SALES = 200;
@@ -38,14 +38,10 @@ describe("offline", () => {
     cleanups.push(() => bridge.close());
 
     const usins = Array.from({ length: SALES }, (_, index) => `OFF-${String(index).padStart(4, "0")}`);
-    let slowest = 0;
     for (const usin of usins) {
-      const started = performance.now();
       const reply = await postSale(bridge.url, kbSale(usin));
-      slowest = Math.max(slowest, performance.now() - started);
       expect(reply.body).toMatchObject({ Code: "150", Response: "Issued offline, pending FBR", USIN: usin });
     }
-    expect(slowest).toBeLessThan(TILL_BOUND_MS + 500);
     const stats = bridge.bridge.journal.backlogStats();
     expect(stats.byState.pending + stats.byState.uploading).toBe(SALES);
     expect(stats.provisionalTotal).toBe(SALES);
@@ -53,10 +49,11 @@ describe("offline", () => {
     // FBR comes back where it was.
     const sim = await startSim(port);
     cleanups.push(() => sim.close());
-    await waitFor(
+    await waitUntil(
+      bridge.bridge.events,
+      "attempt",
       () => bridge.bridge.journal.backlogStats().byState.accepted === SALES,
-      20_000,
-      "all uploads",
+      "all uploads accepted",
     );
 
     const atFbr = await simImsInvoices(sim.url);

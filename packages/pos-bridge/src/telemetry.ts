@@ -4,8 +4,14 @@ import { redactSecrets } from "@raseed/sdk";
 import { pino } from "pino";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { BridgeConfig } from "./config.ts";
-import type { BacklogStats, SaleState } from "./journal.ts";
-import type { BridgeLogger } from "./upload.ts";
+import type { BacklogStats, SaleState } from "./journal/journal.ts";
+
+/** Minimal structured logger (pino's shape: object first, then message). */
+export interface BridgeLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
 
 /**
  * A JSON-lines logger (pino; level names as text). Every object goes through `redactSecrets` so a token can

@@ -13,8 +13,7 @@ import {
 import type { RunningSimulator } from "@raseed/simulator";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadBridgeConfig, startPosBridge } from "../src/index.ts";
-import { createGatewayUpstream, GatewayImsUpstream } from "../src/upstream-gateway.ts";
+import { createGatewayUpstream, GatewayImsUpstream, loadBridgeConfig, startPosBridge } from "../src/index.ts";
 import {
   bridgeConfig,
   collectingLogger,

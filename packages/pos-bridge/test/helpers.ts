@@ -13,7 +13,7 @@ import {
   type RunningPosBridge,
   startPosBridge,
 } from "../src/index.ts";
-import type { BridgeLogger } from "../src/upload.ts";
+import type { BridgeLogger } from "../src/telemetry.ts";
 
 export const SAMPLE_POS_ID = 110014;
 export const SAMPLE_TOKEN = "1298b5eb-b252-3d97-8622-a4a69d5bf818";

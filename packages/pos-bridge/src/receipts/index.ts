@@ -18,7 +18,7 @@ import {
 } from "@raseed/sdk";
 import PDFDocument from "pdfkit";
 import type { ReceiptConfig } from "../config.ts";
-import { PROVISIONAL_RESPONSE_TEXT } from "../protocol.ts";
+import { PROVISIONAL_RESPONSE_TEXT } from "../till/protocol.ts";
 import { type MonochromeImage, qrRaster, readPngAsMonochrome, resizeMonochrome } from "./raster.ts";
 
 // The line model, text view and PDF drawing are shared with the gateway's receipts (sdk print/).

@@ -1,12 +1,17 @@
 // The bridge's behaviour at the till, independent of HTTP: decode and validate the IMS model, journal the
 // sale, try FBR within the till's bound, and answer with FBR's number, every problem, or the provisional
-// reply. The server (server.ts) only maps requests to these calls.
+// reply. The HTTP face (http.ts) only maps requests to these calls.
 import { EventEmitter } from "node:events";
 import type { ImsAuthority, ImsCheck, ImsInvoice, PostOutcome } from "@raseed/sdk";
 import { checkImsInvoice } from "@raseed/sdk";
-import type { BridgeConfig, ReceiptConfig, TillConfig } from "./config.ts";
-import type { JournaledSale, SaleJournal } from "./journal.ts";
-import { hashPayload } from "./journal.ts";
+import type { BridgeConfig, ReceiptConfig, TillConfig } from "../config.ts";
+import type { JournaledSale, SaleJournal } from "../journal/journal.ts";
+import { hashPayload } from "../journal/journal.ts";
+import type { ReceiptInput } from "../receipts/index.ts";
+import type { BridgeLogger } from "../telemetry.ts";
+import { BridgeMetrics } from "../telemetry.ts";
+import type { ImsUpstream, SaleUploadResult } from "../upload/uploader.ts";
+import { SaleUploader } from "../upload/uploader.ts";
 import {
   BRIDGE_REPLY_CODES,
   type BridgeProblem,
@@ -19,10 +24,6 @@ import {
   sameSaleSubstance,
   successReply,
 } from "./protocol.ts";
-import type { ReceiptInput } from "./receipts/index.ts";
-import { BridgeMetrics } from "./telemetry.ts";
-import type { BridgeLogger, ImsUpstream, SaleUploadResult } from "./upload.ts";
-import { SaleUploader } from "./upload.ts";
 
 /** Which till a listener serves: the shared port routes by the POSID field, a till's own port is that till. */
 export interface ListenerScope {

@@ -2,10 +2,11 @@
 // joining an upload already on the wire, and the classification's consequences.
 import type { ImsInvoice, PostOutcome } from "@raseed/sdk";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import documentation from "../../../spec/vectors/ims/fbr-documentation.json" with { type: "json" };
-import { SaleJournal } from "./journal.ts";
+import documentation from "../../../../spec/vectors/ims/fbr-documentation.json" with { type: "json" };
+import { SaleJournal } from "../journal/journal.ts";
+import type { BridgeLogger } from "../telemetry.ts";
+import type { ImsUpstream } from "../upload/uploader.ts";
 import { PosBridge } from "./service.ts";
-import type { BridgeLogger, ImsUpstream } from "./upload.ts";
 
 const quiet: BridgeLogger = { info: () => {}, warn: () => {}, error: () => {} };
 

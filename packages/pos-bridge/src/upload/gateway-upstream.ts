@@ -8,8 +8,8 @@
 // always safe, so transport failures and timeouts between bridge and gateway are `not_sent` (retryable);
 // only the gateway's own verdict "in_doubt" (FBR may have the sale) is passed on as in doubt.
 import type { Exchange, ImsInvoice, PostOutcome } from "@raseed/sdk";
-import { type BridgeConfig, BridgeConfigError } from "./config.ts";
-import type { ImsUpstream } from "./upload.ts";
+import { type BridgeConfig, BridgeConfigError } from "../config.ts";
+import type { ImsUpstream } from "./uploader.ts";
 
 export interface GatewayUpstreamOptions {
   /** The gateway's base URL, e.g. http://127.0.0.1:8080 */

@@ -1,20 +1,20 @@
-// Uploads journaled sales to FBR's IMS cloud (or, later, a Raseed gateway) and settles each attempt by the
-// sdk's outcome classification (ARCHITECTURE.md "Outcome classification"). Runs inline for a sale at the
-// till (bounded by the till wait) and as a background loop for everything still pending.
+// Uploads journaled sales to FBR's (or PRA's) IMS cloud, or to a Raseed gateway (gateway-upstream.ts), and
+// settles each attempt by the sdk's outcome classification and nextStep (ARCHITECTURE.md "Outcome
+// classification"). Runs inline for a sale at the till (bounded by the till wait) and as a background loop for
+// everything still pending.
 import type { ImsInvoice, PostOutcome } from "@raseed/sdk";
 import { nextStep, redactSecrets } from "@raseed/sdk";
-import type { JournaledSale, RejectionProblem, SaleJournal, UploadAttemptRecord } from "./journal.ts";
+import type {
+  JournaledSale,
+  RejectionProblem,
+  SaleJournal,
+  UploadAttemptRecord,
+} from "../journal/journal.ts";
+import type { BridgeLogger } from "../telemetry.ts";
 
 /** The one thing the uploader needs from upstream: the sdk's `ImsClient` satisfies it. */
 export interface ImsUpstream {
   postData(invoice: ImsInvoice): Promise<PostOutcome>;
-}
-
-/** Minimal structured logger (pino's shape: object first, then message). */
-export interface BridgeLogger {
-  info(object: object, message: string): void;
-  warn(object: object, message: string): void;
-  error(object: object, message: string): void;
 }
 
 export interface UploadEvents {

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { inDoubtSales } from "./admin.ts";
-import { SaleJournal } from "./journal.ts";
-import { SaleUploader } from "./upload.ts";
+import { inDoubtSales } from "../journal/admin.ts";
+import { SaleJournal } from "../journal/journal.ts";
+import { SaleUploader } from "./uploader.ts";
 
 const FISCAL_NUMBER = "110014201120073600001";
 const ACCEPTED_BODY = JSON.stringify({

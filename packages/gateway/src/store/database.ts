@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import { migrateToLatest } from "./migrations.ts";
 import type { Database } from "./schema.ts";
+import { withStatementCache } from "./statement-cache.ts";
 import { ObservedDialect, probeWrite, StoreWriteHealth } from "./write-health.ts";
 
 export type StoreEngine = "sqlite" | "postgres";
@@ -76,7 +77,11 @@ function openSqlite(file: string): Store {
   database.pragma("busy_timeout = 5000");
   database.pragma("foreign_keys = ON");
   const health = new StoreWriteHealth();
-  const dialect = new ObservedDialect(new SqliteDialect({ database }), health, () => !database.inTransaction);
+  const dialect = new ObservedDialect(
+    new SqliteDialect({ database: withStatementCache(database) }),
+    health,
+    () => !database.inTransaction,
+  );
   const db = new Kysely<Database>({ dialect });
   health.setProbe(() => probeWrite(db));
   return {

@@ -46,40 +46,74 @@ export function entryHash(prevHash: string, entry: Omit<AuditRow, "hash" | "prev
  * so concurrent writers for one tenant serialise and the chain never forks.
  */
 export async function appendAudit(trx: Executor, input: AuditEntryInput): Promise<void> {
-  const head = await trx
-    .updateTable("tenants")
-    .set((eb) => ({ audit_seq: eb("audit_seq", "+", 1) }))
-    .where("id", "=", input.tenantId)
-    .returning(["audit_seq", "audit_head_hash", "audit_head_mac"])
-    .executeTakeFirst();
-  if (head === undefined) throw new Error(`audit: unknown tenant ${input.tenantId}`);
-  const chainKey = auditChainKeyOf(trx);
-  const entry = {
-    tenant_id: input.tenantId,
-    seq: Number(head.audit_seq),
-    at: nowIso(),
-    actor: input.actor,
-    action: input.action,
-    subject: input.subject ?? null,
-    // The one redaction list keeps tokens and keys out of the log (STYLE principle 14).
-    details: canonicalJson(redactSecrets(input.details ?? {})),
-  };
-  const hash = entryHash(head.audit_head_hash, entry);
-  // An unkeyed chain (written before keys existed) stays unkeyed until adoptUnkeyedChains closes it.
-  const keyable =
-    chainKey !== undefined &&
-    (head.audit_head_mac !== null || entry.seq === 1 || input.action === "audit.keyed");
-  const mac = keyable ? entryMac(chainKey, head.audit_head_mac ?? "", hash) : null;
-  await trx
-    .insertInto("audit")
-    .values({ ...entry, prev_hash: head.audit_head_hash, hash, mac })
-    .execute();
-  await trx
-    .updateTable("tenants")
-    .set({ audit_head_hash: hash, audit_head_mac: mac })
-    .where("id", "=", input.tenantId)
-    .execute();
+  await appendAuditEntries(trx, [input]);
 }
+
+/**
+ * Appends several entries, in the order given, in three statements per tenant whatever their number (a
+ * group commit of many submissions: issue 11): the tenant's audit_seq is bumped by the count at once (which
+ * takes the same lock as one entry), the chain is computed in memory from the returned head, the entries go
+ * in with one insert and the head is updated once. The chain is exactly the one single appends would make.
+ */
+export async function appendAuditEntries(trx: Executor, inputs: readonly AuditEntryInput[]): Promise<void> {
+  const byTenant = new Map<string, AuditEntryInput[]>();
+  for (const input of inputs) {
+    const list = byTenant.get(input.tenantId);
+    if (list === undefined) byTenant.set(input.tenantId, [input]);
+    else list.push(input);
+  }
+  const chainKey = auditChainKeyOf(trx);
+  // Tenants in one order, so concurrent instances lock their rows in the same order (PostgreSQL).
+  for (const tenantId of [...byTenant.keys()].sort()) {
+    const entries = byTenant.get(tenantId) as AuditEntryInput[];
+    const head = await trx
+      .updateTable("tenants")
+      .set((eb) => ({ audit_seq: eb("audit_seq", "+", entries.length) }))
+      .where("id", "=", tenantId)
+      .returning(["audit_seq", "audit_head_hash", "audit_head_mac"])
+      .executeTakeFirst();
+    if (head === undefined) throw new Error(`audit: unknown tenant ${tenantId}`);
+    let seq = Number(head.audit_seq) - entries.length;
+    let prevHash = head.audit_head_hash;
+    let prevMac = head.audit_head_mac;
+    const rows: AuditRow[] = [];
+    for (const input of entries) {
+      seq += 1;
+      const entry = {
+        tenant_id: tenantId,
+        seq,
+        at: nowIso(),
+        actor: input.actor,
+        action: input.action,
+        subject: input.subject ?? null,
+        // The one redaction list keeps tokens and keys out of the log (STYLE principle 14).
+        details: canonicalJson(redactSecrets(input.details ?? {})),
+      };
+      const hash = entryHash(prevHash, entry);
+      // An unkeyed chain (written before keys existed) stays unkeyed until adoptUnkeyedChains closes it.
+      const keyable =
+        chainKey !== undefined && (prevMac !== null || entry.seq === 1 || input.action === "audit.keyed");
+      const mac = keyable ? entryMac(chainKey, prevMac ?? "", hash) : null;
+      rows.push({ ...entry, prev_hash: prevHash, hash, mac });
+      prevHash = hash;
+      prevMac = mac;
+    }
+    for (let start = 0; start < rows.length; start += AUDIT_ROWS_PER_INSERT) {
+      await trx
+        .insertInto("audit")
+        .values(rows.slice(start, start + AUDIT_ROWS_PER_INSERT))
+        .execute();
+    }
+    await trx
+      .updateTable("tenants")
+      .set({ audit_head_hash: prevHash, audit_head_mac: prevMac })
+      .where("id", "=", tenantId)
+      .execute();
+  }
+}
+
+/** Rows per multi-row insert: 10 columns each stays far below SQLite's 32,766 bound parameters. */
+const AUDIT_ROWS_PER_INSERT = 500;
 
 function entryMac(key: Buffer, previousMac: string, hash: string): string {
   return createHmac("sha256", key).update(`${previousMac}\n${hash}`).digest("hex");

@@ -13,13 +13,13 @@ import {
 import type { Kysely } from "kysely";
 import { DomainError, notFound } from "../errors.ts";
 import type { GatewayEvents } from "../events.ts";
-import { enqueueOutbox, requeueOutbox } from "../outbox/outbox-sql.ts";
-import type { GroupCommitter } from "../store/group-commit.ts";
+import { enqueueOutboxRows, requeueOutbox } from "../outbox/outbox-sql.ts";
+import type { Batch, GroupCommitter } from "../store/group-commit.ts";
 import { newId, sha256Hex } from "../store/ids.ts";
 import type { AttemptRow, Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 import { buildDraftOrIssues } from "./draft-issues.ts";
 import { searchInvoices } from "./invoice-reads.ts";
-import { changeInvoiceState, insertInvoice } from "./lifecycle.ts";
+import { changeInvoiceState, insertInvoices } from "./lifecycle.ts";
 
 /** An invoice as the API answers it: the sdk's type, so RaseedGateway's responses are typed from the source. */
 export type InvoiceView = GatewayInvoice;
@@ -46,6 +46,11 @@ export interface PreparedInvoice {
   invoice: DiInvoice;
   externalRef: string | null;
   requestHash: string;
+  /**
+   * The caller already looked the reference up (findReplay) and found nothing, so submitInvoice need not
+   * ask again; a request racing it with the same reference is still caught by the unique index.
+   */
+  replayChecked?: boolean;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -202,8 +207,10 @@ export async function submitInvoice(
   /** Injected clock for tests; the real time otherwise. */
   clock: () => Date = () => new Date(),
 ): Promise<SubmitResult> {
-  const existing = await findByExternalRef(db, tenant.id, prepared.externalRef);
-  if (existing !== undefined) return replayOrConflict(existing, prepared);
+  if (prepared.replayChecked !== true) {
+    const existing = await findByExternalRef(db, tenant.id, prepared.externalRef);
+    if (existing !== undefined) return replayOrConflict(existing, prepared);
+  }
 
   const id = newId("inv");
   const instant = clock();
@@ -211,9 +218,9 @@ export async function submitInvoice(
   // FBR judges invoiceDate by the UTC day: an invoice dated today before 05:00 PKT would draw 0043, so
   // its outbox row is due at 05:00 PKT instead of now (spec/README.md, "Field fidelity").
   const heldUntil = fbrPostNotBefore(String(prepared.invoice.invoiceDate), instant)?.toISOString();
-  // Provisional: the tenant row is read again inside the transaction (below), since `tenant` is the
-  // snapshot from authentication and the tenant may have been paused or resumed since.
-  let state: InvoiceState = tenant.paused_at === null ? "queued" : "paused";
+  // Provisional: the tenant row is read again inside the transaction (submissionBatch), since `tenant` is
+  // the snapshot from authentication and the tenant may have been paused or resumed since.
+  const state: InvoiceState = tenant.paused_at === null ? "queued" : "paused";
   const inserted: InvoiceRow = {
     id,
     tenant_id: tenant.id,
@@ -236,28 +243,9 @@ export async function submitInvoice(
     updated_at: now,
   };
   try {
-    // Group commit: concurrent submissions share one transaction (and one fsync); each answer is sent
-    // only after the commit that holds its invoice.
-    await committer.run(async (trx) => {
-      const current = await trx
-        .selectFrom("tenants")
-        .select(["paused_at", "paused_reason"])
-        .where("id", "=", tenant.id)
-        .executeTakeFirstOrThrow();
-      state = current.paused_at === null ? "queued" : "paused";
-      inserted.state = state;
-      inserted.last_reason = state === "paused" ? current.paused_reason : heldReason(heldUntil);
-      await insertInvoice(trx, inserted, {
-        actor,
-        action: "invoice.received",
-        details: {
-          externalRef: prepared.externalRef,
-          requestHash: prepared.requestHash,
-          ...(heldUntil !== undefined ? { heldUntil } : {}),
-        },
-      });
-      await enqueueOutbox(trx, { invoiceId: id, tenantId: tenant.id, dueAt: heldUntil ?? now });
-    }, tenant.id);
+    // Group commit: concurrent submissions share one transaction (and one fsync), written by one insert
+    // per table; each answer is sent only after the commit that holds its invoice.
+    await committer.runBatched(submissionBatch, { row: inserted, heldUntil, actor }, tenant.id);
   } catch (error) {
     // Two requests with one externalRef raced: the unique index let one win; answer as a replay.
     const winner = await findByExternalRef(db, tenant.id, prepared.externalRef);
@@ -266,6 +254,60 @@ export async function submitInvoice(
   }
   return { created: true, row: inserted };
 }
+
+interface PendingSubmission {
+  /** The row to insert; its state and reason are settled inside the transaction. */
+  row: InvoiceRow;
+  heldUntil: string | undefined;
+  actor: string;
+}
+
+/**
+ * Writes a group of submissions: the tenants' pause state read once, then one insert each for the invoices,
+ * their audit entries and their outbox rows. A paused tenant's invoices wait as `paused`.
+ */
+const submissionBatch: Batch<PendingSubmission, void> = {
+  name: "invoices.submit",
+  async write(trx, items) {
+    const tenantIds = [...new Set(items.map((item) => item.row.tenant_id))];
+    const tenants = await trx
+      .selectFrom("tenants")
+      .select(["id", "paused_at", "paused_reason"])
+      .where("id", "in", tenantIds)
+      .execute();
+    const byId = new Map(tenants.map((tenant) => [tenant.id, tenant]));
+    for (const { row, heldUntil } of items) {
+      const current = byId.get(row.tenant_id);
+      if (current === undefined) throw new Error(`submit: unknown tenant ${row.tenant_id}`);
+      row.state = current.paused_at === null ? "queued" : "paused";
+      row.last_reason = row.state === "paused" ? current.paused_reason : heldReason(heldUntil);
+    }
+    await insertInvoices(
+      trx,
+      items.map(({ row, heldUntil, actor }) => ({
+        row,
+        audit: {
+          actor,
+          action: "invoice.received",
+          details: {
+            externalRef: row.external_ref,
+            requestHash: row.request_hash,
+            ...(heldUntil !== undefined ? { heldUntil } : {}),
+          },
+        },
+      })),
+    );
+    await enqueueOutboxRows(
+      trx,
+      items.map(({ row, heldUntil }) => ({
+        invoiceId: row.id,
+        tenantId: row.tenant_id,
+        dueAt: heldUntil ?? row.created_at,
+      })),
+    );
+    return items.map(() => undefined);
+  },
+};
 
 /**
  * A known externalRef answers before anything is built or validated: the stored invoice for the same

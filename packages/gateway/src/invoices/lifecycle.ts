@@ -4,7 +4,7 @@
 // with their own UPDATE. The allowed moves are the table below; docs/architecture.md shows the same table and
 // a test keeps the two in step.
 import type { Kysely, Transaction } from "kysely";
-import { appendAudit } from "../audit/audit-log.ts";
+import { appendAudit, appendAuditEntries } from "../audit/audit-log.ts";
 import { nowIso } from "../store/ids.ts";
 import type { Database, InvoiceRow, InvoiceState } from "../store/schema.ts";
 
@@ -236,15 +236,37 @@ export async function insertInvoice(
   row: InvoiceRow,
   audit: TransitionAudit,
 ): Promise<void> {
-  assertAllowed("received", "new", row.state);
-  await trx.insertInto("invoices").values(row).execute();
-  await appendAudit(trx, {
-    tenantId: row.tenant_id,
-    actor: audit.actor,
-    action: audit.action,
-    subject: row.id,
-    details: { ...audit.details, state: row.state },
-  });
+  await insertInvoices(trx, [{ row, audit }]);
+}
+
+/** Rows per multi-row insert: 22 columns each stays far below SQLite's 32,766 bound parameters. */
+const INVOICE_ROWS_PER_INSERT = 500;
+
+/**
+ * New invoices in one insert (per 500) and their audit entries in one more (a group commit of many
+ * submissions: issue 11); each row is checked against the table as insertInvoice checks one.
+ */
+export async function insertInvoices(
+  trx: Transaction<Database>,
+  entries: readonly { row: InvoiceRow; audit: TransitionAudit }[],
+): Promise<void> {
+  for (const { row } of entries) assertAllowed("received", "new", row.state);
+  for (let start = 0; start < entries.length; start += INVOICE_ROWS_PER_INSERT) {
+    await trx
+      .insertInto("invoices")
+      .values(entries.slice(start, start + INVOICE_ROWS_PER_INSERT).map((entry) => entry.row))
+      .execute();
+  }
+  await appendAuditEntries(
+    trx,
+    entries.map(({ row, audit }) => ({
+      tenantId: row.tenant_id,
+      actor: audit.actor,
+      action: audit.action,
+      subject: row.id,
+      details: { ...audit.details, state: row.state },
+    })),
+  );
 }
 
 /**

@@ -22,18 +22,30 @@ export async function enqueueOutbox(
   trx: Executor,
   row: { invoiceId: string; tenantId: string; dueAt?: string },
 ): Promise<void> {
+  await enqueueOutboxRows(trx, [row]);
+}
+
+/** Several rows in one insert per 1,000 (a group commit of submissions). */
+export async function enqueueOutboxRows(
+  trx: Executor,
+  rows: readonly { invoiceId: string; tenantId: string; dueAt?: string }[],
+): Promise<void> {
   const now = nowIso();
-  await trx
-    .insertInto("outbox")
-    .values({
-      invoice_id: row.invoiceId,
-      tenant_id: row.tenantId,
-      due_at: row.dueAt ?? now,
-      lease_owner: null,
-      lease_until: null,
-      created_at: now,
-    })
-    .execute();
+  for (let start = 0; start < rows.length; start += 1_000) {
+    await trx
+      .insertInto("outbox")
+      .values(
+        rows.slice(start, start + 1_000).map((row) => ({
+          invoice_id: row.invoiceId,
+          tenant_id: row.tenantId,
+          due_at: row.dueAt ?? now,
+          lease_owner: null,
+          lease_until: null,
+          created_at: now,
+        })),
+      )
+      .execute();
+  }
 }
 
 /**

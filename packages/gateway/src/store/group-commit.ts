@@ -2,11 +2,22 @@
 // next one, so many concurrent writers share one fsync. Each caller still gets its own result only after
 // the commit that contains its work, so "acknowledged" keeps meaning "durable". If a shared transaction
 // fails, every unit is re-run alone so the failure reaches only the caller it belongs to.
+//
+// A unit is either its own work (`run`) or an item of a named batch (`runBatched`): the items of one batch
+// that share a group are written by one call, so N concurrent submissions cost one insert per table rather
+// than N (issue 11).
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "./schema.ts";
 
+/** Writes several items in one go; answers one result per item, in order. */
+export interface Batch<I, R> {
+  readonly name: string;
+  write(trx: Transaction<Database>, items: readonly I[]): Promise<R[]>;
+}
+
 interface Unit {
   work: (trx: Transaction<Database>) => Promise<unknown>;
+  batch?: { kind: Batch<unknown, unknown>; item: unknown };
   orderKey: string;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -26,10 +37,25 @@ export class GroupCommitter {
    * within a batch (e.g. by tenant) so concurrent instances take row locks in the same order.
    */
   run<T>(work: (trx: Transaction<Database>) => Promise<T>, orderKey = ""): Promise<T> {
+    return this.enqueue({ work, orderKey });
+  }
+
+  /** Writes `item` with `kind`, together with the other items of that kind in the same group. */
+  runBatched<I, R>(kind: Batch<I, R>, item: I, orderKey = ""): Promise<R> {
+    const one = async (trx: Transaction<Database>) => (await kind.write(trx, [item]))[0] as R;
+    return this.enqueue({
+      work: one,
+      batch: { kind: kind as Batch<unknown, unknown>, item },
+      orderKey,
+    });
+  }
+
+  private enqueue<T>(unit: Pick<Unit, "work" | "batch" | "orderKey">): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, orderKey, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ ...unit, resolve: resolve as (value: unknown) => void, reject });
       if (!this.flushing) {
         this.flushing = true;
+        // After the I/O callbacks of this turn: every request that arrived with this one joins its group.
         setImmediate(() => void this.flush());
       }
     });
@@ -37,23 +63,19 @@ export class GroupCommitter {
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch).sort((a, b) => a.orderKey.localeCompare(b.orderKey));
-      if (batch.length === 1) {
-        await this.runAlone(batch[0] as Unit);
+      const group = this.queue.splice(0, this.maxBatch).sort((a, b) => a.orderKey.localeCompare(b.orderKey));
+      if (group.length === 1) {
+        await this.runAlone(group[0] as Unit);
         continue;
       }
-      let results: unknown[];
+      let results: Map<Unit, unknown>;
       try {
-        results = await this.db.transaction().execute(async (trx) => {
-          const out: unknown[] = [];
-          for (const unit of batch) out.push(await unit.work(trx));
-          return out;
-        });
+        results = await this.db.transaction().execute((trx) => writeGroup(trx, group));
       } catch {
-        for (const unit of batch) await this.runAlone(unit);
+        for (const unit of group) await this.runAlone(unit);
         continue;
       }
-      for (const [index, unit] of batch.entries()) unit.resolve(results[index]);
+      for (const unit of group) unit.resolve(results.get(unit));
     }
     this.flushing = false;
   }
@@ -65,4 +87,30 @@ export class GroupCommitter {
       unit.reject(error);
     }
   }
+}
+
+/** Plain units in order; each batch kind written once, where its first unit stands in the order. */
+async function writeGroup(trx: Transaction<Database>, group: readonly Unit[]): Promise<Map<Unit, unknown>> {
+  const results = new Map<Unit, unknown>();
+  const batched = new Map<Batch<unknown, unknown>, Unit[]>();
+  for (const unit of group) {
+    if (unit.batch === undefined) continue;
+    const members = batched.get(unit.batch.kind);
+    if (members === undefined) batched.set(unit.batch.kind, [unit]);
+    else members.push(unit);
+  }
+  for (const unit of group) {
+    if (unit.batch === undefined) {
+      results.set(unit, await unit.work(trx));
+      continue;
+    }
+    const members = batched.get(unit.batch.kind);
+    if (members === undefined || members[0] !== unit) continue;
+    const written = await unit.batch.kind.write(
+      trx,
+      members.map((member) => member.batch?.item),
+    );
+    for (const [index, member] of members.entries()) results.set(member, written[index]);
+  }
+  return results;
 }

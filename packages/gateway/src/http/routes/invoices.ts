@@ -88,7 +88,11 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
         reply.header("Location", `/v1/invoices/${replayed.id}`);
         return reply.status(200).send(toInvoiceView(await waitForSettled(replayed, wait ?? 0)));
       }
-      const prepared = { ...envelope, invoice: buildSubmittedInvoice(envelope.content, tenant) };
+      const prepared = {
+        ...envelope,
+        invoice: buildSubmittedInvoice(envelope.content, tenant),
+        replayChecked: true,
+      };
       const issues = validateForTenant(prepared.invoice, tenant);
       if (issues.length > 0) {
         deps.metrics?.submissions.inc({ result: "invalid" });

@@ -7,15 +7,10 @@
 import SqliteDatabase from "better-sqlite3";
 import { startServer } from "./harness/proc.ts";
 import type { BenchContext } from "./harness/results.ts";
+import { prepareStore, startGatewayServer } from "./harness/store.ts";
 import { load } from "./harness/wrk.ts";
 
 const LATENCY_MS = 100;
-
-interface GatewayInfo {
-  url: string;
-  key: string;
-  db: string;
-}
 
 function outboxCounter(file: string): { count: () => number; close: () => void } {
   const database = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
@@ -32,12 +27,9 @@ async function drainRate(context: BenchContext, simulatorUrl: string, concurrenc
   const bound = concurrency / (LATENCY_MS / 1000);
   const seconds = context.quick ? 3 : 12;
   const backlog = Math.round(bound * (seconds + 2));
-  const gateway = await startServer<GatewayInfo>("gateway", {
-    "fbr-url": simulatorUrl,
-    concurrency,
-    prefill: backlog,
-  });
-  const counter = outboxCounter(gateway.info.db);
+  const prepared = await prepareStore({ prefill: backlog });
+  const gateway = await startGatewayServer(prepared, { fbrUrl: simulatorUrl, concurrency });
+  const counter = outboxCounter(prepared.db);
   try {
     // The first second (connections opening, the first claims) is left out; the window ends when fewer than
     // `concurrency` invoices are left, since from there the worker cannot fill its bound.
@@ -66,18 +58,15 @@ async function drainRate(context: BenchContext, simulatorUrl: string, concurrenc
 
 async function queuedMemory(context: BenchContext, simulatorUrl: string): Promise<void> {
   const queued = context.quick ? 10_000 : 100_000;
-  const gateway = await startServer<GatewayInfo>("gateway", {
-    "fbr-url": simulatorUrl,
-    concurrency: 64,
-    prefill: queued,
-  });
+  const prepared = await prepareStore({ prefill: queued });
+  const gateway = await startGatewayServer(prepared, { fbrUrl: simulatorUrl, concurrency: 64 });
   try {
     // Draining, with ingest and reads going on: a few seconds of new invoices and listing the queue.
     await load({
       url: `${gateway.info.url}/v1/invoices?state=queued&limit=500`,
       connections: 4,
       seconds: context.quick ? 2 : 10,
-      authorization: `Bearer ${gateway.info.key}`,
+      authorization: `Bearer ${prepared.key}`,
     });
     const peak = gateway.peakRss() / 1024 / 1024;
     context.results.add({

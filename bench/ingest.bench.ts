@@ -9,13 +9,13 @@
 import { fiveLineInvoice } from "./harness/invoices.ts";
 import { type BenchServer, startServer } from "./harness/proc.ts";
 import type { BenchContext } from "./harness/results.ts";
+import { prepareStore, startGatewayServer } from "./harness/store.ts";
 import { type LoadResult, load } from "./harness/wrk.ts";
 
 const CONNECTIONS = 32;
 
 interface Target {
   url: string;
-  key?: string;
 }
 
 async function measure(
@@ -23,6 +23,7 @@ async function measure(
   path: string,
   seconds: number,
   warmSeconds: number,
+  key: string | undefined,
 ): Promise<LoadResult> {
   const body = JSON.stringify(fiveLineInvoice("@@N@@"));
   const common = {
@@ -30,7 +31,7 @@ async function measure(
     connections: CONNECTIONS,
     body,
     keyHeader: "Idempotency-Key",
-    ...(server.info.key !== undefined ? { authorization: `Bearer ${server.info.key}` } : {}),
+    ...(key !== undefined ? { authorization: `Bearer ${key}` } : {}),
   };
   await load({ ...common, seconds: warmSeconds, prefix: "warm" });
   const result = await load({ ...common, seconds, prefix: "run" });
@@ -48,10 +49,10 @@ export async function ingestAgainstBaselines(
 ): Promise<void> {
   const seconds = context.quick ? 3 : 10;
   const warm = context.quick ? 1 : 3;
-  const run = async (name: string, server: Promise<BenchServer<Target>>, path: string) => {
+  const run = async (name: string, server: Promise<BenchServer<Target>>, path: string, key?: string) => {
     const started = await server;
     try {
-      const result = await measure(started, path, seconds, warm);
+      const result = await measure(started, path, seconds, warm, key);
       console.log(`  ${describe(name, result)}`);
       return result;
     } finally {
@@ -62,13 +63,12 @@ export async function ingestAgainstBaselines(
   try {
     const bare = await run("bare Fastify route", startServer<Target>("bare"), "");
     const commit = await run("commit per request", startServer<Target>("commit-per-request"), "");
+    const prepared = await prepareStore(engine.db !== undefined ? { db: engine.db } : {});
     const gateway = await run(
       `gateway POST /v1/invoices (${engine.name})`,
-      startServer<Target>("gateway", {
-        "fbr-url": simulator.info.url,
-        ...(engine.db !== undefined ? { db: engine.db } : {}),
-      }),
+      startGatewayServer(prepared, { fbrUrl: simulator.info.url }),
       "/v1/invoices",
+      prepared.key,
     );
     const goal = engine.name === "sqlite" ? 0.4 : 0.3;
     const ratio = gateway.rate / bare.rate;

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fiveLineInvoice } from "./harness/invoices.ts";
 import { repoRoot, startServer } from "./harness/proc.ts";
+import { prepareStore, startGatewayServer } from "./harness/store.ts";
 import { load } from "./harness/wrk.ts";
 
 interface ProfileNode {
@@ -22,17 +23,17 @@ interface Profile {
 const seconds = Number(process.argv.find((a) => a.startsWith("--seconds="))?.slice(10) ?? 8);
 const profileDir = mkdtempSync(join(tmpdir(), "raseed-profile-"));
 const simulator = await startServer<{ url: string }>("simulator", { "latency-ms": 100 });
-const gateway = await startServer<{ url: string; key: string }>(
-  "gateway",
-  { "fbr-url": simulator.info.url },
-  ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
-);
+const prepared = await prepareStore();
+const gateway = await startGatewayServer(prepared, { fbrUrl: simulator.info.url }, [
+  "--cpu-prof",
+  `--cpu-prof-dir=${profileDir}`,
+]);
 const common = {
   url: `${gateway.info.url}/v1/invoices`,
   connections: 32,
   body: JSON.stringify(fiveLineInvoice("@@N@@")),
   keyHeader: "Idempotency-Key",
-  authorization: `Bearer ${gateway.info.key}`,
+  authorization: `Bearer ${prepared.key}`,
 };
 await load({ ...common, seconds: 2, prefix: "warm" });
 const result = await load({ ...common, seconds, prefix: "run" });

@@ -1,6 +1,7 @@
 // Client for the DI reference APIs (spec v1.12 §5, spec/data/di-reference-api.json) with a TTL cache
 // and an offline fallback to the captured snapshot.
 import type { z } from "zod";
+import type { TokenProvider } from "../client/token-provider.ts";
 import { RaseedError, SDK_ERRORS_DOCS } from "../errors/classes.ts";
 import { pakistanDate } from "../time/pakistan-time.ts";
 import { parseFbrJson, parseWire, type WireIssue } from "../wire/parse.ts";
@@ -88,8 +89,11 @@ export interface SnapshotFallbackEvent {
 }
 
 export interface ReferenceClientOptions {
-  /** PRAL's Bearer token (the reference APIs need one: a live probe got 401 without it). */
-  token: string;
+  /**
+   * PRAL's Bearer token (the reference APIs need one: a live probe got 401 without it), or a TokenProvider
+   * asked before every live call (a relay's OAuth2 token: `oauth2ClientCredentials`).
+   */
+  token: string | TokenProvider;
   /** Origin of the API, default https://gw.fbr.gov.pk (the simulator serves the same paths). */
   baseUrl?: string;
   fetch?: typeof fetch;
@@ -156,7 +160,7 @@ interface ReferenceRequest<T> {
  * const rates = await reference.saleTypeRates({ transTypeId: 18, date: new Date(), originationSupplier: 8 });
  */
 export class ReferenceClient {
-  readonly #token: string;
+  readonly #tokenSource: TokenProvider;
   readonly #baseUrl: string;
   readonly #fetch: typeof fetch;
   readonly #ttlMs: number;
@@ -168,7 +172,8 @@ export class ReferenceClient {
   readonly #inFlight = new Map<string, Promise<unknown>>();
 
   constructor(options: ReferenceClientOptions) {
-    this.#token = options.token;
+    const token = options.token;
+    this.#tokenSource = typeof token === "function" ? token : async () => token;
     this.#baseUrl = (options.baseUrl ?? FBR_REFERENCE_BASE_URL).replace(/\/+$/, "");
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#ttlMs = options.ttlMs ?? REFERENCE_CACHE_TTL_MS;
@@ -390,9 +395,23 @@ export class ReferenceClient {
   }
 
   async #fetchLive<T>(request: ReferenceRequest<T>, url: string, bodyText: string | undefined): Promise<T> {
+    let token: string;
+    try {
+      token = await this.#tokenSource();
+    } catch (error) {
+      // No token, nothing sent: a network-class failure, so the snapshot may still answer.
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ReferenceApiError(
+        "reference_network_error",
+        `${request.path}: no token to send: ${message}`,
+        {
+          endpoint: request.path,
+        },
+      );
+    }
     const headers: Record<string, string> = {
       Accept: "application/json",
-      Authorization: `Bearer ${this.#token}`,
+      Authorization: `Bearer ${token}`,
     };
     if (bodyText !== undefined) headers["Content-Type"] = "application/json";
     const init: RequestInit = {
@@ -413,7 +432,7 @@ export class ReferenceClient {
         error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
       const message = error instanceof Error ? error.message : String(error);
       // undici quotes an invalid header value in its message; that value would be our token.
-      const scrubbed = this.#token === "" ? message : message.split(this.#token).join("[redacted]");
+      const scrubbed = token === "" ? message : message.split(token).join("[redacted]");
       const cause = timedOut ? `no answer within ${this.#timeoutMs} ms` : scrubbed;
       throw new ReferenceApiError("reference_network_error", `${request.path}: network error: ${cause}`, {
         endpoint: request.path,

@@ -62,6 +62,28 @@ describe("ReferenceClient over HTTP", () => {
     });
   });
 
+  it("asks a token provider before every live call, and sends nothing when it fails", async () => {
+    const tokens = ["relay-token-1", "relay-token-2"];
+    const reference = new ReferenceClient({ token: async () => tokens.shift() ?? "", baseUrl, ttlMs: 0 });
+    await reference.registrationType("2046004");
+    expect(seen.at(-1)?.authorization).toBe("Bearer relay-token-1");
+    await reference.registrationType("2046004");
+    expect(seen.at(-1)?.authorization).toBe("Bearer relay-token-2");
+
+    const before = seen.length;
+    const failing = new ReferenceClient({
+      token: async () => {
+        throw new Error("token endpoint answered HTTP 401");
+      },
+      baseUrl,
+    });
+    await expect(failing.registrationType("2046004")).rejects.toMatchObject({
+      code: "reference_network_error",
+      message: "/dist/v1/Get_Reg_Type: no token to send: token endpoint answered HTTP 401",
+    });
+    expect(seen).toHaveLength(before);
+  });
+
   it("gives up on a silent server after timeoutMs and answers from the snapshot", async () => {
     const reasons: string[] = [];
     const reference = new ReferenceClient({

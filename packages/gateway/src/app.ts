@@ -20,6 +20,7 @@ import { registerReferenceRoutes } from "./http/routes/reference.ts";
 import { registerTenantRoutes } from "./http/routes/tenant.ts";
 import { registerWebhookRoutes } from "./http/routes/webhooks.ts";
 import { newId } from "./store/ids.ts";
+import { fbrConnectionsOf } from "./tenants/fbr-connections.ts";
 
 export type { AppDeps } from "./http/deps.ts";
 
@@ -54,6 +55,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return error;
     },
   });
+  // FBR connections pool sockets per tenant (proxy, client certificate): closed with the app when made here.
+  if (deps.fbrConnections === undefined) app.addHook("onClose", () => fbrConnectionsOf(deps).close());
   await installOpenApi(app);
   registerHealthRoutes(app, deps);
   registerInvoiceRoutes(app, deps);

@@ -20,6 +20,14 @@ export const gatewayConfigSchema = z.strictObject({
   db: z.string().min(1).optional(),
   /** FBR origin the worker posts to (replaced by the simulator's URL with withSimulator). */
   fbrUrl: z.url().default("https://gw.fbr.gov.pk"),
+  /**
+   * Outbound HTTP(S) proxy for every call to FBR (PRAL whitelists one public IP: route through the host that
+   * has it), e.g. http://user:pass@relay.example:3128; "direct" turns an inherited HTTPS_PROXY off. Unset:
+   * HTTPS_PROXY / https_proxy. Tenants may override it (`raseed tenant transport set --proxy`). Never logged.
+   */
+  fbrProxy: z.union([z.literal("direct"), z.url({ protocol: /^https?$/ })]).optional(),
+  /** Hosts that bypass fbrProxy, comma separated, NO_PROXY syntax (`.example.com`, `10.0.0.1:8244`, `*`). */
+  fbrNoProxy: z.string().optional(),
   /** Start the offline FBR simulator in-process and point fbrUrl at it. */
   withSimulator: booleanLike.default(false),
   /** Demo mode: simulator, demo tenant 7000007 and a demo API key. */
@@ -107,6 +115,23 @@ export interface LoadConfigSources {
   configFile?: string;
 }
 
+/**
+ * The proxy variables every HTTP tool reads (curl, npm, undici's EnvHttpProxyAgent), used when the RASEED_
+ * name is unset: FBR is reached over https, so HTTPS_PROXY is the one that applies.
+ */
+const CONVENTIONAL_ENV: Partial<Record<string, readonly string[]>> = {
+  fbrProxy: ["HTTPS_PROXY", "https_proxy"],
+  fbrNoProxy: ["NO_PROXY", "no_proxy"],
+};
+
+function conventionalEnv(env: Record<string, string | undefined>, key: string): string | undefined {
+  for (const name of CONVENTIONAL_ENV[key] ?? []) {
+    const value = env[name];
+    if (value !== undefined && value !== "") return value;
+  }
+  return undefined;
+}
+
 /** Merges the sources by precedence, validates once and freezes the result. */
 export function loadConfig(sources: LoadConfigSources = {}): GatewayConfig {
   const flags = { ...(sources.flags ?? {}) };
@@ -144,7 +169,7 @@ export function loadConfig(sources: LoadConfigSources = {}): GatewayConfig {
 
   const fromEnv: Record<string, unknown> = {};
   for (const key of configKeys) {
-    const value = env[envNameFor(key)];
+    const value = env[envNameFor(key)] ?? conventionalEnv(env, key);
     if (value !== undefined && value !== "") fromEnv[key] = value;
   }
 

@@ -80,6 +80,7 @@ export {
   verifyInvoiceRecords,
 } from "./records/verify-records.ts";
 export { isPostgresUrl, openStore, type Store } from "./store/database.ts";
+export { type FbrConnection, FbrConnections } from "./tenants/fbr-connections.ts";
 export {
   addImsTerminal,
   type ImsTerminalSummary,
@@ -106,3 +107,11 @@ export {
   TenantError,
   updateTenant,
 } from "./tenants/tenants.ts";
+export {
+  checkTenantTransport,
+  openTenantTransport,
+  setTenantTransport,
+  summariseTenantTransport,
+  type TenantTransport,
+  type TenantTransportSummary,
+} from "./tenants/transport.ts";

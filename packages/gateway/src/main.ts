@@ -24,6 +24,7 @@ import { GroupCommitter } from "./store/group-commit.ts";
 import { lockSqliteFile } from "./store/instance-lock.ts";
 import { classifyStoreFault } from "./store/write-health.ts";
 import { createMetrics } from "./telemetry/metrics.ts";
+import { FbrConnections } from "./tenants/fbr-connections.ts";
 import { addImsTerminal, findImsTerminal } from "./tenants/ims-terminals.ts";
 import { loadMasterKeyForStore } from "./tenants/master-key-check.ts";
 import {
@@ -148,6 +149,8 @@ export async function startGateway(
   const effective: GatewayConfig = Object.freeze({
     ...config,
     fbrUrl,
+    // The in-process simulator is on loopback: an inherited HTTPS_PROXY must not carry calls to it away.
+    ...(simulator !== undefined ? { fbrProxy: "direct" } : {}),
     // The demo is for one machine: never listen beyond loopback.
     host: config.demo ? "127.0.0.1" : config.host,
   });
@@ -197,12 +200,22 @@ export async function startGateway(
   const metrics = createMetrics(store, events);
   // One group commit for the API's submissions and the worker's settlements: they share fsyncs.
   const committer = new GroupCommitter(store.db);
+  // Each tenant's way to FBR (global proxy, or its own relay, proxy, client certificate, OAuth2 token),
+  // shared by the worker and the API so both reach FBR the same way.
+  const fbrConnections = new FbrConnections({
+    masterKey,
+    fbrUrl,
+    proxy: effective.fbrProxy,
+    noProxy: effective.fbrNoProxy,
+    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+  });
   const worker = new OutboxWorker({
     committer,
     store,
     masterKey,
     events,
     options: { ...effective, fbrUrl },
+    connections: fbrConnections,
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
   });
 
@@ -219,6 +232,7 @@ export async function startGateway(
     worker,
     metrics,
     logger,
+    fbrConnections,
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
     ...(options.fbrNumberLookup !== undefined ? { fbrNumberLookup: options.fbrNumberLookup } : {}),
   });
@@ -246,6 +260,7 @@ export async function startGateway(
       const drain = await worker.stop(effective.drainTimeoutMs);
       await sealer.stop();
       await webhooks.stop();
+      await fbrConnections.close();
       if (!drain.drained)
         logger.warn({ unfinished: drain.unfinished }, "drain deadline passed; leases left for recovery");
       await store.close();
@@ -270,7 +285,11 @@ export async function startGateway(
     process.once("SIGINT", onSignal);
   }
   // Logged once signals are handled: a supervisor may stop the gateway as soon as it reads this line.
-  logger.info({ url, store: store.location, engine: store.engine, fbrUrl }, "Raseed gateway listening");
+  // The proxy's URL may carry its password: the log says only that one is used.
+  logger.info(
+    { url, store: store.location, engine: store.engine, fbrUrl, fbrProxy: fbrConnections.proxied },
+    "Raseed gateway listening",
+  );
 
   return {
     url,

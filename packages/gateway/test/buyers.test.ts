@@ -2,6 +2,7 @@
 // with an injected clock. The route has no SQL of its own, so SQLite is enough here.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BuyerLookup } from "../src/buyers/buyer-lookup.ts";
+import { FbrConnections } from "../src/tenants/fbr-connections.ts";
 import { findTenant } from "../src/tenants/tenants.ts";
 import { SELLER_A, startTestGateway, type TestGateway } from "./harness.ts";
 
@@ -45,14 +46,16 @@ describe("buyer check", () => {
     const paths: string[] = [];
     let now = new Date("2026-03-01T18:30:00Z"); // 23:30 PKT
     const lookup = new BuyerLookup({
-      fbrUrl: t.simulator.url,
+      connections: new FbrConnections({
+        fbrUrl: t.simulator.url,
+        masterKey: t.masterKey,
+        fetch: async (input, init) => {
+          paths.push(new URL(String(input)).pathname);
+          return fetch(input, init);
+        },
+      }),
       fbrTimeoutMs: 2_000,
-      masterKey: t.masterKey,
       now: () => now,
-      fetchFor: () => async (input, init) => {
-        paths.push(new URL(String(input)).pathname);
-        return fetch(input, init);
-      },
     });
     const first = await lookup.lookup(tenant, "2046004");
     const again = await lookup.lookup(tenant, "2046004");
@@ -71,13 +74,15 @@ describe("buyer check", () => {
     if (tenant === undefined) throw new Error("tenant missing");
     let calls = 0;
     const lookup = new BuyerLookup({
-      fbrUrl: t.simulator.url,
+      connections: new FbrConnections({
+        fbrUrl: t.simulator.url,
+        masterKey: t.masterKey,
+        fetch: async () => {
+          calls += 1;
+          return new Response("", { status: 401 });
+        },
+      }),
       fbrTimeoutMs: 2_000,
-      masterKey: t.masterKey,
-      fetchFor: () => async () => {
-        calls += 1;
-        return new Response("", { status: 401 });
-      },
     });
     await expect(lookup.lookup(tenant, "2046004")).rejects.toMatchObject({ code: "reference_unauthorised" });
     await expect(lookup.lookup(tenant, "2046004")).rejects.toMatchObject({ code: "reference_unauthorised" });

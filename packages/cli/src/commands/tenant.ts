@@ -13,6 +13,7 @@ import {
   updateTenant,
 } from "@raseed/gateway";
 import type { Command } from "commander";
+import { registerTenantTransportCommand } from "./tenant-transport.ts";
 
 interface StoreFlags {
   dataDir?: string;
@@ -97,6 +98,7 @@ export function registerTenantCommand(program: Command): void {
   const tenant = exitTwoOnUsageErrors(
     program.command("tenant").description("Manage gateway tenants (one per seller NTN) and their FBR tokens"),
   );
+  registerTenantTransportCommand(tenant);
 
   withStoreOptions(
     exitTwoOnUsageErrors(

@@ -8,20 +8,17 @@ import {
   normaliseBuyerId,
   ReferenceClient,
 } from "@raseed/sdk";
-import { sha256Hex } from "../store/ids.ts";
 import type { TenantRow } from "../store/schema.ts";
-import { tenantFbrToken } from "../tenants/tenants.ts";
+import { type FbrConnections, fbrConnectionsOf } from "../tenants/fbr-connections.ts";
+import { transportFingerprint } from "../tenants/transport.ts";
 
 /** Answers kept at most; beyond it the oldest go first (a day's answers for a busy gateway fit easily). */
 const MAX_CACHED_ANSWERS = 10_000;
 
 export interface BuyerLookupOptions {
-  /** FBR origin (the simulator's URL in tests and demo). */
-  fbrUrl: string;
+  /** Each tenant's origin, token and transport (proxy, client certificate) for FBR. */
+  connections: FbrConnections;
   fbrTimeoutMs: number;
-  masterKey: Buffer;
-  /** The transport for FBR calls of this tenant (proxy/mTLS aware); global fetch when absent. */
-  fetchFor?: (tenant: TenantRow) => typeof fetch;
   /** Injected clock, so tests can cross midnight in Pakistan. */
   now?: () => Date;
 }
@@ -61,19 +58,16 @@ export class BuyerLookup {
       this.#answers.clear();
       this.#day = day;
     }
-    const token = tenantFbrToken(this.#options.masterKey, tenant);
-    // The token's hash is part of the key: a tenant whose token changed asks FBR again.
-    const key = `${tenant.id}:${sha256Hex(token)}:${normaliseBuyerId(ntnOrCnic) ?? ntnOrCnic}`;
+    // The stored token and transport are part of the key: a tenant whose credentials changed asks FBR again.
+    const key = `${tenant.id}:${transportFingerprint(tenant)}:${normaliseBuyerId(ntnOrCnic) ?? ntnOrCnic}`;
     const cached = this.#answers.get(key);
     if (cached !== undefined) return { ...(await cached), cached: true };
 
     const client = new ReferenceClient({
-      token,
-      baseUrl: this.#options.fbrUrl,
+      ...this.#options.connections.forTenant(tenant),
       timeoutMs: this.#options.fbrTimeoutMs,
       // The day cache is this service's; the client's own 24-hour cache would outlive the day.
       ttlMs: 0,
-      ...(this.#options.fetchFor !== undefined ? { fetch: this.#options.fetchFor(tenant) } : {}),
     });
     const pending = checkBuyerRegistration(client, ntnOrCnic, { date: now }).then((check) => ({
       ...check,
@@ -100,21 +94,18 @@ const lookups = new WeakMap<object, BuyerLookup>();
  * The app's one BuyerLookup (one day cache shared by the API and the dashboard): `deps.buyers` when the
  * composition root gave one, else one made from the config on first use.
  */
-export function buyerLookupOf(deps: {
-  buyers?: BuyerLookup;
-  config: { fbrUrl: string; fbrTimeoutMs: number };
-  masterKey: Buffer;
-  fetch?: typeof fetch;
-}): BuyerLookup {
+export function buyerLookupOf(
+  deps: Parameters<typeof fbrConnectionsOf>[0] & {
+    buyers?: BuyerLookup;
+    config: { fbrTimeoutMs: number };
+  },
+): BuyerLookup {
   if (deps.buyers !== undefined) return deps.buyers;
   let lookup = lookups.get(deps);
   if (lookup === undefined) {
-    const transport = deps.fetch;
     lookup = new BuyerLookup({
-      fbrUrl: deps.config.fbrUrl,
+      connections: fbrConnectionsOf(deps),
       fbrTimeoutMs: deps.config.fbrTimeoutMs,
-      masterKey: deps.masterKey,
-      ...(transport !== undefined ? { fetchFor: () => transport } : {}),
     });
     lookups.set(deps, lookup);
   }

@@ -9,6 +9,7 @@ import type { OutboxWorker } from "../outbox/loop.ts";
 import type { Store } from "../store/database.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
 import type { GatewayMetrics } from "../telemetry/metrics.ts";
+import type { FbrConnections } from "../tenants/fbr-connections.ts";
 
 /** Everything buildApp needs, created by main.ts (or a test). */
 export interface AppDeps {
@@ -28,7 +29,12 @@ export interface AppDeps {
   clock?: () => number;
   /** FBR's cancellation endpoint, once PRAL publishes one (sdk FbrCancellationPort); absent today. */
   fbrCancellation?: FbrCancellationPort;
-  /** FBR transport for ?remote=true validation; defaults to global fetch. */
+  /**
+   * Each tenant's way to FBR (origin, token source, proxy, client certificate), shared with the worker; read
+   * it with fbrConnectionsOf(deps). buildApp makes one from the config when absent.
+   */
+  fbrConnections?: FbrConnections;
+  /** Transport for FBR calls where no proxy or client certificate applies; defaults to global fetch. */
   fetch?: typeof fetch;
   /** Buyer checks with FBR (STATL + Get_Reg_Type), cached per day; read it with buyerLookupOf(deps). */
   buyers?: BuyerLookup;

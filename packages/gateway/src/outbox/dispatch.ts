@@ -15,36 +15,49 @@ import {
 } from "@raseed/sdk";
 import type { GatewayEvents } from "../events.ts";
 import type { ImsTerminalRow, InvoiceRow, TenantRow } from "../store/schema.ts";
+import { type FbrConnections, fbrConnectionsOf } from "../tenants/fbr-connections.ts";
 import { imsTerminalToken } from "../tenants/ims-terminals.ts";
-import { tenantFbrToken } from "../tenants/tenants.ts";
 
 /** Where and how the gateway reaches FBR (the configured gateway URL replaces FBR's hosts in tests). */
 export interface FbrTransport {
   fbrUrl: string;
   timeoutMs: number;
-  /** Tests may wrap it (e.g. to add simulator fault headers). */
-  fetch?: typeof fetch;
+  /**
+   * Each tenant's origin, token source and transport (relay, proxy, client certificate, OAuth2 token;
+   * tenants/fbr-connections.ts). It holds the injected fetch tests wrap (simulator fault headers).
+   */
+  connections: FbrConnections;
 }
 
 /** The transport from the gateway's configuration (and the test seam for fetch). */
-export function fbrTransport(deps: {
-  config: { fbrUrl: string; fbrTimeoutMs: number };
-  fetch?: typeof fetch;
-}): FbrTransport {
+export function fbrTransport(
+  deps: Parameters<typeof fbrConnectionsOf>[0] & {
+    config: { fbrTimeoutMs: number };
+  },
+): FbrTransport {
   return {
     fbrUrl: deps.config.fbrUrl,
     timeoutMs: deps.config.fbrTimeoutMs,
-    ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
+    connections: fbrConnectionsOf(deps),
   };
 }
 
 type ClientTarget =
-  | { channel: "di"; token: string; environment: FbrEnvironment }
-  | { channel: "ims"; token: string; environment: FbrEnvironment; authority: ImsAuthority };
+  /** DI: the tenant's connection; `token` replaces its token (the dashboard's test of a typed token). */
+  | { channel: "di"; tenant: TenantRow; token?: string }
+  /** IMS: the POS terminal's own token (FBR-SPEC §11) over the tenant's proxy / client certificate. */
+  | {
+      channel: "ims";
+      tenant: TenantRow;
+      token: string;
+      environment: FbrEnvironment;
+      authority: ImsAuthority;
+    };
 
 /**
  * The one FBR-client factory. Clients never retry on their own (`maxRetries: 0`): the outbox is the retry
  * mechanism (one recorded attempt per post), and validation is a single question asked by a person.
+ * Throws the secret box's MasterKeyError when the tenant's stored token or transport cannot be opened.
  */
 export function createFbrClient(transport: FbrTransport, target: ClientTarget & { channel: "di" }): DiClient;
 export function createFbrClient(
@@ -52,20 +65,26 @@ export function createFbrClient(
   target: ClientTarget & { channel: "ims" },
 ): ImsClient;
 export function createFbrClient(transport: FbrTransport, target: ClientTarget): DiClient | ImsClient {
-  const common = {
-    token: target.token,
-    environment: target.environment,
-    timeoutMs: transport.timeoutMs,
-    maxRetries: 0,
-    ...(transport.fetch !== undefined ? { fetch: transport.fetch } : {}),
-  };
-  if (target.channel === "di") return new DiClient({ ...common, baseUrl: transport.fbrUrl });
+  const common = { timeoutMs: transport.timeoutMs, maxRetries: 0 };
+  if (target.channel === "di") {
+    const connection = transport.connections.forTenant(target.tenant);
+    return new DiClient({
+      ...common,
+      ...connection,
+      ...(target.token !== undefined ? { token: target.token } : {}),
+      environment: target.tenant.environment,
+    });
+  }
   const origin = imsOrigin(transport.fbrUrl);
+  const fetchThrough = transport.connections.imsFetchFor(target.tenant);
   return new ImsClient({
     ...common,
+    token: target.token,
+    environment: target.environment,
     // FBR's IMS or PRA's (Punjab), per tenant: the same model on the authority's own hosts.
     authority: target.authority,
     ...(origin !== undefined ? { baseUrl: origin } : {}),
+    ...(fetchThrough !== undefined ? { fetch: fetchThrough } : {}),
   });
 }
 
@@ -114,24 +133,30 @@ type Prepared = { post: () => Promise<PostOutcome> } | { unsent: PostOutcome };
 
 interface ChannelStrategy {
   /** The URL the attempt record names (recorded before anything is sent). */
-  url(fbrUrl: string, tenant: TenantRow, terminal: ImsTerminalRow | undefined): string;
+  url(transport: FbrTransport, tenant: TenantRow, terminal: ImsTerminalRow | undefined): string;
   prepare(ctx: DispatchContext, attempt: ClaimedAttempt): Prepared;
 }
 
 const nothingSent = { url: "", requestBody: "", durationMs: 0 };
 
 const di: ChannelStrategy = {
-  url(fbrUrl, tenant) {
+  url(transport, tenant) {
     const path = tenant.environment === "sandbox" ? "postinvoicedata_sb" : "postinvoicedata";
-    return `${fbrUrl.replace(/\/$/, "")}/di_data/v1/di/${path}`;
+    let origin = transport.fbrUrl;
+    try {
+      origin = transport.connections.forTenant(tenant).baseUrl; // the tenant's relay, if it has one
+    } catch {
+      // Cannot be opened: prepare() says why, and nothing is sent.
+    }
+    return `${origin.replace(/\/$/, "")}/di_data/v1/di/${path}`;
   },
   prepare(ctx, { invoice, tenant }) {
-    let token: string;
+    let client: DiClient;
     try {
-      token = tenantFbrToken(ctx.masterKey, tenant);
+      client = createFbrClient(ctx.transport, { channel: "di", tenant });
     } catch (error) {
-      // Our own master key cannot open the token: an internal fault, not FBR refusing the seller, so the
-      // invoice stays retrying (not_sent) instead of pausing the tenant, and the log says so loudly.
+      // Our own master key cannot open the token or transport: an internal fault, not FBR refusing the
+      // seller, so the invoice stays retrying (not_sent) instead of pausing the tenant, and the log says so.
       ctx.problem("the stored FBR token cannot be decrypted (wrong master key?)", error, invoice.id);
       return {
         unsent: {
@@ -141,7 +166,6 @@ const di: ChannelStrategy = {
         },
       };
     }
-    const client = createFbrClient(ctx.transport, { channel: "di", token, environment: tenant.environment });
     return {
       post: () => client.postInvoice(JSON.parse(invoice.payload) as Parameters<DiClient["postInvoice"]>[0]),
     };
@@ -153,7 +177,7 @@ const di: ChannelStrategy = {
  * (FBR-SPEC §11), same settlement.
  */
 const ims: ChannelStrategy = {
-  url(fbrUrl, tenant, terminal) {
+  url({ fbrUrl }, tenant, terminal) {
     const endpoint =
       IMS_AUTHORITIES[tenant.ims_authority].postData[terminal?.environment ?? tenant.environment];
     return `${imsOrigin(fbrUrl) ?? endpoint.origin}${endpoint.path}`;
@@ -172,12 +196,26 @@ const ims: ChannelStrategy = {
         },
       };
     }
-    const client = createFbrClient(ctx.transport, {
-      channel: "ims",
-      token,
-      environment: terminal.environment,
-      authority: tenant.ims_authority,
-    });
+    let client: ImsClient;
+    try {
+      client = createFbrClient(ctx.transport, {
+        channel: "ims",
+        tenant,
+        token,
+        environment: terminal.environment,
+        authority: tenant.ims_authority,
+      });
+    } catch (error) {
+      // The tenant's transport (proxy, client certificate) cannot be opened: nothing sent, not FBR's doing.
+      ctx.problem("the tenant's stored transport cannot be decrypted (wrong master key?)", error, invoice.id);
+      return {
+        unsent: {
+          kind: "not_sent",
+          reason: `the tenant's stored transport cannot be decrypted, nothing was sent: ${(error as Error).message}`,
+          exchange: nothingSent,
+        },
+      };
+    }
     return { post: () => client.postData(JSON.parse(invoice.payload) as ImsInvoice) };
   },
 };
@@ -185,12 +223,12 @@ const ims: ChannelStrategy = {
 const strategies = { di, ims } as const;
 
 export function attemptUrl(
-  fbrUrl: string,
+  transport: FbrTransport,
   invoice: InvoiceRow,
   tenant: TenantRow,
   terminal: ImsTerminalRow | undefined,
 ): string {
-  return strategies[invoice.channel].url(fbrUrl, tenant, terminal);
+  return strategies[invoice.channel].url(transport, tenant, terminal);
 }
 
 /** Posts one attempt and reports the call; never throws. */

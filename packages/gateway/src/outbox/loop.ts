@@ -7,6 +7,7 @@ import { markSubmitting } from "../invoices/lifecycle.ts";
 import type { Store } from "../store/database.ts";
 import { GroupCommitter } from "../store/group-commit.ts";
 import { newId } from "../store/ids.ts";
+import { FbrConnections } from "../tenants/fbr-connections.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
 import {
   attemptUrl,
@@ -28,6 +29,9 @@ import { type SettleContext, settleAttempt } from "./settle.ts";
 
 export interface OutboxWorkerOptions {
   fbrUrl: string;
+  /** Global outbound proxy and its exceptions (config fbrProxy, fbrNoProxy) when no `connections` is given. */
+  fbrProxy?: string | undefined;
+  fbrNoProxy?: string | undefined;
   workerConcurrency: number;
   tenantConcurrency: number;
   pollIntervalMs: number;
@@ -46,6 +50,8 @@ export interface OutboxWorkerDeps {
   options: OutboxWorkerOptions;
   /** Transport for FBR calls; tests may wrap it (e.g. to add simulator fault headers). */
   fetch?: typeof fetch;
+  /** Each tenant's origin, token and transport (proxy, client certificate); shared with the API. */
+  connections?: FbrConnections;
   /** Unique per process; claims and leases are recorded under it. */
   instanceId?: string;
   /** Shared with the API so submissions and settlements ride the same commits. */
@@ -88,7 +94,15 @@ export class OutboxWorker {
       transport: {
         fbrUrl: options.fbrUrl,
         timeoutMs: options.fbrTimeoutMs,
-        ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
+        connections:
+          deps.connections ??
+          new FbrConnections({
+            masterKey: deps.masterKey,
+            fbrUrl: options.fbrUrl,
+            proxy: options.fbrProxy,
+            noProxy: options.fbrNoProxy,
+            ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
+          }),
       },
       masterKey: deps.masterKey,
       events: deps.events,
@@ -292,7 +306,7 @@ export class OutboxWorker {
           invoiceId: invoice.id,
           tenantId: tenant.id,
           attemptNo: (batch.previousAttempts.get(invoice.id) ?? 0) + 1,
-          url: attemptUrl(options.fbrUrl, invoice, tenant, terminal),
+          url: attemptUrl(this.dispatch.transport, invoice, tenant, terminal),
           requestBody: redactBody(invoice.payload) ?? "",
         });
         const attemptCount = Number(invoice.attempt_count) + 1;

@@ -410,6 +410,14 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0014_tenant_transport": {
+    // How a tenant reaches FBR when not straight to PRAL (issue 12): its own relay URL, outbound proxy, client
+    // certificate and key, trusted CA, OAuth2 client credentials. One AES-256-GCM ciphertext bound to the
+    // tenant (tenants/transport.ts); null means the gateway's global settings.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable("tenants").addColumn("transport_enc", "text").execute();
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

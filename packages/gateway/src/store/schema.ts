@@ -30,6 +30,11 @@ export interface TenantsTable {
   ims_authority: Generated<ImsAuthority>;
   /** AES-256-GCM ciphertext of the FBR token, bound to the tenant id. */
   fbr_token_enc: string;
+  /**
+   * The tenant's own way to FBR (relay URL, proxy, client certificate, OAuth2 client credentials) as one
+   * AES-256-GCM ciphertext bound to `<id>:transport` (tenants/transport.ts); null: the global settings.
+   */
+  transport_enc: string | null;
   /** Set when FBR refused the token: the tenant's queue is paused until the token changes. */
   paused_at: string | null;
   paused_reason: string | null;

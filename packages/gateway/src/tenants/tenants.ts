@@ -295,6 +295,37 @@ export function tenantFbrToken(masterKey: Buffer, tenant: TenantRow): string {
 }
 
 /**
+ * Writes new credentials (the FBR token, or the transport: tenants/transport.ts). New credentials are a
+ * reason to try again: the pause is lifted and the tenant's paused invoices go back to the queue, in the
+ * same transaction as the change and its audit entry. Answers how many invoices resumed.
+ */
+export async function changeTenantCredentials(
+  db: Kysely<Database>,
+  tenant: TenantRow,
+  columns: { fbr_token_enc?: string; transport_enc?: string | null },
+  audit: { action: string; details: Record<string, unknown> },
+  actor: string,
+): Promise<number> {
+  let resumed = 0;
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable("tenants")
+      .set({ ...columns, paused_at: null, paused_reason: null, updated_at: nowIso() })
+      .where("id", "=", tenant.id)
+      .execute();
+    resumed = await resumeTenantOutbox(trx, tenant.id, actor);
+    await appendAudit(trx, {
+      tenantId: tenant.id,
+      actor,
+      action: audit.action,
+      subject: tenant.id,
+      details: { ...audit.details, resumedInvoices: resumed, wasPaused: tenant.paused_at !== null },
+    });
+  });
+  return resumed;
+}
+
+/**
  * Replaces the FBR token. A paused tenant (FBR refused the old token) resumes: its paused invoices go
  * back to the queue in the same transaction.
  */
@@ -307,27 +338,13 @@ export async function setTenantToken(
 ): Promise<{ tenant: TenantSummary; resumed: number }> {
   if (fbrToken.trim() === "") throw new TenantError("the FBR token must not be empty");
   const tenant = await requireTenant(db, idOrNtn);
-  let resumed = 0;
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable("tenants")
-      .set({
-        fbr_token_enc: encryptSecret(masterKey, fbrToken, tenant.id),
-        paused_at: null,
-        paused_reason: null,
-        updated_at: nowIso(),
-      })
-      .where("id", "=", tenant.id)
-      .execute();
-    resumed = await resumeTenantOutbox(trx, tenant.id, actor);
-    await appendAudit(trx, {
-      tenantId: tenant.id,
-      actor,
-      action: "tenant.token_changed",
-      subject: tenant.id,
-      details: { resumedInvoices: resumed, wasPaused: tenant.paused_at !== null },
-    });
-  });
+  const resumed = await changeTenantCredentials(
+    db,
+    tenant,
+    { fbr_token_enc: encryptSecret(masterKey, fbrToken, tenant.id) },
+    { action: "tenant.token_changed", details: {} },
+    actor,
+  );
   const row = await db
     .selectFrom("tenants")
     .selectAll()

@@ -16,7 +16,6 @@ import {
   revokeApiKey,
   setTenantToken,
   TenantError,
-  tenantFbrToken,
   updateTenant,
 } from "../../tenants/tenants.ts";
 import { createWebhook, disableWebhook, listWebhooks } from "../../webhooks/webhooks.ts";
@@ -181,10 +180,11 @@ export function registerSettingsPages(app: FastifyInstance, deps: DashboardDeps)
       if (field(body, "op") === "test") {
         // Asks FBR's validate endpoint (it stores nothing) with the typed token, or the stored one.
         const sample = scenarioSamplePayload("SN001");
+        // The tenant's own way to FBR (relay, proxy, client certificate); a typed token replaces its token.
         const client = createFbrClient(fbrTransport(deps), {
           channel: "di",
-          token: token === "" ? tenantFbrToken(deps.masterKey, tenant) : token,
-          environment: tenant.environment,
+          tenant,
+          ...(token === "" ? {} : { token }),
         });
         const outcome = await client.validateInvoice({
           ...sample,

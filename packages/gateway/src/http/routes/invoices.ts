@@ -21,7 +21,6 @@ import { createFbrClient, fbrTransport } from "../../outbox/dispatch.ts";
 import { GroupCommitter } from "../../store/group-commit.ts";
 import type { InvoiceRow } from "../../store/schema.ts";
 import { invoiceStates } from "../../store/schema.ts";
-import { tenantFbrToken } from "../../tenants/tenants.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
@@ -150,10 +149,10 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
         fbrWillCheck: verdict.fbrWillCheck,
       };
       if (remote !== "true") return { local, invoice: prepared.invoice };
+      // The tenant's own way to FBR (relay, proxy, client certificate, OAuth2 token) or the global one.
       const client = createFbrClient(fbrTransport(deps), {
         channel: "di",
-        token: tenantFbrToken(deps.masterKey, tenant),
-        environment: tenant.environment,
+        tenant,
       });
       const outcome = await client.validateInvoice(prepared.invoice);
       const { exchange, ...rest } = outcome;

@@ -13,9 +13,9 @@ import {
   uomRows,
 } from "@raseed/sdk";
 import type { FastifyInstance } from "fastify";
-import { sha256Hex } from "../../store/ids.ts";
 import type { TenantRow } from "../../store/schema.ts";
-import { tenantFbrToken } from "../../tenants/tenants.ts";
+import { fbrConnectionsOf } from "../../tenants/fbr-connections.ts";
+import { transportFingerprint } from "../../tenants/transport.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
@@ -57,19 +57,16 @@ const unknownTable = (name: string) =>
   new ApiError("not_found", `no reference table "${name}"; known: ${referenceNames.join(", ")}`);
 
 export function registerReferenceRoutes(app: FastifyInstance, deps: AppDeps): void {
-  // One cached client per tenant token: answers are reused for the sdk's TTL (24 h) and fall back to the
-  // offline snapshot when FBR cannot answer.
+  // One cached client per tenant token and transport: answers are reused for the sdk's TTL (24 h) and fall
+  // back to the offline snapshot when FBR cannot answer.
   const clients = new Map<string, ReferenceClient>();
   const clientFor = (tenant: TenantRow): ReferenceClient => {
-    const token = tenantFbrToken(deps.masterKey, tenant);
-    const cacheKey = `${tenant.id}:${sha256Hex(token)}`;
+    const cacheKey = `${tenant.id}:${transportFingerprint(tenant)}`;
     let client = clients.get(cacheKey);
     if (client === undefined) {
       client = new ReferenceClient({
-        token,
-        baseUrl: deps.config.fbrUrl,
+        ...fbrConnectionsOf(deps).forTenant(tenant),
         timeoutMs: deps.config.fbrTimeoutMs,
-        ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
       });
       clients.set(cacheKey, client);
     }

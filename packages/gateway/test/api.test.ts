@@ -97,6 +97,41 @@ describe.each(engines)("gateway API on %s", (engine) => {
     expect(list.body.items).toHaveLength(1);
   });
 
+  it("keeps a keyless DI payload under a key derived from the tenant and its canonical hash", async () => {
+    const invoice = sampleInvoice();
+    const first = await t.call("POST", "/v1/invoices?wait=10", { body: invoice });
+    expect(first.body.state).toBe("accepted");
+    const key = first.headers.get("idempotency-key");
+    expect(key).toMatch(/^auto:[0-9a-f]{64}$/);
+    expect(first.headers.get("x-raseed-idempotency-key")).toBe("derived");
+    expect(first.body.externalRef).toBe(key);
+    // The ERP resends it (keys in another order): the same invoice, nothing posted again.
+    const reordered = Object.fromEntries(Object.entries(invoice).reverse());
+    const again = await t.call("POST", "/v1/invoices", { body: reordered });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.headers.get("idempotency-key")).toBe(key);
+    const posts = (await simInvoices(t.simulator)).find(
+      (i) => i.invoiceNumber === first.body.fbrInvoiceNumber,
+    );
+    expect(posts?.postCount).toBe(1);
+    // Two intentionally identical invoices need two keys: the client's own key makes a second invoice.
+    const keyed = await t.call("POST", "/v1/invoices", {
+      body: invoice,
+      headers: { "idempotency-key": "erp-3003" },
+    });
+    expect(keyed.status).toBe(202);
+    expect(keyed.body.id).not.toBe(first.body.id);
+    expect(keyed.headers.get("idempotency-key")).toBe("erp-3003");
+    expect(keyed.headers.get("x-raseed-idempotency-key")).toBe("client");
+    // Another payload, another derived key.
+    const other = await t.call("POST", "/v1/invoices", { body: sampleInvoice() });
+    expect(other.status).toBe(202);
+    expect(other.headers.get("idempotency-key")).not.toBe(key);
+    const listed = await t.call("GET", `/v1/invoices?externalRef=${encodeURIComponent(key ?? "")}`);
+    expect(listed.body.items.map((i: { id: string }) => i.id)).toEqual([first.body.id]);
+  });
+
   it("builds Raseed's simpler draft form with the sdk (seller taken from the key's tenant)", async () => {
     const draft = {
       buyer: {

@@ -73,6 +73,7 @@ export function prepareInvoice(
 }
 
 export interface SubmissionEnvelope {
+  /** The client's key (Idempotency-Key header or externalRef); null when it sent none (see submissionKey). */
   externalRef: string | null;
   requestHash: string;
   /** The body without externalRef: a DI payload, `{ invoice }` or `{ draft }`. */
@@ -103,6 +104,23 @@ export function parseSubmission(body: unknown, idempotencyKey: string | undefine
   // whatever the JSON key order.
   return { externalRef, requestHash: sha256Hex(canonicalJson(rest)), content: rest };
 }
+
+/**
+ * The key a DI submission is stored and replayed under: the client's own, or, when it sent none, one derived
+ * from the tenant and the canonical hash of what it sent (issue 13). A DI payload carries no seller invoice
+ * number FBR would deduplicate on, so without this an ERP resending the same payload reports it twice. An
+ * identical resend is then the same invoice; two intentionally identical invoices need two keys.
+ */
+export function submissionKey(
+  tenantId: string,
+  envelope: Pick<SubmissionEnvelope, "externalRef" | "requestHash">,
+): { key: string; derived: boolean } {
+  if (envelope.externalRef !== null) return { key: envelope.externalRef, derived: false };
+  return { key: `${DERIVED_KEY_PREFIX}${sha256Hex(`${tenantId}\n${envelope.requestHash}`)}`, derived: true };
+}
+
+/** Derived keys say so: `auto:` and 64 hex digits. */
+export const DERIVED_KEY_PREFIX = "auto:";
 
 /**
  * Turns the submitted content into the DiInvoice to post: a draft is built by the sdk (the seller defaults

@@ -11,6 +11,7 @@ import {
   parseSubmission,
   prepareInvoice,
   retryInvoice,
+  submissionKey,
   submitInvoice,
   toInvoiceView,
   validateForTenant,
@@ -71,7 +72,10 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
         querystring: waitQuery,
         description:
           "Validated locally (422 lists every issue); stored with its outbox entry in one transaction; 202. " +
-          "Idempotency-Key header or externalRef: same body returns the stored invoice, another body is a 409.",
+          "Idempotency-Key header or externalRef: same body returns the stored invoice, another body is a 409. " +
+          "Without either, the key is derived from the tenant and the body's canonical hash (`auto:` + 64 hex), " +
+          "so an identical resend is the same invoice; the answer's Idempotency-Key header says which key was " +
+          "used, and X-Raseed-Idempotency-Key whether it was the client's or derived.",
       }),
     },
     async (request, reply) => {
@@ -79,7 +83,11 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
       const { wait } = parseQuery(waitQuery, request.query);
       const { tenant } = auth;
       const header = request.headers["idempotency-key"];
-      const envelope = parseSubmission(request.body, typeof header === "string" ? header : undefined);
+      const parsed = parseSubmission(request.body, typeof header === "string" ? header : undefined);
+      // Which key the invoice is kept under: the client's, or one derived from the tenant and the payload.
+      const { key, derived } = submissionKey(tenant.id, parsed);
+      const envelope = { ...parsed, externalRef: key };
+      reply.header("Idempotency-Key", key).header("X-Raseed-Idempotency-Key", derived ? "derived" : "client");
       // A replay is answered from the store, even if today's rules would now judge the invoice differently.
       const replayed = await findReplay(db, tenant.id, envelope);
       if (replayed !== undefined) {

@@ -3,7 +3,7 @@
 // these JSON schemas only describe.
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import { diInvoiceSchema } from "@raseed/sdk";
+import { diInvoiceSchema, gatewayInvoiceDraftSchema } from "@raseed/sdk";
 import type { FastifyInstance, FastifySchema } from "fastify";
 import { z } from "zod";
 
@@ -47,9 +47,7 @@ export function submitBodySchema(): z.ZodType {
     }),
     z.object({
       externalRef: z.string().max(200).optional(),
-      draft: z
-        .record(z.string(), z.unknown())
-        .describe("Raseed's simpler form, built with the sdk's buildDiInvoice"),
+      draft: gatewayInvoiceDraftSchema.describe("Raseed's simpler form, built with the sdk's buildDiInvoice"),
     }),
   ]);
 }

@@ -1,65 +1,15 @@
 // Raseed's simpler form (`draft`) is refused with every problem at once, in the same ValidationIssue shape
 // as FBR-payload validation (docs/api.md: 422 `validation_failed`, `details.issues`). The sdk's builder
-// stops at its first error, so the draft's shape is checked first with a schema that reports every
-// structural problem, and a draft that is well-formed but refused by the builder is rebuilt line by line
+// stops at its first error, so the draft's shape is checked first with the sdk's diInvoiceDraftSchema
+// (derived from the DiInvoiceDraft type; it reports every structural problem), and a draft that is well-formed but refused by the builder is rebuilt line by line
 // so that each bad line is named.
 import {
   buildDiInvoice,
   type DiInvoice,
-  type DiInvoiceDraft,
+  diInvoiceDraftSchema,
   InvoiceDraftError,
   type ValidationIssue,
 } from "@raseed/sdk";
-import { z } from "zod";
-
-const text = z.string().trim().min(1, "is required");
-/** Decimal.Value as it arrives in JSON: a finite number or a numeric string. */
-const amount = z.union(
-  [
-    z.number().finite(),
-    z.string().refine((s) => s.trim() !== "" && Number.isFinite(Number(s)), "must be a number"),
-  ],
-  { error: "must be a number or a numeric string" },
-);
-
-const partySchema = z.object({ ntnCnic: text, businessName: text, province: text, address: text });
-
-const lineSchema = z.object({
-  hsCode: text,
-  description: text,
-  uoM: text,
-  quantity: amount,
-  unitPrice: amount,
-  discount: amount.optional(),
-  saleType: text,
-  rate: text,
-  retailPrice: amount.optional(),
-  sroScheduleNo: z.string().optional(),
-  sroItemSerialNo: z.string().optional(),
-  salesTaxWithheldAtSource: amount.optional(),
-  fedPayable: amount.optional(),
-  extraTax: amount.optional(),
-  furtherTax: amount.optional(),
-  petroleumLevyOn: z.string().optional(),
-});
-
-export const diDraftShapeSchema = z.object({
-  seller: partySchema,
-  buyer: partySchema.extend({
-    registrationType: z.enum(["Registered", "Unregistered"], {
-      error: 'must be "Registered" or "Unregistered"',
-    }),
-  }),
-  invoiceType: z
-    .enum(["Sale Invoice", "Debit Note"], { error: 'must be "Sale Invoice" or "Debit Note"' })
-    .optional(),
-  date: text,
-  invoiceRefNo: z.string().optional(),
-  reason: z.string().optional(),
-  reasonRemarks: z.string().optional(),
-  scenarioId: z.string().optional(),
-  lines: z.array(lineSchema).min(1, "needs at least one line"),
-});
 
 /** "lines[2].quantity" → the ValidationIssue for it (item 3, level item). */
 function draftIssue(path: string, message: string, code = "invalid_draft"): ValidationIssue {
@@ -108,11 +58,11 @@ export function buildDraftOrIssues(
   draft: unknown,
   options: { sandbox: boolean },
 ): { invoice: DiInvoice } | { issues: ValidationIssue[] } {
-  const shape = diDraftShapeSchema.safeParse(draft);
+  const shape = diInvoiceDraftSchema.safeParse(draft);
   if (!shape.success) {
     return { issues: shape.error.issues.map((issue) => draftIssue(zodPath(issue.path), issue.message)) };
   }
-  const typed = draft as DiInvoiceDraft;
+  const typed = shape.data;
   try {
     return { invoice: buildDiInvoice(typed, options) };
   } catch (first) {

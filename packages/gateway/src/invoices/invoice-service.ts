@@ -3,7 +3,6 @@
 import {
   canonicalJson,
   type DiInvoice,
-  type DiInvoiceDraft,
   type DiValidationResult,
   fbrPostNotBefore,
   type GatewayInvoice,
@@ -133,7 +132,7 @@ export function buildSubmittedInvoice(
   const rest = content;
   let invoice: unknown;
   if (isRecord(rest.draft)) {
-    // The seller is the key's tenant, so a draft may leave it out.
+    // The seller is the key's tenant, so a draft may leave it out. The sdk's draft schema checks the rest.
     const draft = {
       seller: {
         ntnCnic: tenant.ntn,
@@ -142,7 +141,7 @@ export function buildSubmittedInvoice(
         address: tenant.address,
       },
       ...rest.draft,
-    } as unknown as DiInvoiceDraft;
+    };
     const built = buildDraftOrIssues(draft, { sandbox: tenant.environment === "sandbox" });
     if ("issues" in built) {
       // Every problem at once, in the same shape and code as an FBR payload's validation (docs/api.md).

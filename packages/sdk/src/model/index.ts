@@ -14,6 +14,7 @@ export {
   type DiPartyDraft,
   type OriginalDiInvoice,
 } from "./di.ts";
+export { diInvoiceDraftSchema, diPartyDraftSchema, gatewayInvoiceDraftSchema } from "./draft-schema.ts";
 export { InvalidHsCodeError, InvoiceDraftError } from "./errors.ts";
 export {
   buildImsInvoice,

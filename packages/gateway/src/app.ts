@@ -15,6 +15,7 @@ import { registerCertificationRoutes } from "./http/routes/certification.ts";
 import { registerDocumentRoutes } from "./http/routes/documents.ts";
 import { registerHealthRoutes } from "./http/routes/health.ts";
 import { registerImsInvoiceRoutes } from "./http/routes/ims-invoices.ts";
+import { registerIncidentRoutes } from "./http/routes/incidents.ts";
 import { registerInvoiceRoutes } from "./http/routes/invoices.ts";
 import { registerReferenceRoutes } from "./http/routes/reference.ts";
 import { registerTenantRoutes } from "./http/routes/tenant.ts";
@@ -62,6 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerInvoiceRoutes(app, deps);
   registerImsInvoiceRoutes(app, deps);
   registerDocumentRoutes(app, deps);
+  registerIncidentRoutes(app, deps);
   registerReferenceRoutes(app, deps);
   registerBuyerRoutes(app, deps);
   registerWebhookRoutes(app, deps);

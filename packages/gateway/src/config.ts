@@ -60,6 +60,11 @@ export const gatewayConfigSchema = z.strictObject({
   breakerThreshold: integer(1, 1000).default(5),
   /** How long the breaker stays open before a single probe is let through. */
   breakerCooldownMs: integer(10, 3_600_000).default(5_000),
+  /**
+   * How long every call to FBR for a seller may fail without an answer before the incident register opens
+   * "FBR unreachable" (records/incident-monitor.ts; the ops/ alert uses the same 10 minutes).
+   */
+  incidentUnreachableMs: integer(1_000, 86_400_000).default(600_000),
   /** SIGTERM: how long in-flight attempts may take to finish before the process exits. */
   drainTimeoutMs: integer(0, 600_000).default(15_000),
   /** Largest accepted request body. */

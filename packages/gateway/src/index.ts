@@ -66,6 +66,13 @@ export {
   resetPassword,
   type UserSummary,
 } from "./people/users.ts";
+export {
+  getIncident,
+  type IncidentKind,
+  type IncidentView,
+  listIncidents,
+  recordVerifyOutcome,
+} from "./records/incidents.ts";
 export { deriveRecordKeys, publicKeyPem, type RecordKeys, rawPublicKey } from "./records/keys.ts";
 export {
   invoiceWasPrintedOrSealed,

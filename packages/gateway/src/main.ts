@@ -17,6 +17,8 @@ import type { FbrNumberLookup } from "./invoices/reconcile.ts";
 import { OutboxWorker } from "./outbox/loop.ts";
 import { generatePassword, verifyPassword } from "./people/passwords.ts";
 import { addUser, findUserByEmail, resetPassword } from "./people/users.ts";
+import { IncidentMonitor } from "./records/incident-monitor.ts";
+import { recordInterruptedWork } from "./records/incidents.ts";
 import { deriveRecordKeys, type RecordKeys } from "./records/keys.ts";
 import { Sealer } from "./records/sealer.ts";
 import { isPostgresUrl, openStore, type Store } from "./store/database.ts";
@@ -64,6 +66,8 @@ export interface RunningGateway {
   events: GatewayEvents;
   /** Seals accepted invoices (records/seals.ts). */
   sealer: Sealer;
+  /** Opens and closes incidents from the worker's FBR calls (records/incident-monitor.ts). */
+  incidents: IncidentMonitor;
   /** Seal and audit-chain keys derived from the master key. */
   recordKeys: RecordKeys;
   simulator?: RunningSimulator;
@@ -85,6 +89,8 @@ export interface StartGatewayOptions {
   handleSignals?: boolean;
   /** Tests only: the simulator's inspection standing in for IRIS when a person reconciles (FBR has no look-up). */
   fbrNumberLookup?: FbrNumberLookup;
+  /** The incident register's clock (tests move it instead of waiting ten minutes). */
+  incidentClock?: () => Date;
 }
 
 /**
@@ -247,7 +253,19 @@ export async function startGateway(
   const port = typeof address === "object" && address !== null ? address.port : effective.port;
   const url = `http://${effective.host.includes(":") ? `[${effective.host}]` : effective.host}:${port}`;
   // SQLite: this process holds the file's instance lock, so every lease found at start-up was left by a
-  // dead process.
+  // dead process. Posts a stopped process left in flight are an incident, recorded before recovery.
+  const incidentClock = options.incidentClock ?? (() => new Date());
+  const interrupted = await recordInterruptedWork(store.db, {
+    allLeases: store.engine === "sqlite",
+    now: incidentClock(),
+  });
+  for (const incident of interrupted)
+    logger.warn({ incident: incident.id, invoices: incident.invoicesAffected }, incident.cause);
+  const incidents = new IncidentMonitor(store.db, events, {
+    unreachableAfterMs: effective.incidentUnreachableMs,
+    now: incidentClock,
+  });
+  await incidents.start();
   await worker.start({ recoverAllLeases: store.engine === "sqlite" });
   const sealer = new Sealer(store.db, recordKeys, events);
   sealer.start();
@@ -259,6 +277,7 @@ export async function startGateway(
       await app.close();
       const drain = await worker.stop(effective.drainTimeoutMs);
       await sealer.stop();
+      await incidents.stop();
       await webhooks.stop();
       await fbrConnections.close();
       if (!drain.drained)
@@ -298,6 +317,7 @@ export async function startGateway(
     worker,
     events,
     sealer,
+    incidents,
     recordKeys,
     close,
     ...(simulator !== undefined ? { simulator } : {}),

@@ -167,8 +167,8 @@ export async function startTestGateway(
   overrides: Record<string, unknown> = {},
   /** Applied after validation: for tests that must run a configuration loadConfig refuses. */
   uncheckedConfig: Partial<GatewayConfig> = {},
-  /** A logger to read what the gateway logs (silent by default). */
-  options: { logger?: Logger } = {},
+  /** A logger to read what the gateway logs (silent by default); the incident register's clock. */
+  options: { logger?: Logger; incidentClock?: () => Date } = {},
 ): Promise<TestGateway> {
   const simulator = await startSimulator({
     port: 0,
@@ -218,6 +218,7 @@ export async function startTestGateway(
     fetch: faults.wrap(fetch),
     logger: options.logger ?? pino({ level: "silent" }),
     fbrNumberLookup: simulatorNumberLookup(simulator),
+    ...(options.incidentClock !== undefined ? { incidentClock: options.incidentClock } : {}),
   });
   const masterKey = parseMasterKey(masterKeyHex);
   const a = await addTenant(gateway.store.db, masterKey, {

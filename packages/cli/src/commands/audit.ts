@@ -3,6 +3,7 @@ import {
   openAdminContext,
   publicKeyPem,
   rawPublicKey,
+  recordVerifyOutcome,
   TenantError,
   verifyAuditChains,
   verifyInvoiceRecords,
@@ -20,7 +21,8 @@ export function registerAuditCommand(program: Command): void {
         .command("verify")
         .description(
           "Recompute every tenant's keyed audit chain, then check every invoice against it and its seal: " +
-            "an edited FBR number, payload or state, or a deleted invoice, is named by id (exit 1 if any)",
+            "an edited FBR number, payload or state, or a deleted invoice, is named by id (exit 1 if any); " +
+            "tampering opens a tamper incident for the tenant, a clean run closes it",
         )
         .option("--tenant <tenant>", "only this tenant (id or NTN)"),
     ),
@@ -56,6 +58,22 @@ export function registerAuditCommand(program: Command): void {
         }
         if (findings.length === 0)
           process.stdout.write("ok      invoices agree with the audit log and their seals\n");
+        // Tampering is an incident of its tenant (24 hours to report it); a clean run closes an open one.
+        await recordVerifyOutcome(
+          ctx.store.db,
+          reports.map((report) => {
+            const own = findings.filter((f) => f.tenantId === report.tenantId);
+            return {
+              tenantId: report.tenantId,
+              problems: [
+                ...(report.ok ? [] : [`audit chain broken at entry ${report.firstBroken?.seq}`]),
+                ...own.map((f) => `invoice ${f.invoiceId}: ${f.kind}`),
+              ],
+              invoiceIds: own.map((f) => f.invoiceId),
+            };
+          }),
+          { now: new Date(), actor: "cli" },
+        );
         if (reports.some((r) => !r.ok) || findings.length > 0) process.exitCode = 1;
       } finally {
         await ctx.close();

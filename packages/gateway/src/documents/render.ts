@@ -61,7 +61,7 @@ function title(invoice: PrintableInvoice, options: RenderOptions): string {
   return invoice.documentType === "Sale Invoice" ? "SALES TAX INVOICE" : invoice.documentType.toUpperCase();
 }
 
-function collect(doc: PDFKit.PDFDocument): Promise<Buffer> {
+export function collect(doc: PDFKit.PDFDocument): Promise<Buffer> {
   const chunks: Buffer[] = [];
   doc.on("data", (chunk: Buffer) => chunks.push(chunk));
   return new Promise<Buffer>((resolve, reject) => {

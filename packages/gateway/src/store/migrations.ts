@@ -418,6 +418,32 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable("tenants").addColumn("transport_enc", "text").execute();
     },
   },
+  "0015_incidents": {
+    // The incident register (records/incidents.ts). At most one open incident of a kind per tenant: the
+    // partial unique index lets several gateway instances record one outage once.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("incidents")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("cause", "text", (c) => c.notNull())
+        .addColumn("opened_at", "text", (c) => c.notNull())
+        .addColumn("closed_at", "text")
+        .addColumn("report_by", "text", (c) => c.notNull())
+        .addColumn("invoices_affected", "integer")
+        .addColumn("details", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("incidents_tenant_opened")
+        .on("incidents")
+        .columns(["tenant_id", "opened_at"])
+        .execute();
+      await sql`CREATE UNIQUE INDEX incidents_one_open ON incidents (tenant_id, kind) WHERE closed_at IS NULL`.execute(
+        db,
+      );
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

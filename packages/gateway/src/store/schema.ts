@@ -258,6 +258,23 @@ export interface SessionsTable {
   last_seen_at: string;
 }
 
+/** The incident register (records/incidents.ts): one row per incident of a tenant. */
+export interface IncidentsTable {
+  id: string;
+  tenant_id: string;
+  /** fbr_unreachable | token_refused | tamper | stopped_in_flight */
+  kind: string;
+  cause: string;
+  opened_at: string;
+  closed_at: string | null;
+  /** opened_at + 24 h: the report to the Commissioner is due (FBR-SPEC §15). */
+  report_by: string;
+  /** Fixed when closed or when the incident names its invoices; null: counted from attempts while open. */
+  invoices_affected: number | null;
+  /** JSON: { invoiceIds } */
+  details: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -276,6 +293,7 @@ export interface Database {
   seals: SealsTable;
   rate_limit_windows: RateLimitWindowsTable;
   cancellations: CancellationsTable;
+  incidents: IncidentsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -287,6 +305,7 @@ export type AttemptRow = Selectable<AttemptsTable>;
 export type ImsTerminalRow = Selectable<ImsTerminalsTable>;
 export type AuditRow = Selectable<AuditTable>;
 export type UserRow = Selectable<UsersTable>;
+export type IncidentRow = Selectable<IncidentsTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type NewInvoice = Insertable<InvoicesTable>;
 export type { Generated };

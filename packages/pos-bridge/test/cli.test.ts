@@ -70,7 +70,9 @@ function journalWithSales(): string {
   return dir.path;
 }
 
-describe("raseed pos-bridge", () => {
+// Each case spawns the CLI from TypeScript source (8-15 s a spawn on a loaded 2-core machine): a ceiling,
+// not a speed claim.
+describe("raseed pos-bridge", { timeout: 180_000 }, () => {
   it("prints help for the bridge and both subcommands", async () => {
     const [bridge, status, reconcile] = await Promise.all([
       raseed(["pos-bridge", "--help"]),

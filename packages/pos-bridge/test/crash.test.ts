@@ -69,7 +69,8 @@ async function spawnBridge(
   return { child, url: (JSON.parse(line) as { url: string }).url, logged };
 }
 
-describe("crash", () => {
+// Two bridge processes from TypeScript source and 40 slow uploads: a ceiling for a loaded machine, not a speed claim.
+describe("crash", { timeout: 180_000 }, () => {
   it("loses nothing and doubles nothing when the bridge is killed during uploads", async () => {
     sim = await startSim();
     const simUrl = sim.url;

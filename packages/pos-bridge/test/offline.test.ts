@@ -23,7 +23,8 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-describe("offline", () => {
+// 200 sales through real HTTP twice over: a ceiling for a loaded 2-core machine, not a speed claim.
+describe("offline", { timeout: 120_000 }, () => {
   it("answers 200 sales provisionally while FBR is down, then uploads each exactly once", async () => {
     const first = await startSim();
     const simUrl = first.url;

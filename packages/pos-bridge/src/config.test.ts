@@ -116,6 +116,57 @@ describe("loadBridgeConfig", () => {
     expect(() => loadBridgeConfig(flags, {})).toThrow(reason);
   });
 
+  it("names the flag, variable or file key that holds a bad value, and never repeats a secret", () => {
+    expect(() => loadBridgeConfig({ posId: "1", token: "t" }, { RASEED_POS_BRIDGE_PORT: "eighty" })).toThrow(
+      'RASEED_POS_BRIDGE_PORT must be a whole number from 0 to 65535; got "eighty"',
+    );
+    const file = configFile({ tills: [{ posId: 1, token: "a" }], uploadConcurrency: 0 });
+    expect(() => loadBridgeConfig({ config: file }, {})).toThrow(
+      `uploadConcurrency in ${file} must be a whole number from 1 to 64; got 0`,
+    );
+    expect(() => loadBridgeConfig({ posId: "1", token: "t", tillTimeout: "4s" }, {})).toThrow(
+      '--till-timeout must be a whole number from 50 to 60000; got "4s"',
+    );
+    expect(() =>
+      loadBridgeConfig({ config: configFile({ tills: [{ posId: "x", token: "a" }] }) }, {}),
+    ).toThrow('tills[0].posId must be a whole number from 1 to 9007199254740991; got "x"');
+    const secret = "secret-gateway-key-value";
+    let message = "";
+    try {
+      loadBridgeConfig(
+        { posId: "1", upstream: "http://127.0.0.1:1", apiKey: " " },
+        { RASEED_POS_BRIDGE_TOKEN: secret },
+      );
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe("--api-key must be non-empty text");
+    expect(message).not.toContain(secret);
+  });
+
+  it("refuses a RASEED_POS_BRIDGE_ variable it does not read, by name (a typo is not ignored)", () => {
+    expect(() =>
+      loadBridgeConfig({ posId: "1", token: "t" }, { RASEED_POS_BRIDGE_TILL_TIMEOUT: "2000", PATH: "/bin" }),
+    ).toThrow(
+      /^unknown environment variable RASEED_POS_BRIDGE_TILL_TIMEOUT; the bridge reads .*RASEED_POS_BRIDGE_TILL_TIMEOUT_MS/,
+    );
+    // Every documented variable is one it reads.
+    const all = Object.fromEntries(
+      ["HOST", "PORT", "DATA_DIR", "ENV", "IMS_AUTHORITY", "UPSTREAM", "TILL_TIMEOUT_MS", "UPLOAD_TIMEOUT_MS"]
+        .concat(["MAX_BACKOFF_MS", "POLL_INTERVAL_MS", "UPLOAD_CONCURRENCY", "BACKLOG_WARNING_MS"])
+        .concat(["BACKLOG_CHECK_INTERVAL_MS", "BODY_LIMIT_BYTES", "JOURNAL_SYNC", "LOG_LEVEL"])
+        .map((name) => [`RASEED_POS_BRIDGE_${name}`, undefined]),
+    );
+    expect(loadBridgeConfig({ posId: "1", token: "t" }, all).port).toBe(8524);
+  });
+
+  it("refuses a flag it does not know (a wiring mistake) instead of ignoring it", () => {
+    const flags = { posId: "1", token: "t", colour: "red" } as unknown as Parameters<
+      typeof loadBridgeConfig
+    >[0];
+    expect(() => loadBridgeConfig(flags, {})).toThrow(/unknown or malformed flags: unknown setting "colour"/);
+  });
+
   it("finds the data folder for status and reconcile without needing credentials", () => {
     const file = configFile({ dataDir: join(dir.path, "from-file") });
     expect(resolveBridgeDataDir({ config: file }, {})).toBe(join(dir.path, "from-file"));

@@ -91,23 +91,8 @@ export const DEFAULT_BRIDGE_CONFIG = {
   logLevel: "info",
 } as const satisfies Partial<BridgeConfig>;
 
-/** Command-line flags, as commander hands them over (all optional strings). */
-export interface BridgeFlags {
-  port?: string;
-  host?: string;
-  dataDir?: string;
-  config?: string;
-  posId?: string;
-  token?: string;
-  env?: string;
-  /** fbr or pra: the revenue authority the tills report to. */
-  imsAuthority?: string;
-  upstream?: string;
-  /** The gateway API key (with a gateway upstream); prefer RASEED_POS_BRIDGE_GATEWAY_API_KEY. */
-  apiKey?: string;
-  fbrUrl?: string;
-  tillTimeout?: string;
-}
+/** Command-line flags, as commander hands them over (all optional strings): `bridgeFlagsSchema`. */
+export type BridgeFlags = z.input<typeof bridgeFlagsSchema>;
 
 const optionalText = z.string().trim().min(1, "must be non-empty text").optional();
 
@@ -140,8 +125,8 @@ const receiptFileSchema = z.strictObject({
 
 /**
  * The JSON config file, key by key. Values that flags and the environment can also set are checked after
- * layering (below), with the flag's name in the message; the file's shape and its receipt block are
- * checked here, once.
+ * layering, by the one schema each setting has (SETTINGS below), with the file key named in the message; the
+ * file's shape, its tills and its receipt block are checked here, once.
  */
 export const bridgeConfigFileSchema = z.strictObject({
   host: z.unknown().optional(),
@@ -182,29 +167,6 @@ function fileProblems(error: z.ZodError): string {
     .join("; ");
 }
 
-type Raw = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Raw {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function integerSetting(value: unknown, name: string, min: number, max: number): number {
-  const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
-  if (typeof number !== "number" || !Number.isInteger(number) || number < min || number > max) {
-    throw new BridgeConfigError(
-      `${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`,
-    );
-  }
-  return number;
-}
-
-function stringSetting(value: unknown, name: string): string {
-  if (typeof value !== "string" || value.trim() === "") {
-    throw new BridgeConfigError(`${name} must be non-empty text`);
-  }
-  return value.trim();
-}
-
 function readConfigFile(path: string): ConfigFile {
   let text: string;
   try {
@@ -220,20 +182,202 @@ function readConfigFile(path: string): ConfigFile {
   } catch (error) {
     throw new BridgeConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
   }
-  if (!isRecord(parsed)) throw new BridgeConfigError(`config file ${path} must hold one JSON object`);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new BridgeConfigError(`config file ${path} must hold one JSON object`);
   const result = bridgeConfigFileSchema.safeParse(parsed);
   if (!result.success) throw new BridgeConfigError(`config file ${path}: ${fileProblems(result.error)}`);
   return result.data;
 }
 
-function parseTill(raw: z.output<typeof tillFileSchema>, where: string, tokenRequired = true): TillConfig {
+// -- one schema per setting, whichever source gives it -----------------------------------------------------
+// A flag and a variable are text, a file value is JSON: each schema takes both and says, in one phrase, what
+// it wants. The loader puts the source's own name in front ("--port", "RASEED_POS_BRIDGE_PORT", "port in
+// <file>"), so a person knows exactly which value to fix; a secret's value is never repeated.
+
+const text = z.string({ error: "must be non-empty text" }).trim().min(1, "must be non-empty text");
+
+function wholeNumber(min: number, max: number) {
+  const wants = `must be a whole number from ${min} to ${max}`;
+  return z
+    .union(
+      [
+        z.number({ error: wants }),
+        z
+          .string({ error: wants })
+          .trim()
+          .regex(/^-?\d+$/, wants),
+      ],
+      {
+        error: wants,
+      },
+    )
+    .transform(Number)
+    .pipe(z.number().int(wants).min(min, wants).max(max, wants));
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T, wants: string) {
+  return z.enum(values, { error: wants });
+}
+
+const upstreamSetting = text.refine((value) => value === "fbr" || /^https?:\/\//i.test(value), {
+  error: 'must be "fbr" or a gateway URL (http:// or https://)',
+});
+
+const baseUrlSetting = text
+  .transform((value) => value.replace(/\/+$/, ""))
+  .refine((value) => /^https?:\/\/[^/]+/i.test(value), {
+    error: "must be a base URL such as http://127.0.0.1:8244",
+  });
+
+/** Every setting that flags, the environment or the file can give, with where each comes from. */
+const SETTINGS = {
+  host: { flag: "host", env: "HOST", schema: text },
+  port: { flag: "port", env: "PORT", schema: wholeNumber(0, 65_535) },
+  dataDir: { flag: "dataDir", env: "DATA_DIR", schema: text },
+  environment: {
+    flag: "env",
+    env: "ENV",
+    schema: oneOf(["sandbox", "production"], "must be sandbox or production"),
+  },
+  imsAuthority: {
+    flag: "imsAuthority",
+    env: "IMS_AUTHORITY",
+    schema: oneOf(["fbr", "pra"], "must be fbr or pra (Punjab Revenue Authority)"),
+  },
+  upstream: { flag: "upstream", env: "UPSTREAM", schema: upstreamSetting },
+  gatewayApiKey: { flag: "apiKey", env: "GATEWAY_API_KEY", schema: text, secret: true },
+  fbrUrl: { flag: "fbrUrl", env: "FBR_URL", schema: baseUrlSetting },
+  tillTimeoutMs: { flag: "tillTimeout", env: "TILL_TIMEOUT_MS", schema: wholeNumber(50, 60_000) },
+  uploadTimeoutMs: { env: "UPLOAD_TIMEOUT_MS", schema: wholeNumber(100, 600_000) },
+  maxBackoffMs: { env: "MAX_BACKOFF_MS", schema: wholeNumber(10, 24 * 3600_000) },
+  pollIntervalMs: { env: "POLL_INTERVAL_MS", schema: wholeNumber(10, 3600_000) },
+  uploadConcurrency: { env: "UPLOAD_CONCURRENCY", schema: wholeNumber(1, 64) },
+  backlogWarningMs: { env: "BACKLOG_WARNING_MS", schema: wholeNumber(1000, 7 * 24 * 3600_000) },
+  backlogCheckIntervalMs: { env: "BACKLOG_CHECK_INTERVAL_MS", schema: wholeNumber(100, 24 * 3600_000) },
+  bodyLimitBytes: { env: "BODY_LIMIT_BYTES", schema: wholeNumber(1024, 16 * 1024 * 1024) },
+  journalSync: { env: "JOURNAL_SYNC", schema: oneOf(["full", "normal"], "must be full or normal") },
+  logLevel: {
+    env: "LOG_LEVEL",
+    schema: oneOf(["debug", "info", "warn", "error", "silent"], "must be debug, info, warn, error or silent"),
+  },
+} as const satisfies Record<
+  string,
+  { flag?: keyof BridgeFlags; env: string; schema: z.ZodType; secret?: boolean }
+>;
+type SettingName = keyof typeof SETTINGS;
+
+const ENV_PREFIX = "RASEED_POS_BRIDGE_";
+
+/** The variables the bridge reads: each setting's, one till's (POS_ID, TOKEN) and the file's (CONFIG). */
+const KNOWN_VARIABLES: ReadonlySet<string> = new Set([
+  ...Object.values(SETTINGS).map((setting) => `${ENV_PREFIX}${setting.env}`),
+  `${ENV_PREFIX}POS_ID`,
+  `${ENV_PREFIX}TOKEN`,
+  `${ENV_PREFIX}CONFIG`,
+]);
+
+/**
+ * The flags, as commander hands them over: text or nothing, and only the bridge's own (a flag the CLI does
+ * not know is commander's "unknown option"; one that reaches here unknown is a wiring mistake).
+ */
+const bridgeFlagsSchema = z.strictObject({
+  port: z.string().optional(),
+  host: z.string().optional(),
+  dataDir: z.string().optional(),
+  config: z.string().optional(),
+  posId: z.string().optional(),
+  /** The till's FBR IMS token; prefer RASEED_POS_BRIDGE_TOKEN (argv is visible in `ps`). */
+  token: z.string().optional(),
+  env: z.string().optional(),
+  /** fbr or pra: the revenue authority the tills report to. */
+  imsAuthority: z.string().optional(),
+  upstream: z.string().optional(),
+  /** The gateway API key (with a gateway upstream); prefer RASEED_POS_BRIDGE_GATEWAY_API_KEY. */
+  apiKey: z.string().optional(),
+  fbrUrl: z.string().optional(),
+  tillTimeout: z.string().optional(),
+});
+
+/** A flag's name as typed: `tillTimeout` -> `--till-timeout`. */
+function flagName(flag: string): string {
+  return `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * A RASEED_POS_BRIDGE_* variable the bridge does not read is refused by name: a typo such as
+ * RASEED_POS_BRIDGE_TILL_TIMEOUT (for _TILL_TIMEOUT_MS) would otherwise be silently ignored.
+ */
+function checkVariables(env: NodeJS.ProcessEnv): void {
+  const unknown = Object.keys(env).filter(
+    (name) => name.startsWith(ENV_PREFIX) && !KNOWN_VARIABLES.has(name),
+  );
+  if (unknown.length > 0) {
+    throw new BridgeConfigError(
+      `unknown environment variable ${unknown.join(", ")}; the bridge reads ${[...KNOWN_VARIABLES].sort().join(", ")}`,
+    );
+  }
+}
+
+/** One value and where it came from, for the error message. */
+interface Given {
+  value: unknown;
+  source: string;
+}
+
+/** The value of one setting by precedence (flag > environment > file), or undefined when none gives it. */
+function given(
+  name: SettingName,
+  flags: BridgeFlags,
+  env: NodeJS.ProcessEnv,
+  file: ConfigFile,
+  configPath: string | undefined,
+): Given | undefined {
+  const setting: { flag?: keyof BridgeFlags; env: string } = SETTINGS[name];
+  const flag = setting.flag === undefined ? undefined : flags[setting.flag];
+  if (setting.flag !== undefined && flag !== undefined)
+    return { value: flag, source: flagName(setting.flag) };
+  const variable = `${ENV_PREFIX}${setting.env}`;
+  if (env[variable] !== undefined) return { value: env[variable], source: variable };
+  if (file[name] !== undefined) return { value: file[name], source: `${name} in ${configPath}` };
+  return undefined;
+}
+
+/** Checks one value against its setting's schema; the message names the source and, unless secret, the value. */
+function parseSetting<N extends SettingName>(
+  name: N,
+  found: Given,
+): z.output<(typeof SETTINGS)[N]["schema"]> {
+  const setting: { schema: z.ZodType; secret?: boolean } = SETTINGS[name];
+  const result = setting.schema.safeParse(found.value);
+  if (result.success) return result.data as z.output<(typeof SETTINGS)[N]["schema"]>;
+  const wants = result.error.issues[0]?.message ?? "is not valid";
+  const got = setting.secret === true ? "" : `; got ${JSON.stringify(found.value)}`;
+  throw new BridgeConfigError(`${found.source} ${wants}${got}`);
+}
+
+function parseTill(raw: z.output<typeof tillFileSchema>, where: string, tokenRequired: boolean): TillConfig {
   const till: TillConfig = {
-    posId: integerSetting(raw.posId, `${where}.posId`, 1, Number.MAX_SAFE_INTEGER),
+    posId: checked(posIdSchema, raw.posId, `${where}.posId`),
     // Through a gateway the IMS token lives at the gateway (`raseed tenant add-pos`), not here.
-    token: tokenRequired || raw.token !== undefined ? stringSetting(raw.token, `${where}.token`) : "",
+    token: tokenRequired || raw.token !== undefined ? checked(text, raw.token, `${where}.token`, true) : "",
   };
-  if (raw.port !== undefined) till.port = integerSetting(raw.port, `${where}.port`, 0, 65_535);
+  if (raw.port !== undefined) till.port = checked(wholeNumber(0, 65_535), raw.port, `${where}.port`);
   return till;
+}
+
+/** A POSID: FBR's POS registration number, a positive whole number. */
+const posIdSchema = wholeNumber(1, Number.MAX_SAFE_INTEGER);
+
+function checked<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  source: string,
+  secret = false,
+): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const wants = result.error.issues[0]?.message ?? "is not valid";
+  throw new BridgeConfigError(`${source} ${wants}${secret ? "" : `; got ${JSON.stringify(value)}`}`);
 }
 
 /** The file's receipt block, already checked by `receiptFileSchema`; only the set keys are kept. */
@@ -247,71 +391,62 @@ function parseReceipt(raw: ConfigFile["receipt"]): ReceiptConfig {
 
 /**
  * Builds the configuration from flags, environment (`RASEED_POS_BRIDGE_*`) and an optional JSON file, in
- * that precedence. Throws `BridgeConfigError` with a one-line reason.
+ * that precedence, each value checked by its setting's zod schema. Throws `BridgeConfigError` with a
+ * one-line reason naming the flag, variable or file key to fix.
  */
 export function loadBridgeConfig(
-  flags: BridgeFlags,
+  flagsGiven: BridgeFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<BridgeConfig> {
+  const flagsResult = bridgeFlagsSchema.safeParse(flagsGiven);
+  if (!flagsResult.success) {
+    throw new BridgeConfigError(`unknown or malformed flags: ${fileProblems(flagsResult.error)}`);
+  }
+  const flags = flagsResult.data;
+  checkVariables(env);
   const configPath = flags.config ?? env.RASEED_POS_BRIDGE_CONFIG;
   const file: ConfigFile = configPath === undefined ? {} : readConfigFile(resolve(configPath));
-  const layered = (flag: string | undefined, envName: string, fileKey: keyof ConfigFile): unknown =>
-    flag ?? env[envName] ?? file[fileKey];
+  const setting = <N extends SettingName>(name: N): z.output<(typeof SETTINGS)[N]["schema"]> | undefined => {
+    const found = given(name, flags, env, file, configPath);
+    return found === undefined ? undefined : parseSetting(name, found);
+  };
+  const withDefault = <N extends keyof typeof DEFAULT_BRIDGE_CONFIG & SettingName>(name: N) =>
+    setting(name) ?? parseSetting(name, { value: DEFAULT_BRIDGE_CONFIG[name], source: name });
 
-  const environmentRaw =
-    layered(flags.env, "RASEED_POS_BRIDGE_ENV", "environment") ?? DEFAULT_BRIDGE_CONFIG.environment;
-  if (environmentRaw !== "sandbox" && environmentRaw !== "production") {
-    throw new BridgeConfigError(`--env must be sandbox or production; got ${JSON.stringify(environmentRaw)}`);
-  }
-  const imsAuthority =
-    layered(flags.imsAuthority, "RASEED_POS_BRIDGE_IMS_AUTHORITY", "imsAuthority") ??
-    DEFAULT_BRIDGE_CONFIG.imsAuthority;
-  if (imsAuthority !== "fbr" && imsAuthority !== "pra") {
-    throw new BridgeConfigError(
-      `--ims-authority must be fbr or pra (Punjab Revenue Authority); got ${JSON.stringify(imsAuthority)}`,
-    );
-  }
-  const upstream = stringSetting(
-    layered(flags.upstream, "RASEED_POS_BRIDGE_UPSTREAM", "upstream") ?? DEFAULT_BRIDGE_CONFIG.upstream,
-    "--upstream",
-  );
-  if (upstream !== "fbr" && !/^https?:\/\//i.test(upstream)) {
-    throw new BridgeConfigError(
-      `--upstream must be "fbr" or a gateway URL (http:// or https://); got "${upstream}"`,
-    );
-  }
+  const upstream = withDefault("upstream");
   const viaGateway = upstream !== "fbr";
-  const gatewayApiKeyRaw = layered(flags.apiKey, "RASEED_POS_BRIDGE_GATEWAY_API_KEY", "gatewayApiKey");
-  if (viaGateway && gatewayApiKeyRaw === undefined) {
+  const gatewayApiKey = setting("gatewayApiKey");
+  if (viaGateway && gatewayApiKey === undefined) {
     throw new BridgeConfigError(
       "a gateway upstream needs an API key: --api-key, RASEED_POS_BRIDGE_GATEWAY_API_KEY or gatewayApiKey",
     );
   }
-  const gatewayApiKey =
-    gatewayApiKeyRaw === undefined ? undefined : stringSetting(gatewayApiKeyRaw, "the gateway API key");
-  const fbrUrlRaw = layered(flags.fbrUrl, "RASEED_POS_BRIDGE_FBR_URL", "fbrUrl");
-  const fbrUrl =
-    fbrUrlRaw === undefined ? undefined : stringSetting(fbrUrlRaw, "--fbr-url").replace(/\/+$/, "");
-  if (fbrUrl !== undefined && !/^https?:\/\/[^/]+/i.test(fbrUrl)) {
-    throw new BridgeConfigError(
-      `--fbr-url must be a base URL such as http://127.0.0.1:8244; got "${fbrUrl}"`,
-    );
-  }
+  const fbrUrl = setting("fbrUrl");
 
   // Tills: the file's list, or one till from --pos-id/--token (flags and environment replace the file's list).
-  const posIdRaw = flags.posId ?? env.RASEED_POS_BRIDGE_POS_ID;
-  const tokenRaw = flags.token ?? env.RASEED_POS_BRIDGE_TOKEN;
+  const posIdGiven: Given | undefined =
+    flags.posId !== undefined
+      ? { value: flags.posId, source: "--pos-id" }
+      : env.RASEED_POS_BRIDGE_POS_ID !== undefined
+        ? { value: env.RASEED_POS_BRIDGE_POS_ID, source: "RASEED_POS_BRIDGE_POS_ID" }
+        : undefined;
+  const tokenGiven: Given | undefined =
+    flags.token !== undefined
+      ? { value: flags.token, source: "--token" }
+      : env.RASEED_POS_BRIDGE_TOKEN !== undefined
+        ? { value: env.RASEED_POS_BRIDGE_TOKEN, source: "RASEED_POS_BRIDGE_TOKEN" }
+        : undefined;
   let tills: TillConfig[];
-  if (posIdRaw !== undefined || tokenRaw !== undefined) {
-    if (posIdRaw === undefined || (tokenRaw === undefined && !viaGateway)) {
+  if (posIdGiven !== undefined || tokenGiven !== undefined) {
+    if (posIdGiven === undefined || (tokenGiven === undefined && !viaGateway)) {
       throw new BridgeConfigError(
         "--pos-id and --token go together (or RASEED_POS_BRIDGE_POS_ID and _TOKEN)",
       );
     }
     tills = [
       {
-        posId: integerSetting(posIdRaw, "--pos-id", 1, Number.MAX_SAFE_INTEGER),
-        token: tokenRaw === undefined ? "" : stringSetting(tokenRaw, "--token"),
+        posId: checked(posIdSchema, posIdGiven.value, posIdGiven.source),
+        token: tokenGiven === undefined ? "" : checked(text, tokenGiven.value, tokenGiven.source, true),
       },
     ];
   } else if (file.tills !== undefined) {
@@ -328,83 +463,24 @@ export function loadBridgeConfig(
     seen.add(till.posId);
   }
 
-  const number = (
-    flag: string | undefined,
-    envName: string,
-    key: keyof typeof DEFAULT_BRIDGE_CONFIG,
-    min: number,
-    max: number,
-  ) => integerSetting(layered(flag, envName, key) ?? DEFAULT_BRIDGE_CONFIG[key], key, min, max);
-  const logLevel =
-    layered(undefined, "RASEED_POS_BRIDGE_LOG_LEVEL", "logLevel") ?? DEFAULT_BRIDGE_CONFIG.logLevel;
-  if (!["debug", "info", "warn", "error", "silent"].includes(String(logLevel))) {
-    throw new BridgeConfigError(
-      `logLevel must be debug, info, warn, error or silent; got ${JSON.stringify(logLevel)}`,
-    );
-  }
-
-  const journalSync =
-    layered(undefined, "RASEED_POS_BRIDGE_JOURNAL_SYNC", "journalSync") ?? DEFAULT_BRIDGE_CONFIG.journalSync;
-  if (journalSync !== "full" && journalSync !== "normal") {
-    throw new BridgeConfigError(`journalSync must be full or normal; got ${JSON.stringify(journalSync)}`);
-  }
-
   const config: BridgeConfig = {
-    host: stringSetting(
-      layered(flags.host, "RASEED_POS_BRIDGE_HOST", "host") ?? DEFAULT_BRIDGE_CONFIG.host,
-      "--host",
-    ),
-    port: number(flags.port, "RASEED_POS_BRIDGE_PORT", "port", 0, 65_535),
-    dataDir: resolve(
-      stringSetting(
-        layered(flags.dataDir, "RASEED_POS_BRIDGE_DATA_DIR", "dataDir") ?? DEFAULT_BRIDGE_CONFIG.dataDir,
-        "--data-dir",
-      ),
-    ),
-    environment: environmentRaw,
-    imsAuthority,
+    host: withDefault("host"),
+    port: withDefault("port"),
+    dataDir: resolve(withDefault("dataDir")),
+    environment: withDefault("environment"),
+    imsAuthority: withDefault("imsAuthority"),
     upstream,
     tills,
-    tillTimeoutMs: number(
-      flags.tillTimeout,
-      "RASEED_POS_BRIDGE_TILL_TIMEOUT_MS",
-      "tillTimeoutMs",
-      50,
-      60_000,
-    ),
-    uploadTimeoutMs: number(
-      undefined,
-      "RASEED_POS_BRIDGE_UPLOAD_TIMEOUT_MS",
-      "uploadTimeoutMs",
-      100,
-      600_000,
-    ),
-    maxBackoffMs: number(undefined, "RASEED_POS_BRIDGE_MAX_BACKOFF_MS", "maxBackoffMs", 10, 24 * 3600_000),
-    pollIntervalMs: number(undefined, "RASEED_POS_BRIDGE_POLL_INTERVAL_MS", "pollIntervalMs", 10, 3600_000),
-    uploadConcurrency: number(undefined, "RASEED_POS_BRIDGE_UPLOAD_CONCURRENCY", "uploadConcurrency", 1, 64),
-    backlogWarningMs: number(
-      undefined,
-      "RASEED_POS_BRIDGE_BACKLOG_WARNING_MS",
-      "backlogWarningMs",
-      1000,
-      7 * 24 * 3600_000,
-    ),
-    backlogCheckIntervalMs: number(
-      undefined,
-      "RASEED_POS_BRIDGE_BACKLOG_CHECK_INTERVAL_MS",
-      "backlogCheckIntervalMs",
-      100,
-      24 * 3600_000,
-    ),
-    bodyLimitBytes: number(
-      undefined,
-      "RASEED_POS_BRIDGE_BODY_LIMIT_BYTES",
-      "bodyLimitBytes",
-      1024,
-      16 * 1024 * 1024,
-    ),
-    journalSync,
-    logLevel: logLevel as BridgeConfig["logLevel"],
+    tillTimeoutMs: withDefault("tillTimeoutMs"),
+    uploadTimeoutMs: withDefault("uploadTimeoutMs"),
+    maxBackoffMs: withDefault("maxBackoffMs"),
+    pollIntervalMs: withDefault("pollIntervalMs"),
+    uploadConcurrency: withDefault("uploadConcurrency"),
+    backlogWarningMs: withDefault("backlogWarningMs"),
+    backlogCheckIntervalMs: withDefault("backlogCheckIntervalMs"),
+    bodyLimitBytes: withDefault("bodyLimitBytes"),
+    journalSync: withDefault("journalSync"),
+    logLevel: withDefault("logLevel"),
     receipt: parseReceipt(file.receipt),
   };
   if (fbrUrl !== undefined) config.fbrUrl = fbrUrl;
@@ -423,10 +499,14 @@ export function resolveBridgeDataDir(
   flags: Pick<BridgeFlags, "dataDir" | "config">,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
-  if (flags.dataDir !== undefined) return resolve(stringSetting(flags.dataDir, "--data-dir"));
-  if (env.RASEED_POS_BRIDGE_DATA_DIR !== undefined)
-    return resolve(stringSetting(env.RASEED_POS_BRIDGE_DATA_DIR, "RASEED_POS_BRIDGE_DATA_DIR"));
+  // The file is read only when neither the flag nor the variable names the folder.
+  const direct = given("dataDir", flags, env, {}, undefined);
+  if (direct !== undefined) return resolve(parseSetting("dataDir", direct));
   const configPath = flags.config ?? env.RASEED_POS_BRIDGE_CONFIG;
   const file = configPath === undefined ? {} : readConfigFile(resolve(configPath));
-  return resolve(stringSetting(file.dataDir ?? DEFAULT_BRIDGE_CONFIG.dataDir, "dataDir"));
+  const found = given("dataDir", flags, env, file, configPath) ?? {
+    value: DEFAULT_BRIDGE_CONFIG.dataDir,
+    source: "dataDir",
+  };
+  return resolve(parseSetting("dataDir", found));
 }

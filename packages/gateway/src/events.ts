@@ -24,6 +24,8 @@ export interface GatewayEventMap {
   "worker.problem": [{ message: string; invoiceId?: string; error?: unknown }];
   "breaker.changed": [{ state: "closed" | "open" | "half_open" }];
   "webhook.failed": [{ tenantId: string; webhookId: string; status?: number; error?: string }];
+  /** A delivery was recorded as delivered (after its row was updated). */
+  "webhook.delivered": [{ tenantId: string; webhookId: string; deliveryId: string }];
 }
 
 export class GatewayEvents extends EventEmitter<GatewayEventMap> {

@@ -2,7 +2,7 @@
 // nothing that was on the wire is left in doubt.
 import { describe, expect, it } from "vitest";
 import { openStore } from "../src/store/database.ts";
-import { sampleInvoice, startTestGateway } from "./harness.ts";
+import { SELLER_A, sampleInvoice, startTestGateway } from "./harness.ts";
 
 describe("graceful drain", () => {
   it("finishes in-flight posts before closing the store", async () => {
@@ -11,10 +11,8 @@ describe("graceful drain", () => {
     const ids: string[] = [];
     for (let i = 0; i < 4; i += 1)
       ids.push((await t.call("POST", "/v1/invoices", { body: sampleInvoice() })).body.id);
-    // Bounded by count, not by the clock: the posts are on the wire for 600 ms each.
-    for (let i = 0; i < 500 && t.gateway.worker.inFlight < 4; i += 1) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    // Waits until all four posts are on the wire (the transport says so), not on the clock.
+    await t.faults.untilInFlight(SELLER_A.ntn, 4);
     expect(t.gateway.worker.inFlight).toBe(4);
     // What proves the drain is the outcome below (every post settled, nothing left in the outbox), not
     // how long close() took on a loaded machine.

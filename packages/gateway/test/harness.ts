@@ -38,6 +38,13 @@ export class FaultPlan {
   /** Posts on the wire right now, and the most seen at once, per seller NTN. */
   readonly inFlightBySeller = new Map<string, number>();
   readonly maxInFlightBySeller = new Map<string, number>();
+  private readonly inFlightWaiters = new Set<{ seller: string; count: number; resolve: () => void }>();
+
+  /** Resolves once `count` posts of the seller are on the wire at once (an event, not a clock). */
+  untilInFlight(seller: string, count: number): Promise<void> {
+    if ((this.inFlightBySeller.get(seller) ?? 0) >= count) return Promise.resolve();
+    return new Promise((resolve) => this.inFlightWaiters.add({ seller, count, resolve }));
+  }
 
   private sellerOf(body: string | undefined): string | undefined {
     if (body === undefined) return undefined;
@@ -56,6 +63,11 @@ export class FaultPlan {
       const now = (this.inFlightBySeller.get(seller) ?? 0) + 1;
       this.inFlightBySeller.set(seller, now);
       this.maxInFlightBySeller.set(seller, Math.max(now, this.maxInFlightBySeller.get(seller) ?? 0));
+      for (const waiter of this.inFlightWaiters) {
+        if (waiter.seller !== seller || now < waiter.count) continue;
+        this.inFlightWaiters.delete(waiter);
+        waiter.resolve();
+      }
       try {
         return await counted(input, init);
       } finally {

@@ -22,6 +22,24 @@ describe.each(engines)("outbox on %s", (engine) => {
     await t?.close();
   });
 
+  /**
+   * The worker has run claim rounds since: a new invoice submitted now was claimed, posted and accepted.
+   * Proves "nothing else was posted meanwhile" by the worker's progress, not by waiting on the clock.
+   */
+  async function afterLaterClaimRounds(): Promise<void> {
+    const later = await t.call("POST", "/v1/invoices", { body: sampleInvoice() });
+    await t.waitFor(t.keyA, later.body.id, ["accepted"], 20_000);
+  }
+
+  async function outboxRowsOf(id: string): Promise<number> {
+    const rows = await t.gateway.store.db
+      .selectFrom("outbox")
+      .select("invoice_id")
+      .where("invoice_id", "=", id)
+      .execute();
+    return rows.length;
+  }
+
   const faultCases: [string, string, string][] = [
     ["latency;ms=50", "accepted", "accepted"],
     ["http500", "in_doubt", "in_doubt"],
@@ -42,8 +60,9 @@ describe.each(engines)("outbox on %s", (engine) => {
     expect(attempts.at(-1).outcome).toBe(outcome);
     if (state === "failed") expect(attempts).toHaveLength(3);
     if (state === "in_doubt") {
-      // Never retried automatically: still one attempt a while later.
-      await new Promise((r) => setTimeout(r, 300));
+      // Never retried automatically: nothing left to claim, and still one attempt after later claim rounds.
+      expect(await outboxRowsOf(posted.body.id)).toBe(0);
+      await afterLaterClaimRounds();
       const later = (await t.call("GET", `/v1/invoices/${posted.body.id}/attempts`)).body.items;
       expect(later).toHaveLength(1);
       expect(done.reason).toBeTruthy();
@@ -55,7 +74,8 @@ describe.each(engines)("outbox on %s", (engine) => {
     t.faults.byDescription.set(descriptionOf(invoice), "commit-then-drop");
     const posted = await t.call("POST", "/v1/invoices?wait=10", { body: invoice });
     expect(posted.body.state).toBe("in_doubt");
-    await new Promise((r) => setTimeout(r, 300));
+    expect(await outboxRowsOf(posted.body.id)).toBe(0);
+    await afterLaterClaimRounds();
     // Matched on the payload FBR received (the simulator hashes it), not on "the latest one".
     const ours = (await simInvoices(t.simulator)).find((i) => i.payloadHash === payloadHash(invoice));
     expect(ours).toBeDefined();
@@ -207,10 +227,19 @@ describe.each(engines)("FBR down, then back, on %s", (engine) => {
     });
     try {
       t.simulator.setFaults({ paths: { [POST_PATH]: { kind: "http503", retryAfterSeconds: 0 } } });
+      // The breaker opening is the event this waits for (three unavailable answers in a row), not a clock.
+      const opened = new Promise<void>((resolve) => {
+        const onChange = ({ state }: { state: string }) => {
+          if (state !== "open") return;
+          t.gateway.events.off("breaker.changed", onChange);
+          resolve();
+        };
+        t.gateway.events.on("breaker.changed", onChange);
+      });
       const ids: string[] = [];
       for (let i = 0; i < 20; i += 1)
         ids.push((await t.call("POST", "/v1/invoices", { body: sampleInvoice() })).body.id);
-      await new Promise((r) => setTimeout(r, 800));
+      await opened;
       const during = await t.call("GET", "/v1/invoices?limit=100");
       expect(during.body.items.filter((i: { state: string }) => i.state === "accepted")).toHaveLength(0);
       expect(t.gateway.worker.breaker.state).not.toBe("closed");

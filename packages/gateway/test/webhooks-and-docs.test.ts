@@ -11,10 +11,17 @@ interface Received {
   body: string;
 }
 
-async function startReceiver(
-  failFirst: number,
-): Promise<{ server: Server; url: string; received: Received[] }> {
+interface Receiver {
+  server: Server;
+  url: string;
+  received: Received[];
+  /** Resolves once what was received satisfies `done` (checked on each delivery, not on a clock). */
+  until(done: (received: Received[]) => boolean): Promise<void>;
+}
+
+async function startReceiver(failFirst: number): Promise<Receiver> {
   const received: Received[] = [];
+  const waiters = new Set<{ done: (received: Received[]) => boolean; resolve: () => void }>();
   let failures = 0;
   const server = createServer((req, res) => {
     let body = "";
@@ -29,12 +36,19 @@ async function startReceiver(
       }
       received.push({ headers: req.headers, body });
       res.writeHead(204).end();
+      for (const waiter of waiters) {
+        if (!waiter.done(received)) continue;
+        waiters.delete(waiter);
+        waiter.resolve();
+      }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : 0;
-  return { server, url: `http://127.0.0.1:${port}/hook`, received };
+  const until = (done: (received: Received[]) => boolean): Promise<void> =>
+    done(received) ? Promise.resolve() : new Promise((resolve) => waiters.add({ done, resolve }));
+  return { server, url: `http://127.0.0.1:${port}/hook`, received, until };
 }
 
 describe.each(engines)("webhooks on %s", (engine) => {
@@ -55,14 +69,33 @@ describe.each(engines)("webhooks on %s", (engine) => {
       const listed = await t.call("GET", "/v1/webhooks");
       expect(JSON.stringify(listed.body)).not.toContain(created.body.secret);
 
+      // Deliveries the gateway has recorded as delivered (its event, after the row is written).
+      const recorded = new Set<string>();
+      let onRecorded = (): void => {};
+      const listener = ({ deliveryId }: { deliveryId: string }) => {
+        recorded.add(deliveryId);
+        onRecorded();
+      };
+      t.gateway.events.on("webhook.delivered", listener);
       const posted = await t.call("POST", "/v1/invoices?wait=10", { body: sampleInvoice() });
       expect(posted.body.state).toBe("accepted");
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline) {
-        const states = receiver.received.map((r) => JSON.parse(r.body).state);
-        if (states.includes("accepted") && states.includes("queued")) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      // Waits on deliveries, not the clock (the test's own timeout bounds it).
+      await receiver.until((received) => {
+        const states = received
+          .map((r) => JSON.parse(r.body))
+          .filter((e) => e.invoiceId === posted.body.id)
+          .map((e) => e.state);
+        return states.includes("accepted") && states.includes("queued");
+      });
+      // ...and the gateway has recorded each of them as delivered.
+      const receivedIds = receiver.received.map((r) => r.headers["raseed-delivery"] as string);
+      await new Promise<void>((resolve) => {
+        onRecorded = () => {
+          if (receivedIds.every((id) => recorded.has(id))) resolve();
+        };
+        onRecorded();
+      });
+      t.gateway.events.off("webhook.delivered", listener);
       const events = receiver.received.map((r) => JSON.parse(r.body));
       // A retried delivery may arrive after a later one: receivers order by `sequence`.
       const ours = events

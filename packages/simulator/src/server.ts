@@ -2,6 +2,7 @@
 //   route match (WSO2: "No matching resource") → auth (WSO2 9009xx faults) → body parse →
 //   faults (latency, 5xx, throttling, HTML page, hang, reset) → rules (0401, sandbox gate, sdk validation)
 //   → numbering + store → answer (or, for commit-then-drop, a dropped connection after the save).
+import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import { pakistanDateTime } from "@raseed/sdk";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -55,6 +56,11 @@ export interface RunningSimulator {
   url: string;
   close(): Promise<void>;
   setFaults(faults: FaultConfig): void;
+  /**
+   * What the simulator did, for tests to wait on instead of a clock: `"hang"` (with the request's path)
+   * once a request is held by the hang fault.
+   */
+  readonly events: EventEmitter;
   /** Forget accepted invoices and restore the start-up faults. */
   reset(): void;
   readonly store: InvoiceStore;
@@ -85,6 +91,7 @@ interface SimulatorState {
   issuer: FbrNumberIssuer;
   clock: () => number;
   hangingSockets: Set<Socket>;
+  events: EventEmitter;
   sellerMismatchHttpStatus: 401 | 200;
   /** The day 0043 judges a future invoiceDate by (config `invoiceDateClock`). */
   invoiceDateClock: "utc" | "pakistan";
@@ -205,6 +212,7 @@ async function applyFault(
       const socket = request.raw.socket;
       state.hangingSockets.add(socket);
       socket.once("close", () => state.hangingSockets.delete(socket));
+      state.events.emit("hang", request.url);
       return reply;
     }
     case "reset-before":
@@ -234,6 +242,7 @@ export function buildSimulatorApp(options: SimulatorOptions = {}): {
     issuer: new FbrNumberIssuer(clock),
     clock,
     hangingSockets: new Set(),
+    events: new EventEmitter(),
     sellerMismatchHttpStatus: config?.sellerMismatchHttpStatus ?? 401,
     invoiceDateClock: config?.invoiceDateClock ?? "utc",
   };
@@ -456,6 +465,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       await app.close();
     },
     setFaults: (faults) => state.faults.configure(faults),
+    events: state.events,
     reset: () => resetState(state),
     store: state.store,
   };

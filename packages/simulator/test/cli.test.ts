@@ -18,30 +18,40 @@ function run(args: string[]): ChildProcess {
   );
 }
 
-function collect(child: ChildProcess): { out: () => string; err: () => string } {
+interface Collected {
+  out: () => string;
+  err: () => string;
+  /** Resolves with the first match in stdout, checked as output arrives (no clock; the test's timeout bounds it). */
+  untilOut: (pattern: RegExp) => Promise<RegExpMatchArray>;
+}
+
+function collect(child: ChildProcess): Collected {
   let out = "";
   let err = "";
+  const waiters = new Set<{ pattern: RegExp; resolve: (match: RegExpMatchArray) => void }>();
   child.stdout?.on("data", (chunk: Buffer) => {
     out += chunk.toString();
+    for (const waiter of waiters) {
+      const match = out.match(waiter.pattern);
+      if (match === null) continue;
+      waiters.delete(waiter);
+      waiter.resolve(match);
+    }
   });
   child.stderr?.on("data", (chunk: Buffer) => {
     err += chunk.toString();
   });
-  return { out: () => out, err: () => err };
+  const untilOut = (pattern: RegExp): Promise<RegExpMatchArray> => {
+    const match = out.match(pattern);
+    return match !== null
+      ? Promise.resolve(match)
+      : new Promise((resolve) => waiters.add({ pattern, resolve }));
+  };
+  return { out: () => out, err: () => err, untilOut };
 }
 
 function exitCode(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.on("exit", (code) => resolve(code)));
-}
-
-async function waitFor(check: () => RegExpMatchArray | null, ms: number): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const match = check();
-    if (match) return match;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error("timed out waiting for the simulator to print its URL");
 }
 
 describe("raseed simulator", () => {
@@ -49,14 +59,11 @@ describe("raseed simulator", () => {
     const child = run(["--port", "0", "--latency-ms", "120", "--no-inspect"]);
     const output = collect(child);
     const exited = exitCode(child);
-    const [, url] = await waitFor(
-      () => output.out().match(/listening on (http:\/\/127\.0\.0\.1:\d+)/),
-      20_000,
-    );
-    const started = Date.now();
+    const [, url] = await output.untilOut(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    // The flag reaches the simulator's faults (the delay each request gets: FaultEngine in units.test.ts).
+    await output.untilOut(/latency:\s+120 ms on every request/);
     const response = await fetch(`${url}/pdi/v1/provinces`, { headers: PRODUCTION_AUTH });
     expect(response.status).toBe(200);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(110);
     expect((await fetch(`${url}/__sim/invoices`)).status).toBe(404);
     expect(output.out()).not.toContain("sandbox-demo-token");
     child.kill("SIGTERM");
@@ -100,7 +107,7 @@ describe("raseed simulator", () => {
     const child = run(["--port", "0", "--fail-rate", "0.5", "--no-inspect"]);
     const output = collect(child);
     const exited = exitCode(child);
-    const [, seed] = await waitFor(() => output.out().match(/repeat this run with --seed (\d+)/), 20_000);
+    const [, seed] = await output.untilOut(/repeat this run with --seed (\d+)/);
     expect(output.out()).toContain(`seed ${seed}`);
     expect(output.out()).toContain("commit-then-drop");
     child.kill("SIGTERM");

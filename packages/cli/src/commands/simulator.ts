@@ -98,6 +98,10 @@ async function runSimulator(flags: SimulatorFlags): Promise<RunningSimulator> {
     "  IMS:       POST /imsp/v1/api/Live/PostData (production), /FBR/v1/api/Live/PostData (sandbox)",
   );
   console.log(`  demo seller 7000007, POSID 110014 (tokens: docs/simulator.md)`);
+  if (faults.latencyMs !== undefined) {
+    const latency = Array.isArray(faults.latencyMs) ? faults.latencyMs.join("-") : String(faults.latencyMs);
+    console.log(`  latency:   ${latency} ms on every request`);
+  }
   if (faults.failRate !== undefined && faults.failRate > 0) {
     const kinds = (faults.failKinds ?? DEFAULT_FAIL_KINDS).join(", ");
     const repeat = chaosSeedPicked ? ` (repeat this run with --seed ${faults.seed})` : "";

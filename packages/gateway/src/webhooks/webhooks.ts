@@ -351,7 +351,13 @@ export class WebhookDispatcher {
           })
           .where("id", "=", delivery.id)
           .execute();
-        if (error !== null) {
+        if (error === null) {
+          this.events.emit("webhook.delivered", {
+            tenantId: delivery.tenant_id,
+            webhookId: delivery.webhook_id,
+            deliveryId: delivery.id,
+          });
+        } else {
           this.events.emit("webhook.failed", {
             tenantId: delivery.tenant_id,
             webhookId: delivery.webhook_id,

@@ -104,11 +104,10 @@ describe("transport failures provoked on 127.0.0.1", () => {
         bodyArrived = true;
       }),
     );
-    const started = performance.now();
+    // The server never answers: only our timeout can end the call (the reason names it; no stopwatch).
     const outcome = await client(port, 200).postInvoice(invoice);
     expect(bodyArrived).toBe(true);
     expect(outcome.kind).toBe("in_doubt");
-    expect(performance.now() - started).toBeLessThan(1500);
     if (outcome.kind === "in_doubt") expect(outcome.reason).toContain("within 200 ms");
   });
 

@@ -92,9 +92,8 @@ describe("ReferenceClient over HTTP", () => {
       timeoutMs: 150,
       onSnapshotFallback: (event) => reasons.push(event.reason),
     });
-    const started = Date.now();
+    // The server never answers: only our timeout can end the call (the reason names it; no stopwatch).
     expect(await reference.uoms()).toBe(uomRows());
-    expect(Date.now() - started).toBeLessThan(5_000);
     expect(reasons).toHaveLength(1);
     expect(reasons[0]).toBe("/pdi/v1/uom: network error: no answer within 150 ms");
   });

@@ -13,6 +13,8 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** A dashboard page reachable without a session (sign-in, static files). */
     signedOut?: boolean;
+    /** A multipart form whose handler checks the CSRF token itself, before reading the file (import). */
+    multipartCsrf?: boolean;
   }
 }
 

@@ -7,14 +7,17 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyCookie from "@fastify/cookie";
 import fastifyFormbody from "@fastify/formbody";
+import fastifyMultipart from "@fastify/multipart";
 import fastifyView from "@fastify/view";
 import { Eta } from "eta";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type ApiError, asApiError } from "../http/api-error.ts";
+import { ImportJobs } from "../imports/import-jobs.ts";
 import { csrfTokenMatches, loadSession } from "../people/sessions.ts";
 import { type DashboardDeps, PageError, render } from "./context.ts";
 import * as format from "./format.ts";
 import { navEntries } from "./nav.ts";
+import { MAX_UPLOAD_BYTES, registerImportPages } from "./pages/import.ts";
 import { registerInvoicePages } from "./pages/invoices.ts";
 import { registerIssuePages } from "./pages/issue.ts";
 import { registerOverviewPage } from "./pages/overview.ts";
@@ -49,6 +52,10 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
 
   await app.register(async (scope) => {
     await scope.register(fastifyFormbody, { bodyLimit: 262_144 });
+    // Only the import page takes a file: one, size-limited; its CSRF token is checked before the file is read.
+    await scope.register(fastifyMultipart, {
+      limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 4, parts: 5 },
+    });
     await scope.register(fastifyCookie);
     await scope.register(fastifyView, {
       engine: { eta: new Eta({ autoEscape: true, autoTrim: false }) },
@@ -80,6 +87,9 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     // After the body is parsed: every state-changing request carries the session's token in `_csrf`.
     scope.addHook("preHandler", async (request) => {
       if (request.method !== "POST" || request.person === undefined) return;
+      // A multipart form's fields are read by its handler, which checks the token before the file; any other
+      // route given a multipart body finds no token here and refuses it.
+      if (request.isMultipart() && request.routeOptions.config?.multipartCsrf === true) return;
       const body = request.body as Record<string, unknown> | undefined;
       if (!csrfTokenMatches(request.person.session.csrf_token, body?._csrf)) {
         throw new PageError(
@@ -108,6 +118,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     registerInvoicePages(scope, deps);
     registerIssuePages(scope, deps);
     registerSettingsPages(scope, deps);
+    registerImportPages(scope, deps, new ImportJobs(deps));
   });
 }
 

@@ -1,5 +1,5 @@
-// The dashboard's navigation, in one place. Pages added later (import, certification) append an entry here
-// and extend templates/layout.eta; `permission` hides an entry from roles that cannot use it.
+// The dashboard's navigation, in one place: each page has an entry here; `permission` hides an entry from
+// roles that cannot use it.
 import type { Permission } from "./context.ts";
 
 export interface NavEntry {
@@ -12,5 +12,6 @@ export const navEntries: NavEntry[] = [
   { href: "/", label: "Overview" },
   { href: "/invoices", label: "Invoices" },
   { href: "/issue", label: "Issue invoice", permission: "issue" },
+  { href: "/import", label: "Import", permission: "issue" },
   { href: "/settings", label: "Settings", permission: "configure" },
 ];

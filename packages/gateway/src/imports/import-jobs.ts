@@ -2,13 +2,14 @@
 // POST /v1/invoices (same request hash, same idempotency key), so a file imported once from the dashboard and
 // once with `raseed import` is still queued only once. Progress lives in memory; what was queued is durable,
 // and uploading the file again after a restart sends only what is missing.
+import type { Kysely } from "kysely";
 import { DomainError } from "../errors.ts";
 import type { AppDeps } from "../http/deps.ts";
 import { buildSubmittedInvoice, parseSubmission, submitInvoice } from "../invoices/invoice-service.ts";
 import { GroupCommitter } from "../store/group-commit.ts";
 import { newId, nowIso } from "../store/ids.ts";
-import type { TenantRow } from "../store/schema.ts";
-import type { ImportPlan, PlannedInvoice } from "./plan.ts";
+import type { Database, InvoiceState, TenantRow } from "../store/schema.ts";
+import { allProblems, type ImportPlan, type ImportProblem, type PlannedInvoice } from "./plan.ts";
 
 export interface ImportJobLine {
   reference: string;
@@ -36,11 +37,32 @@ export interface ImportJob {
   finishedAt: string | null;
 }
 
+/**
+ * An uploaded file's plan, kept for its preview until someone sends it (the dashboard's /import page). Its
+ * latest job, once sent; sending it again starts a new job, which queues nothing twice (same keys).
+ */
+export interface ImportUpload {
+  id: string;
+  tenantId: string;
+  fileName: string;
+  uploadedBy: string;
+  uploadedAt: string;
+  plan: ImportPlan;
+  /** Every problem of the plan, file-level first, then by sheet row. */
+  problems: ImportProblem[];
+  /** Invoices with at least one problem (never sent). */
+  invalidInvoices: number;
+  job: ImportJob | null;
+}
+
 /** At most this many jobs are remembered per gateway process (the oldest finished ones are forgotten). */
 const MAX_JOBS = 200;
+/** Plans are large (every row of a file): at most this many uploads are kept per gateway process. */
+const MAX_UPLOADS = 20;
 
 export class ImportJobs {
   private readonly jobs = new Map<string, ImportJob>();
+  private readonly uploads = new Map<string, ImportUpload>();
 
   constructor(private readonly deps: Pick<AppDeps, "store" | "worker" | "committer">) {}
 
@@ -69,6 +91,53 @@ export class ImportJobs {
     this.remember(job);
     void this.run(job, tenant, valid, actor);
     return job;
+  }
+
+  /** Keeps a planned file for its preview; nothing is sent until `send`. */
+  keep(tenantId: string, fileName: string, plan: ImportPlan, actor: string): ImportUpload {
+    if (this.uploads.size >= MAX_UPLOADS) {
+      // Forget the oldest upload that is not sending right now.
+      for (const [id, old] of this.uploads) {
+        if (old.job?.status !== "running") {
+          this.uploads.delete(id);
+          break;
+        }
+      }
+    }
+    const upload: ImportUpload = {
+      id: newId("upl"),
+      tenantId,
+      fileName,
+      uploadedBy: actor,
+      uploadedAt: nowIso(),
+      plan,
+      problems: allProblems(plan),
+      invalidInvoices: plan.invoices.filter((invoice) => invoice.problems.length > 0).length,
+      job: null,
+    };
+    this.uploads.set(upload.id, upload);
+    return upload;
+  }
+
+  /** The upload if it belongs to this tenant. */
+  upload(tenantId: string, id: string): ImportUpload | undefined {
+    const upload = this.uploads.get(id);
+    return upload?.tenantId === tenantId ? upload : undefined;
+  }
+
+  /** The tenant's uploads, newest first. */
+  uploadsOf(tenantId: string): ImportUpload[] {
+    return [...this.uploads.values()].filter((upload) => upload.tenantId === tenantId).reverse();
+  }
+
+  /**
+   * Sends an upload's valid invoices. A second click while its job runs returns that job (nothing starts
+   * twice); after it finished, a new job runs and finds everything already queued.
+   */
+  send(tenant: TenantRow, upload: ImportUpload, actor: string): ImportJob {
+    if (upload.job?.status === "running") return upload.job;
+    upload.job = this.start(tenant, upload.fileName, upload.plan, actor);
+    return upload.job;
   }
 
   /** The job if it belongs to this tenant (jobs of other tenants do not exist for it). */
@@ -129,4 +198,59 @@ export class ImportJobs {
     this.running.set(job.id, work);
     return work;
   }
+}
+
+export interface ImportOutcomeLine {
+  reference: string;
+  rows: number[];
+  invoiceId: string;
+  state: InvoiceState;
+  fbrInvoiceNumber: string | null;
+  /** FBR's codes, for a rejected invoice. */
+  codes: string[];
+}
+
+export interface ImportOutcomes {
+  accepted: number;
+  rejected: ImportOutcomeLine[];
+  /** Queued, being sent, retrying or in doubt: FBR has not answered for certain yet. */
+  pending: number;
+}
+
+const FINAL_REFUSALS: readonly InvoiceState[] = ["rejected", "failed", "abandoned"];
+
+/** What FBR has answered so far for a job's invoices (read in chunks, so a 100,000-invoice job fits). */
+export async function importOutcomes(
+  db: Kysely<Database>,
+  job: ImportJob,
+  rowsOf: (reference: string) => number[],
+): Promise<ImportOutcomes> {
+  const references = new Map(Object.entries(job.invoiceIds).map(([reference, id]) => [id, reference]));
+  const ids = [...references.keys()];
+  const outcomes: ImportOutcomes = { accepted: 0, rejected: [], pending: 0 };
+  for (let start = 0; start < ids.length; start += 500) {
+    const rows = await db
+      .selectFrom("invoices")
+      .select(["id", "state", "fbr_invoice_number", "errors"])
+      .where("tenant_id", "=", job.tenantId)
+      .where("id", "in", ids.slice(start, start + 500))
+      .execute();
+    for (const row of rows) {
+      if (row.state === "accepted") outcomes.accepted += 1;
+      else if (FINAL_REFUSALS.includes(row.state)) {
+        const reference = references.get(row.id) ?? "";
+        const errors = row.errors === null ? [] : (JSON.parse(row.errors) as { code?: unknown }[]);
+        outcomes.rejected.push({
+          reference,
+          rows: rowsOf(reference),
+          invoiceId: row.id,
+          state: row.state,
+          fbrInvoiceNumber: row.fbr_invoice_number,
+          codes: errors.map((error) => String(error.code ?? "")).filter((code) => code !== ""),
+        });
+      } else outcomes.pending += 1;
+    }
+  }
+  outcomes.rejected.sort((a, b) => (a.rows[0] ?? 0) - (b.rows[0] ?? 0));
+  return outcomes;
 }

@@ -107,15 +107,13 @@ function toRun(row: CertificationRunsTable): CertificationRun {
 }
 
 /**
- * Runs the scenarios for the key's tenant, which must be a sandbox tenant (certification is the sandbox's
- * purpose; a production post would report real sales). Scenarios are posted one by one in the matrix's order.
+ * The checks that need no FBR answer, made before anything is queued: a sandbox tenant, a known activity and
+ * sector, and `only` within its assigned scenarios. Returns the scenarios to run, in the matrix's order.
  */
-export async function runCertification(
-  deps: Pick<AppDeps, "store" | "events" | "worker" | "committer">,
-  tenant: TenantRow,
-  request: CertificationRequest,
-  actor: string,
-): Promise<CertificationRun> {
+export function scenariosToRun(
+  tenant: Pick<TenantRow, "environment">,
+  request: Pick<CertificationRequest, "activity" | "sector" | "only">,
+): readonly string[] {
   if (tenant.environment !== "sandbox") {
     throw new DomainError(
       "not_sandbox",
@@ -132,7 +130,20 @@ export async function runCertification(
       { validValues: assigned },
     );
   }
-  const scenarios = only.length > 0 ? assigned.filter((id) => only.includes(id)) : assigned;
+  return only.length > 0 ? assigned.filter((id) => only.includes(id)) : assigned;
+}
+
+/**
+ * Runs the scenarios for the key's tenant, which must be a sandbox tenant (certification is the sandbox's
+ * purpose; a production post would report real sales). Scenarios are posted one by one in the matrix's order.
+ */
+export async function runCertification(
+  deps: Pick<AppDeps, "store" | "events" | "worker" | "committer">,
+  tenant: TenantRow,
+  request: CertificationRequest,
+  actor: string,
+): Promise<CertificationRun> {
+  const scenarios = scenariosToRun(tenant, request);
   const { db } = deps.store;
   const committer = deps.committer ?? new GroupCommitter(db);
   const runId = newId("cert");

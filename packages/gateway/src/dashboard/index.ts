@@ -11,12 +11,14 @@ import fastifyMultipart from "@fastify/multipart";
 import fastifyView from "@fastify/view";
 import { Eta } from "eta";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { BackgroundCertificationRuns } from "../certification/background-runs.ts";
 import { type ApiError, asApiError } from "../http/api-error.ts";
 import { ImportJobs } from "../imports/import-jobs.ts";
 import { csrfTokenMatches, loadSession } from "../people/sessions.ts";
 import { type DashboardDeps, PageError, render } from "./context.ts";
 import * as format from "./format.ts";
 import { navEntries } from "./nav.ts";
+import { registerCertificationPages } from "./pages/certification.ts";
 import { MAX_UPLOAD_BYTES, registerImportPages } from "./pages/import.ts";
 import { registerInvoicePages } from "./pages/invoices.ts";
 import { registerIssuePages } from "./pages/issue.ts";
@@ -119,6 +121,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     registerIssuePages(scope, deps);
     registerSettingsPages(scope, deps);
     registerImportPages(scope, deps, new ImportJobs(deps));
+    registerCertificationPages(scope, deps, new BackgroundCertificationRuns(deps));
   });
 }
 

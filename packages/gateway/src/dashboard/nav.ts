@@ -13,5 +13,6 @@ export const navEntries: NavEntry[] = [
   { href: "/invoices", label: "Invoices" },
   { href: "/issue", label: "Issue invoice", permission: "issue" },
   { href: "/import", label: "Import", permission: "issue" },
+  { href: "/certification", label: "Certification" },
   { href: "/settings", label: "Settings", permission: "configure" },
 ];

@@ -64,7 +64,7 @@ describe("dashboard /certification in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
-  });
+  }, 90_000);
 
   it("runs every scenario of an activity and sector; the history shows each one passed with FBR's number", async () => {
     const { page, close } = await signIn(browser, t.url, people.operatorA, PASSWORD);
@@ -153,7 +153,7 @@ describe("dashboard /certification in Chromium", () => {
       await operator.close();
       await live.close();
     }
-  });
+  }, 90_000);
 
   it("an auditor reads the history but cannot run; another tenant sees none of it", async () => {
     const auditor = await signIn(browser, t.url, people.auditorA, PASSWORD);
@@ -177,7 +177,7 @@ describe("dashboard /certification in Chromium", () => {
       await auditor.close();
       await other.close();
     }
-  });
+  }, 90_000);
 
   it("at phone width (390 px) the page reads without horizontal scrolling", async () => {
     const { page, close } = await signIn(browser, t.url, people.operatorB, PASSWORD, PHONE);
@@ -188,5 +188,5 @@ describe("dashboard /certification in Chromium", () => {
     } finally {
       await close();
     }
-  });
+  }, 90_000);
 });

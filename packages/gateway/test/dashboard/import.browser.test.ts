@@ -77,7 +77,7 @@ describe("dashboard /import in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
-  });
+  }, 90_000);
 
   it("lists every problem by row, column and code; refuses the file whole, then sends the valid invoices once", async () => {
     const { page, close } = await signIn(browser, t.url, people.operatorA, PASSWORD);
@@ -158,7 +158,7 @@ describe("dashboard /import in Chromium", () => {
     } finally {
       await close();
     }
-  });
+  }, 90_000);
 
   it("a file that cannot be read, an empty form and a header with no reference are explained, not a 500", async () => {
     const { page, close } = await signIn(browser, t.url, people.operatorA, PASSWORD);
@@ -186,7 +186,7 @@ describe("dashboard /import in Chromium", () => {
     } finally {
       await close();
     }
-  });
+  }, 90_000);
 
   it("guards: auditors get 403, another tenant's upload is a 404, a forged or missing CSRF token and an oversized file are refused", async () => {
     const operator = await signIn(browser, t.url, people.operatorA, PASSWORD);
@@ -241,7 +241,7 @@ describe("dashboard /import in Chromium", () => {
       await auditor.close();
       await other.close();
     }
-  });
+  }, 90_000);
 
   it("without a session the page and the upload go to sign-in", async () => {
     const { page, close } = await openPage(browser, t.url);
@@ -253,7 +253,7 @@ describe("dashboard /import in Chromium", () => {
     } finally {
       await close();
     }
-  });
+  }, 90_000);
 
   it("at phone width (390 px) the import pages read without horizontal scrolling", async () => {
     const { page, close } = await signIn(browser, t.url, people.operatorA, PASSWORD, PHONE);
@@ -273,5 +273,5 @@ describe("dashboard /import in Chromium", () => {
     } finally {
       await close();
     }
-  });
+  }, 90_000);
 });

@@ -25,6 +25,22 @@ const withFaults: typeof fetch = (input, init) => {
   return fetch(input, { ...init, headers });
 };
 
+/** Three invoices of FBR's fields (SN002, unregistered buyer, 18%); the third has an HS code FBR refuses. */
+function importCsv(label: string): string {
+  const header =
+    "invoiceRefNo,invoiceDate,buyerNTNCNIC,buyerBusinessName,buyerProvince,buyerAddress,buyerRegistrationType,scenarioId,hsCode,productDescription,rate,uoM,quantity,valueSalesExcludingST,salesTaxApplicable,saleType";
+  const row = (ref: string, hsCode: string, value: number) =>
+    `${ref},${fbrToday},1000000000000,Walk-in customer,Sindh,Karachi,Unregistered,SN002,${hsCode},Imported ${ref},18%,"Numbers, pieces, units",2,${value},${(value * 18) / 100},Goods at standard rate (default)`;
+  const ref = (n: number) => `${label.toUpperCase()}-${n}`;
+  return [
+    header,
+    row(ref(1), "0101.2100", 1000),
+    row(ref(1), "0101.2100", 500),
+    row(ref(2), "0101.2100", 2000),
+    row(ref(3), "12", 700),
+  ].join("\n");
+}
+
 const gateway = await startGateway(
   loadConfig({ flags: { demo: true, port: 0, dataDir: dir, logLevel: "silent" }, env: {} }),
   { logger: pino({ level: "silent" }), fetch: withFaults },
@@ -48,6 +64,13 @@ try {
   const rejected = await post("ERP-201", (d) => (d.buyer.registrationType = "Unregistered"));
   const inDoubt = await post("ERP-301", (d) => (d.lines[0].description = "Lost answer"));
   console.log(`rejected: ${rejected.state}, in doubt: ${inDoubt.state}`);
+  // A recorded certification run for /certification.
+  const certification = await fetch(`${gateway.url}/v1/certification/runs`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${demo.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ activity: "Manufacturer", sector: "Steel" }),
+  });
+  console.log(`certification run: ${certification.status}`);
 
   // An admin sees every page (the demo's own sign-in is an operator).
   const admin = { email: "admin@demo.raseed.pk", password: "screenshots only, not a real one" };
@@ -98,6 +121,22 @@ try {
         await page.goto(path);
         await page.screenshot({ path: join(out, `${name}-${label}.png`), fullPage: true });
       }
+      // Import: a month's file with one bad HS code, previewed, then sent without the bad invoice.
+      await page.goto("/import");
+      await page.getByLabel("Spreadsheet").setInputFiles({
+        name: `sales-${label}.csv`,
+        mimeType: "text/csv",
+        buffer: Buffer.from(importCsv(label)),
+      });
+      await page.getByRole("button", { name: "Check the file" }).click();
+      await page.waitForURL(/\/import\/upl_/);
+      await page.screenshot({ path: join(out, `import-preview-${label}.png`), fullPage: true });
+      await page.getByLabel("Send the valid invoices and leave out the ones with problems").check();
+      await page.getByRole("button", { name: /^Send \d+ invoices?$/ }).click();
+      await page.locator('#import-progress[data-status="done"]').waitFor();
+      await page.screenshot({ path: join(out, `import-sent-${label}.png`), fullPage: true });
+      await page.goto("/certification");
+      await page.screenshot({ path: join(out, `certification-${label}.png`), fullPage: true });
       await context.close();
     }
   } finally {

@@ -1,8 +1,10 @@
-// `raseed scenarios list|run` and POST /v1/certification/runs: a real gateway (SQLite) and the real simulator.
+// `raseed scenarios list|run` and POST /v1/certification/runs: a real gateway (SQLite, then PostgreSQL) and the
+// real simulator.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addTenant, createApiKey } from "../../gateway/src/index.ts";
 import { SELLER_A, simInvoices, startTestGateway, type TestGateway } from "../../gateway/test/harness.ts";
+import { engines } from "../../gateway/test/helpers.ts";
 import { runScenariosList, runScenariosRun } from "../src/commands/scenarios.ts";
 
 interface MatrixRow {
@@ -64,10 +66,10 @@ describe("raseed scenarios list", () => {
   });
 });
 
-describe("raseed scenarios run (POST /v1/certification/runs)", () => {
+describe.each(engines)("raseed scenarios run (POST /v1/certification/runs) on %s", (engine) => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway("sqlite");
+    gw = await startTestGateway(engine);
   });
   afterAll(async () => {
     await gw?.close();

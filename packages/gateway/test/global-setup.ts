@@ -41,14 +41,19 @@ function runPg(binary: string, args: string[], asPostgres: boolean): void {
   }
 }
 
-/** Only start PostgreSQL when this run includes gateway tests (a filtered run of other packages skips it). */
+/**
+ * Only start PostgreSQL when this run includes gateway tests, or the CLI's, whose end-to-end tests run a
+ * gateway on both engines (a filtered run of other packages skips it).
+ */
 function runIncludesGateway(): boolean {
   const args = process.argv.slice(2);
   // A test-name filter can select gateway tests from any file: start PostgreSQL to be safe.
   if (args.some((arg) => arg === "-t" || arg.startsWith("--testNamePattern"))) return true;
   const filters = args.filter((arg) => !arg.startsWith("-") && arg !== "run" && arg !== "watch");
   if (filters.length === 0) return true;
-  return filters.some((filter) => filter.includes("gateway") || filter.includes("global-setup"));
+  return filters.some(
+    (filter) => filter.includes("gateway") || filter.includes("cli") || filter.includes("global-setup"),
+  );
 }
 
 export default async function setup(project: TestProject): Promise<(() => void) | undefined> {

@@ -5,6 +5,7 @@ import { payloadHash } from "@raseed/simulator";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser } from "../../src/people/users.ts";
+import { setTenantTransport } from "../../src/tenants/transport.ts";
 import {
   type Loose,
   SELLER_B,
@@ -13,6 +14,7 @@ import {
   startTestGateway,
   type TestGateway,
 } from "../harness.ts";
+import { tlsFixture } from "../transport-fixtures.ts";
 import { csrfOf, expectNoHorizontalScroll, launchChromium, openPage, PHONE, signIn } from "./browser.ts";
 
 const PASSWORD = "correct horse battery staple";
@@ -258,6 +260,21 @@ describe("dashboard in Chromium", () => {
     }
     const { page, requests, close } = await signIn(browser, t.url, people.adminA, PASSWORD);
     try {
+      await page.goto("/settings");
+      await expect(page.locator("#transport").textContent()).resolves.toContain("Straight to FBR.");
+      // A tenant transport (raseed tenant transport set) is named, certificate expiry included, never a key.
+      await setTenantTransport(t.gateway.store.db, t.masterKey, t.tenantA, {
+        fbrUrl: "https://relay.example",
+        clientCertificate: { certPem: tlsFixture("client.pem"), keyPem: tlsFixture("client.key") },
+      });
+      await page.goto("/settings");
+      const line = await page.locator("#transport").textContent();
+      expect(line).toContain("Through the relay https://relay.example");
+      expect(line).toMatch(
+        /client certificate O=Raseed tests, CN=raseed-tenant-7000007 \(valid to .*2126 GMT\)/,
+      );
+      await expect(page.locator("body").textContent()).resolves.not.toContain("PRIVATE KEY");
+      await setTenantTransport(t.gateway.store.db, t.masterKey, t.tenantA, null);
       await page.goto("/settings");
       // The stored token answers FBR (the simulator); a wrong typed one is explained as a 401.
       await page.getByRole("button", { name: "Test connection" }).click();

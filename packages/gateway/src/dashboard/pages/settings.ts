@@ -18,6 +18,12 @@ import {
   TenantError,
   updateTenant,
 } from "../../tenants/tenants.ts";
+import {
+  openTenantTransport,
+  proxyOrigin,
+  summariseTenantTransport,
+  type TenantTransportSummary,
+} from "../../tenants/transport.ts";
 import { createWebhook, disableWebhook, listWebhooks } from "../../webhooks/webhooks.ts";
 import { type DashboardDeps, PageError, render, requirePermission } from "../context.ts";
 
@@ -69,6 +75,29 @@ export function explainConnection(outcome: PostOutcome): SettingsMessage {
 export function registerSettingsPages(app: FastifyInstance, deps: DashboardDeps): void {
   const { db } = deps.store;
 
+  /** How this seller reaches FBR, in one line for the token card (never a key, secret or password). */
+  function transportLine(tenant: TenantRow): string {
+    let summary: TenantTransportSummary | undefined;
+    try {
+      const stored = openTenantTransport(deps.masterKey, tenant);
+      summary = stored === undefined ? undefined : summariseTenantTransport(stored);
+    } catch {
+      return "The stored transport cannot be opened with this server's master key.";
+    }
+    const proxy = summary?.proxy ?? (deps.config.fbrProxy === "direct" ? undefined : deps.config.fbrProxy);
+    const parts = [
+      summary?.fbrUrl !== undefined ? `Through the relay ${summary.fbrUrl}` : "Straight to FBR",
+      proxy === undefined || proxy === "direct" ? undefined : `via the proxy ${proxyOrigin(proxy)}`,
+      summary?.clientCertificate === undefined
+        ? undefined
+        : `with the client certificate ${summary.clientCertificate.subject.replace(/\n/g, ", ")} (valid to ${summary.clientCertificate.validTo})`,
+      summary?.oauth2 === undefined
+        ? undefined
+        : `with an OAuth2 token for ${summary.oauth2.clientId} instead of the token below`,
+    ];
+    return `${parts.filter((part) => part !== undefined).join(", ")}.`;
+  }
+
   async function show(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -90,6 +119,7 @@ export function registerSettingsPages(app: FastifyInstance, deps: DashboardDeps)
       {
         title: "Settings",
         tenant,
+        transport: transportLine(tenant),
         webhooks,
         keys,
         people,

@@ -6,6 +6,7 @@ local counter = 0
 local template = nil
 local bodyFile = os.getenv("BENCH_BODY_FILE")
 local auth = os.getenv("BENCH_AUTH")
+local cookie = os.getenv("BENCH_COOKIE")
 local keyHeader = os.getenv("BENCH_KEY_HEADER")
 local prefix = os.getenv("BENCH_PREFIX") or "r"
 
@@ -22,6 +23,7 @@ function init(args)
   end
   wrk.headers["Content-Type"] = "application/json"
   if auth ~= nil and auth ~= "" then wrk.headers["Authorization"] = auth end
+  if cookie ~= nil and cookie ~= "" then wrk.headers["Cookie"] = cookie end
 end
 
 function request()

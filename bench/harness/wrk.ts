@@ -27,6 +27,8 @@ export interface LoadOptions {
   /** A JSON body; every "@@N@@" in it is replaced by a number unique to the request. GET when absent. */
   body?: string;
   authorization?: string;
+  /** A Cookie header (a dashboard session). */
+  cookie?: string;
   /** A header that carries the request's unique number too (e.g. Idempotency-Key). */
   keyHeader?: string;
   /** Keeps numbers unique across runs against one server. */
@@ -64,6 +66,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
           ...process.env,
           BENCH_BODY_FILE: bodyFile,
           BENCH_AUTH: options.authorization ?? "",
+          BENCH_COOKIE: options.cookie ?? "",
           BENCH_KEY_HEADER: options.keyHeader ?? "",
           BENCH_PREFIX: options.prefix ?? `p${Date.now().toString(36)}`,
         },

@@ -49,6 +49,7 @@ export {
   sheetKindOf,
   sheetKindOfBytes,
 } from "./imports/read-rows.ts";
+export { type InvoiceSearch, searchInvoices } from "./invoices/invoice-reads.ts";
 export {
   createLogger,
   DEMO_OPERATOR_EMAIL,
@@ -87,6 +88,7 @@ export {
   verifyInvoiceRecords,
 } from "./records/verify-records.ts";
 export { isPostgresUrl, openStore, type Store } from "./store/database.ts";
+export type { Database } from "./store/schema.ts";
 export { type FbrConnection, FbrConnections } from "./tenants/fbr-connections.ts";
 export {
   addImsTerminal,

@@ -126,6 +126,29 @@ describe.each(engines)("invoice reads on %s", (engine) => {
     expect(await refs("7100001DI1")).toEqual([]);
   });
 
+  it("an exact reference, FBR number or NTN answers without the buyer-name search", async () => {
+    // Tenant B (not counted elsewhere): one buyer's name contains another invoice's reference.
+    await insert(tenantB, {
+      state: "accepted",
+      ref: "ERP-9",
+      buyer: "Quetta Dates",
+      ntn: "1000009",
+      at: "2026-12-02T09:00:00.000Z",
+    });
+    await insert(tenantB, {
+      state: "accepted",
+      ref: "ERP-10",
+      buyer: "erp-9 supplies",
+      ntn: "1000010",
+      at: "2026-12-02T10:00:00.000Z",
+    });
+    const search = async (q: string) =>
+      (await searchInvoices(store.db, tenantB, { q, limit: 50 })).items.map((r) => r.external_ref);
+    expect(await search("ERP-9")).toEqual(["ERP-9"]);
+    expect(await search("1000010")).toEqual(["ERP-10"]);
+    expect(await search("supplies")).toEqual(["ERP-10"]);
+  });
+
   it("pages by keyset and filters by state and time", async () => {
     const first = await searchInvoices(store.db, tenantA, { limit: 3 });
     expect(first.items.map((r) => r.external_ref)).toEqual(["ERP-4", "ERP-3", "ERP-2"]);

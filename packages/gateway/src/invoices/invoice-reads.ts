@@ -214,7 +214,14 @@ function likePattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** Newest first, keyset-paged on id; never crosses tenants. */
+/**
+ * Newest first, keyset-paged on id; never crosses tenants.
+ *
+ * `q` is answered in two steps so the common searches stay flat at a million invoices (issue 11): an exact
+ * ERP reference, FBR number or buyer NTN/CNIC is looked up through its own index (UNION ALL of three index
+ * searches: a plain UNION makes SQLite read the tenant's ids in order to merge them, a scan); only when nothing matches exactly is the buyer's name searched for the text, which reads the
+ * tenant's invoices newest first until a page is found (a substring cannot use an index).
+ */
 export async function searchInvoices(
   db: Db,
   tenantId: string,
@@ -228,15 +235,37 @@ export async function searchInvoices(
   const q = search.q?.trim();
   if (q !== undefined && q !== "") {
     const digits = q.replace(/[-\s]/g, "");
-    query = query.where((eb) =>
-      eb.or([
-        eb("external_ref", "=", q),
-        eb("fbr_invoice_number", "=", q),
-        eb("buyer_ntn_cnic", "=", digits),
-        // ESCAPE named explicitly: PostgreSQL assumes backslash, SQLite has no default.
-        sql<boolean>`lower(buyer_name) like ${likePattern(q)} escape '\\'`,
-      ]),
-    );
+    const exactIds = db
+      .selectFrom("invoices")
+      .select("id")
+      .where("tenant_id", "=", tenantId)
+      .where("external_ref", "=", q)
+      .unionAll(
+        db
+          .selectFrom("invoices")
+          .select("id")
+          .where("tenant_id", "=", tenantId)
+          .where("fbr_invoice_number", "=", q),
+      )
+      .unionAll(
+        db
+          .selectFrom("invoices")
+          .select("id")
+          .where("tenant_id", "=", tenantId)
+          .where("buyer_ntn_cnic", "=", digits),
+      );
+    const anyExact = await db
+      .selectFrom("invoices")
+      .select("id")
+      .where("channel", "=", "di")
+      .where("id", "in", exactIds)
+      .limit(1)
+      .executeTakeFirst();
+    query =
+      anyExact !== undefined
+        ? query.where("id", "in", exactIds)
+        : // ESCAPE named explicitly: PostgreSQL assumes backslash, SQLite has no default.
+          query.where(sql<boolean>`lower(buyer_name) like ${likePattern(q)} escape '\\'`);
   }
   if (search.externalRef !== undefined) query = query.where("external_ref", "=", search.externalRef);
   if (search.state !== undefined) query = query.where("state", "=", search.state);

@@ -177,14 +177,9 @@ describe.each(engines)("IMS channel on %s", (engine) => {
     expect(replaced).toMatchObject({ created: false, resumed: 1 });
     t.gateway.worker.kick();
     // Now FBR knows the token but it is 110014's: the POSID mismatch is FBR's Code 102.
-    const deadline = Date.now() + 10_000;
-    let state = "";
-    while (Date.now() < deadline) {
-      state = (await t.call("GET", `/v1/ims/invoices/${posted.body.id}`)).body.state;
-      if (state === "rejected") break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    expect(state).toBe("rejected");
+    // Waits on the gateway's state-change events (harness waitFor), not a polling clock.
+    await t.waitFor(t.keyA, posted.body.id, ["rejected"]);
+    expect((await t.call("GET", `/v1/ims/invoices/${posted.body.id}`)).body.state).toBe("rejected");
   });
 
   it("a tenant paused for its DI token still reports IMS sales; resuming DI leaves terminal holds alone", async () => {

@@ -388,3 +388,19 @@ export async function readInvoiceState(trx: Executor, invoiceId: string): Promis
 export async function dropOutbox(trx: Executor, invoiceId: string): Promise<void> {
   await trx.deleteFrom("outbox").where("invoice_id", "=", invoiceId).execute();
 }
+
+/**
+ * Rows leased by a process (all of them, or only expired leases): what a stopped process left in flight,
+ * read at start-up before recovery takes them over (records/incidents.ts).
+ */
+export async function leasedOutboxRows(
+  db: Executor,
+  options: { allLeases: boolean; now: string },
+): Promise<{ tenant_id: string; invoice_id: string; lease_until: string | null }[]> {
+  let query = db
+    .selectFrom("outbox")
+    .select(["tenant_id", "invoice_id", "lease_until"])
+    .where("lease_owner", "is not", null);
+  if (!options.allLeases) query = query.where("lease_until", "<", options.now);
+  return query.orderBy("invoice_id").execute();
+}

@@ -11,6 +11,7 @@
 // index, migration 0015), so two gateway instances seeing the same outage record it once.
 import type { Kysely, Transaction } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
+import { leasedOutboxRows } from "../outbox/outbox-sql.ts";
 import { newId } from "../store/ids.ts";
 import type { Database, IncidentRow } from "../store/schema.ts";
 
@@ -224,12 +225,7 @@ export async function recordInterruptedWork(
   options: { allLeases: boolean; now: Date },
 ): Promise<IncidentView[]> {
   const nowIso = options.now.toISOString();
-  let query = db
-    .selectFrom("outbox")
-    .select(["tenant_id", "invoice_id", "lease_until"])
-    .where("lease_owner", "is not", null);
-  if (!options.allLeases) query = query.where("lease_until", "<", nowIso);
-  const leased = await query.orderBy("invoice_id").execute();
+  const leased = await leasedOutboxRows(db, { allLeases: options.allLeases, now: nowIso });
   const byTenant = new Map<string, string[]>();
   for (const row of leased)
     byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row.invoice_id]);

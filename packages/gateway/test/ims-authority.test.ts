@@ -1,7 +1,8 @@
 // The IMS authority per tenant (issue 12): a tenant whose POS terminals report to PRA (Punjab Revenue
 // Authority) has its IMS sales posted to PRA's PostData path (spec/data/ims-authorities.json), against the
 // simulator over real HTTP, on both engines; the setting is audited, refused when unknown, and set from the
-// CLI. DI is FBR's alone and does not move.
+// CLI. DI is FBR's alone and does not move. The printed invoice (A4 and receipt, read with pdftotext) names
+// the authority that issued the number, in the pos-bridge receipts' wording (sdk print/authority-wording.ts).
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +11,7 @@ import { listTenants, TenantError, updateTenant } from "../src/tenants/tenants.t
 import { sampleInvoice, simInvoices, startTestGateway, type TestGateway } from "./harness.ts";
 import { engines, tempDir } from "./helpers.ts";
 import { DEMO_IMS_TOKEN, DEMO_POS, imsSale, newUsin } from "./ims-fixtures.ts";
+import { pdfQr, pdfText } from "./pdf-tools.ts";
 
 const PRA_SANDBOX_PATH = "/ims/sandbox/api/Live/PostData";
 const FBR_SANDBOX_PATH = "/FBR/v1/api/Live/PostData";
@@ -79,6 +81,46 @@ describe.each(engines)("IMS authority per tenant on %s", (engine) => {
       { imsAuthority: { from: "fbr", to: "pra" } },
       { imsAuthority: { from: "pra", to: "fbr" } },
     ]);
+  });
+
+  async function printed(id: string, format: "a4" | "receipt"): Promise<string> {
+    const response = await fetch(`${t.url}/v1/invoices/${id}/pdf?format=${format}`, {
+      headers: { authorization: `Bearer ${t.keyA}` },
+    });
+    expect(response.status).toBe(200);
+    const pdf = Buffer.from(await response.arrayBuffer());
+    if (format === "receipt") expect(pdfQr(pdf)?.data).toBeDefined();
+    return pdfText(pdf).replace(/\s+/g, " ");
+  }
+
+  // What each authority's printed sale must say, and what it must not borrow from the other.
+  const wording = [
+    {
+      authority: "pra",
+      caption: "PRA Invoice Number",
+      closing: "Reported to the Punjab Revenue Authority",
+      foreign: /\bFBR\b|Tax Asaan/,
+    },
+    {
+      authority: "fbr",
+      caption: "FBR Invoice Number",
+      closing: "Verify this invoice through FBR Tax Asaan Mobile App or SMS at 9966",
+      foreign: /\bPRA\b|Punjab Revenue/,
+    },
+  ] as const;
+
+  it("prints a PRA tenant's IMS sale with PRA's number and wording, an FBR tenant's with FBR's", async () => {
+    for (const { authority, caption, closing, foreign } of wording) {
+      await updateTenant(t.gateway.store.db, t.tenantA, { imsAuthority: authority });
+      const sale = (await t.call("POST", "/v1/ims/invoices?wait=10", { body: imsSale(newUsin()) })).body;
+      expect(sale.state).toBe("accepted");
+      for (const format of ["a4", "receipt"] as const) {
+        const text = await printed(sale.id, format);
+        expect(text).toContain(`${caption} ${sale.fbrInvoiceNumber}`);
+        expect(text).toContain(closing);
+        expect(text).not.toMatch(foreign);
+      }
+    }
   });
 
   it("refuses an authority it does not know, naming the known ones", async () => {

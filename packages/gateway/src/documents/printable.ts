@@ -2,7 +2,7 @@
 // written once. Field names follow what Rule 150XA / SRO 1006(I)/2021 ask a tax invoice to show (seller and
 // buyer with NTN/CNIC and province, every line with HS code, quantity, unit, rate, value excluding tax,
 // sales tax, further/extra tax, FED, discount; totals; FBR number and date).
-import type { DiInvoice, ImsInvoice } from "@raseed/sdk";
+import type { DiInvoice, ImsAuthority, ImsInvoice } from "@raseed/sdk";
 import { amountInWords, roundMoney, TaxDecimal } from "@raseed/sdk";
 import type { InvoiceRow, TenantRow } from "../store/schema.ts";
 
@@ -47,6 +47,8 @@ export interface PrintableTotals {
 export interface PrintableInvoice {
   invoiceId: string;
   channel: "di" | "ims";
+  /** Who issued the fiscal number: FBR for DI; for IMS the tenant's IMS authority (FBR or PRA, issue 12). */
+  authority: ImsAuthority;
   /** "Sale Invoice", "Debit Note", "Credit Note". */
   documentType: string;
   /** The seller's own reference: DI invoiceRefNo (or the gateway id), IMS USIN. */
@@ -111,6 +113,7 @@ function fromDi(row: InvoiceRow, payload: DiInvoice): Omit<PrintableInvoice, "to
   return {
     invoiceId: row.id,
     channel: "di",
+    authority: "fbr",
     documentType: payload.invoiceType,
     sellerReference: debitNote ? (row.external_ref ?? row.id) : payload.invoiceRefNo || row.id,
     issuedOn: payload.invoiceDate,
@@ -168,6 +171,7 @@ function fromIms(
   return {
     invoiceId: row.id,
     channel: "ims",
+    authority: tenant.ims_authority,
     documentType: IMS_DOCUMENT_TYPES[payload.InvoiceType] ?? "Sale Invoice",
     sellerReference: payload.USIN,
     issuedOn: payload.DateTime,

@@ -8,6 +8,9 @@
 import {
   drawReceiptLines,
   formatAmountPk,
+  IMS_AUTHORITIES,
+  imsInvoiceNumberCaption,
+  imsVerificationText,
   type ReceiptLine,
   receiptColumns,
   receiptPdfGeometry,
@@ -73,6 +76,11 @@ export function collect(doc: PDFKit.PDFDocument): Promise<Buffer> {
 /** The FBR block is printed only on a tax invoice: never on a proforma (no number, no QR). */
 function fiscalNumber(invoice: PrintableInvoice, options: RenderOptions): string | null {
   return options.copy === "proforma" ? null : invoice.fbrInvoiceNumber;
+}
+
+/** "FBR" or "PRA": who issued (or will issue) the number, as the bridge's receipts name it (issue 12). */
+function issuer(invoice: PrintableInvoice): string {
+  return IMS_AUTHORITIES[invoice.authority].shortName;
 }
 
 async function qrImage(number: string): Promise<Buffer> {
@@ -146,12 +154,17 @@ export function buildInvoiceReceiptLines(invoice: PrintableInvoice, options: Ren
   for (const part of wrapReceiptText(invoice.amountInWords)) text(part);
   lines.push({ kind: "rule" });
   if (number !== null) {
-    text("FBR Invoice Number", "center");
+    text(imsInvoiceNumberCaption(invoice.authority), "center");
     text(number, "center", true);
-    if (invoice.fbrDated !== null) text(`FBR date: ${invoice.fbrDated}`, "center");
+    if (invoice.fbrDated !== null) text(`${issuer(invoice)} date: ${invoice.fbrDated}`, "center");
     lines.push({ kind: "qr", data: number });
+    // An IMS sale closes as the bridge's receipts do: FBR's SRO 1006 statement, or PRA's name.
+    if (invoice.channel === "ims")
+      for (const part of wrapReceiptText(imsVerificationText(invoice.authority))) text(part, "center");
   } else {
-    for (const part of wrapReceiptText("Not reported to FBR: no FBR invoice number.")) text(part, "center");
+    const by = issuer(invoice);
+    for (const part of wrapReceiptText(`Not reported to ${by}: no ${by} invoice number.`))
+      text(part, "center");
   }
   if (options.sealShort !== undefined) text(`Seal: ${options.sealShort}`, "center");
   text(`Printed ${options.printedAt}`, "center");
@@ -295,8 +308,8 @@ async function renderA4(invoice: PrintableInvoice, options: RenderOptions): Prom
   ];
   if (invoice.refersTo !== undefined) facts.push(["Against invoice", invoice.refersTo]);
   if (invoice.posId !== undefined) facts.push(["POS registration no", String(invoice.posId)]);
-  facts.push(["FBR invoice number", number ?? "- (not reported to FBR)"]);
-  if (number !== null && invoice.fbrDated !== null) facts.push(["FBR date", invoice.fbrDated]);
+  facts.push([`${issuer(invoice)} invoice number`, number ?? `- (not reported to ${issuer(invoice)})`]);
+  if (number !== null && invoice.fbrDated !== null) facts.push([`${issuer(invoice)} date`, invoice.fbrDated]);
   for (const [label, value] of facts) {
     doc.font("Helvetica-Bold").text(`${label}:`, A4_MARGIN, y, { width: 110 });
     doc.font("Helvetica").text(value, A4_MARGIN + 110, y, { width: contentWidth - 110 });
@@ -375,7 +388,13 @@ async function renderA4(invoice: PrintableInvoice, options: RenderOptions): Prom
     doc
       .font("Helvetica")
       .fontSize(8)
-      .text("FBR Digital Invoicing - invoice number", x, y + 8);
+      .text(
+        invoice.channel === "ims"
+          ? imsInvoiceNumberCaption(invoice.authority)
+          : "FBR Digital Invoicing - invoice number",
+        x,
+        y + 8,
+      );
     doc
       .font("Helvetica-Bold")
       .fontSize(12)
@@ -384,11 +403,16 @@ async function renderA4(invoice: PrintableInvoice, options: RenderOptions): Prom
       doc
         .font("Helvetica")
         .fontSize(8)
-        .text(`Reported to FBR on ${invoice.fbrDated}`, x, doc.y + 2);
+        .text(`Reported to ${issuer(invoice)} on ${invoice.fbrDated}`, x, doc.y + 2);
+    if (invoice.channel === "ims")
+      doc
+        .font("Helvetica")
+        .fontSize(8)
+        .text(imsVerificationText(invoice.authority), x, doc.y + 2, { width: contentWidth - QR_POINTS - 12 });
     y += QR_POINTS + 10;
   } else {
     doc.font("Helvetica-Bold").fontSize(10).fillColor("#b00000");
-    doc.text(`${PROFORMA_MARK}: FBR has not issued an invoice number for it.`, A4_MARGIN, y, {
+    doc.text(`${PROFORMA_MARK}: ${issuer(invoice)} has not issued an invoice number for it.`, A4_MARGIN, y, {
       width: contentWidth,
     });
     doc.fillColor("black");

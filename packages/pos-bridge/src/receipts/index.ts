@@ -8,6 +8,8 @@ import {
   IMS_AUTHORITIES,
   IMS_INVOICE_TYPE_LABELS,
   IMS_PAYMENT_MODE_LABELS,
+  imsInvoiceNumberCaption,
+  imsVerificationText,
   RECEIPT_COLUMNS,
   receiptPdfGeometry,
   receiptPdfHeight,
@@ -22,7 +24,8 @@ import { PROVISIONAL_RESPONSE_TEXT } from "../till/protocol.ts";
 import { type MonochromeImage, qrRaster, readPngAsMonochrome, resizeMonochrome } from "./raster.ts";
 
 // The line model, text view and PDF drawing are shared with the gateway's receipts (sdk print/).
-export { RECEIPT_COLUMNS, type ReceiptLine, renderReceiptText } from "@raseed/sdk";
+// FBR_VERIFY_STATEMENT: SRO 1006(I)/2021's statement, verbatim (sdk print/authority-wording.ts).
+export { FBR_VERIFY_STATEMENT, RECEIPT_COLUMNS, type ReceiptLine, renderReceiptText } from "@raseed/sdk";
 export {
   type MonochromeImage,
   normaliseLogoPng,
@@ -30,10 +33,6 @@ export {
   qrRaster,
   readPngAsMonochrome,
 } from "./raster.ts";
-
-/** The statement SRO 1006(I)/2021 requires on every fiscal receipt, verbatim. */
-export const FBR_VERIFY_STATEMENT =
-  "Verify this invoice through FBR Tax Asaan Mobile App or SMS at 9966 and win exciting prizes in draw";
 
 const PRINTABLE_DOTS = 576;
 const PRINTER_DPI = 203;
@@ -154,14 +153,11 @@ export function buildReceiptLayout(input: ReceiptInput): ReceiptLine[] {
     text(`Ask with invoice no ${invoice.USIN}`, "center");
   } else {
     lines.push({ kind: "logo" });
-    text(`${authority.shortName} Invoice Number`, "center");
+    text(imsInvoiceNumberCaption(input.authority), "center");
     text(fiscalNumber, "center", true);
     lines.push({ kind: "qr", data: fiscalNumber });
-    // Tax Asaan and SMS 9966 verify FBR's numbers; PRA publishes no verification line we could cite, so a
-    // PRA receipt names the authority instead of promising FBR's channels.
-    if (input.authority === "pra")
-      for (const line of wrap(`Reported to the ${authority.name}`)) text(line, "center");
-    else for (const line of wrap(FBR_VERIFY_STATEMENT)) text(line, "center");
+    // FBR's verification statement, or PRA's name (sdk print/authority-wording.ts says why).
+    for (const line of wrap(imsVerificationText(input.authority))) text(line, "center");
   }
   return lines;
 }

@@ -1,4 +1,5 @@
 export { amountInWords, formatAmountPk, wholeNumberInWords } from "./amount-in-words.ts";
+export { FBR_VERIFY_STATEMENT, imsInvoiceNumberCaption, imsVerificationText } from "./authority-wording.ts";
 export {
   drawReceiptLines,
   RECEIPT_COLUMNS,

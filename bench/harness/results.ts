@@ -16,6 +16,8 @@ export interface Figure {
   goal?: string;
   /** true when the goal is met, false when not, absent when there is no goal. */
   met?: boolean;
+  /** When it was measured (set by Results.add). */
+  at?: string;
 }
 
 interface ResultsFile {
@@ -45,7 +47,7 @@ export class Results {
   }
 
   add(figure: Figure): void {
-    this.figures.push(figure);
+    this.figures.push({ ...figure, at: new Date().toISOString() });
     const last = this.previous.get(figure.key);
     const goal = figure.goal === undefined ? "" : ` [goal ${figure.goal}: ${figure.met ? "met" : "NOT met"}]`;
     const before = last === undefined ? "" : ` (last run ${format(last.value)})`;
@@ -59,14 +61,19 @@ export class Results {
     } catch {
       // Not a git checkout.
     }
+    // A run of some benches keeps the last figures of the others (each carries when it was measured).
+    const measured = new Set(this.figures.map((figure) => figure.key));
+    const kept = [...this.previous.values()].filter((figure) => !measured.has(figure.key));
     const file: ResultsFile = {
       at: new Date().toISOString(),
       commit,
       quick: this.quick,
-      figures: this.figures,
+      figures: [...kept, ...this.figures],
     };
     writeFileSync(resultsPath(this.quick), `${JSON.stringify(file, null, 2)}\n`);
-    console.log(`\nwrote ${this.figures.length} figures to ${resultsPath(this.quick)}`);
+    console.log(
+      `\nwrote ${this.figures.length} figures (and kept ${kept.length} earlier ones) to ${resultsPath(this.quick)}`,
+    );
   }
 }
 

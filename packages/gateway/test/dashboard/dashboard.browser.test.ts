@@ -5,6 +5,7 @@ import { payloadHash } from "@raseed/simulator";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser } from "../../src/people/users.ts";
+import { updateTenant } from "../../src/tenants/tenants.ts";
 import { setTenantTransport } from "../../src/tenants/transport.ts";
 import {
   type Loose,
@@ -262,6 +263,14 @@ describe("dashboard in Chromium", () => {
     try {
       await page.goto("/settings");
       await expect(page.locator("#transport").textContent()).resolves.toContain("Straight to FBR.");
+      // The IMS authority is shown, read-only; it follows `raseed tenant update --ims-authority`.
+      const authority = page.locator("#ims-authority");
+      await expect(authority.inputValue()).resolves.toBe("FBR (Federal Board of Revenue)");
+      await expect(authority.getAttribute("readonly")).resolves.not.toBeNull();
+      await updateTenant(t.gateway.store.db, t.tenantA, { imsAuthority: "pra" });
+      await page.goto("/settings");
+      await expect(authority.inputValue()).resolves.toBe("PRA (Punjab Revenue Authority)");
+      await updateTenant(t.gateway.store.db, t.tenantA, { imsAuthority: "fbr" });
       // A tenant transport (raseed tenant transport set) is named, certificate expiry included, never a key.
       await setTenantTransport(t.gateway.store.db, t.masterKey, t.tenantA, {
         fbrUrl: "https://relay.example",

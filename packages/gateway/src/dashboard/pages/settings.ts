@@ -2,7 +2,7 @@
 // with a connection test that explains FBR's refusals, webhooks, API keys (shown once) and people. Every
 // change calls the same service the CLI and API use, with the person as the audit actor; a one-time secret
 // is rendered into the answer page, never put in a URL.
-import { type PostOutcome, scenarioSamplePayload } from "@raseed/sdk";
+import { IMS_AUTHORITIES, type PostOutcome, scenarioSamplePayload } from "@raseed/sdk";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { certificationStatus } from "../../certification/certification-service.ts";
 import { asApiError } from "../../http/api-error.ts";
@@ -120,6 +120,8 @@ export function registerSettingsPages(app: FastifyInstance, deps: DashboardDeps)
         title: "Settings",
         tenant,
         transport: transportLine(tenant),
+        // Read-only here: changed with `raseed tenant update --ims-authority` (audited there).
+        imsAuthority: `${IMS_AUTHORITIES[tenant.ims_authority].shortName} (${IMS_AUTHORITIES[tenant.ims_authority].name})`,
         webhooks,
         keys,
         people,

@@ -20,6 +20,7 @@ import * as format from "./format.ts";
 import { navEntries } from "./nav.ts";
 import { registerCertificationPages } from "./pages/certification.ts";
 import { MAX_UPLOAD_BYTES, registerImportPages } from "./pages/import.ts";
+import { registerIncidentPages } from "./pages/incidents.ts";
 import { registerInvoicePages } from "./pages/invoices.ts";
 import { registerIssuePages } from "./pages/issue.ts";
 import { registerOverviewPage } from "./pages/overview.ts";
@@ -118,6 +119,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     registerSessionPages(scope, deps);
     registerOverviewPage(scope, deps);
     registerInvoicePages(scope, deps);
+    registerIncidentPages(scope, deps);
     registerIssuePages(scope, deps);
     registerSettingsPages(scope, deps);
     registerImportPages(scope, deps, new ImportJobs(deps));

@@ -11,6 +11,7 @@ export interface NavEntry {
 export const navEntries: NavEntry[] = [
   { href: "/", label: "Overview" },
   { href: "/invoices", label: "Invoices" },
+  { href: "/incidents", label: "Incidents" },
   { href: "/issue", label: "Issue invoice", permission: "issue" },
   { href: "/import", label: "Import", permission: "issue" },
   { href: "/certification", label: "Certification" },

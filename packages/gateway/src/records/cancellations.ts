@@ -35,6 +35,16 @@ export function fbrDateToInstant(dated: string): Date | undefined {
   return Number.isNaN(wallClockAsUtc) ? undefined : new Date(wallClockAsUtc - PAKISTAN_UTC_OFFSET_MS);
 }
 
+/**
+ * The end of the 72 hours in which a person may cancel without the Commissioner's approval. They run from
+ * FBR's date; without one (an old reconcile) from when Raseed recorded acceptance.
+ */
+export function cancellationDeadline(row: Pick<InvoiceRow, "fbr_dated" | "updated_at">): Date {
+  const from =
+    (row.fbr_dated !== null ? fbrDateToInstant(row.fbr_dated) : undefined) ?? new Date(row.updated_at);
+  return new Date(from.getTime() + FBR_CANCELLATION_WINDOW_HOURS * 3_600_000);
+}
+
 export async function cancelInvoice(
   db: Kysely<Database>,
   events: GatewayEvents,
@@ -51,10 +61,7 @@ export async function cancelInvoice(
       { state: row.state },
     );
   }
-  // The 72 hours run from FBR's date; without one (an old reconcile) from when Raseed recorded acceptance.
-  const from =
-    (row.fbr_dated !== null ? fbrDateToInstant(row.fbr_dated) : undefined) ?? new Date(row.updated_at);
-  const deadline = new Date(from.getTime() + FBR_CANCELLATION_WINDOW_HOURS * 3_600_000);
+  const deadline = cancellationDeadline(row);
   const late = options.now.getTime() > deadline.getTime();
   if (late && request.commissionerApprovalReference === undefined) {
     throw new CancellationError(

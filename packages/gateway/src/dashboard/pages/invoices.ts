@@ -3,11 +3,18 @@
 // lost to another person or the worker comes back as a message on the invoice, not as an error page.
 import { redactSecrets, renderFbrQrSvg } from "@raseed/sdk";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { AlreadyAcceptedError, NotAcceptedError, printInvoice } from "../../documents/documents.ts";
 import { asApiError } from "../../http/api-error.ts";
 import { auditTrail, searchInvoices } from "../../invoices/invoice-reads.ts";
 import { getInvoice, listAttempts, retryInvoice } from "../../invoices/invoice-service.ts";
 import { type ReconcileRequest, reconcileInvoice } from "../../invoices/reconcile.ts";
 import { personActor } from "../../people/users.ts";
+import {
+  CancellationError,
+  cancelInvoice,
+  cancellationDeadline,
+  readCancellation,
+} from "../../records/cancellations.ts";
 import { type InvoiceState, invoiceStates } from "../../store/schema.ts";
 import { can, type DashboardDeps, PageError, render, requirePermission, signedIn } from "../context.ts";
 import { stateMeanings } from "../format.ts";
@@ -31,12 +38,18 @@ const doneMessages: Record<string, string> = {
   abandon: "Abandoned: this invoice will not be reported.",
   resubmit: "Queued for resubmission: it will be posted to FBR again.",
   fbr_number: "Reconciled with the FBR invoice number you found in IRIS.",
+  cancelled: "Cancellation recorded: later prints of this invoice say CANCELLED.",
 };
 const problemMessages: Record<string, string> = {
   invalid_state:
     "Someone else (or the gateway itself) changed this invoice while you were deciding, so nothing was done. Here is where it stands now; decide again if needed.",
   tenant_paused: "FBR refused this seller's token. An admin must set a new token in Settings first.",
   not_found: "That invoice no longer exists.",
+  commissioner_approval_required:
+    "More than 72 hours have passed since FBR's date: a cancellation now needs the Commissioner's approval reference.",
+  fbr_refused: "FBR refused the cancellation; nothing was recorded.",
+  not_accepted:
+    "FBR has not accepted this invoice, so it cannot be printed as a tax invoice; print a proforma instead.",
 };
 
 type Query = Record<string, string | undefined>;
@@ -103,6 +116,10 @@ export function registerInvoicePages(app: FastifyInstance, deps: DashboardDeps):
       ]);
       const invoice = parsePayload(row);
       const mayAct = can(user.role, "act");
+      const printable =
+        (row.state === "accepted" || row.state === "cancelled") && row.fbr_invoice_number !== null;
+      const cancellation = row.state === "cancelled" ? await readCancellation(db, row.id) : undefined;
+      const deadline = cancellationDeadline(row);
       return render(reply, request, "invoice", {
         title: `Invoice ${row.external_ref ?? row.id}`,
         row,
@@ -116,12 +133,14 @@ export function registerInvoicePages(app: FastifyInstance, deps: DashboardDeps):
           response_body: a.response_body === null ? null : redactedJson(a.response_body),
         })),
         audit: audit.map((entry) => ({ ...entry, details: entry.details === "{}" ? "" : entry.details })),
-        qr:
-          row.state === "accepted" && row.fbr_invoice_number !== null
-            ? renderFbrQrSvg(row.fbr_invoice_number)
-            : null,
+        qr: printable && row.fbr_invoice_number !== null ? renderFbrQrSvg(row.fbr_invoice_number) : null,
         canRetry: mayAct && (row.state === "failed" || row.state === "paused"),
         canReconcile: mayAct && (row.state === "in_doubt" || row.state === "failed"),
+        printable,
+        canCancel: mayAct && row.state === "accepted" && row.fbr_invoice_number !== null,
+        cancelDeadline: deadline.toISOString(),
+        cancelLate: Date.now() > deadline.getTime(),
+        cancellation: cancellation ?? null,
         done: doneMessages[request.query.done ?? ""] ?? null,
         problem: problemMessages[request.query.problem ?? ""] ?? null,
       });
@@ -140,6 +159,76 @@ export function registerInvoicePages(app: FastifyInstance, deps: DashboardDeps):
         .header("content-disposition", `attachment; filename="${row.id}.fbr.json"`)
         .header("cache-control", "no-store")
         .send(row.payload);
+    },
+  );
+
+  // The printed invoice (documents/documents.ts): the same copy counting and audit as the API's.
+  app.get<{ Params: { id: string }; Querystring: Query }>(
+    "/invoices/:id/pdf",
+    { config: { dashboard: true } },
+    async (request, reply) => {
+      const { tenant, user } = signedIn(request);
+      const format = request.query.format === "receipt" ? "receipt" : "a4";
+      try {
+        const printed = await printInvoice(db, tenant, request.params.id, {
+          format,
+          proforma: request.query.proforma === "true",
+          actor: personActor(user),
+          ...(deps.documentLogo !== undefined ? { logo: deps.documentLogo } : {}),
+        });
+        return reply
+          .type("application/pdf")
+          .header("content-disposition", `inline; filename="${printed.filename}"`)
+          .header("cache-control", "no-store")
+          .send(printed.pdf);
+      } catch (error) {
+        if (error instanceof NotAcceptedError || error instanceof AlreadyAcceptedError) {
+          const problem = error instanceof NotAcceptedError ? "not_accepted" : "invalid_state";
+          return reply.redirect(`/invoices/${encodeURIComponent(request.params.id)}?problem=${problem}`, 303);
+        }
+        throw error;
+      }
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: Record<string, unknown> }>(
+    "/invoices/:id/cancel",
+    { config: { dashboard: true } },
+    async (request, reply) => {
+      const { tenant, user } = requirePermission(request, "act");
+      const body = request.body ?? {};
+      const text = (name: string) => (typeof body[name] === "string" ? body[name].trim() : "");
+      const irisReference = text("irisReference");
+      const reason = text("reason");
+      const approval = text("commissionerApprovalReference");
+      if (irisReference === "" || irisReference.length > 100)
+        throw new PageError(
+          400,
+          "Give the IRIS reference of the cancellation you made in IRIS (up to 100 characters).",
+        );
+      if (reason === "" || reason.length > 500)
+        throw new PageError(400, "Say why (up to 500 characters): the reason goes into the audit trail.");
+      if (approval.length > 100) throw new PageError(400, "That approval reference is too long.");
+      const id = request.params.id;
+      try {
+        await cancelInvoice(
+          db,
+          deps.events,
+          tenant,
+          id,
+          { irisReference, reason, ...(approval !== "" ? { commissionerApprovalReference: approval } : {}) },
+          {
+            actor: personActor(user),
+            now: new Date(),
+            ...(deps.fbrCancellation !== undefined ? { fbr: deps.fbrCancellation } : {}),
+          },
+        );
+      } catch (error) {
+        if (error instanceof CancellationError)
+          return reply.redirect(`/invoices/${encodeURIComponent(id)}?problem=${error.code}`, 303);
+        throw error;
+      }
+      return reply.redirect(`/invoices/${encodeURIComponent(id)}?done=cancelled`, 303);
     },
   );
 

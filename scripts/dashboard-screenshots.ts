@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { addUser, loadConfig, startGateway } from "@raseed/gateway";
+import { addUser, loadConfig, recordVerifyOutcome, startGateway } from "@raseed/gateway";
 import { pino } from "pino";
 import { chromium } from "playwright-core";
 
@@ -59,7 +59,9 @@ try {
     });
     return (await response.json()) as { id: string; state: string };
   };
-  for (let i = 1; i <= 6; i++) await post(`ERP-10${i}`, (d) => (d.lines[0].quantity = String(i * 3)));
+  const accepted: { id: string; state: string }[] = [];
+  for (let i = 1; i <= 6; i++)
+    accepted.push(await post(`ERP-10${i}`, (d) => (d.lines[0].quantity = String(i * 3))));
   // FBR's sandbox knows 2046004 as registered: saying "Unregistered" draws FBR's 0053.
   const rejected = await post("ERP-201", (d) => (d.buyer.registrationType = "Unregistered"));
   const inDoubt = await post("ERP-301", (d) => (d.lines[0].description = "Lost answer"));
@@ -71,6 +73,18 @@ try {
     body: JSON.stringify({ activity: "Manufacturer", sector: "Steel" }),
   });
   console.log(`certification run: ${certification.status}`);
+  // One incident to show on the Incidents page: what `raseed audit verify` records when it finds tampering.
+  await recordVerifyOutcome(
+    gateway.store.db,
+    [
+      {
+        tenantId: demo.tenantId,
+        problems: [`invoice ${accepted[1]?.id}: fbr_number_edited`],
+        invoiceIds: [accepted[1]?.id ?? ""],
+      },
+    ],
+    { now: new Date(), actor: "cli" },
+  );
 
   // An admin sees every page (the demo's own sign-in is an operator).
   const admin = { email: "admin@demo.raseed.pk", password: "screenshots only, not a real one" };
@@ -114,6 +128,8 @@ try {
         ["invoices", "/invoices"],
         ["invoice-rejected", `/invoices/${rejected.id}`],
         ["invoice-in-doubt", `/invoices/${inDoubt.id}`],
+        ["invoice-accepted", `/invoices/${accepted[0]?.id}`],
+        ["incidents", "/incidents"],
         ["issue", "/issue"],
         ["settings", "/settings"],
       ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pakistanDate, pakistanDateTime, pakistanMillisOfDay } from "./index.ts";
+import { pakistanDate, pakistanDateTime, pakistanDayStart, pakistanMillisOfDay } from "./index.ts";
 
 describe("Pakistan time (UTC+05:00, no daylight saving)", () => {
   it.each([
@@ -23,5 +23,13 @@ describe("Pakistan time (UTC+05:00, no daylight saving)", () => {
 
   it("refuses an invalid Date instead of printing NaN", () => {
     expect(() => pakistanDateTime(new Date("nope"))).toThrow(RangeError);
+  });
+
+  it("finds the instant a Pakistan day begins (19:00 UTC the day before), or nothing for a date that is not real", () => {
+    expect(pakistanDayStart("2026-12-06")?.toISOString()).toBe("2026-12-05T19:00:00.000Z");
+    expect(pakistanDayStart("2026-12-06", 1)?.toISOString()).toBe("2026-12-06T19:00:00.000Z");
+    expect(pakistanDayStart("2026-01-01")?.toISOString()).toBe("2025-12-31T19:00:00.000Z");
+    expect(pakistanDayStart("2026-02-30")).toBeUndefined();
+    expect(pakistanDayStart("06-12-2026")).toBeUndefined();
   });
 });

@@ -58,6 +58,15 @@ export function calendarDay(text: string): number | undefined {
   return time / DAY_MS;
 }
 
+/**
+ * The instant the Pakistan day `day` (YYYY-MM-DD) begins, `plusDays` later; undefined for a date that is not real.
+ * @example pakistanDayStart("2026-12-06") // 2026-12-05T19:00:00.000Z: midnight in Karachi
+ */
+export function pakistanDayStart(day: string, plusDays = 0): Date | undefined {
+  const days = calendarDay(day);
+  return days === undefined ? undefined : new Date((days + plusDays) * DAY_MS - PAKISTAN_UTC_OFFSET_MS);
+}
+
 /** True when the text is a real calendar date in YYYY-MM-DD form (2025-02-30 is not). */
 export function isCalendarDate(text: string): boolean {
   return calendarDay(text) !== undefined;

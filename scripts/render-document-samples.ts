@@ -70,6 +70,7 @@ const row: InvoiceRow = {
   channel: "di",
   buyer_ntn_cnic: null,
   buyer_name: null,
+  invoice_date: null,
   pos_id: null,
   usin: null,
   external_ref: "INV-2026-00042",

@@ -9,7 +9,7 @@ import { installApiKeyAuth } from "./http/middleware/auth.ts";
 import { installErrorEnvelope } from "./http/middleware/error-envelope.ts";
 import { installBoundedJsonParser } from "./http/middleware/json-body.ts";
 import { SharedWindowCounter, sharedRateLimitStore } from "./http/middleware/shared-rate-limit.ts";
-import { installOpenApi } from "./http/openapi.ts";
+import { installOpenApi, installResponseObserver } from "./http/openapi.ts";
 import { registerBuyerRoutes } from "./http/routes/buyers.ts";
 import { registerCertificationRoutes } from "./http/routes/certification.ts";
 import { registerDocumentRoutes } from "./http/routes/documents.ts";
@@ -31,6 +31,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ? Fastify(options)
     : Fastify({ ...options, loggerInstance: deps.logger })) as unknown as FastifyInstance;
   installErrorEnvelope(app);
+  if (deps.observeResponse !== undefined) installResponseObserver(app, deps.observeResponse);
   installBoundedJsonParser(app);
   // PostgreSQL may have several instances behind one balancer: their counts live in the database. SQLite
   // has one process per file (store/instance-lock.ts), so memory is exact there.

@@ -7,7 +7,7 @@ import { redactSecrets } from "@raseed/sdk";
 import { type RunningSimulator, startSimulator } from "@raseed/simulator";
 import type { FastifyInstance } from "fastify";
 import { type DestinationStream, type Logger, pino } from "pino";
-import { buildApp } from "./app.ts";
+import { type AppDeps, buildApp } from "./app.ts";
 import { adoptUnkeyedChains } from "./audit/audit-log.ts";
 import { registerAuditChainKey } from "./audit/chain-key.ts";
 import type { GatewayConfig } from "./config.ts";
@@ -91,6 +91,8 @@ export interface StartGatewayOptions {
   fbrNumberLookup?: FbrNumberLookup;
   /** The incident register's clock (tests move it instead of waiting ten minutes). */
   incidentClock?: () => Date;
+  /** Tests only: told the status of every answer of a documented API route (AppDeps.observeResponse). */
+  observeResponse?: AppDeps["observeResponse"];
 }
 
 /**
@@ -241,6 +243,7 @@ export async function startGateway(
     fbrConnections,
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
     ...(options.fbrNumberLookup !== undefined ? { fbrNumberLookup: options.fbrNumberLookup } : {}),
+    ...(options.observeResponse !== undefined ? { observeResponse: options.observeResponse } : {}),
   });
   const webhooks = new WebhookDispatcher(store.db, masterKey, events, {
     pollIntervalMs: Math.max(effective.pollIntervalMs, 200),

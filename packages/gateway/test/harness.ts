@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { type RunningSimulator, scenarioPayloadForSeller, startSimulator } from "@raseed/simulator";
 import { type Logger, pino } from "pino";
 import { type GatewayConfig, loadConfig } from "../src/config.ts";
+import type { ObservedResponse } from "../src/http/openapi.ts";
 import type { FbrNumberLookup } from "../src/invoices/reconcile.ts";
 import { type RunningGateway, startGateway } from "../src/main.ts";
 import { parseMasterKey } from "../src/tenants/secret-box.ts";
@@ -26,6 +27,27 @@ export const SELLER_B = {
   address: "Lahore",
   token: "sandbox-second-token",
 };
+
+/**
+ * Every (route, status) the tests of this file saw, and those the OpenAPI document does not list: a test
+ * gateway refuses to close while one is undocumented, so a new status without its documentation fails the test
+ * that produced it.
+ */
+export const observedResponses = new Map<string, ObservedResponse>();
+const undocumented = new Set<string>();
+function observeResponse(response: ObservedResponse): void {
+  const key = `${response.method} ${response.route} ${response.status}`;
+  observedResponses.set(key, response);
+  if (!response.documented) undocumented.add(key);
+}
+
+/** Throws when a test saw an answer the OpenAPI document does not list (then forgets it). */
+export function assertEveryResponseDocumented(): void {
+  if (undocumented.size === 0) return;
+  const list = [...undocumented].sort();
+  undocumented.clear();
+  throw new Error(`answers missing from the OpenAPI document (method route status):\n  ${list.join("\n  ")}`);
+}
 
 /** Faults keyed by the first item's productDescription, which test invoices make unique. */
 export class FaultPlan {
@@ -231,6 +253,7 @@ export async function startTestGateway(
     logger: options.logger ?? pino({ level: "silent" }),
     fbrNumberLookup: simulatorNumberLookup(simulator),
     ...(options.incidentClock !== undefined ? { incidentClock: options.incidentClock } : {}),
+    observeResponse,
   });
   const masterKey = parseMasterKey(masterKeyHex);
   const a = await addTenant(gateway.store.db, masterKey, {
@@ -316,6 +339,7 @@ export async function startTestGateway(
       await gateway.close();
       await simulator.close();
       dir.remove();
+      assertEveryResponseDocumented();
     },
   };
 }

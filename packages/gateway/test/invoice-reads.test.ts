@@ -43,6 +43,7 @@ describe.each(engines)("invoice reads on %s", (engine) => {
       external_ref: fields.ref,
       buyer_ntn_cnic: fields.ntn,
       buyer_name: fields.buyer,
+      invoice_date: null,
       request_hash: "h",
       payload: JSON.stringify({ buyerBusinessName: fields.buyer, buyerNTNCNIC: fields.ntn, items: [] }),
       state: fields.state,
@@ -158,7 +159,7 @@ describe.each(engines)("invoice reads on %s", (engine) => {
     const rejected = await searchInvoices(store.db, tenantA, {
       limit: 50,
       state: "rejected",
-      from: "2026-12-01T11:00:00.000Z",
+      createdFrom: "2026-12-01T11:00:00.000Z",
     });
     expect(rejected.items.map((r) => r.external_ref)).toEqual(["ERP-3"]);
   });

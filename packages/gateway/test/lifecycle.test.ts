@@ -112,6 +112,7 @@ describe.each(engines)("changeInvoiceState on %s", (engine) => {
       channel: "di",
       buyer_ntn_cnic: null,
       buyer_name: null,
+      invoice_date: null,
       pos_id: null,
       usin: null,
       external_ref: null,

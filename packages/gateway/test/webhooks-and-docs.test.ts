@@ -137,7 +137,7 @@ describe.each(engines)("webhooks on %s", (engine) => {
 
     const openapi = await t.call("GET", "/openapi.json", { key: "" });
     expect(openapi.status).toBe(200);
-    expect(openapi.body.openapi).toBe("3.0.3");
+    expect(openapi.body.openapi).toBe("3.1.0");
     const submit = openapi.body.paths["/v1/invoices"].post;
     expect(JSON.stringify(submit.requestBody)).toContain("sellerNTNCNIC");
     expect(openapi.body.paths["/v1/invoices/{id}/reconcile"]).toBeDefined();

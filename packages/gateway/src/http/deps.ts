@@ -10,6 +10,7 @@ import type { Store } from "../store/database.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
 import type { GatewayMetrics } from "../telemetry/metrics.ts";
 import type { FbrConnections } from "../tenants/fbr-connections.ts";
+import type { ObservedResponse } from "./openapi.ts";
 
 /** Everything buildApp needs, created by main.ts (or a test). */
 export interface AppDeps {
@@ -40,4 +41,6 @@ export interface AppDeps {
   buyers?: BuyerLookup;
   /** Asks FBR whether it issued a number a person reconciles with; none in production (FBR has no look-up). */
   fbrNumberLookup?: FbrNumberLookup;
+  /** Told the status of every answer of a documented API route (tests check each against the OpenAPI document). */
+  observeResponse?: (response: ObservedResponse) => void;
 }

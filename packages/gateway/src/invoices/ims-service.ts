@@ -176,6 +176,7 @@ export async function submitImsInvoice(
     channel: "ims",
     buyer_ntn_cnic: null,
     buyer_name: null,
+    invoice_date: String(submission.invoice.DateTime).slice(0, 10),
     pos_id: submission.posId,
     usin: submission.usin,
     external_ref: null,

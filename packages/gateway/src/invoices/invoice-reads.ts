@@ -197,14 +197,22 @@ export async function failingWebhooks(db: Db, tenantId: string): Promise<Failing
 }
 
 export interface InvoiceSearch {
+  /** DI invoices (the ERP's) by default; "ims" lists POS sales. */
+  channel?: "di" | "ims";
+  /** IMS only: the POSID and USIN the sale was rung up with. */
+  posId?: number | undefined;
+  usin?: string | undefined;
   /** ERP reference, FBR invoice number, buyer NTN/CNIC (dashes ignored) or part of the buyer's name. */
   q?: string | undefined;
   /** Exactly this ERP reference (the API's `externalRef` filter). */
   externalRef?: string | undefined;
   state?: InvoiceState | undefined;
-  /** ISO instants, `from` inclusive, `to` exclusive. */
-  from?: string | undefined;
-  to?: string | undefined;
+  /** The invoice's own date (Pakistan calendar, YYYY-MM-DD), both ends inclusive. */
+  invoiceDateFrom?: string | undefined;
+  invoiceDateTo?: string | undefined;
+  /** When Raseed stored it: ISO instants, `createdFrom` inclusive, `createdBefore` exclusive. */
+  createdFrom?: string | undefined;
+  createdBefore?: string | undefined;
   limit: number;
   /** The last id of the previous page (ids are time-ordered). */
   cursor?: string | undefined;
@@ -231,7 +239,7 @@ export async function searchInvoices(
     .selectFrom("invoices")
     .selectAll()
     .where("tenant_id", "=", tenantId)
-    .where("channel", "=", "di");
+    .where("channel", "=", search.channel ?? "di");
   const q = search.q?.trim();
   if (q !== undefined && q !== "") {
     const digits = q.replace(/[-\s]/g, "");
@@ -269,8 +277,12 @@ export async function searchInvoices(
   }
   if (search.externalRef !== undefined) query = query.where("external_ref", "=", search.externalRef);
   if (search.state !== undefined) query = query.where("state", "=", search.state);
-  if (search.from !== undefined) query = query.where("created_at", ">=", search.from);
-  if (search.to !== undefined) query = query.where("created_at", "<", search.to);
+  if (search.posId !== undefined) query = query.where("pos_id", "=", search.posId);
+  if (search.usin !== undefined) query = query.where("usin", "=", search.usin);
+  if (search.invoiceDateFrom !== undefined) query = query.where("invoice_date", ">=", search.invoiceDateFrom);
+  if (search.invoiceDateTo !== undefined) query = query.where("invoice_date", "<=", search.invoiceDateTo);
+  if (search.createdFrom !== undefined) query = query.where("created_at", ">=", search.createdFrom);
+  if (search.createdBefore !== undefined) query = query.where("created_at", "<", search.createdBefore);
   if (search.cursor !== undefined) query = query.where("id", "<", search.cursor);
   const rows = await query
     .orderBy("id", "desc")

@@ -17,7 +17,7 @@ import type { Batch, GroupCommitter } from "../store/group-commit.ts";
 import { newId, sha256Hex } from "../store/ids.ts";
 import type { AttemptRow, Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 import { buildDraftOrIssues } from "./draft-issues.ts";
-import { searchInvoices } from "./invoice-reads.ts";
+import { type InvoiceSearch, searchInvoices } from "./invoice-reads.ts";
 import { changeInvoiceState, insertInvoices } from "./lifecycle.ts";
 
 /** An invoice as the API answers it: the sdk's type, so RaseedGateway's responses are typed from the source. */
@@ -247,6 +247,7 @@ export async function submitInvoice(
     external_ref: prepared.externalRef,
     buyer_ntn_cnic: prepared.invoice.buyerNTNCNIC ?? null,
     buyer_name: prepared.invoice.buyerBusinessName ?? null,
+    invoice_date: String(prepared.invoice.invoiceDate).slice(0, 10),
     request_hash: prepared.requestHash,
     payload: JSON.stringify(prepared.invoice),
     state,
@@ -380,20 +381,11 @@ export async function getInvoice(db: Kysely<Database>, tenantId: string, id: str
   return row;
 }
 
-export interface InvoiceListFilter {
-  state?: InvoiceState | undefined;
-  from?: string | undefined;
-  to?: string | undefined;
-  externalRef?: string | undefined;
-  limit: number;
-  cursor?: string | undefined;
-}
-
 /** Newest first; the cursor is the last id of the previous page (ids are time-ordered and indexed). */
 export async function listInvoices(
   db: Kysely<Database>,
   tenantId: string,
-  filter: InvoiceListFilter,
+  filter: Omit<InvoiceSearch, "q" | "channel" | "posId" | "usin">,
 ): Promise<{ items: InvoiceRow[]; nextCursor: string | null }> {
   // IMS sales have their own listing (GET /v1/ims/invoices); this one is the ERP's DI invoices. One query
   // for the API's list and the dashboard's search.

@@ -444,6 +444,29 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  "0016_invoice_date": {
+    // Lists filter on the invoice's own date (issue 14): DI invoiceDate and the IMS DateTime's day are both
+    // Pakistan calendar dates as the seller wrote them, so a plain "YYYY-MM-DD" column compares correctly.
+    async up(db) {
+      await db.schema.alterTable("invoices").addColumn("invoice_date", "text").execute();
+      if (await isPostgres(db)) {
+        await sql`UPDATE invoices SET invoice_date = substr((payload::json)->>'invoiceDate', 1, 10)
+          WHERE channel = 'di'`.execute(db);
+        await sql`UPDATE invoices SET invoice_date = substr((payload::json)->>'DateTime', 1, 10)
+          WHERE channel = 'ims'`.execute(db);
+      } else {
+        await sql`UPDATE invoices SET invoice_date = substr(json_extract(payload, '$.invoiceDate'), 1, 10)
+          WHERE channel = 'di'`.execute(db);
+        await sql`UPDATE invoices SET invoice_date = substr(json_extract(payload, '$.DateTime'), 1, 10)
+          WHERE channel = 'ims'`.execute(db);
+      }
+      await db.schema
+        .createIndex("invoices_tenant_invoice_date")
+        .on("invoices")
+        .columns(["tenant_id", "channel", "invoice_date"])
+        .execute();
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

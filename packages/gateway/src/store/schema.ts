@@ -75,6 +75,8 @@ export interface InvoicesTable {
   /** DI only: the buyer's NTN/CNIC and name copied from the payload by submitInvoice, so people can search by them. */
   buyer_ntn_cnic: string | null;
   buyer_name: string | null;
+  /** The invoice's own date, "YYYY-MM-DD" on the Pakistan calendar (DI invoiceDate, IMS DateTime's day). */
+  invoice_date: string | null;
   /** SHA-256 of the canonical request body, to tell a replay from a conflicting reuse of the key. */
   request_hash: string;
   /** The DiInvoice (or, for IMS, the ImsInvoice) exactly as it will be posted to FBR (JSON). */

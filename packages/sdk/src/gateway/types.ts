@@ -54,8 +54,14 @@ export interface GatewayInvoice {
 
 export interface GatewayInvoiceListParams {
   state?: GatewayInvoiceState;
+  /** The invoice's own date (invoiceDate, YYYY-MM-DD on the Pakistan calendar) on or after this day. */
   from?: string;
+  /** The invoice's own date on or before this day (inclusive). */
   to?: string;
+  /** Stored by the gateway at or after this instant, or from the start of this Pakistan day (YYYY-MM-DD). */
+  createdFrom?: string;
+  /** Stored at or before this instant, or by the end of this Pakistan day (YYYY-MM-DD). */
+  createdTo?: string;
   externalRef?: string;
   /** Page size (1-500); iteration fetches further pages as needed. */
   limit?: number;

@@ -1,7 +1,7 @@
 // The invoice list (search, filters, keyset paging), one invoice as a person reads it, and its actions.
 // Actions go through the same service functions as the API (one conditional state change each); a race
 // lost to another person or the worker comes back as a message on the invoice, not as an error page.
-import { redactSecrets, renderFbrQrSvg } from "@raseed/sdk";
+import { pakistanDayStart, redactSecrets, renderFbrQrSvg } from "@raseed/sdk";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { AlreadyAcceptedError, NotAcceptedError, printInvoice } from "../../documents/documents.ts";
 import { asApiError } from "../../http/api-error.ts";
@@ -21,14 +21,10 @@ import { stateMeanings } from "../format.ts";
 import { explainErrors, invoiceTotals, parsePayload } from "../invoice-view.ts";
 
 const PAGE_SIZE = 50;
-const PKT_OFFSET_MS = 5 * 3_600_000;
 
 /** A "YYYY-MM-DD" day on Pakistan's calendar as the UTC instant it starts; undefined for anything else. */
 function pktDayStart(day: unknown, plusDays = 0): string | undefined {
-  if (typeof day !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
-  const time = Date.parse(`${day}T00:00:00Z`);
-  if (Number.isNaN(time)) return undefined;
-  return new Date(time - PKT_OFFSET_MS + plusDays * 86_400_000).toISOString();
+  return typeof day === "string" ? pakistanDayStart(day, plusDays)?.toISOString() : undefined;
 }
 
 /** Messages for ?done= and ?problem= after an action: fixed texts, so a link cannot put words on the page. */
@@ -67,8 +63,8 @@ export function registerInvoicePages(app: FastifyInstance, deps: DashboardDeps):
     const page = await searchInvoices(db, tenant.id, {
       q,
       state,
-      from: pktDayStart(query.from),
-      to: pktDayStart(query.to, 1),
+      createdFrom: pktDayStart(query.from),
+      createdBefore: pktDayStart(query.to, 1),
       cursor: typeof query.cursor === "string" && query.cursor !== "" ? query.cursor : undefined,
       limit: PAGE_SIZE,
     });

@@ -7,6 +7,7 @@ import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { describeRoute } from "../openapi.ts";
+import { buyerAnswerSchema } from "../views.ts";
 
 export function registerBuyerRoutes(app: FastifyInstance, deps: AppDeps): void {
   const buyers = buyerLookupOf(deps);
@@ -16,7 +17,13 @@ export function registerBuyerRoutes(app: FastifyInstance, deps: AppDeps): void {
       config: { scope: "reference:read" },
       schema: describeRoute(
         "A buyer's registration type (Get_Reg_Type) and active status (STATL) as FBR answers today; cached per Pakistan day",
-        { tags: ["reference"] },
+        {
+          tags: ["reference"],
+          responses: {
+            200: { description: "FBR's answers (or the day's cached ones)", json: buyerAnswerSchema },
+          },
+          errors: { 400: ["bad_request"], 502: ["fbr_unauthorised", "fbr_unavailable"] },
+        },
       ),
     },
     async (request) => {

@@ -7,10 +7,11 @@ import {
   listCertificationRuns,
   runCertification,
 } from "../../certification/certification-service.ts";
-import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { describeRoute } from "../openapi.ts";
+import { parseQuery } from "../query.ts";
+import { certificationRunSchema, certificationRunsSchema, certificationStatusSchema } from "../views.ts";
 
 export const certificationRunBodySchema = z.strictObject({
   activity: z.string().min(1).max(100),
@@ -36,18 +37,22 @@ export function registerCertificationRoutes(app: FastifyInstance, deps: AppDeps)
           "Sandbox tenants only (409 not_sandbox otherwise). Each scenario's invoice is built with the tenant's " +
           "own details, validated locally and posted through the outbox; one result per scenario: passed with " +
           "FBR's number, failed with the codes and their fix, or pending when FBR has not answered in waitSeconds.",
+        responses: {
+          201: { description: "The finished run, one result per scenario", json: certificationRunSchema },
+        },
+        errors: {
+          400: ["unknown_business_activity", "unknown_sector", "unknown_scenario", "scenario_not_assigned"],
+          409: ["not_sandbox"],
+        },
       }),
     },
     async (request, reply) => {
       const auth = requireAuth(request);
-      const parsed = certificationRunBodySchema.safeParse(request.body ?? {});
-      if (!parsed.success) {
-        const message = parsed.error.issues
-          .map((i) => `${i.path.join(".") || "body"}: ${i.message}`)
-          .join("; ");
-        throw new ApiError("bad_request", message);
-      }
-      const { only, waitSeconds, ...rest } = parsed.data;
+      const { only, waitSeconds, ...rest } = parseQuery(
+        certificationRunBodySchema,
+        request.body ?? {},
+        "body",
+      );
       const run = await runCertification(
         deps,
         auth.tenant,
@@ -66,7 +71,10 @@ export function registerCertificationRoutes(app: FastifyInstance, deps: AppDeps)
     "/v1/certification/runs",
     {
       config: { scope: "invoices:read" },
-      schema: describeRoute("The tenant's certification runs, newest first", { tags: ["certification"] }),
+      schema: describeRoute("The tenant's certification runs, newest first", {
+        tags: ["certification"],
+        responses: { 200: { description: "The runs", json: certificationRunsSchema } },
+      }),
     },
     async (request) => {
       const auth = requireAuth(request);
@@ -82,6 +90,7 @@ export function registerCertificationRoutes(app: FastifyInstance, deps: AppDeps)
         "Whether every assigned scenario has passed (for the latest run's activity and sector)",
         {
           tags: ["certification"],
+          responses: { 200: { description: "The certification status", json: certificationStatusSchema } },
         },
       ),
     },

@@ -7,7 +7,8 @@ import { cancelInvoice, readCancellation } from "../../records/cancellations.ts"
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { describeRoute } from "../openapi.ts";
-import { parseQuery } from "./invoices.ts";
+import { parseQuery } from "../query.ts";
+import { cancelledInvoiceSchema } from "../views.ts";
 
 export const pdfQuerySchema = z.strictObject({
   format: z.enum(["a4", "receipt"]).default("a4"),
@@ -34,11 +35,22 @@ export function registerDocumentRoutes(app: FastifyInstance, deps: AppDeps): voi
           "FBR's DI API has no cancellation call: cancel in IRIS, then record it here with the IRIS reference " +
           "and reason. Within 72 hours of FBR's date; after that also commissionerApprovalReference " +
           "(422 commissioner_approval_required otherwise). Only accepted invoices (409 invalid_state).",
+        responses: {
+          200: {
+            description: "The invoice, now cancelled, with the cancellation",
+            json: cancelledInvoiceSchema,
+          },
+        },
+        errors: {
+          404: ["not_found"],
+          409: ["invalid_state", "fbr_refused"],
+          422: ["commissioner_approval_required"],
+        },
       }),
     },
     async (request) => {
       const auth = requireAuth(request);
-      const body = parseQuery(cancellationBodySchema, request.body ?? {});
+      const body = parseQuery(cancellationBodySchema, request.body ?? {}, "body");
       const row = await cancelInvoice(db, deps.events, auth.tenant, request.params.id, body, {
         actor: `api:${auth.keyId}`,
         now: new Date(),
@@ -59,6 +71,17 @@ export function registerDocumentRoutes(app: FastifyInstance, deps: AppDeps): voi
           "Only an invoice FBR accepted prints as a tax invoice (FBR number, QR version 2 at 1.0 inch). The " +
           "first print is the ORIGINAL, later ones say DUPLICATE; each print is an audit entry. Not accepted: " +
           "409 with the state, or with ?proforma=true a PDF marked PROFORMA - NOT A TAX INVOICE.",
+        responses: {
+          200: {
+            description: "The PDF",
+            media: "application/pdf",
+            headers: {
+              "X-Raseed-Copy": "ORIGINAL on the first print, DUPLICATE after",
+              "X-Raseed-Print": "How many times this invoice has been printed, this one included",
+            },
+          },
+        },
+        errors: { 404: ["not_found"], 409: ["not_accepted", "already_accepted"] },
       }),
     },
     async (request, reply) => {
@@ -85,6 +108,13 @@ export function registerDocumentRoutes(app: FastifyInstance, deps: AppDeps): voi
       config: { scope: "invoices:read" },
       schema: describeRoute("The exact payload posted to FBR, for manual upload in IRIS (any state)", {
         tags: ["documents"],
+        responses: {
+          200: {
+            description: "The payload exactly as posted (or as it will be posted)",
+            json: z.record(z.string(), z.unknown()),
+          },
+        },
+        errors: { 404: ["not_found"] },
       }),
     },
     async (request, reply) => {

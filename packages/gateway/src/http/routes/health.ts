@@ -3,11 +3,19 @@ import { sql } from "kysely";
 import { ApiError, storeFaultMessage } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
 import { describeRoute } from "../openapi.ts";
+import { healthSchema, readySchema } from "../views.ts";
 
 export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get(
     "/healthz",
-    { config: { public: true }, schema: describeRoute("Liveness", { tags: ["operations"], public: true }) },
+    {
+      config: { public: true },
+      schema: describeRoute("Liveness", {
+        tags: ["operations"],
+        public: true,
+        responses: { 200: { description: "The process answers", json: healthSchema } },
+      }),
+    },
     async () => ({ status: "ok" }),
   );
 
@@ -18,6 +26,8 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
       schema: describeRoute("Readiness: the store is reachable and takes writes", {
         tags: ["operations"],
         public: true,
+        responses: { 200: { description: "Ready for traffic", json: readySchema } },
+        errors: { 503: ["store_unreachable", "store_full", "store_unavailable"] },
       }),
     },
     async () => {
@@ -44,6 +54,8 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
       config: { scope: "metrics:read" },
       schema: describeRoute("Prometheus metrics (API key with the metrics:read scope)", {
         tags: ["operations"],
+        responses: { 200: { description: "Prometheus text exposition", media: "text/plain" } },
+        errors: { 404: ["not_found"] },
       }),
     },
     async (_request, reply) => {

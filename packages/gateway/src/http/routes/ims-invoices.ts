@@ -3,9 +3,7 @@
 import { imsInvoiceSchema } from "@raseed/sdk";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { notFound } from "../../errors.ts";
 import {
-  findImsByUsin,
   findImsReplay,
   getImsInvoice,
   parseImsSubmission,
@@ -13,32 +11,27 @@ import {
   toImsInvoiceView,
   validateImsForTenant,
 } from "../../invoices/ims-service.ts";
+import { searchInvoices } from "../../invoices/invoice-reads.ts";
 import { settledStates } from "../../invoices/lifecycle.ts";
 import { GroupCommitter } from "../../store/group-commit.ts";
+import type { InvoiceState } from "../../store/schema.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { describeRoute } from "../openapi.ts";
+import { invoiceListFilters, listRange, parseQuery, waitSeconds, wholeNumber } from "../query.ts";
+import { imsInvoicePageSchema, imsInvoiceViewSchema } from "../views.ts";
 import { waitUntilSettled } from "../wait-settled.ts";
 
 const MAX_WAIT_SECONDS = 30;
+const imsLocation = { Location: "Where the sale can be read: /v1/ims/invoices/{id}" };
 
-export const imsWaitQuerySchema = z
-  .object({ wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).optional() })
-  .loose();
-export const imsLookupQuerySchema = z.strictObject({
-  posId: z.coerce.number().int().positive(),
-  usin: z.string().min(1).max(100),
+export const imsWaitQuerySchema = z.object({ wait: waitSeconds(MAX_WAIT_SECONDS).optional() }).loose();
+export const imsListQuerySchema = z.strictObject({
+  ...invoiceListFilters,
+  posId: wholeNumber(1, 2_147_483_647).optional().describe("The POSID the sale was rung up on"),
+  usin: z.string().min(1).max(100).optional().describe("The POS's unique sale number (with posId: one sale)"),
 });
-
-function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const message = result.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; ");
-    throw new ApiError("bad_request", message);
-  }
-  return result.data;
-}
 
 export function registerImsInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { db } = deps.store;
@@ -57,6 +50,15 @@ export function registerImsInvoiceRoutes(app: FastifyInstance, deps: AppDeps): v
           "Validated locally (422 lists every issue); POSID must be a terminal registered for the key's " +
           "tenant. USIN is unique per POSID: the same USIN with the same body returns the stored sale " +
           "(200), with another body 409. Stored with its outbox entry in one transaction; 202.",
+        responses: {
+          202: { description: "Stored and queued for FBR", json: imsInvoiceViewSchema, headers: imsLocation },
+          200: {
+            description: "A replay of a stored sale, or one that settled within ?wait",
+            json: imsInvoiceViewSchema,
+            headers: imsLocation,
+          },
+        },
+        errors: { 409: ["idempotency_conflict"], 422: ["validation_failed"] },
       }),
     },
     async (request, reply) => {
@@ -95,17 +97,31 @@ export function registerImsInvoiceRoutes(app: FastifyInstance, deps: AppDeps): v
     "/v1/ims/invoices",
     {
       config: { scope: "invoices:read" },
-      schema: describeRoute("Find an IMS sale by its POSID and USIN", {
+      schema: describeRoute("List IMS sales, newest first, with cursor paging", {
         tags: ["ims"],
-        querystring: imsLookupQuerySchema,
+        querystring: imsListQuerySchema,
+        description:
+          "The same filters and paging as GET /v1/invoices: from/to on the sale's own date (DateTime, Pakistan " +
+          "calendar, inclusive), createdFrom/createdTo on when Raseed stored it; posId and usin find one sale.",
+        responses: { 200: { description: "One page of sales", json: imsInvoicePageSchema } },
       }),
     },
     async (request) => {
       const auth = requireAuth(request);
-      const query = parseQuery(imsLookupQuerySchema, request.query);
-      const row = await findImsByUsin(db, auth.tenantId, query.posId, query.usin);
-      if (row === undefined) throw notFound("IMS invoice");
-      return toImsInvoiceView(db, row, true);
+      const query = parseQuery(imsListQuerySchema, request.query);
+      const page = await searchInvoices(db, auth.tenantId, {
+        ...listRange(query),
+        channel: "ims",
+        posId: query.posId,
+        usin: query.usin,
+        state: query.state as InvoiceState | undefined,
+        limit: query.limit,
+        cursor: query.cursor,
+      });
+      return {
+        items: await Promise.all(page.items.map((row) => toImsInvoiceView(db, row))),
+        nextCursor: page.nextCursor,
+      };
     },
   );
 
@@ -113,7 +129,11 @@ export function registerImsInvoiceRoutes(app: FastifyInstance, deps: AppDeps): v
     "/v1/ims/invoices/:id",
     {
       config: { scope: "invoices:read" },
-      schema: describeRoute("Get one IMS sale with its payload, state and fiscal number", { tags: ["ims"] }),
+      schema: describeRoute("Get one IMS sale with its payload, state and fiscal number", {
+        tags: ["ims"],
+        responses: { 200: { description: "The sale with its payload", json: imsInvoiceViewSchema } },
+        errors: { 404: ["not_found"] },
+      }),
     },
     async (request) => {
       const auth = requireAuth(request);

@@ -21,33 +21,22 @@ import { reconcileInvoice } from "../../invoices/reconcile.ts";
 import { createFbrClient, fbrTransport } from "../../outbox/dispatch.ts";
 import { GroupCommitter } from "../../store/group-commit.ts";
 import type { InvoiceRow } from "../../store/schema.ts";
-import { invoiceStates } from "../../store/schema.ts";
 import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { describeRoute, submitBodySchema } from "../openapi.ts";
+import { invoiceListFilters, listRange, parseQuery, waitSeconds } from "../query.ts";
+import { attemptsSchema, invoicePageSchema, invoiceViewSchema, validateAnswerSchema } from "../views.ts";
 import { waitUntilSettled } from "../wait-settled.ts";
 
 const MAX_WAIT_SECONDS = 30;
 
-export function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const message = result.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; ");
-    throw new ApiError("bad_request", message);
-  }
-  return result.data;
-}
-
-const waitQuery = z.object({ wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).optional() }).loose();
-const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be an ISO date or date-time");
+const waitQuery = z.object({ wait: waitSeconds(MAX_WAIT_SECONDS).optional() }).loose();
+const remoteQuery = z.object({ remote: z.enum(["true", "false"]).optional() }).loose();
+const location = { Location: "Where the invoice can be read: /v1/invoices/{id}" };
 export const listQuerySchema = z.strictObject({
-  state: z.enum(invoiceStates as [string, ...string[]]).optional(),
-  from: isoDate.optional(),
-  to: isoDate.optional(),
+  ...invoiceListFilters,
   externalRef: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().min(1).optional(),
 });
 export const reconcileBodySchema = z.union([
   z.strictObject({ fbrInvoiceNumber: z.string().min(1).max(100), dated: z.string().optional() }),
@@ -76,6 +65,15 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
           "Without either, the key is derived from the tenant and the body's canonical hash (`auto:` + 64 hex), " +
           "so an identical resend is the same invoice; the answer's Idempotency-Key header says which key was " +
           "used, and X-Raseed-Idempotency-Key whether it was the client's or derived.",
+        responses: {
+          202: { description: "Stored and queued for FBR", json: invoiceViewSchema, headers: location },
+          200: {
+            description: "A replay of a stored invoice, or one that settled within ?wait",
+            json: invoiceViewSchema,
+            headers: location,
+          },
+        },
+        errors: { 409: ["idempotency_conflict"], 422: ["validation_failed"] },
       }),
     },
     async (request, reply) => {
@@ -130,6 +128,14 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
         {
           tags: ["invoices"],
           body: submitBodySchema(),
+          querystring: remoteQuery,
+          responses: {
+            200: {
+              description: "The local verdict, and FBR's with ?remote=true",
+              json: validateAnswerSchema,
+            },
+          },
+          errors: { 403: ["forbidden"] },
           description:
             "?remote=true spends the seller's FBR token on FBR's validate endpoint, so it also needs the " +
             "`invoices:write` scope (403 `forbidden` without it).",
@@ -138,10 +144,7 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
     },
     async (request) => {
       const auth = requireAuth(request);
-      const { remote } = parseQuery(
-        z.object({ remote: z.enum(["true", "false"]).optional() }).loose(),
-        request.query,
-      );
+      const { remote } = parseQuery(remoteQuery, request.query);
       // A read-only key must not spend the seller's FBR token (issue 13).
       if (remote === "true" && !auth.scopes.has("invoices:write")) {
         throw new ApiError("forbidden", 'validate?remote=true needs the "invoices:write" scope');
@@ -178,17 +181,20 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
       config: { scope: "invoices:read" },
       schema: describeRoute("List invoices, newest first, with cursor paging", {
         tags: ["invoices"],
+        description:
+          "from/to filter on the invoice's own date (invoiceDate, Pakistan calendar), both ends inclusive; " +
+          "createdFrom/createdTo on when Raseed stored it (an instant, or a YYYY-MM-DD Pakistan day).",
         querystring: listQuerySchema,
+        responses: { 200: { description: "One page of invoices", json: invoicePageSchema } },
       }),
     },
     async (request) => {
       const auth = requireAuth(request);
       const query = parseQuery(listQuerySchema, request.query);
       const page = await listInvoices(db, auth.tenantId, {
+        ...listRange(query),
         limit: query.limit,
         state: query.state as InvoiceRow["state"] | undefined,
-        from: query.from === undefined ? undefined : new Date(query.from).toISOString(),
-        to: query.to === undefined ? undefined : new Date(query.to).toISOString(),
         externalRef: query.externalRef,
         cursor: query.cursor,
       });
@@ -200,7 +206,11 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
     "/v1/invoices/:id",
     {
       config: { scope: "invoices:read" },
-      schema: describeRoute("Get one invoice with its FBR payload and state", { tags: ["invoices"] }),
+      schema: describeRoute("Get one invoice with its FBR payload and state", {
+        tags: ["invoices"],
+        responses: { 200: { description: "The invoice with its FBR payload", json: invoiceViewSchema } },
+        errors: { 404: ["not_found"] },
+      }),
     },
     async (request) => {
       const auth = requireAuth(request);
@@ -212,7 +222,11 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
     "/v1/invoices/:id/attempts",
     {
       config: { scope: "invoices:read" },
-      schema: describeRoute("Every FBR exchange for the invoice, secrets redacted", { tags: ["invoices"] }),
+      schema: describeRoute("Every FBR exchange for the invoice, secrets redacted", {
+        tags: ["invoices"],
+        responses: { 200: { description: "The attempts, oldest first", json: attemptsSchema } },
+        errors: { 404: ["not_found"] },
+      }),
     },
     async (request) => {
       const auth = requireAuth(request);
@@ -250,7 +264,11 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
     "/v1/invoices/:id/qr.svg",
     {
       config: { scope: "invoices:read" },
-      schema: describeRoute("FBR QR code (SVG) once accepted", { tags: ["invoices"] }),
+      schema: describeRoute("FBR QR code (SVG) once accepted", {
+        tags: ["invoices"],
+        responses: { 200: { description: "FBR's QR code of the invoice number", media: "image/svg+xml" } },
+        errors: { 404: ["not_found"], 409: ["not_accepted"] },
+      }),
     },
     async (request, reply) => {
       const auth = requireAuth(request);
@@ -263,7 +281,11 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
     "/v1/invoices/:id/qr.png",
     {
       config: { scope: "invoices:read" },
-      schema: describeRoute("FBR QR code (PNG) once accepted", { tags: ["invoices"] }),
+      schema: describeRoute("FBR QR code (PNG) once accepted", {
+        tags: ["invoices"],
+        responses: { 200: { description: "FBR's QR code of the invoice number", media: "image/png" } },
+        errors: { 404: ["not_found"], 409: ["not_accepted"] },
+      }),
     },
     async (request, reply) => {
       const auth = requireAuth(request);
@@ -278,12 +300,21 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
       config: { scope: "invoices:write" },
       schema: describeRoute(
         "Settle an in_doubt or failed invoice: FBR number from IRIS, resubmit, or abandon",
-        { tags: ["invoices"], body: reconcileBodySchema },
+        {
+          tags: ["invoices"],
+          body: reconcileBodySchema,
+          responses: { 200: { description: "The invoice after the decision", json: invoiceViewSchema } },
+          errors: {
+            404: ["not_found"],
+            409: ["invalid_state", "fbr_number_in_use", "fbr_number_final"],
+            422: ["invalid_fbr_number", "fbr_number_unknown"],
+          },
+        },
       ),
     },
     async (request) => {
       const auth = requireAuth(request);
-      const body = parseQuery(reconcileBodySchema, request.body ?? {});
+      const body = parseQuery(reconcileBodySchema, request.body ?? {}, "body");
       const decision =
         "fbrInvoiceNumber" in body
           ? { action: "fbr_number" as const, fbrInvoiceNumber: body.fbrInvoiceNumber, dated: body.dated }
@@ -306,7 +337,11 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
     "/v1/invoices/:id/retry",
     {
       config: { scope: "invoices:write" },
-      schema: describeRoute("Retry a failed or paused invoice", { tags: ["invoices"] }),
+      schema: describeRoute("Retry a failed or paused invoice", {
+        tags: ["invoices"],
+        responses: { 200: { description: "The invoice, queued again", json: invoiceViewSchema } },
+        errors: { 404: ["not_found"], 409: ["invalid_state", "tenant_paused"] },
+      }),
     },
     async (request) => {
       const auth = requireAuth(request);

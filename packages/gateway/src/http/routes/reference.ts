@@ -20,6 +20,7 @@ import { ApiError } from "../api-error.ts";
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { describeRoute } from "../openapi.ts";
+import { referenceTableSchema } from "../views.ts";
 
 // Maps, not object literals: a table name comes from the URL, and a plain object would answer for
 // `__proto__`, `constructor` or `valueOf` with what it inherits (issue 13: 500s and nonsense 200s).
@@ -79,6 +80,8 @@ export function registerReferenceRoutes(app: FastifyInstance, deps: AppDeps): vo
       config: { scope: "reference:read" },
       schema: describeRoute(`FBR reference data: ${referenceNames.join(", ")}`, {
         tags: ["reference"],
+        responses: { 200: { description: "The table's rows", json: referenceTableSchema } },
+        errors: { 400: ["bad_request"], 404: ["not_found"] },
       }),
     },
     async (request, reply) => {

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import { requireAuth } from "../middleware/auth.ts";
 import { describeRoute } from "../openapi.ts";
+import { tenantViewSchema } from "../views.ts";
 
 export function registerTenantRoutes(app: FastifyInstance): void {
   app.get(
@@ -11,6 +12,7 @@ export function registerTenantRoutes(app: FastifyInstance): void {
       config: { scope: "invoices:read" },
       schema: describeRoute("The API key's seller: NTN, name, province, address, sandbox or production", {
         tags: ["tenant"],
+        responses: { 200: { description: "The seller (never its FBR token)", json: tenantViewSchema } },
       }),
     },
     async (request) => {

@@ -26,6 +26,7 @@ export { type ArchiveFinding, type ArchiveVerdict, verifyArchive } from "./docum
 export { DomainError, type DomainErrorCode } from "./errors.ts";
 export { GatewayEvents } from "./events.ts";
 export { API_ERRORS, ApiError, type ApiErrorCode } from "./http/api-error.ts";
+export { parseInvoiceListQuery, reconcileBodySchema } from "./http/routes/invoices.ts";
 export {
   ALL_FIELDS as IMPORT_FIELDS,
   type ColumnMap,
@@ -49,7 +50,16 @@ export {
   sheetKindOf,
   sheetKindOfBytes,
 } from "./imports/read-rows.ts";
-export { type InvoiceSearch, searchInvoices } from "./invoices/invoice-reads.ts";
+export { auditTrail, type InvoiceSearch, searchInvoices } from "./invoices/invoice-reads.ts";
+export {
+  getInvoice,
+  type InvoiceView,
+  listAttempts,
+  listInvoices,
+  retryInvoice,
+  toInvoiceView,
+} from "./invoices/invoice-service.ts";
+export { type ReconcileRequest, reconcileInvoice } from "./invoices/reconcile.ts";
 export {
   createLogger,
   DEMO_OPERATOR_EMAIL,
@@ -111,6 +121,7 @@ export {
   parseImsAuthority,
   requireTenant,
   revokeApiKey,
+  setTenantDisabled,
   setTenantToken,
   type TenantChanges,
   TenantError,

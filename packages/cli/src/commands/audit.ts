@@ -1,4 +1,5 @@
 import {
+  auditTrail,
   findTenant,
   openAdminContext,
   publicKeyPem,
@@ -13,7 +14,9 @@ import { exitTwoOnUsageErrors, runAdmin, withStoreOptions } from "./tenant.ts";
 
 export function registerAuditCommand(program: Command): void {
   const audit = exitTwoOnUsageErrors(
-    program.command("audit").description("Inspect the gateway's hash-chained audit log"),
+    program
+      .command("audit")
+      .description("Inspect the gateway's hash-chained audit log: show entries, verify, public key"),
   );
   withStoreOptions(
     exitTwoOnUsageErrors(
@@ -79,6 +82,66 @@ export function registerAuditCommand(program: Command): void {
         await ctx.close();
       }
     }),
+  );
+
+  withStoreOptions(
+    exitTwoOnUsageErrors(
+      audit
+        .command("show")
+        .description(
+          "Print a tenant's audit entries (who did what, when), oldest first; --invoice for one invoice",
+        )
+        .requiredOption("--tenant <tenant>", "tenant id or NTN")
+        .option("--invoice <id>", "only the entries about this invoice (or any other subject id)")
+        .option("--limit <n>", "the latest n entries (1-10000)", "100")
+        .option("--json", "print JSON (details parsed)"),
+    ),
+  ).action(
+    async (flags: {
+      tenant: string;
+      invoice?: string;
+      limit: string;
+      json?: boolean;
+      dataDir?: string;
+      db?: string;
+      config?: string;
+    }) =>
+      runAdmin(async () => {
+        const limit = Number(flags.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+          throw new TenantError(`--limit must be a whole number from 1 to 10000, got "${flags.limit}"`);
+        }
+        const ctx = await openAdminContext(flags, process.env);
+        try {
+          const tenant = await findTenant(ctx.store.db, flags.tenant);
+          if (tenant === undefined) throw new TenantError(`no tenant with id or NTN ${flags.tenant}`);
+          const entries = await auditTrail(ctx.store.db, tenant.id, flags.invoice, limit);
+          if (flags.json === true) {
+            const parsed = entries.map((e) => ({
+              seq: Number(e.seq),
+              at: e.at,
+              actor: e.actor,
+              action: e.action,
+              subject: e.subject,
+              details: JSON.parse(e.details) as unknown,
+            }));
+            process.stdout.write(`${JSON.stringify(parsed, null, 2)}\n`);
+            return;
+          }
+          for (const e of entries) {
+            process.stdout.write(
+              `${String(e.seq).padStart(6)}  ${e.at}  ${e.actor.padEnd(24)}  ${e.action.padEnd(28)}  ${e.subject ?? "-"}  ${e.details}\n`,
+            );
+          }
+          if (entries.length === 0) {
+            process.stdout.write(
+              flags.invoice === undefined ? "no audit entries\n" : `no audit entries for ${flags.invoice}\n`,
+            );
+          }
+        } finally {
+          await ctx.close();
+        }
+      }),
   );
 
   withStoreOptions(

@@ -8,6 +8,7 @@ import {
   MasterKeyError,
   openAdminContext,
   parseImsAuthority,
+  setTenantDisabled,
   setTenantToken,
   TenantError,
   updateTenant,
@@ -178,7 +179,12 @@ export function registerTenantCommand(program: Command): void {
           return;
         }
         for (const t of tenants) {
-          const status = t.paused ? `PAUSED (${t.pausedReason ?? "unauthorised"})` : "active";
+          const status =
+            t.disabledAt !== null
+              ? `DISABLED since ${t.disabledAt}`
+              : t.paused
+                ? `PAUSED (${t.pausedReason ?? "unauthorised"})`
+                : "active";
           process.stdout.write(`${t.id}  ${t.ntn}  ${t.environment}  ${status}  ${t.name}\n`);
         }
         if (tenants.length === 0) process.stdout.write("no tenants\n");
@@ -243,6 +249,33 @@ export function registerTenantCommand(program: Command): void {
         }
       }),
   );
+
+  for (const disabled of [true, false]) {
+    withStoreOptions(
+      exitTwoOnUsageErrors(
+        tenant
+          .command(disabled ? "disable" : "enable")
+          .description(
+            disabled
+              ? "Disable a tenant (off-boarding): its API keys and people are refused at once; invoices already queued still go to FBR (audited)"
+              : "Enable a disabled tenant again: its API keys and people work again (audited)",
+          )
+          .argument("<tenant>", "tenant id or NTN"),
+      ),
+    ).action(async (idOrNtn: string, flags: StoreFlags) =>
+      runAdmin(async () => {
+        const ctx = await openAdminContext(flags, process.env);
+        try {
+          const updated = await setTenantDisabled(ctx.store.db, idOrNtn, disabled);
+          process.stdout.write(
+            `${updated.id}  ${updated.ntn}  ${updated.disabledAt === null ? "enabled" : `disabled since ${updated.disabledAt}`}  ${updated.name}\n`,
+          );
+        } finally {
+          await ctx.close();
+        }
+      }),
+    );
+  }
 
   withStoreOptions(
     exitTwoOnUsageErrors(

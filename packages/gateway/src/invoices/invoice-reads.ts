@@ -293,16 +293,20 @@ export async function searchInvoices(
   return { items, nextCursor: rows.length > search.limit && last !== undefined ? last.id : null };
 }
 
-/** Who did what to one subject (an invoice, a person, a key), oldest first. */
-export async function auditTrail(db: Db, tenantId: string, subject: string): Promise<AuditRow[]> {
-  return db
-    .selectFrom("audit")
-    .selectAll()
-    .where("tenant_id", "=", tenantId)
-    .where("subject", "=", subject)
-    .orderBy("seq")
-    .limit(500)
-    .execute();
+/**
+ * Who did what to one subject (an invoice, a person, a key), or to anything of the tenant when `subject` is
+ * undefined: the latest `limit` entries, oldest first.
+ */
+export async function auditTrail(
+  db: Db,
+  tenantId: string,
+  subject: string | undefined,
+  limit = 500,
+): Promise<AuditRow[]> {
+  let query = db.selectFrom("audit").selectAll().where("tenant_id", "=", tenantId);
+  if (subject !== undefined) query = query.where("subject", "=", subject);
+  const latest = await query.orderBy("seq", "desc").limit(limit).execute();
+  return latest.reverse();
 }
 
 export type { AttemptRow };

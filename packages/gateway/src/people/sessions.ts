@@ -73,7 +73,14 @@ export async function loadSession(
     .selectAll()
     .where("id", "=", session.tenant_id)
     .executeTakeFirst();
-  if (user === undefined || tenant === undefined || user.disabled_at !== null) return undefined;
+  if (
+    user === undefined ||
+    tenant === undefined ||
+    user.disabled_at !== null ||
+    tenant.disabled_at !== null
+  ) {
+    return undefined;
+  }
   if (idleFor > TOUCH_EVERY_MS) {
     await db
       .updateTable("sessions")

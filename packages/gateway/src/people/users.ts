@@ -199,7 +199,21 @@ export async function checkSignIn(
   now: Date = new Date(),
 ): Promise<SignInResult> {
   const user = await findUserByEmail(db, email);
-  if (user === undefined || user.disabled_at !== null) {
+  const tenant =
+    user === undefined
+      ? undefined
+      : await db
+          .selectFrom("tenants")
+          .select("disabled_at")
+          .where("id", "=", user.tenant_id)
+          .executeTakeFirst();
+  // A person of a disabled tenant is refused like an unknown one (raseed tenant disable).
+  if (
+    user === undefined ||
+    user.disabled_at !== null ||
+    tenant === undefined ||
+    tenant.disabled_at !== null
+  ) {
     await verifyPassword(password, await decoyHash());
     return { ok: false, reason: "invalid" };
   }

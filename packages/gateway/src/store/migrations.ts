@@ -467,6 +467,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0016_tenant_disabled": {
+    // `raseed tenant disable` (issue 14): the tenant's keys and people are refused; its queue still drains.
+    async up(db) {
+      await db.schema.alterTable("tenants").addColumn("disabled_at", "text").execute();
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

@@ -38,6 +38,8 @@ export interface TenantsTable {
   /** Set when FBR refused the token: the tenant's queue is paused until the token changes. */
   paused_at: string | null;
   paused_reason: string | null;
+  /** Set by `raseed tenant disable`: its API keys and dashboard people are refused until `tenant enable`. */
+  disabled_at: string | null;
   /** Head of the tenant's audit hash chain, kept here so truncating the tail is detectable. */
   audit_seq: number;
   audit_head_hash: string;

@@ -52,6 +52,8 @@ export interface TenantSummary {
   imsAuthority: ImsAuthority;
   paused: boolean;
   pausedReason: string | null;
+  /** When `raseed tenant disable` disabled it; null while enabled. */
+  disabledAt: string | null;
   createdAt: string;
 }
 
@@ -65,6 +67,7 @@ export function summariseTenant(row: TenantRow): TenantSummary {
     imsAuthority: row.ims_authority,
     paused: row.paused_at !== null,
     pausedReason: row.paused_reason,
+    disabledAt: row.disabled_at ?? null,
     createdAt: row.created_at,
   };
 }
@@ -160,6 +163,38 @@ export async function updateTenant(
       action: "tenant.updated",
       subject: tenant.id,
       details: changed,
+    });
+  });
+  return summariseTenant(await requireTenant(db, tenant.id));
+}
+
+/**
+ * Disables a tenant (off-boarding a seller): its API keys are refused (401) and its people can no longer sign
+ * in, at once. Invoices it already handed over keep going to FBR: they are the seller's reports, and stopping
+ * them would lose them. `enabled: true` undoes it. Audited either way; a no-op when nothing changes.
+ */
+export async function setTenantDisabled(
+  db: Kysely<Database>,
+  idOrNtn: string,
+  disabled: boolean,
+  actor = "cli",
+): Promise<TenantSummary> {
+  const tenant = await requireTenant(db, idOrNtn);
+  if ((tenant.disabled_at !== null) === disabled) return summariseTenant(tenant);
+  const now = nowIso();
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable("tenants")
+      .set({ disabled_at: disabled ? now : null, updated_at: now })
+      .where("id", "=", tenant.id)
+      .execute();
+    // Signed-in people are signed out now, not at their next idle timeout.
+    if (disabled) await trx.deleteFrom("sessions").where("tenant_id", "=", tenant.id).execute();
+    await appendAudit(trx, {
+      tenantId: tenant.id,
+      actor,
+      action: disabled ? "tenant.disabled" : "tenant.enabled",
+      subject: tenant.id,
     });
   });
   return summariseTenant(await requireTenant(db, tenant.id));
@@ -438,7 +473,7 @@ export async function authenticateApiKey(
     ])
     .where("api_keys.key_hash", "=", hashApiKey(key))
     .executeTakeFirst();
-  if (row === undefined || row.key_revoked_at !== null) return undefined;
+  if (row === undefined || row.key_revoked_at !== null || row.disabled_at !== null) return undefined;
   const { key_id, key_scopes, key_revoked_at: _revoked, ...tenant } = row;
   return { keyId: key_id, tenantId: tenant.id, scopes: new Set(key_scopes.split(",")), tenant };
 }

@@ -38,6 +38,18 @@ export const listQuerySchema = z.strictObject({
   ...invoiceListFilters,
   externalRef: z.string().min(1).optional(),
 });
+/** The list filters of GET /v1/invoices (and `raseed invoices list`), checked with field-named messages. */
+export function parseInvoiceListQuery(query: unknown) {
+  const parsed = parseQuery(listQuerySchema, query);
+  return {
+    ...listRange(parsed),
+    limit: parsed.limit,
+    state: parsed.state as InvoiceRow["state"] | undefined,
+    externalRef: parsed.externalRef,
+    cursor: parsed.cursor,
+  };
+}
+
 export const reconcileBodySchema = z.union([
   z.strictObject({ fbrInvoiceNumber: z.string().min(1).max(100), dated: z.string().optional() }),
   z.strictObject({ action: z.literal("resubmit") }),
@@ -190,14 +202,7 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: AppDeps): void
     },
     async (request) => {
       const auth = requireAuth(request);
-      const query = parseQuery(listQuerySchema, request.query);
-      const page = await listInvoices(db, auth.tenantId, {
-        ...listRange(query),
-        limit: query.limit,
-        state: query.state as InvoiceRow["state"] | undefined,
-        externalRef: query.externalRef,
-        cursor: query.cursor,
-      });
+      const page = await listInvoices(db, auth.tenantId, parseInvoiceListQuery(request.query));
       return { items: page.items.map((row) => toInvoiceView(row)), nextCursor: page.nextCursor };
     },
   );

@@ -123,6 +123,7 @@ describe("runValidateCommand", () => {
     expect(reports).toEqual([
       {
         file: file("good.json"),
+        form: "payload",
         valid: true,
         verdict: "valid-fbr-will-check",
         fbrWillCheck: [
@@ -133,6 +134,7 @@ describe("runValidateCommand", () => {
       },
       {
         file: file("bad.json"),
+        form: "payload",
         valid: false,
         verdict: "invalid",
         fbrWillCheck: expect.any(Array),
@@ -142,6 +144,70 @@ describe("runValidateCommand", () => {
         ],
       },
     ]);
+  });
+
+  it("reads the gateway's envelopes: { externalRef, invoice } as FBR's payload, { draft } built first", () => {
+    const draft = {
+      date: "2025-05-25",
+      buyer: {
+        ntnCnic: "2046004",
+        businessName: "FERTILIZER MANUFAC IRS NEW",
+        province: "Sindh",
+        address: "Karachi",
+        registrationType: "Registered",
+      },
+      lines: [
+        {
+          hsCode: "0101.2100",
+          description: "Widget",
+          uoM: "Numbers, pieces, units",
+          quantity: "3",
+          unitPrice: "250.50",
+          saleType: "Goods at standard rate (default)",
+          rate: "18%",
+        },
+      ],
+    };
+    const bad = JSON.parse(readFileSync(file("bad.json"), "utf8")) as unknown;
+    writeFileSync(
+      file("envelope-good.json"),
+      JSON.stringify({ externalRef: "ERP-1", invoice: bases["di-sale"] }),
+    );
+    writeFileSync(file("envelope-bad.json"), JSON.stringify({ externalRef: "ERP-2", invoice: bad }));
+    writeFileSync(file("draft-good.json"), JSON.stringify({ externalRef: "ERP-3", draft }));
+    const badLines = [draft.lines[0], { ...draft.lines[0], quantity: "lots" }];
+    writeFileSync(file("draft-bad.json"), JSON.stringify({ draft: { ...draft, lines: badLines } }));
+    writeFileSync(file("bad-ref.json"), JSON.stringify({ externalRef: "", invoice: bases["di-sale"] }));
+    const run = runInProcess(
+      ["envelope-good.json", "envelope-bad.json", "draft-good.json", "draft-bad.json", "bad-ref.json"].map(
+        file,
+      ),
+      { json: true },
+    );
+    expect(run.code).toBe(1);
+    const reports = JSON.parse(run.stdout) as {
+      form: string;
+      valid: boolean;
+      errors: { code: string; field: string }[];
+    }[];
+    expect(reports.map((r) => [r.form, r.valid])).toEqual([
+      ["invoice", true],
+      ["invoice", false],
+      ["draft", true],
+      ["draft", false],
+      ["invoice", false],
+    ]);
+    // The envelope's invoice is judged as FBR's payload, not as a draft.
+    expect(reports[1]?.errors.map((e) => e.code)).toEqual(["0003", "0046"]);
+    // A bad draft line is named as the gateway names it.
+    expect(reports[3]?.errors).toEqual([
+      expect.objectContaining({ code: "invalid_draft", field: "quantity" }),
+    ]);
+    expect(reports[4]?.errors).toEqual([
+      expect.objectContaining({ code: "bad_request", field: "externalRef" }),
+    ]);
+    const text = runInProcess([file("draft-good.json")]);
+    expect(text.stdout).toContain("draft-good.json (draft; seller from the tenant, not checked): valid");
   });
 
   it("--sandbox applies the scenario rules", () => {

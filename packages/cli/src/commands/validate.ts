@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
+import { buildDraftOrIssues } from "@raseed/gateway/drafts";
 import {
   checkImsInvoice,
   type FbrOnlyCheck,
   type ValidationIssue,
+  type ValidationResult,
   type ValidationVerdict,
   validateDiInvoice,
   verdictOf,
@@ -24,6 +26,11 @@ export interface ValidateFileReport {
   /** Rules only FBR can decide (HS code list, buyer register 0053, scenario assignment, duplicate lines,
    * the UTC-day date warning 0043); [] for IMS. */
   fbrWillCheck: FbrOnlyCheck[];
+  /**
+   * DI only: which body of the gateway's POST /v1/invoices the file holds: a bare FBR "payload", an
+   * `{ externalRef?, invoice }` envelope, or Raseed's simpler `{ externalRef?, draft }` form.
+   */
+  form?: SubmissionForm;
   /** Only for a file that could not be read or parsed (exit 2): one line saying why; `errors` is then []. */
   error?: string;
   errors: { code: string; item: number | null; field: string; message: string }[];
@@ -34,6 +41,73 @@ export interface ValidateCommandIo {
   stderr: (text: string) => void;
   readFile: (path: string) => string;
   now?: Date;
+}
+
+export type SubmissionForm = "payload" | "invoice" | "draft";
+
+/**
+ * A draft may leave out the seller: the gateway fills it from the API key's tenant. Offline there is no tenant,
+ * so these stand in (and the output says the seller was not checked).
+ */
+const STAND_IN_SELLER = {
+  ntnCnic: "0000000",
+  businessName: "the API key's tenant",
+  province: "Sindh",
+  address: "the tenant's address",
+};
+
+/**
+ * Reads a DI file as the gateway reads POST /v1/invoices: `{ externalRef?, invoice }`, `{ externalRef?, draft }`
+ * (built with the sdk's builder, every problem named), or a bare FBR payload; then validates the FBR payload.
+ */
+export function validateDiSubmission(
+  body: unknown,
+  options: { sandbox: boolean; now?: Date },
+): { form: SubmissionForm; result: ValidationResult; fbrWillCheck: FbrOnlyCheck[]; sellerStandIn: boolean } {
+  const record = typeof body === "object" && body !== null && !Array.isArray(body);
+  const content = record ? (body as Record<string, unknown>) : {};
+  const form: SubmissionForm =
+    record && "draft" in content ? "draft" : record && "invoice" in content ? "invoice" : "payload";
+  const refRule = "externalRef must be a non-empty string of at most 200 characters";
+  const ref = content.externalRef;
+  if (ref !== undefined && (typeof ref !== "string" || ref.trim() === "" || ref.length > 200)) {
+    const issue: ValidationIssue = {
+      code: "bad_request",
+      level: "header",
+      field: "externalRef",
+      path: "externalRef",
+      message: refRule,
+      fix: "Give the invoice's own reference in your ERP, or leave externalRef out.",
+    };
+    return { form, result: { valid: false, issues: [issue] }, fbrWillCheck: [], sellerStandIn: false };
+  }
+  let invoice: unknown = body;
+  let sellerStandIn = false;
+  if (form === "draft") {
+    const draft = content.draft;
+    sellerStandIn = typeof draft === "object" && draft !== null && !("seller" in draft);
+    const built = buildDraftOrIssues(
+      sellerStandIn ? { seller: STAND_IN_SELLER, ...(draft as Record<string, unknown>) } : draft,
+      {
+        sandbox: options.sandbox,
+      },
+    );
+    if ("issues" in built) {
+      return { form, result: { valid: false, issues: built.issues }, fbrWillCheck: [], sellerStandIn };
+    }
+    invoice = built.invoice;
+  } else if (form === "invoice") {
+    invoice = content.invoice;
+  } else if (ref !== undefined) {
+    // A bare payload may carry externalRef; the gateway removes it before validating.
+    const { externalRef: _ref, ...rest } = content;
+    invoice = rest;
+  }
+  const result = validateDiInvoice(invoice, {
+    sandbox: options.sandbox,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  return { form, result, fbrWillCheck: result.fbrWillCheck, sellerStandIn };
 }
 
 /** Exit codes: 0 all valid, 1 any invalid, 2 usage error, unreadable file or malformed JSON. */
@@ -79,14 +153,20 @@ export function runValidateCommand(
     const di =
       options.kind === "ims"
         ? undefined
-        : validateDiInvoice(payload, {
+        : validateDiSubmission(payload, {
             sandbox: options.sandbox,
             ...(io.now === undefined ? {} : { now: io.now }),
           });
-    const result = di ?? checkImsInvoice(payload);
+    const result = di?.result ?? checkImsInvoice(payload);
     const fbrWillCheck = di?.fbrWillCheck ?? [];
+    // Which body it was, and that a draft's missing seller was not checked (the gateway uses the tenant's).
+    const form =
+      di === undefined || di.form === "payload"
+        ? ""
+        : ` (${di.form}${di.sellerStandIn ? "; seller from the tenant, not checked" : ""})`;
     reports.push({
       file,
+      ...(di !== undefined ? { form: di.form } : {}),
       valid: result.valid,
       verdict: verdictOf(result),
       fbrWillCheck,
@@ -99,10 +179,10 @@ export function runValidateCommand(
     });
     if (!options.json) {
       if (result.valid && fbrWillCheck.length === 0) {
-        io.stdout(`${file}: valid\n`);
+        io.stdout(`${file}${form}: valid\n`);
       } else if (result.valid) {
         io.stdout(
-          `${file}: valid, FBR will still check: ${fbrWillCheck.map((check) => check.rule).join(", ")}\n`,
+          `${file}${form}: valid, FBR will still check: ${fbrWillCheck.map((check) => check.rule).join(", ")}\n`,
         );
         for (const check of fbrWillCheck) {
           const codes = check.codes.length === 0 ? "FBR's code unknown" : check.codes.join("/");
@@ -110,7 +190,7 @@ export function runValidateCommand(
         }
       } else {
         const count = result.issues.length;
-        io.stdout(`${file}: invalid, ${count} problem${count === 1 ? "" : "s"}\n`);
+        io.stdout(`${file}${form}: invalid, ${count} problem${count === 1 ? "" : "s"}\n`);
         for (const issue of result.issues) io.stdout(`${formatIssue(issue)}\n`);
       }
     }
@@ -127,7 +207,10 @@ export function registerValidateCommand(program: Command): void {
     .description(
       "Validate DI or IMS invoice JSON files against FBR's rules; lists every problem with its FBR error code",
     )
-    .argument("<file...>", "invoice JSON files (one invoice per file)")
+    .argument(
+      "<file...>",
+      "invoice JSON files (one invoice per file); DI files may be any body POST /v1/invoices takes: an FBR payload, { externalRef, invoice } or { draft }",
+    )
     .addOption(
       new Option(
         "--kind <kind>",
@@ -145,6 +228,9 @@ export function registerValidateCommand(program: Command): void {
       '\nVerdicts: valid; invalid; or "valid, FBR will still check: ..." naming the rules only FBR can\n' +
         "  decide (hs-code-exists, buyer-registration 0053, scenario-assigned 0203, duplicate-lines, and\n" +
         "  invoice-date-utc-day: a warning for an invoice dated today before 05:00 Pakistan time, 0043).\n" +
+        "\nDI files are read as the gateway reads POST /v1/invoices: { externalRef?, invoice } is checked as\n" +
+        "  FBR's payload; { externalRef?, draft } is built with the sdk's builder first (every problem named,\n" +
+        "  code invalid_draft or FBR's), a draft without seller is checked with a stand-in seller.\n" +
         "\n--json: one entry per file; a file that cannot be read or is not JSON is listed as\n" +
         '  { "file", "valid": false, "verdict": "invalid", "error": "<one line>", "errors": [] } (and the run exits 2).\n' +
         "Exit status: 0 all valid, 1 any invalid, 2 usage error, unreadable file or malformed JSON.\nCodes: docs/errors.md",

@@ -122,8 +122,8 @@ describe("raseed qr (in process)", () => {
     expect(readFileSync(out).readUInt32BE(16)).toBe(203);
   });
 
-  it("has help text for the command and its options", () => {
-    const command = buildProgram().commands.find((entry) => entry.name() === "qr");
+  it("has help text for the command and its options", async () => {
+    const command = (await buildProgram()).commands.find((entry) => entry.name() === "qr");
     const help = command?.helpInformation() ?? "";
     expect(help).toContain("version 2, 25x25");
     expect(help).toContain("--size-in <inches>");

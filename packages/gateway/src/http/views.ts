@@ -194,5 +194,22 @@ export const referenceTableSchema = z.object({
   rows: z.unknown().describe("The table's rows as FBR's reference API spells them"),
 });
 
+export const incidentListSchema = z.object({
+  incidents: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.string(),
+      title: z.string(),
+      state: z.enum(["open", "closed"]),
+      cause: z.string(),
+      openedAt: isoInstant,
+      closedAt: isoInstant.nullable(),
+      reportBy: isoInstant.describe("openedAt + 24 hours: when the report to the Commissioner is due"),
+      invoicesAffected: z.number().int(),
+      invoiceIds: z.array(z.string()),
+    }),
+  ),
+});
+
 export const healthSchema = z.object({ status: z.literal("ok") });
 export const readySchema = z.object({ status: z.literal("ready"), engine: z.enum(["sqlite", "postgres"]) });

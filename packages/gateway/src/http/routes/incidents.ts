@@ -8,11 +8,12 @@ import { getIncident, listIncidents } from "../../records/incidents.ts";
 import type { AppDeps } from "../deps.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { describeRoute } from "../openapi.ts";
-import { parseQuery } from "./invoices.ts";
+import { parseQuery, wholeNumber } from "../query.ts";
+import { incidentListSchema } from "../views.ts";
 
 export const incidentListQuerySchema = z.strictObject({
   state: z.enum(["open", "closed"]).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: wholeNumber(1, 500).default(100),
 });
 
 export function registerIncidentRoutes(app: FastifyInstance, deps: AppDeps): void {
@@ -30,6 +31,7 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: AppDeps): voi
           "seller's token refused, tampering found by `raseed audit verify`, the gateway stopped with work in " +
           "flight; each closes when its cause clears. reportBy is 24 hours after the start: the report to the " +
           "Commissioner is due then.",
+        responses: { 200: { description: "The incidents", json: incidentListSchema } },
       }),
     },
     async (request) => {
@@ -45,7 +47,11 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: AppDeps): voi
     "/v1/incidents/:id/report.pdf",
     {
       config: { scope: "invoices:read" },
-      schema: describeRoute("The incident report as a PDF, for the Commissioner", { tags: ["records"] }),
+      schema: describeRoute("The incident report as a PDF, for the Commissioner", {
+        tags: ["records"],
+        responses: { 200: { description: "The report", media: "application/pdf" } },
+        errors: { 404: ["not_found"] },
+      }),
     },
     async (request, reply) => {
       const auth = requireAuth(request);

@@ -467,7 +467,7 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  "0016_tenant_disabled": {
+  "0017_tenant_disabled": {
     // `raseed tenant disable` (issue 14): the tenant's keys and people are refused; its queue still drains.
     async up(db) {
       await db.schema.alterTable("tenants").addColumn("disabled_at", "text").execute();

@@ -3,6 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { payloadHash } from "@raseed/simulator";
+import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, checkSignIn } from "../src/people/users.ts";
 import { type Loose, sampleInvoice, simInvoices, startTestGateway, type TestGateway } from "./harness.ts";
@@ -19,14 +20,24 @@ describe("raseed invoices / audit show / tenant disable", () => {
     const result = spawnSync(process.execPath, [CLI, ...args], {
       encoding: "utf8",
       env: { ...env, ...extraEnv },
-      timeout: 90_000,
+      timeout: 180_000,
     });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
   }
-  // Each spawn takes seconds, longer than the server keeps an idle connection open: a fresh connection per call
-  // keeps a reused socket from being reset under the test.
-  const api = (path: string, key?: string) =>
-    t.call("GET", path, { headers: { connection: "close" }, ...(key !== undefined ? { key } : {}) });
+  // Each spawn takes seconds; a pooled keep-alive socket from before it may be reset by then, so each call
+  // after a spawn opens its own connection.
+  const api = async (path: string, key: string = t.keyA) => {
+    const agent = new Agent();
+    try {
+      const answer = await request(`${t.url}${path}`, {
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${key}` },
+      });
+      return { status: answer.statusCode, body: (await answer.body.json()) as Loose };
+    } finally {
+      await agent.close();
+    }
+  };
   const store = () => ["--tenant", "7000007", "--db", t.db, "--data-dir", t.dataDir];
   const viaApi = () => ["--gateway", t.url];
 
@@ -59,7 +70,7 @@ describe("raseed invoices / audit show / tenant disable", () => {
   });
 
   it("lists and shows invoices from the store, with the API's filters and field-named errors", {
-    timeout: 240_000,
+    timeout: 480_000,
   }, () => {
     const all = raseed(["invoices", "list", ...store()]);
     expect(all.stderr).toBe("");
@@ -92,7 +103,7 @@ describe("raseed invoices / audit show / tenant disable", () => {
   });
 
   it("reconciles from the store and through the API; a refused retry says why", {
-    timeout: 240_000,
+    timeout: 480_000,
   }, async () => {
     const reconciled = raseed([
       "invoices",
@@ -162,7 +173,7 @@ describe("raseed invoices / audit show / tenant disable", () => {
   });
 
   it("disables a tenant: its keys and people are refused at once; enable restores them", {
-    timeout: 240_000,
+    timeout: 480_000,
   }, async () => {
     const db = t.gateway.store.db;
     await addUser(db, {

@@ -1,6 +1,6 @@
 // `raseed invoices list|show|retry|reconcile`, `raseed audit show` and `raseed tenant disable|enable` against a
 // running gateway's store and through its API, by spawning the CLI as a user would (issue 14).
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { payloadHash } from "@raseed/simulator";
 import { Agent, request } from "undici";
@@ -16,14 +16,22 @@ describe("raseed invoices / audit show / tenant disable", () => {
   const ids: Record<string, string> = {};
   let issuedNumber = "";
 
+  // Asynchronous: the gateway runs in this process, and a blocking spawn would keep it from answering the CLI.
   function raseed(args: string[], extraEnv: Record<string, string> = {}) {
-    const result = spawnSync(process.execPath, [CLI, ...args], {
-      encoding: "utf8",
-      env: { ...env, ...extraEnv },
-      timeout: 180_000,
+    return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on("close", (status) => resolve({ status, stdout, stderr }));
     });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
   }
+
   // Each spawn takes seconds; a pooled keep-alive socket from before it may be reset by then, so each call
   // after a spawn opens its own connection.
   const api = async (path: string, key: string = t.keyA) => {
@@ -71,33 +79,33 @@ describe("raseed invoices / audit show / tenant disable", () => {
 
   it("lists and shows invoices from the store, with the API's filters and field-named errors", {
     timeout: 480_000,
-  }, () => {
-    const all = raseed(["invoices", "list", ...store()]);
+  }, async () => {
+    const all = await raseed(["invoices", "list", ...store()]);
     expect(all.stderr).toBe("");
     expect(all.status).toBe(0);
     expect(all.stdout.trim().split("\n")).toHaveLength(3);
-    const doubtful = raseed(["invoices", "list", "--state", "in_doubt", "--json", ...store()]);
+    const doubtful = await raseed(["invoices", "list", "--state", "in_doubt", "--json", ...store()]);
     expect(
       JSON.parse(doubtful.stdout)
         .map((i: Loose) => i.externalRef)
         .sort(),
     ).toEqual(["doubtA", "doubtB"]);
-    const one = raseed(["invoices", "list", "--limit", "1", ...store()]);
+    const one = await raseed(["invoices", "list", "--limit", "1", ...store()]);
     expect(one.stdout.trim().split("\n")).toHaveLength(1);
 
-    const shown = raseed(["invoices", "show", ids.accepted as string, ...store()]);
+    const shown = await raseed(["invoices", "show", ids.accepted as string, ...store()]);
     expect(shown.status).toBe(0);
     expect(shown.stdout).toMatch(/state:\s+accepted/);
     expect(shown.stdout).toMatch(/FBR number:\s+7000007DI\d+/);
     expect(shown.stdout).toMatch(/external ref:\s+erp-1/);
 
-    const badDate = raseed(["invoices", "list", "--from", "06-12-2026", ...store()]);
+    const badDate = await raseed(["invoices", "list", "--from", "06-12-2026", ...store()]);
     expect(badDate.status).toBe(2);
     expect(badDate.stderr).toContain("from must be the invoice's date written YYYY-MM-DD");
-    const missing = raseed(["invoices", "show", "inv_nope", ...store()]);
+    const missing = await raseed(["invoices", "show", "inv_nope", ...store()]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain("not_found");
-    const neither = raseed(["invoices", "list"]);
+    const neither = await raseed(["invoices", "list"]);
     expect(neither.status).toBe(2);
     expect(neither.stderr).toContain("give --tenant");
   });
@@ -105,7 +113,7 @@ describe("raseed invoices / audit show / tenant disable", () => {
   it("reconciles from the store and through the API; a refused retry says why", {
     timeout: 480_000,
   }, async () => {
-    const reconciled = raseed([
+    const reconciled = await raseed([
       "invoices",
       "reconcile",
       ids.doubtA as string,
@@ -119,24 +127,24 @@ describe("raseed invoices / audit show / tenant disable", () => {
     expect(reconciled.stdout).toContain(issuedNumber);
     expect((await api(`/v1/invoices/${ids.doubtA}`)).body.fbrInvoiceNumber).toBe(issuedNumber);
 
-    const noKey = raseed(["invoices", "list", ...viaApi()], { RASEED_API_KEY: "" });
+    const noKey = await raseed(["invoices", "list", ...viaApi()], { RASEED_API_KEY: "" });
     expect(noKey.status).toBe(2);
     expect(noKey.stderr).toContain("RASEED_API_KEY");
     const key = { RASEED_API_KEY: t.keyA };
-    const listed = raseed(["invoices", "list", "--external-ref", "erp-1", ...viaApi()], key);
+    const listed = await raseed(["invoices", "list", "--external-ref", "erp-1", ...viaApi()], key);
     expect(listed.status).toBe(0);
     expect(listed.stdout).toContain(ids.accepted);
-    const shown = raseed(["invoices", "show", ids.doubtB as string, "--json", ...viaApi()], key);
+    const shown = await raseed(["invoices", "show", ids.doubtB as string, "--json", ...viaApi()], key);
     expect(JSON.parse(shown.stdout)).toMatchObject({ id: ids.doubtB, state: "in_doubt" });
-    const refused = raseed(["invoices", "retry", ids.doubtB as string, ...viaApi()], key);
+    const refused = await raseed(["invoices", "retry", ids.doubtB as string, ...viaApi()], key);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain("invalid_state: only failed or paused invoices can be retried");
-    const both = raseed(
+    const both = await raseed(
       ["invoices", "reconcile", ids.doubtB as string, "--abandon", "--resubmit", ...viaApi()],
       key,
     );
     expect(both.status).toBe(2);
-    const abandoned = raseed(
+    const abandoned = await raseed(
       [
         "invoices",
         "reconcile",
@@ -151,7 +159,7 @@ describe("raseed invoices / audit show / tenant disable", () => {
     expect(abandoned.status).toBe(0);
     expect(abandoned.stdout).toContain("abandoned");
 
-    const trail = raseed([
+    const trail = await raseed([
       "audit",
       "show",
       "--tenant",
@@ -166,7 +174,7 @@ describe("raseed invoices / audit show / tenant disable", () => {
     const actions = JSON.parse(trail.stdout).map((e: Loose) => e.action);
     expect(actions[0]).toBe("invoice.received");
     expect(actions).toContain("invoice.reconciled.abandon");
-    const text = raseed(["audit", "show", "--tenant", "7000007", "--limit", "2", "--db", t.db]);
+    const text = await raseed(["audit", "show", "--tenant", "7000007", "--limit", "2", "--db", t.db]);
     expect(text.status).toBe(0);
     expect(text.stdout.trim().split("\n")).toHaveLength(2);
     expect(text.stdout).toContain("invoice.reconciled.abandon");
@@ -182,16 +190,16 @@ describe("raseed invoices / audit show / tenant disable", () => {
       role: "admin",
       password: "a long enough password",
     });
-    const disabled = raseed(["tenant", "disable", "7000007", "--db", t.db]);
+    const disabled = await raseed(["tenant", "disable", "7000007", "--db", t.db]);
     expect(disabled.stderr).toBe("");
     expect(disabled.status).toBe(0);
     expect(disabled.stdout).toContain("disabled since");
     expect((await api("/v1/invoices")).status).toBe(401);
     expect((await api("/v1/invoices", t.keyB)).status).toBe(200);
     expect((await checkSignIn(db, "owner@demo.pk", "a long enough password", "127.0.0.1")).ok).toBe(false);
-    expect(raseed(["tenant", "list", "--db", t.db]).stdout).toMatch(/7000007 .*DISABLED since/);
+    expect((await raseed(["tenant", "list", "--db", t.db])).stdout).toMatch(/7000007 .*DISABLED since/);
 
-    expect(raseed(["tenant", "enable", "7000007", "--db", t.db]).status).toBe(0);
+    expect((await raseed(["tenant", "enable", "7000007", "--db", t.db])).status).toBe(0);
     expect((await api("/v1/invoices")).status).toBe(200);
     expect((await checkSignIn(db, "owner@demo.pk", "a long enough password", "127.0.0.1")).ok).toBe(true);
     const actions = (

@@ -16,9 +16,13 @@ function randomHex(bytes: number): string {
   return hex;
 }
 
-/** Time-ordered ids (`inv_0mhx3k2p1a3f...`): sorting by id sorts by creation, which makes cursor paging cheap. */
-export function newId(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36).padStart(9, "0")}${randomHex(8)}`;
+/**
+ * Time-ordered ids (`inv_0mhx3k2p1a3f...`): sorting by id sorts by creation (to the millisecond; ids of the same
+ * millisecond sort randomly), which makes cursor paging cheap. `atMs` lets a caller that knows the row's
+ * creation time (a test inserting rows "created" at given times) keep that order.
+ */
+export function newId(prefix: string, atMs: number = Date.now()): string {
+  return `${prefix}_${atMs.toString(36).padStart(9, "0")}${randomHex(8)}`;
 }
 
 export function sha256Hex(text: string): string {

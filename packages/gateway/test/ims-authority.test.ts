@@ -123,6 +123,20 @@ describe.each(engines)("IMS authority per tenant on %s", (engine) => {
     }
   });
 
+  it("reprints a sale under the authority that accepted it, after the tenant switched", async () => {
+    const [pra, fbr] = wording;
+    await updateTenant(t.gateway.store.db, t.tenantA, { imsAuthority: pra.authority });
+    const sale = (await t.call("POST", "/v1/ims/invoices?wait=10", { body: imsSale(newUsin()) })).body;
+    expect(sale.state).toBe("accepted");
+    await updateTenant(t.gateway.store.db, t.tenantA, { imsAuthority: fbr.authority });
+    for (const format of ["a4", "receipt"] as const) {
+      const text = await printed(sale.id, format);
+      expect(text).toContain(`${pra.caption} ${sale.fbrInvoiceNumber}`);
+      expect(text).toContain(pra.closing);
+      expect(text).not.toMatch(pra.foreign);
+    }
+  });
+
   it("refuses an authority it does not know, naming the known ones", async () => {
     const refused = await updateTenant(t.gateway.store.db, t.tenantA, { imsAuthority: "SRB" }).catch(
       (e: unknown) => e,

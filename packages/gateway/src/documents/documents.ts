@@ -1,5 +1,6 @@
 // Printing an invoice: which copy it is (ORIGINAL, DUPLICATE, PROFORMA), the print counted and audited in
 // one transaction, and the exact FBR payload for manual upload in IRIS.
+import { type ImsAuthority, imsAuthorityOfUrl } from "@raseed/sdk";
 import type { Kysely } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import { DomainError } from "../errors.ts";
@@ -55,6 +56,22 @@ function printable(row: InvoiceRow): boolean {
 
 function filename(row: InvoiceRow, format: DocumentFormat, copy: string): string {
   return `${row.id}-${format}${copy === "proforma" ? "-proforma" : ""}.pdf`;
+}
+
+/**
+ * The IMS authority that accepted a sale, from the URL its accepting attempt was posted to; undefined for DI,
+ * for a sale a person reconciled (no accepting attempt), or a path no authority owns.
+ */
+async function reportedTo(db: Kysely<Database>, row: InvoiceRow): Promise<ImsAuthority | undefined> {
+  if (row.channel !== "ims") return undefined;
+  const attempt = await db
+    .selectFrom("attempts")
+    .select("url")
+    .where("invoice_id", "=", row.id)
+    .where("outcome", "=", "accepted")
+    .orderBy("attempt_no", "desc")
+    .executeTakeFirst();
+  return attempt === undefined ? undefined : imsAuthorityOfUrl(attempt.url);
 }
 
 /**
@@ -118,8 +135,9 @@ export async function printInvoice(
         .execute();
     }
     const seal = await readSeal(trx, row.id);
+    const authority = await reportedTo(trx, row);
     const cancellation = row.state === "cancelled" ? await readCancellation(trx, row.id) : undefined;
-    const pdf = await renderInvoicePdf(toPrintable(row, tenant), {
+    const pdf = await renderInvoicePdf(toPrintable(row, tenant, authority), {
       ...base,
       copy,
       ...(copy === "duplicate" ? { printNumber } : {}),

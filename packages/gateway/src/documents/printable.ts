@@ -148,6 +148,7 @@ function fromIms(
   row: InvoiceRow,
   payload: ImsInvoice,
   tenant: TenantRow,
+  authority: ImsAuthority,
 ): Omit<PrintableInvoice, "totals" | "amountInWords"> {
   const lines = payload.Items.map((item): PrintableLine => {
     const value = roundMoney(item.SaleValue);
@@ -171,7 +172,7 @@ function fromIms(
   return {
     invoiceId: row.id,
     channel: "ims",
-    authority: tenant.ims_authority,
+    authority,
     documentType: IMS_DOCUMENT_TYPES[payload.InvoiceType] ?? "Sale Invoice",
     sellerReference: payload.USIN,
     issuedOn: payload.DateTime,
@@ -193,10 +194,14 @@ function fromIms(
 }
 
 /** The invoice as printed. IMS totals are FBR's TotalBillAmount; DI totals are summed from the lines. */
-export function toPrintable(row: InvoiceRow, tenant: TenantRow): PrintableInvoice {
+/**
+ * `reportedTo`: the IMS authority that accepted the sale (see documents.ts), so a later switch of the tenant's
+ * setting does not reprint an FBR sale under PRA's name; the tenant's current setting when unknown.
+ */
+export function toPrintable(row: InvoiceRow, tenant: TenantRow, reportedTo?: ImsAuthority): PrintableInvoice {
   if (row.channel === "ims") {
     const payload = JSON.parse(row.payload) as ImsInvoice;
-    const base = fromIms(row, payload, tenant);
+    const base = fromIms(row, payload, tenant, reportedTo ?? tenant.ims_authority);
     const totals = { ...totalsOf(base.lines), payable: roundMoney(payload.TotalBillAmount) };
     return { ...base, totals, amountInWords: amountInWords(totals.payable) };
   }

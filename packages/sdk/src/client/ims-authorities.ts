@@ -39,3 +39,22 @@ export const IMS_AUTHORITIES: Readonly<Record<ImsAuthority, ImsAuthorityFacts>> 
     },
   },
 };
+
+/**
+ * The authority whose PostData path a URL names, or undefined. A sale's accepting attempt records the URL it
+ * was posted to, so this tells who issued its number even after the tenant's setting changed (the host may be
+ * a relay or the simulator; the path is the authority's own).
+ */
+export function imsAuthorityOfUrl(url: string): ImsAuthority | undefined {
+  let pathname: string;
+  try {
+    pathname = new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+  for (const authority of Object.keys(IMS_AUTHORITIES) as ImsAuthority[]) {
+    const { sandbox, production } = IMS_AUTHORITIES[authority].postData;
+    if (pathname === sandbox.path || pathname === production.path) return authority;
+  }
+  return undefined;
+}

@@ -10,7 +10,12 @@ export {
 } from "./cancellation.ts";
 export type { ClientAttemptEvent, FbrClientOptions, FbrEnvironment } from "./clients.ts";
 export { DI_PATHS, DiClient, FBR_GATEWAY_URL, IMS_PATHS, IMS_SANDBOX_URL, ImsClient } from "./clients.ts";
-export { IMS_AUTHORITIES, type ImsAuthority, type ImsAuthorityFacts } from "./ims-authorities.ts";
+export {
+  IMS_AUTHORITIES,
+  type ImsAuthority,
+  type ImsAuthorityFacts,
+  imsAuthorityOfUrl,
+} from "./ims-authorities.ts";
 export type { CrashStep, NextStep, QueuePolicy } from "./next-step.ts";
 export { nextStep, nextStepAfterCrash, queuedRetryDelayMs } from "./next-step.ts";
 export type { Exchange, PostEvidence, PostOutcome, PostOutcomeError, PostOutcomeKind } from "./outcome.ts";

@@ -7,6 +7,8 @@ const WIDTH = 840;
 const HALF = 70;
 const TOP = 10;
 const PKT_OFFSET_MS = 5 * 3_600_000;
+/** Room a "12-07" date label needs after its tick, in viewBox units. */
+const LABEL_ROOM = 45;
 
 function hourKey(time: number): string {
   return new Date(time).toISOString().slice(0, 13);
@@ -49,7 +51,13 @@ export function hourlyOutcomeChart(points: readonly HourlyOutcome[], now: Date):
     if (pktHour === 0) {
       const day = new Date(time + PKT_OFFSET_MS).toISOString().slice(5, 10);
       labels.push(`<line class="tick" x1="${x}" x2="${x}" y1="${TOP}" y2="${axis + HALF}"/>`);
-      labels.push(`<text x="${(i * barWidth + 3).toFixed(2)}" y="${axis + HALF + 14}">${day}</text>`);
+      // A date too near the right edge to fit after its tick is set before it, so it is never cut off.
+      const tickX = i * barWidth;
+      labels.push(
+        tickX > WIDTH - LABEL_ROOM
+          ? `<text x="${(tickX - 3).toFixed(2)}" y="${axis + HALF + 14}" text-anchor="end">${day}</text>`
+          : `<text x="${(tickX + 3).toFixed(2)}" y="${axis + HALF + 14}">${day}</text>`,
+      );
     }
   }
   const summary = `Last 7 days: ${totalAccepted} accepted, ${totalRejected} rejected; busiest hour ${max === 1 && totalAccepted + totalRejected === 0 ? 0 : max}`;

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addImsTerminal } from "../src/tenants/ims-terminals.ts";
 import { listTenants, TenantError, updateTenant } from "../src/tenants/tenants.ts";
-import { sampleInvoice, simInvoices, startTestGateway, type TestGateway } from "./harness.ts";
+import { SELLER_A, sampleInvoice, simInvoices, startTestGateway, type TestGateway } from "./harness.ts";
 import { engines, tempDir } from "./helpers.ts";
 import { DEMO_IMS_TOKEN, DEMO_POS, imsSale, newUsin } from "./ims-fixtures.ts";
 import { pdfQr, pdfText } from "./pdf-tools.ts";
@@ -98,25 +98,29 @@ describe.each(engines)("IMS authority per tenant on %s", (engine) => {
     {
       authority: "pra",
       caption: "PRA Invoice Number",
+      registration: "PNTN: ",
       closing: "Reported to the Punjab Revenue Authority",
       foreign: /\bFBR\b|Tax Asaan/,
     },
     {
       authority: "fbr",
       caption: "FBR Invoice Number",
+      registration: "NTN/CNIC: ",
       closing: "Verify this invoice through FBR Tax Asaan Mobile App or SMS at 9966",
       foreign: /\bPRA\b|Punjab Revenue/,
     },
   ] as const;
 
   it("prints a PRA tenant's IMS sale with PRA's number and wording, an FBR tenant's with FBR's", async () => {
-    for (const { authority, caption, closing, foreign } of wording) {
+    for (const { authority, caption, registration, closing, foreign } of wording) {
       await updateTenant(t.gateway.store.db, t.tenantA, { imsAuthority: authority });
       const sale = (await t.call("POST", "/v1/ims/invoices?wait=10", { body: imsSale(newUsin()) })).body;
       expect(sale.state).toBe("accepted");
       for (const format of ["a4", "receipt"] as const) {
         const text = await printed(sale.id, format);
         expect(text).toContain(`${caption} ${sale.fbrInvoiceNumber}`);
+        // The seller's number under the authority's own name for it (A4 and receipt alike).
+        expect(text).toContain(`${registration}${SELLER_A.ntn}`);
         expect(text).toContain(closing);
         expect(text).not.toMatch(foreign);
       }

@@ -104,6 +104,16 @@ function lineDetail(line: PrintableLine): string {
   return `  ${line.quantity} ${line.unit} | ${line.rate} | excl ${money(line.valueExcludingTax)}`;
 }
 
+/**
+ * What the seller's number is called: the IMS authority's own registration ("PNTN" for PRA, as the POS bridge's
+ * receipts print it) on an IMS sale reported to an authority other than FBR; FBR's "NTN/CNIC" otherwise.
+ */
+function sellerNumberLabel(invoice: PrintableInvoice): string {
+  return invoice.channel === "ims" && invoice.authority !== "fbr"
+    ? IMS_AUTHORITIES[invoice.authority].registrationLabel
+    : "NTN/CNIC";
+}
+
 /** The invoice as receipt lines (the shared 48-column model). */
 export function buildInvoiceReceiptLines(invoice: PrintableInvoice, options: RenderOptions): ReceiptLine[] {
   const lines: ReceiptLine[] = [];
@@ -116,7 +126,7 @@ export function buildInvoiceReceiptLines(invoice: PrintableInvoice, options: Ren
   if (options.logo !== undefined) lines.push({ kind: "logo" });
   for (const line of wrapReceiptText(invoice.seller.name)) text(line, "center", true);
   for (const line of wrapReceiptText(invoice.seller.address)) text(line, "center");
-  text(`NTN/CNIC: ${invoice.seller.ntnOrCnic}`, "center");
+  text(`${sellerNumberLabel(invoice)}: ${invoice.seller.ntnOrCnic}`, "center");
   if (invoice.seller.province !== "") text(`Province: ${invoice.seller.province}`, "center");
   if (invoice.posId !== undefined) text(`POS registration no: ${invoice.posId}`, "center");
   lines.push({ kind: "rule" });
@@ -229,6 +239,7 @@ const COLUMNS: Column[] = [
 function partyBlock(
   doc: PDFKit.PDFDocument,
   heading: string,
+  numberLabel: string,
   party: PrintableInvoice["seller"],
   x: number,
   y: number,
@@ -240,7 +251,7 @@ function partyBlock(
     .fontSize(9)
     .text(party.name, x, doc.y + 2, { width });
   doc.font("Helvetica").fontSize(8);
-  doc.text(`NTN/CNIC: ${party.ntnOrCnic === "" ? "-" : party.ntnOrCnic}`, x, doc.y + 1, { width });
+  doc.text(`${numberLabel}: ${party.ntnOrCnic === "" ? "-" : party.ntnOrCnic}`, x, doc.y + 1, { width });
   if (party.registration !== undefined) doc.text(`Registration: ${party.registration}`, x, doc.y, { width });
   if (party.province !== "") doc.text(`Province: ${party.province}`, x, doc.y, { width });
   if (party.address !== "") doc.text(`Address: ${party.address}`, x, doc.y, { width });
@@ -319,8 +330,8 @@ async function renderA4(invoice: PrintableInvoice, options: RenderOptions): Prom
 
   // Seller and buyer side by side.
   const half = (contentWidth - 20) / 2;
-  const sellerEnd = partyBlock(doc, "SELLER", invoice.seller, A4_MARGIN, y, half);
-  const buyerEnd = partyBlock(doc, "BUYER", invoice.buyer, A4_MARGIN + half + 20, y, half);
+  const sellerEnd = partyBlock(doc, "SELLER", sellerNumberLabel(invoice), invoice.seller, A4_MARGIN, y, half);
+  const buyerEnd = partyBlock(doc, "BUYER", "NTN/CNIC", invoice.buyer, A4_MARGIN + half + 20, y, half);
   y = Math.max(sellerEnd, buyerEnd) + 12;
 
   // Lines.

@@ -131,9 +131,8 @@ describe("pos-bridge with a Raseed gateway upstream", () => {
           headers: { authorization: `Bearer ${apiKey}` },
         },
       );
-      expect(((await atGateway.json()) as { fbrInvoiceNumber: string }).fbrInvoiceNumber).toBe(
-        reply.body.InvoiceNumber,
-      );
+      const found = ((await atGateway.json()) as { items: { fbrInvoiceNumber: string }[] }).items;
+      expect(found.map((sale) => sale.fbrInvoiceNumber)).toEqual([reply.body.InvoiceNumber]);
     } finally {
       await bridge.close();
       dir.remove();
@@ -158,7 +157,12 @@ describe("pos-bridge with a Raseed gateway upstream", () => {
       const stored = await fetch(`${world.gateway.url}/v1/ims/invoices?posId=${SAMPLE_POS_ID}&usin=${usin}`, {
         headers: { authorization: `Bearer ${apiKey}` },
       });
-      const { invoice } = (await stored.json()) as { invoice: never };
+      // The list finds the sale by POSID and USIN; the sale's own page carries the payload as sent.
+      const [{ id }] = ((await stored.json()) as { items: [{ id: string }] }).items;
+      const one = await fetch(`${world.gateway.url}/v1/ims/invoices/${id}`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
+      const { invoice } = (await one.json()) as { invoice: never };
       const direct = await gatewayUpstream().postData(invoice);
       expect(first.body.Code).toBe("100");
       expect(second.body.InvoiceNumber).toBe(first.body.InvoiceNumber);

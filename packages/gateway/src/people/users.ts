@@ -1,6 +1,6 @@
 // People: dashboard sign-ins with a role, one tenant each. Separate from API keys (machines): neither
 // ever works in place of the other. Passwords are scrypt hashes (passwords.ts) and never logged.
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import { newId, nowIso } from "../store/ids.ts";
 import { type Database, type UserRole, type UserRow, userRoles } from "../store/schema.ts";
@@ -139,16 +139,26 @@ export async function disableUser(
       .set({ disabled_at: user.disabled_at ?? now, updated_at: now })
       .where("id", "=", user.id)
       .execute();
-    await trx.deleteFrom("sessions").where("user_id", "=", user.id).execute();
-    await appendAudit(trx, {
-      tenantId: user.tenant_id,
-      actor,
-      action: "user.disabled",
-      subject: user.id,
-      details: { email: user.email },
-    });
+    await endSessionsAndAudit(trx, user, actor, "user.disabled");
   });
   return summariseUser({ ...user, disabled_at: user.disabled_at ?? now });
+}
+
+/** Ends every session the person had and records the change, inside the caller's transaction. */
+async function endSessionsAndAudit(
+  trx: Transaction<Database>,
+  user: UserRow,
+  actor: string,
+  action: "user.disabled" | "user.password_reset",
+): Promise<void> {
+  await trx.deleteFrom("sessions").where("user_id", "=", user.id).execute();
+  await appendAudit(trx, {
+    tenantId: user.tenant_id,
+    actor,
+    action,
+    subject: user.id,
+    details: { email: user.email },
+  });
 }
 
 /** Sets a new password, clears the lock-out, and ends every session the person had. */
@@ -169,14 +179,7 @@ export async function resetPassword(
       .set({ password_hash: hash, failed_sign_ins: 0, locked_until: null, updated_at: now })
       .where("id", "=", user.id)
       .execute();
-    await trx.deleteFrom("sessions").where("user_id", "=", user.id).execute();
-    await appendAudit(trx, {
-      tenantId: user.tenant_id,
-      actor,
-      action: "user.password_reset",
-      subject: user.id,
-      details: { email: user.email },
-    });
+    await endSessionsAndAudit(trx, user, actor, "user.password_reset");
   });
   return summariseUser({ ...user, failed_sign_ins: 0, locked_until: null });
 }

@@ -215,7 +215,15 @@ describe("dashboard in Chromium", () => {
       await expect(page.locator("#grand-total").textContent()).resolves.toBe("Rs 2,360.00");
       await expect(page.locator("#problems").count()).resolves.toBe(0);
       await page.getByRole("button", { name: "Send to FBR" }).dblclick();
-      await page.waitForURL(/\/invoices\/inv_[^?]+\?done=issued$/);
+      // The second click's submission aborts the first one's navigation (ERR_ABORTED); wait again, a few times.
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await page.waitForURL(/\/invoices\/inv_[^?]+\?done=issued$/);
+          break;
+        } catch (error) {
+          if (attempt >= 3 || !String(error).includes("ERR_ABORTED")) throw error;
+        }
+      }
       const id = new URL(page.url()).pathname.split("/").pop() as string;
       const settled = await t.waitFor(t.keyA, id, ["accepted", "rejected", "failed", "in_doubt"]);
       expect(settled.state).toBe("accepted");

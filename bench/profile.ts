@@ -1,10 +1,12 @@
-// `npm run bench:profile [-- --seconds=N]`: where the gateway's time goes under ingest load. Starts the gateway
-// (its own process, with node --cpu-prof), drives POST /v1/invoices with wrk at 32 connections, stops it and
-// prints the profile's idle share and the functions with the most self time, grouped by file. The raw
+// `npm run bench:profile [-- --seconds=N] [--postgres]`: where the gateway's time goes under ingest load. Starts
+// the gateway (its own process, with node --cpu-prof) on SQLite, or with --postgres on a throwaway durable
+// PostgreSQL cluster (as the ingest bench does), drives POST /v1/invoices with wrk at 32 connections, stops it
+// and prints the profile's idle share and the functions with the most self time, grouped by file. The raw
 // .cpuprofile is left in the printed folder (open it in Chrome DevTools).
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { findPgBin, type PgCluster, startPgCluster } from "../packages/gateway/test/pg-cluster.ts";
 import { fiveLineInvoice } from "./harness/invoices.ts";
 import { repoRoot, startServer } from "./harness/proc.ts";
 import { prepareStore, startGatewayServer } from "./harness/store.ts";
@@ -23,7 +25,13 @@ interface Profile {
 const seconds = Number(process.argv.find((a) => a.startsWith("--seconds="))?.slice(10) ?? 8);
 const profileDir = mkdtempSync(join(tmpdir(), "raseed-profile-"));
 const simulator = await startServer<{ url: string }>("simulator", { "latency-ms": 100 });
-const prepared = await prepareStore();
+let cluster: PgCluster | undefined;
+if (process.argv.includes("--postgres")) {
+  const bin = findPgBin();
+  if (bin === undefined) throw new Error("--postgres: no initdb/pg_ctl in /usr/lib/postgresql/*/bin");
+  cluster = await startPgCluster({ bin, durable: true });
+}
+const prepared = await prepareStore(cluster !== undefined ? { db: cluster.url } : {});
 const gateway = await startGatewayServer(prepared, { fbrUrl: simulator.info.url }, [
   "--cpu-prof",
   `--cpu-prof-dir=${profileDir}`,
@@ -39,7 +47,10 @@ await load({ ...common, seconds: 2, prefix: "warm" });
 const result = await load({ ...common, seconds, prefix: "run" });
 await gateway.stop();
 await simulator.stop();
-console.log(`ingest under the profiler: ${result.rate.toFixed(0)}/s, p99 ${result.p99Ms.toFixed(1)} ms`);
+cluster?.stop();
+console.log(
+  `ingest on ${cluster !== undefined ? "postgres" : "sqlite"} under the profiler: ${result.rate.toFixed(0)}/s, p99 ${result.p99Ms.toFixed(1)} ms`,
+);
 
 const file = readdirSync(profileDir).find((name) => name.endsWith(".cpuprofile"));
 if (file === undefined) throw new Error(`no profile written in ${profileDir}`);

@@ -48,3 +48,32 @@ export async function openAdminContext(
     throw error;
   }
 }
+
+type AdminFlags = { dataDir?: string | undefined; db?: string | undefined; config?: string | undefined };
+type AdminWork<T> = (ctx: AdminContext) => Promise<T>;
+
+/** Opens the admin context, runs `work` with it and closes it whatever happens (every `raseed` admin command). */
+export async function withAdminContext<T>(flags: AdminFlags, env: Env, work: AdminWork<T>): Promise<T>;
+export async function withAdminContext<T>(
+  flags: AdminFlags,
+  env: Env,
+  options: { createStore?: boolean },
+  work: AdminWork<T>,
+): Promise<T>;
+export async function withAdminContext<T>(
+  flags: AdminFlags,
+  env: Env,
+  optionsOrWork: { createStore?: boolean } | AdminWork<T>,
+  maybeWork?: AdminWork<T>,
+): Promise<T> {
+  const options = typeof optionsOrWork === "function" ? {} : optionsOrWork;
+  const work = (typeof optionsOrWork === "function" ? optionsOrWork : maybeWork) as AdminWork<T>;
+  const ctx = await openAdminContext(flags, env, options);
+  try {
+    return await work(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+type Env = Record<string, string | undefined>;

@@ -1,6 +1,6 @@
 // Public API of @raseed/gateway: build the app in-process (tests, embedding) or start the whole service.
 
-export { type AdminContext, openAdminContext } from "./admin.ts";
+export { type AdminContext, openAdminContext, withAdminContext } from "./admin.ts";
 export { type AppDeps, buildApp } from "./app.ts";
 export {
   type AuditChainReport,

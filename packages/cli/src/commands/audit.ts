@@ -1,13 +1,13 @@
 import {
   auditTrail,
   findTenant,
-  openAdminContext,
   publicKeyPem,
   rawPublicKey,
   recordVerifyOutcome,
   TenantError,
   verifyAuditChains,
   verifyInvoiceRecords,
+  withAdminContext,
 } from "@raseed/gateway";
 import type { Command } from "commander";
 import { exitTwoOnUsageErrors, runAdmin, withStoreOptions } from "./tenant.ts";
@@ -31,8 +31,7 @@ export function registerAuditCommand(program: Command): void {
     ),
   ).action(async (flags: { tenant?: string; dataDir?: string; db?: string; config?: string }) =>
     runAdmin(async () => {
-      const ctx = await openAdminContext(flags, process.env);
-      try {
+      await withAdminContext(flags, process.env, async (ctx) => {
         let tenantId: string | undefined;
         if (flags.tenant !== undefined) {
           const tenant = await findTenant(ctx.store.db, flags.tenant);
@@ -78,9 +77,7 @@ export function registerAuditCommand(program: Command): void {
           { now: new Date(), actor: "cli" },
         );
         if (reports.some((r) => !r.ok) || findings.length > 0) process.exitCode = 1;
-      } finally {
-        await ctx.close();
-      }
+      });
     }),
   );
 
@@ -111,8 +108,7 @@ export function registerAuditCommand(program: Command): void {
         if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
           throw new TenantError(`--limit must be a whole number from 1 to 10000, got "${flags.limit}"`);
         }
-        const ctx = await openAdminContext(flags, process.env);
-        try {
+        await withAdminContext(flags, process.env, async (ctx) => {
           const tenant = await findTenant(ctx.store.db, flags.tenant);
           if (tenant === undefined) throw new TenantError(`no tenant with id or NTN ${flags.tenant}`);
           const entries = await auditTrail(ctx.store.db, tenant.id, flags.invoice, limit);
@@ -138,9 +134,7 @@ export function registerAuditCommand(program: Command): void {
               flags.invoice === undefined ? "no audit entries\n" : `no audit entries for ${flags.invoice}\n`,
             );
           }
-        } finally {
-          await ctx.close();
-        }
+        });
       }),
   );
 
@@ -154,15 +148,12 @@ export function registerAuditCommand(program: Command): void {
     ),
   ).action(async (flags: { dataDir?: string; db?: string; config?: string }) =>
     runAdmin(async () => {
-      const ctx = await openAdminContext(flags, process.env);
-      try {
+      await withAdminContext(flags, process.env, async (ctx) => {
         const { sealPublicKey, sealKeyId } = ctx.recordKeys;
         process.stdout.write(`key id: ${sealKeyId}\n`);
         process.stdout.write(`raw (base64): ${rawPublicKey(sealPublicKey).toString("base64")}\n`);
         process.stdout.write(publicKeyPem(sealPublicKey));
-      } finally {
-        await ctx.close();
-      }
+      });
     }),
   );
 }

@@ -3,8 +3,8 @@ import {
   createApiKey,
   defaultApiKeyScopes,
   listApiKeys,
-  openAdminContext,
   revokeApiKey,
+  withAdminContext,
 } from "@raseed/gateway";
 import type { Command } from "commander";
 import { exitTwoOnUsageErrors, runAdmin, withStoreOptions } from "./tenant.ts";
@@ -37,8 +37,7 @@ export function registerKeyCommand(program: Command): void {
       config?: string;
     }) =>
       runAdmin(async () => {
-        const ctx = await openAdminContext(flags, process.env);
-        try {
+        await withAdminContext(flags, process.env, async (ctx) => {
           const created = await createApiKey(ctx.store.db, flags.tenant, {
             scopes: flags.scope.split(","),
             ...(flags.label !== undefined ? { label: flags.label } : {}),
@@ -48,9 +47,7 @@ export function registerKeyCommand(program: Command): void {
           );
           process.stderr.write("store this key now: it is shown only once\n");
           process.stdout.write(`${created.key}\n`);
-        } finally {
-          await ctx.close();
-        }
+        });
       }),
   );
 
@@ -67,8 +64,7 @@ export function registerKeyCommand(program: Command): void {
   ).action(
     async (flags: { tenant?: string; json?: boolean; dataDir?: string; db?: string; config?: string }) =>
       runAdmin(async () => {
-        const ctx = await openAdminContext(flags, process.env);
-        try {
+        await withAdminContext(flags, process.env, async (ctx) => {
           const keys = await listApiKeys(ctx.store.db, flags.tenant);
           if (flags.json === true) {
             process.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
@@ -81,9 +77,7 @@ export function registerKeyCommand(program: Command): void {
             );
           }
           if (keys.length === 0) process.stdout.write("no keys\n");
-        } finally {
-          await ctx.close();
-        }
+        });
       }),
   );
 
@@ -96,13 +90,10 @@ export function registerKeyCommand(program: Command): void {
     ),
   ).action(async (keyId: string, flags: { dataDir?: string; db?: string; config?: string }) =>
     runAdmin(async () => {
-      const ctx = await openAdminContext(flags, process.env);
-      try {
+      await withAdminContext(flags, process.env, async (ctx) => {
         await revokeApiKey(ctx.store.db, keyId);
         process.stdout.write(`revoked ${keyId}\n`);
-      } finally {
-        await ctx.close();
-      }
+      });
     }),
   );
 }

@@ -4,12 +4,12 @@
 import { readFileSync } from "node:fs";
 import {
   findTenant,
-  openAdminContext,
   openTenantTransport,
   setTenantTransport,
   summariseTenantTransport,
   TenantError,
   type TenantTransportSummary,
+  withAdminContext,
 } from "@raseed/gateway";
 import type { Command } from "commander";
 import { exitTwoOnUsageErrors, readSecretOption, runAdmin, withStoreOptions } from "./tenant.ts";
@@ -157,8 +157,7 @@ export function registerTenantTransportCommand(tenant: Command): void {
   ).action(async (idOrNtn: string, flags: SetFlags) =>
     runAdmin(async () => {
       const wanted = transportFromFlags(flags, process.env);
-      const ctx = await openAdminContext(flags, process.env);
-      try {
+      await withAdminContext(flags, process.env, async (ctx) => {
         const { transport: summary, resumed } = await setTenantTransport(
           ctx.store.db,
           ctx.masterKey,
@@ -167,9 +166,7 @@ export function registerTenantTransportCommand(tenant: Command): void {
         );
         process.stdout.write(describe(summary));
         process.stdout.write(`transport set; ${resumed} paused invoice(s) resumed\n`);
-      } finally {
-        await ctx.close();
-      }
+      });
     }),
   );
 
@@ -183,8 +180,7 @@ export function registerTenantTransportCommand(tenant: Command): void {
     ),
   ).action(async (idOrNtn: string, flags: StoreFlags & { json?: boolean }) =>
     runAdmin(async () => {
-      const ctx = await openAdminContext(flags, process.env);
-      try {
+      await withAdminContext(flags, process.env, async (ctx) => {
         const row = await findTenant(ctx.store.db, idOrNtn);
         if (row === undefined) throw new TenantError(`no tenant with id or NTN ${idOrNtn}`);
         const stored = openTenantTransport(ctx.masterKey, row);
@@ -192,9 +188,7 @@ export function registerTenantTransportCommand(tenant: Command): void {
         process.stdout.write(
           flags.json === true ? `${JSON.stringify(summary, null, 2)}\n` : describe(summary),
         );
-      } finally {
-        await ctx.close();
-      }
+      });
     }),
   );
 
@@ -207,13 +201,10 @@ export function registerTenantTransportCommand(tenant: Command): void {
     ),
   ).action(async (idOrNtn: string, flags: StoreFlags) =>
     runAdmin(async () => {
-      const ctx = await openAdminContext(flags, process.env);
-      try {
+      await withAdminContext(flags, process.env, async (ctx) => {
         const { resumed } = await setTenantTransport(ctx.store.db, ctx.masterKey, idOrNtn, null);
         process.stdout.write(`transport cleared; ${resumed} paused invoice(s) resumed\n`);
-      } finally {
-        await ctx.close();
-      }
+      });
     }),
   );
 }

@@ -6,12 +6,12 @@ import {
   listImsTerminals,
   listTenants,
   MasterKeyError,
-  openAdminContext,
   parseImsAuthority,
   setTenantDisabled,
   setTenantToken,
   TenantError,
   updateTenant,
+  withAdminContext,
 } from "@raseed/gateway";
 import type { Command } from "commander";
 import { registerTenantTransportCommand } from "./tenant-transport.ts";
@@ -142,6 +142,7 @@ export function registerTenantCommand(program: Command): void {
         if (flags.env !== "sandbox" && flags.env !== "production") {
           throw new TenantError(`--env must be sandbox or production, got "${flags.env}"`);
         }
+        const environment = flags.env;
         const imsAuthority = parseImsAuthority(flags.imsAuthority);
         const fbrToken = readSecretOption({
           value: flags.fbrToken,
@@ -149,21 +150,18 @@ export function registerTenantCommand(program: Command): void {
           envName: "RASEED_FBR_TOKEN",
           flag: "--fbr-token",
         });
-        const ctx = await openAdminContext(flags, process.env, { createStore: true });
-        try {
+        await withAdminContext(flags, process.env, { createStore: true }, async (ctx) => {
           const created = await addTenant(ctx.store.db, ctx.masterKey, {
             ntn: flags.ntn,
             name: flags.name,
             province: flags.province,
             address: flags.address,
-            environment: flags.env,
+            environment,
             imsAuthority,
             fbrToken,
           });
           process.stdout.write(`${created.id}\n`);
-        } finally {
-          await ctx.close();
-        }
+        });
       }),
   );
 
@@ -171,8 +169,7 @@ export function registerTenantCommand(program: Command): void {
     exitTwoOnUsageErrors(tenant.command("list").description("List tenants").option("--json", "print JSON")),
   ).action(async (flags: StoreFlags & { json?: boolean }) =>
     runAdmin(async () => {
-      const ctx = await openAdminContext(flags, process.env);
-      try {
+      await withAdminContext(flags, process.env, async (ctx) => {
         const tenants = await listTenants(ctx.store.db);
         if (flags.json === true) {
           process.stdout.write(`${JSON.stringify(tenants, null, 2)}\n`);
@@ -188,9 +185,7 @@ export function registerTenantCommand(program: Command): void {
           process.stdout.write(`${t.id}  ${t.ntn}  ${t.environment}  ${status}  ${t.name}\n`);
         }
         if (tenants.length === 0) process.stdout.write("no tenants\n");
-      } finally {
-        await ctx.close();
-      }
+      });
     }),
   );
 
@@ -232,8 +227,7 @@ export function registerTenantCommand(program: Command): void {
             "nothing to change: give --name, --province, --address, --env or --ims-authority",
           );
         }
-        const ctx = await openAdminContext(flags, process.env);
-        try {
+        await withAdminContext(flags, process.env, async (ctx) => {
           const updated = await updateTenant(ctx.store.db, idOrNtn, {
             ...(flags.name !== undefined ? { name: flags.name } : {}),
             ...(flags.province !== undefined ? { province: flags.province } : {}),
@@ -244,9 +238,7 @@ export function registerTenantCommand(program: Command): void {
           process.stdout.write(
             `${updated.id}  ${updated.ntn}  ${updated.environment}  ${updated.province}  ${updated.name}\n`,
           );
-        } finally {
-          await ctx.close();
-        }
+        });
       }),
   );
 
@@ -264,15 +256,12 @@ export function registerTenantCommand(program: Command): void {
       ),
     ).action(async (idOrNtn: string, flags: StoreFlags) =>
       runAdmin(async () => {
-        const ctx = await openAdminContext(flags, process.env);
-        try {
+        await withAdminContext(flags, process.env, async (ctx) => {
           const updated = await setTenantDisabled(ctx.store.db, idOrNtn, disabled);
           process.stdout.write(
             `${updated.id}  ${updated.ntn}  ${updated.disabledAt === null ? "enabled" : `disabled since ${updated.disabledAt}`}  ${updated.name}\n`,
           );
-        } finally {
-          await ctx.close();
-        }
+        });
       }),
     );
   }
@@ -300,8 +289,7 @@ export function registerTenantCommand(program: Command): void {
         envName: "RASEED_FBR_TOKEN",
         flag: "--fbr-token",
       });
-      const ctx = await openAdminContext(flags, process.env);
-      try {
+      await withAdminContext(flags, process.env, async (ctx) => {
         const { tenant: updated, resumed } = await setTenantToken(
           ctx.store.db,
           ctx.masterKey,
@@ -311,9 +299,7 @@ export function registerTenantCommand(program: Command): void {
         process.stdout.write(
           `token updated for ${updated.id} (${updated.ntn}); ${resumed} paused invoice(s) resumed\n`,
         );
-      } finally {
-        await ctx.close();
-      }
+      });
     }),
   );
 
@@ -356,8 +342,8 @@ export function registerTenantCommand(program: Command): void {
           envName: "RASEED_IMS_TOKEN",
           flag: "--ims-token",
         });
-        const ctx = await openAdminContext(flags, process.env);
-        try {
+        const environment = flags.env;
+        await withAdminContext(flags, process.env, async (ctx) => {
           const { terminal, created, resumed } = await addImsTerminal(
             ctx.store.db,
             ctx.masterKey,
@@ -365,7 +351,7 @@ export function registerTenantCommand(program: Command): void {
             {
               posId: Number(flags.posId.trim()),
               imsToken,
-              environment: flags.env,
+              environment,
             },
           );
           process.stdout.write(
@@ -373,9 +359,7 @@ export function registerTenantCommand(program: Command): void {
               ? `POS ${terminal.posId} (${terminal.environment}) registered for tenant ${terminal.tenantId}: ${terminal.id}\n`
               : `POS ${terminal.posId} (${terminal.environment}) token replaced for tenant ${terminal.tenantId}; ${resumed} held sale(s) resumed\n`,
           );
-        } finally {
-          await ctx.close();
-        }
+        });
       }),
   );
 
@@ -389,8 +373,7 @@ export function registerTenantCommand(program: Command): void {
     ),
   ).action(async (flags: StoreFlags & { tenant: string; json?: boolean }) =>
     runAdmin(async () => {
-      const ctx = await openAdminContext(flags, process.env);
-      try {
+      await withAdminContext(flags, process.env, async (ctx) => {
         const terminals = await listImsTerminals(ctx.store.db, flags.tenant);
         if (flags.json === true) {
           process.stdout.write(`${JSON.stringify(terminals, null, 2)}\n`);
@@ -398,9 +381,7 @@ export function registerTenantCommand(program: Command): void {
         }
         for (const x of terminals) process.stdout.write(`${x.id}  POS ${x.posId}  ${x.environment}\n`);
         if (terminals.length === 0) process.stdout.write("no POS terminals\n");
-      } finally {
-        await ctx.close();
-      }
+      });
     }),
   );
 }

@@ -6,9 +6,9 @@ import {
   disableUser,
   generatePassword,
   listUsers,
-  openAdminContext,
   resetPassword,
   TenantError,
+  withAdminContext,
 } from "@raseed/gateway";
 import type { Command } from "commander";
 import { exitTwoOnUsageErrors, readSecretOption, runAdmin, withStoreOptions } from "./tenant.ts";
@@ -70,8 +70,7 @@ export function registerUserCommand(program: Command): void {
   ).action(async (flags: StoreFlags & PasswordFlags & { tenant: string; email: string; role: string }) =>
     runAdmin(async () => {
       const { password, generated } = choosePassword(flags);
-      const ctx = await openAdminContext(flags, process.env);
-      try {
+      await withAdminContext(flags, process.env, async (ctx) => {
         const created = await addUser(ctx.store.db, {
           tenant: flags.tenant,
           email: flags.email,
@@ -83,9 +82,7 @@ export function registerUserCommand(program: Command): void {
           process.stderr.write("generated password, shown only once:\n");
           process.stdout.write(`${password}\n`);
         }
-      } finally {
-        await ctx.close();
-      }
+      });
     }),
   );
 
@@ -99,8 +96,7 @@ export function registerUserCommand(program: Command): void {
     ),
   ).action(async (flags: StoreFlags & { tenant: string; json?: boolean }) =>
     runAdmin(async () => {
-      const ctx = await openAdminContext(flags, process.env);
-      try {
+      await withAdminContext(flags, process.env, async (ctx) => {
         const people = await listUsers(ctx.store.db, flags.tenant);
         if (flags.json === true) {
           process.stdout.write(`${JSON.stringify(people, null, 2)}\n`);
@@ -115,9 +111,7 @@ export function registerUserCommand(program: Command): void {
           process.stdout.write(`${person.email}\t${person.role}\t${status}\t${person.createdAt}\n`);
         }
         if (people.length === 0) process.stderr.write("no people yet (raseed user add)\n");
-      } finally {
-        await ctx.close();
-      }
+      });
     }),
   );
 
@@ -130,13 +124,10 @@ export function registerUserCommand(program: Command): void {
     ),
   ).action(async (flags: StoreFlags & { email: string }) =>
     runAdmin(async () => {
-      const ctx = await openAdminContext(flags, process.env);
-      try {
+      await withAdminContext(flags, process.env, async (ctx) => {
         const disabled = await disableUser(ctx.store.db, flags.email);
         process.stdout.write(`disabled ${disabled.email}\n`);
-      } finally {
-        await ctx.close();
-      }
+      });
     }),
   );
 
@@ -152,17 +143,14 @@ export function registerUserCommand(program: Command): void {
   ).action(async (flags: StoreFlags & PasswordFlags & { email: string }) =>
     runAdmin(async () => {
       const { password, generated } = choosePassword(flags);
-      const ctx = await openAdminContext(flags, process.env);
-      try {
+      await withAdminContext(flags, process.env, async (ctx) => {
         const reset = await resetPassword(ctx.store.db, flags.email, password);
         process.stderr.write(`new password set for ${reset.email}; their sessions have ended\n`);
         if (generated) {
           process.stderr.write("generated password, shown only once:\n");
           process.stdout.write(`${password}\n`);
         }
-      } finally {
-        await ctx.close();
-      }
+      });
     }),
   );
 }

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { redactSecrets } from "@raseed/sdk";
-import { type RunningSimulator, startSimulator } from "@raseed/simulator";
+import type { RunningSimulator } from "@raseed/simulator";
 import type { FastifyInstance } from "fastify";
 import { type DestinationStream, type Logger, pino } from "pino";
 import { type AppDeps, buildApp } from "./app.ts";
@@ -142,7 +142,7 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(config);
   // A bad logo file stops the start here, before anything is opened, not at the first print.
-  const documentLogo = loadDocumentLogo(config.documentLogo);
+  const documentLogo = await loadDocumentLogo(config.documentLogo);
   // One gateway process per SQLite file (store/instance-lock.ts): a second one is refused before it starts.
   const instanceLock = isPostgresUrl(config.db)
     ? undefined
@@ -150,6 +150,8 @@ export async function startGateway(
   let simulator: RunningSimulator | undefined;
   let fbrUrl = config.fbrUrl;
   if (config.withSimulator || config.demo) {
+    // Loaded only here: a gateway posting to FBR itself never holds the simulator's code and spec data.
+    const { startSimulator } = await import("@raseed/simulator");
     simulator = await startSimulator({ port: 0 });
     fbrUrl = simulator.url;
     logger.info({ url: simulator.url }, "FBR simulator started");

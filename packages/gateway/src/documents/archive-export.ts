@@ -8,7 +8,6 @@ import type { Kysely } from "kysely";
 import { type RecordKeys, rawPublicKey, signWithRecordKey } from "../records/keys.ts";
 import type { Database, InvoiceRow, TenantRow } from "../store/schema.ts";
 import { ARCHIVE_FORMAT, ARCHIVE_VERSION, type ArchiveManifest, contentDigest } from "./archive-format.ts";
-import { invoiceAsXml } from "./archive-xml.ts";
 
 export class ArchiveError extends Error {
   override readonly name = "ArchiveError";
@@ -185,7 +184,11 @@ async function writeInvoice(
     .where("invoice_id", "=", row.id)
     .executeTakeFirst();
   if (cancellation !== undefined) await write(`${dir}/cancellation.json`, canonicalJson(cancellation));
-  if (format === "xml") await write(`${dir}/invoice.xml`, invoiceAsXml(row));
+  if (format === "xml") {
+    // fast-xml-parser is loaded only by an XML export: the gateway process that re-exports this never needs it.
+    const { invoiceAsXml } = await import("./archive-xml.ts");
+    await write(`${dir}/invoice.xml`, invoiceAsXml(row));
+  }
 }
 
 /** The tenant's audit entries about the archived invoices, oldest first, one canonical JSON row a line. */

@@ -3,9 +3,9 @@
 // needs: who (seller, NTN), what failed and why, from when to when, which invoices were affected, and when
 // the report is due. Times are printed in Pakistan time, as FBR dates are.
 import { pakistanDateTime } from "@raseed/sdk";
-import PDFDocument from "pdfkit";
 import type { IncidentView } from "../records/incidents.ts";
 import type { TenantRow } from "../store/schema.ts";
+import { loadPdfKit } from "./pdfkit.ts";
 import { collect } from "./render.ts";
 
 const MARGIN = 50;
@@ -28,6 +28,7 @@ export async function renderIncidentReport(
   tenant: Pick<TenantRow, "name" | "ntn" | "province" | "address">,
   options: { printedAt: string },
 ): Promise<Buffer> {
+  const PDFDocument = await loadPdfKit();
   const doc = new PDFDocument({
     size: "A4",
     margin: MARGIN,

@@ -6,7 +6,7 @@ export class DocumentLogoError extends Error {
 }
 
 /** Reads and checks the configured logo once at start: a bad file stops the start, not the first print. */
-export function loadDocumentLogo(path: string | undefined): DocumentLogo | undefined {
+export async function loadDocumentLogo(path: string | undefined): Promise<DocumentLogo | undefined> {
   if (path === undefined) return undefined;
   let image: Buffer;
   try {
@@ -15,7 +15,7 @@ export function loadDocumentLogo(path: string | undefined): DocumentLogo | undef
     throw new DocumentLogoError(`documentLogo: cannot read ${path}: ${(error as Error).message}`);
   }
   try {
-    checkDocumentLogo({ image });
+    await checkDocumentLogo({ image });
   } catch (error) {
     throw new DocumentLogoError(
       `documentLogo: ${path} is not a PNG or JPEG image pdfkit can print (${(error as Error).message})`,

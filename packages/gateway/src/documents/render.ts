@@ -18,7 +18,7 @@ import {
   renderFbrQrPng,
   wrapReceiptText,
 } from "@raseed/sdk";
-import PDFDocument from "pdfkit";
+import { loadPdfKit, type PdfKit } from "./pdfkit.ts";
 import type { PrintableInvoice, PrintableLine } from "./printable.ts";
 
 export type DocumentFormat = "a4" | "receipt";
@@ -87,7 +87,7 @@ async function qrImage(number: string): Promise<Buffer> {
   return renderFbrQrPng(number, { sizeInches: QR_SIZE_INCHES, dpi: QR_DPI });
 }
 
-function logoSize(logo: DocumentLogo): { width: number; height: number } {
+function logoSize(PDFDocument: PdfKit, logo: DocumentLogo): { width: number; height: number } {
   // pdfkit reads the image's pixel size without drawing it.
   // (openImage is public in pdfkit 0.17 but missing from @types/pdfkit.)
   const probe = new PDFDocument({ autoFirstPage: false }) as unknown as {
@@ -182,6 +182,7 @@ export function buildInvoiceReceiptLines(invoice: PrintableInvoice, options: Ren
 }
 
 async function renderReceipt(invoice: PrintableInvoice, options: RenderOptions): Promise<Buffer> {
+  const PDFDocument = await loadPdfKit();
   const lines = buildInvoiceReceiptLines(invoice, options);
   const geometry = receiptPdfGeometry(QR_SIZE_INCHES * 25.4);
   const qr = new Map<string, Buffer>();
@@ -189,7 +190,7 @@ async function renderReceipt(invoice: PrintableInvoice, options: RenderOptions):
   const images =
     options.logo === undefined
       ? { qr }
-      : { qr, logo: { image: options.logo.image, ...logoSize(options.logo) } };
+      : { qr, logo: { image: options.logo.image, ...logoSize(PDFDocument, options.logo) } };
   const doc = new PDFDocument({
     size: [geometry.pageWidth, receiptPdfHeight(lines, geometry, images)],
     margin: geometry.margin,
@@ -272,6 +273,7 @@ function tableHeader(doc: PDFKit.PDFDocument, y: number): number {
 }
 
 async function renderA4(invoice: PrintableInvoice, options: RenderOptions): Promise<Buffer> {
+  const PDFDocument = await loadPdfKit();
   const doc = new PDFDocument({
     size: "A4",
     margin: A4_MARGIN,
@@ -448,7 +450,10 @@ export async function renderInvoicePdf(invoice: PrintableInvoice, options: Rende
   return options.format === "a4" ? renderA4(invoice, options) : renderReceipt(invoice, options);
 }
 
-/** Throws when the configured logo is not an image pdfkit can place (checked at start, not at a print). */
-export function checkDocumentLogo(logo: DocumentLogo): void {
-  logoSize(logo);
+/**
+ * Rejects when the configured logo is not an image pdfkit can place (checked at start, not at a print; the
+ * only time pdfkit is loaded at start).
+ */
+export async function checkDocumentLogo(logo: DocumentLogo): Promise<void> {
+  logoSize(await loadPdfKit(), logo);
 }

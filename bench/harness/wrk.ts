@@ -33,6 +33,8 @@ export interface LoadOptions {
   keyHeader?: string;
   /** Keeps numbers unique across runs against one server. */
   prefix?: string;
+  /** Text every response body must contain (e.g. `"Code":"100"`); the others count as errors. */
+  expect?: string;
 }
 
 export function wrkPath(): string | undefined {
@@ -69,6 +71,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
           BENCH_COOKIE: options.cookie ?? "",
           BENCH_KEY_HEADER: options.keyHeader ?? "",
           BENCH_PREFIX: options.prefix ?? `p${Date.now().toString(36)}`,
+          BENCH_EXPECT: options.expect ?? "",
         },
         maxBuffer: 1 << 20,
       },
@@ -84,7 +87,13 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     requests: n("requests"),
     seconds,
     rate: n("requests") / seconds,
-    errors: n("connectErrors") + n("readErrors") + n("writeErrors") + n("statusErrors") + n("timeouts"),
+    errors:
+      n("connectErrors") +
+      n("readErrors") +
+      n("writeErrors") +
+      n("statusErrors") +
+      n("timeouts") +
+      n("unexpected"),
     p50Ms: n("p50Us") / 1000,
     p90Ms: n("p90Us") / 1000,
     p99Ms: n("p99Us") / 1000,

@@ -2,10 +2,12 @@
 // limit and the per-IP failed-authentication limit, counted in the database. The window clock is injected.
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
+import type { KyselyPlugin } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { GatewayEvents } from "../src/events.ts";
+import { SharedWindowCounter } from "../src/http/middleware/shared-rate-limit.ts";
 import { openStore, type Store } from "../src/store/database.ts";
 import { addTenant, createApiKey } from "../src/tenants/tenants.ts";
 import { SELLER_A } from "./harness.ts";
@@ -77,5 +79,48 @@ describe("rate limits shared by two instances on PostgreSQL", () => {
     expect((await get(1, key)).status).toBe(429);
     now += 60_000;
     expect((await get(1, key)).status).toBe(200);
+  });
+});
+
+describe("shared window counter on PostgreSQL", () => {
+  const dir = tempDir();
+  let store: Store;
+  let statements = 0;
+  // Counts the statements the counter sends.
+  const counting: KyselyPlugin = {
+    transformQuery: (args) => {
+      statements += 1;
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  };
+
+  beforeAll(async () => {
+    const db = `${postgresUrl()}?schema=t_${randomBytes(6).toString("hex")}`;
+    store = await openStore({ db, dataDir: dir.path, poolSize: 3 });
+  });
+  afterAll(async () => {
+    await store.close();
+    dir.remove();
+  });
+
+  it("counts concurrent hits of one key with one upsert each round, every hit its own place in the count", async () => {
+    const counter = new SharedWindowCounter(store.db.withPlugin(counting), () => 1_800_000_030_000);
+    statements = 0;
+    const first = counter.hit("api:k", 60_000);
+    const rest = Array.from({ length: 9 }, () => counter.hit("api:k", 60_000));
+    const counts = await Promise.all([first, ...rest]);
+    expect(counts.map((count) => count.hits).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(counts.every((count) => count.resetsInMs === 30_000)).toBe(true);
+    // The first hit's upsert, then one for the nine that queued behind it.
+    expect(statements).toBe(2);
+    statements = 0;
+    const reads = await Promise.all(Array.from({ length: 5 }, () => counter.read("api:k", 60_000)));
+    expect(reads.map((read) => read.hits)).toEqual([10, 10, 10, 10, 10]);
+    expect(statements).toBe(2);
+    // Another instance's counter on the same database continues the same count.
+    const other = new SharedWindowCounter(store.db, () => 1_800_000_031_000);
+    expect((await other.hit("api:k", 60_000)).hits).toBe(11);
+    expect((await counter.hit("api:other", 60_000)).hits).toBe(1);
   });
 });

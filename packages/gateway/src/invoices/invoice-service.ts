@@ -13,6 +13,7 @@ import type { Kysely } from "kysely";
 import { DomainError, notFound } from "../errors.ts";
 import type { GatewayEvents } from "../events.ts";
 import { enqueueOutboxRows, requeueOutbox } from "../outbox/outbox-sql.ts";
+import { precompiled } from "../store/compiled-query.ts";
 import type { Batch, GroupCommitter } from "../store/group-commit.ts";
 import { newId, sha256Hex } from "../store/ids.ts";
 import type { AttemptRow, Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
@@ -354,19 +355,24 @@ function replayOrConflict(
   return { created: false, row: existing };
 }
 
+/** Asked by every submission (is this reference known?), so compiled once. */
+const invoiceByExternalRef = precompiled((db, slots: { tenantId: string; externalRef: string }) =>
+  db
+    .selectFrom("invoices")
+    .selectAll()
+    .where("tenant_id", "=", slots.tenantId)
+    .where("external_ref", "=", slots.externalRef)
+    .where("channel", "=", "di"),
+);
+
 async function findByExternalRef(
   db: Kysely<Database>,
   tenantId: string,
   externalRef: string | null,
 ): Promise<InvoiceRow | undefined> {
   if (externalRef === null) return undefined;
-  return db
-    .selectFrom("invoices")
-    .selectAll()
-    .where("tenant_id", "=", tenantId)
-    .where("external_ref", "=", externalRef)
-    .where("channel", "=", "di")
-    .executeTakeFirst();
+  const [row] = await invoiceByExternalRef(db, { tenantId, externalRef });
+  return row;
 }
 
 /** Every query is scoped to the caller's tenant: another tenant's invoice is simply not found. */

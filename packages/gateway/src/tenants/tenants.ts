@@ -5,6 +5,7 @@ import { IMS_AUTHORITIES, type ImsAuthority, provinceRows } from "@raseed/sdk";
 import type { Kysely } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import { resumeTenantOutbox } from "../outbox/outbox-sql.ts";
+import { precompiled } from "../store/compiled-query.ts";
 import { newId, nowIso, sha256Hex } from "../store/ids.ts";
 import type { Database, TenantRow } from "../store/schema.ts";
 import { decryptSecret, encryptSecret } from "./secret-box.ts";
@@ -457,12 +458,9 @@ export interface AuthenticatedKey {
   tenant: TenantRow;
 }
 
-export async function authenticateApiKey(
-  db: Kysely<Database>,
-  key: string,
-): Promise<AuthenticatedKey | undefined> {
-  // One query for the key and its tenant: every authenticated request needs both.
-  const row = await db
+/** The key and its tenant in one query (every authenticated request needs both), compiled once. */
+const keyWithTenant = precompiled((db, slots: { keyHash: string }) =>
+  db
     .selectFrom("api_keys")
     .innerJoin("tenants", "tenants.id", "api_keys.tenant_id")
     .selectAll("tenants")
@@ -471,8 +469,16 @@ export async function authenticateApiKey(
       "api_keys.scopes as key_scopes",
       "api_keys.revoked_at as key_revoked_at",
     ])
-    .where("api_keys.key_hash", "=", hashApiKey(key))
-    .executeTakeFirst();
+    .where("api_keys.key_hash", "=", slots.keyHash),
+);
+
+export async function authenticateApiKey(
+  db: Kysely<Database>,
+  key: string,
+): Promise<AuthenticatedKey | undefined> {
+  // Read on every request, never cached: a revoked key or a disabled tenant is refused at once, by this
+  // instance and by every other one sharing the database.
+  const [row] = await keyWithTenant(db, { keyHash: hashApiKey(key) });
   if (row === undefined || row.key_revoked_at !== null || row.disabled_at !== null) return undefined;
   const { key_id, key_scopes, key_revoked_at: _revoked, ...tenant } = row;
   return { keyId: key_id, tenantId: tenant.id, scopes: new Set(key_scopes.split(",")), tenant };

@@ -178,22 +178,34 @@ export function verdictOf(result: ValidationResult | DiValidationResult): Valida
  */
 function addFbrOnlyLineChecks(items: readonly unknown[], pending: FbrOnlyCheck[]): void {
   const hsCodes = new Set<string>();
-  const seen = new Map<string, number>();
-  const duplicates = new Set<number>();
+  // Lines are compared whole (canonicalLine) only where their sketches agree: the whole comparison was
+  // ~2% of the gateway's CPU under ingest load (issue 11), and lines that differ usually differ here.
+  const bySketch = new Map<string, number[]>();
   items.forEach((item, index) => {
     if (!isObject(item)) return;
     const hsCode = text(item.hsCode);
     if (hsCode !== undefined && isValidHsCode(hsCode)) hsCodes.add(hsCode);
-    const key = canonicalLine(item);
-    const first = key === undefined ? undefined : seen.get(key);
-    if (key === undefined) return;
-    if (first === undefined) {
-      seen.set(key, index + 1);
-    } else {
-      duplicates.add(first);
-      duplicates.add(index + 1);
-    }
+    const sketch = lineSketch(item);
+    const alike = bySketch.get(sketch);
+    if (alike === undefined) bySketch.set(sketch, [index]);
+    else alike.push(index);
   });
+  const duplicates = new Set<number>();
+  for (const alike of bySketch.values()) {
+    if (alike.length < 2) continue;
+    const seen = new Map<string, number>();
+    for (const index of alike) {
+      const key = canonicalLine(items[index] as JsonObject);
+      if (key === undefined) continue;
+      const first = seen.get(key);
+      if (first === undefined) {
+        seen.set(key, index + 1);
+      } else {
+        duplicates.add(first);
+        duplicates.add(index + 1);
+      }
+    }
+  }
   if (hsCodes.size > 0) {
     pending.push({
       rule: "hs-code-exists",
@@ -209,6 +221,30 @@ function addFbrOnlyLineChecks(items: readonly unknown[], pending: FbrOnlyCheck[]
       message: `Lines ${lines.join(", ")} are identical; FBR may flag identical lines as duplicates (merge them or make them differ).`,
       items: lines,
     });
+  }
+}
+
+/**
+ * A few of a line's facts that identical lines share (equal canonicalLine texts give equal sketches: the
+ * same key count, and the same JSON for each sketched field); lines whose sketches differ are not identical.
+ */
+function lineSketch(item: JsonObject): string {
+  return `${Object.keys(item).length}\n${sketchValue(item.productDescription)}\n${sketchValue(item.hsCode)}\n${sketchValue(item.valueSalesExcludingST)}\n${sketchValue(item.quantity)}`;
+}
+
+/** A field as canonicalLine writes it (a nested value, whose line has no canonicalLine, by its type). */
+function sketchValue(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+    case "number":
+    case "boolean":
+      return JSON.stringify(value);
+    case "undefined":
+    case "function":
+    case "symbol":
+      return "null";
+    default:
+      return value === null ? "null" : typeof value;
   }
 }
 

@@ -86,3 +86,37 @@ describe("levels of 0058 and 0204", () => {
     ]);
   });
 });
+
+describe("identical lines (an FBR-only check)", () => {
+  const duplicateLines = (items: unknown[]) => {
+    const invoice = { ...(basePayload("di-sale") as Record<string, unknown>), items };
+    return validateDiInvoice(invoice, { now }).fbrWillCheck.find((check) => check.rule === "duplicate-lines");
+  };
+  const line = (basePayload("di-sale") as { items: Record<string, unknown>[] }).items[0] as Record<
+    string,
+    unknown
+  >;
+  const reordered = Object.fromEntries(Object.entries(line).reverse());
+
+  it("names every line identical to another, whatever its key order", () => {
+    const other = { ...line, productDescription: "another product" };
+    expect(duplicateLines([line, other, reordered, { ...other }])?.items).toEqual([1, 2, 3, 4]);
+    expect(duplicateLines([line, other, reordered])?.items).toEqual([1, 3]);
+  });
+
+  it("does not count lines that differ in one field, in their keys, or that hold a nested value", () => {
+    expect(duplicateLines([line, { ...line, fixedNotifiedValueOrRetailPrice: 1 }])).toBeUndefined();
+    expect(duplicateLines([line, { ...line, extra: "x" }])).toBeUndefined();
+    const { sroItemSerialNo: _dropped, ...fewer } = line;
+    expect(duplicateLines([line, { ...fewer, sroItemSerialNo: line.sroItemSerialNo }])?.items).toEqual([
+      1, 2,
+    ]);
+    expect(
+      duplicateLines([
+        { ...line, nested: { a: 1 } },
+        { ...line, nested: { a: 1 } },
+      ]),
+    ).toBeUndefined();
+    expect(duplicateLines([line])).toBeUndefined();
+  });
+});

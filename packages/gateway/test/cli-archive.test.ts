@@ -1,25 +1,21 @@
 // `raseed archive export|verify` as a user runs them: the exit codes are the contract (0 intact, 1 damaged
 // with each entry named, 2 unreadable or bad usage), and no stack trace ever reaches the terminal.
-import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore } from "../src/store/database.ts";
 import { parseMasterKey } from "../src/tenants/secret-box.ts";
 import { addTenant } from "../src/tenants/tenants.ts";
+import { cliRunner } from "./cli-process.ts";
 import { SELLER_A } from "./harness.ts";
 import { tempDir } from "./helpers.ts";
 
-const CLI = fileURLToPath(new URL("../../cli/bin/raseed.js", import.meta.url));
 const dir = tempDir("raseed-cli-archive-");
 const masterKey = "22".repeat(32);
 const env = { ...process.env, RASEED_MASTER_KEY: masterKey };
 
-function raseed(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env, timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const run = cliRunner({ env });
+const raseed = (...args: string[]) => run(args);
 
 beforeAll(async () => {
   const store = await openStore({ db: join(dir.path, "raseed.db"), dataDir: dir.path });

@@ -1,32 +1,22 @@
 // Tokens reach `raseed tenant add / set-token / add-pos` without appearing in argv (ps, shell history):
 // from a file, from stdin (`-`) or from RASEED_FBR_TOKEN / RASEED_IMS_TOKEN. And an admin command
 // pointed at a folder with no store says so instead of creating one.
-import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { readSecretOption } from "../../cli/src/commands/tenant.ts";
 import { openStore } from "../src/store/database.ts";
 import { findImsTerminal, imsTerminalToken } from "../src/tenants/ims-terminals.ts";
 import { parseMasterKey } from "../src/tenants/secret-box.ts";
 import { findTenant, tenantFbrToken } from "../src/tenants/tenants.ts";
+import { cliRunner } from "./cli-process.ts";
 import { tempDir } from "./helpers.ts";
 
-const CLI = fileURLToPath(new URL("../../cli/bin/raseed.js", import.meta.url));
 const dir = tempDir("raseed-cli-secrets-");
 const MASTER = "22".repeat(32);
 
-function raseed(args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
-  const { RASEED_FBR_TOKEN: _f, RASEED_IMS_TOKEN: _i, ...base } = process.env;
-  const result = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: "utf8",
-    env: { ...base, RASEED_MASTER_KEY: MASTER, ...(options.env ?? {}) },
-    timeout: 60_000,
-    ...(options.input !== undefined ? { input: options.input } : {}),
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const { RASEED_FBR_TOKEN: _f, RASEED_IMS_TOKEN: _i, ...base } = process.env;
+const raseed = cliRunner({ env: { ...base, RASEED_MASTER_KEY: MASTER } });
 
 afterAll(() => dir.remove());
 

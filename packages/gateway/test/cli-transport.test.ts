@@ -1,6 +1,5 @@
 // `raseed tenant transport set|show|clear`: a tenant's proxy, relay, client certificate and OAuth2 client are
 // stored encrypted, shown without a secret, and refused with the field named when they do not fit.
-import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,23 +8,20 @@ import { openStore } from "../src/store/database.ts";
 import { parseMasterKey } from "../src/tenants/secret-box.ts";
 import { findTenant } from "../src/tenants/tenants.ts";
 import { openTenantTransport } from "../src/tenants/transport.ts";
+import { cliRunner } from "./cli-process.ts";
 import { tempDir } from "./helpers.ts";
 
-const CLI = fileURLToPath(new URL("../../cli/bin/raseed.js", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("./fixtures/tls/", import.meta.url));
 const dir = tempDir("raseed-cli-transport-");
 const MASTER = "33".repeat(32);
 const SECRET = "cli-oauth-secret-5521";
 const PROXY = "http://egress:cli-proxy-pw@10.1.2.3:3128";
 
-function raseed(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [CLI, ...args, "--data-dir", dir.path], {
-    encoding: "utf8",
-    env: { ...process.env, RASEED_MASTER_KEY: MASTER, ...env },
-    timeout: 60_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const run = cliRunner({
+  env: { ...process.env, RASEED_MASTER_KEY: MASTER },
+  trailingArgs: ["--data-dir", dir.path],
+});
+const raseed = (args: string[], env: Record<string, string> = {}) => run(args, { env });
 
 afterAll(() => dir.remove());
 

@@ -1,27 +1,18 @@
 // `raseed user add|list|disable|reset-password` against a real store, by spawning the CLI as a user would.
 // Passwords come from a file or stdin (never argv) or are generated and printed once; none is ever listed.
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkSignIn } from "../src/people/users.ts";
 import { openStore } from "../src/store/database.ts";
+import { cliRunner } from "./cli-process.ts";
 import { tempDir } from "./helpers.ts";
 
-const CLI = fileURLToPath(new URL("../../cli/bin/raseed.js", import.meta.url));
 const dir = tempDir("raseed-cli-user-");
 const env = { ...process.env, RASEED_MASTER_KEY: "22".repeat(32) };
 
-function raseed(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args, "--data-dir", dir.path], {
-    encoding: "utf8",
-    env,
-    timeout: 60_000,
-    ...(input !== undefined ? { input } : {}),
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const run = cliRunner({ env, trailingArgs: ["--data-dir", dir.path] });
+const raseed = (args: string[], input?: string) => run(args, input === undefined ? {} : { input });
 
 afterAll(() => dir.remove());
 

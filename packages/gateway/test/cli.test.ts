@@ -1,25 +1,18 @@
 // `raseed tenant|key|audit` against a real store, by spawning the CLI as a user would.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStore } from "../src/store/database.ts";
+import { CLI, cliRunner } from "./cli-process.ts";
 import { dropAuditGuards, tempDir } from "./helpers.ts";
 import { freePort } from "./processes.ts";
 
-const CLI = fileURLToPath(new URL("../../cli/bin/raseed.js", import.meta.url));
 const dir = tempDir("raseed-cli-");
 const env = { ...process.env, RASEED_MASTER_KEY: "11".repeat(32) };
 
-function raseed(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args, "--data-dir", dir.path], {
-    encoding: "utf8",
-    env,
-    timeout: 60_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const run = cliRunner({ env, trailingArgs: ["--data-dir", dir.path] });
+const raseed = (...args: string[]) => run(args);
 
 afterAll(() => dir.remove());
 

@@ -3,11 +3,10 @@
 // simulator over real HTTP, on both engines; the setting is audited, refused when unknown, and set from the
 // CLI. DI is FBR's alone and does not move. The printed invoice (A4 and receipt, read with pdftotext) names
 // the authority that issued the number, in the pos-bridge receipts' wording (sdk print/authority-wording.ts).
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addImsTerminal } from "../src/tenants/ims-terminals.ts";
 import { listTenants, TenantError, updateTenant } from "../src/tenants/tenants.ts";
+import { cliRunner } from "./cli-process.ts";
 import { SELLER_A, sampleInvoice, simInvoices, startTestGateway, type TestGateway } from "./harness.ts";
 import { engines, tempDir } from "./helpers.ts";
 import { DEMO_IMS_TOKEN, DEMO_POS, imsSale, newUsin } from "./ims-fixtures.ts";
@@ -153,17 +152,13 @@ describe.each(engines)("IMS authority per tenant on %s", (engine) => {
 });
 
 describe("raseed tenant --ims-authority", () => {
-  const CLI = fileURLToPath(new URL("../../cli/bin/raseed.js", import.meta.url));
   const dir = tempDir("raseed-cli-ims-");
   afterAll(() => dir.remove());
-  function raseed(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const result = spawnSync(process.execPath, [CLI, ...args, "--data-dir", dir.path], {
-      encoding: "utf8",
-      env: { ...process.env, RASEED_MASTER_KEY: "22".repeat(32), RASEED_FBR_TOKEN: "sandbox-token" },
-      timeout: 60_000,
-    });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-  }
+  const run = cliRunner({
+    env: { ...process.env, RASEED_MASTER_KEY: "22".repeat(32), RASEED_FBR_TOKEN: "sandbox-token" },
+    trailingArgs: ["--data-dir", dir.path],
+  });
+  const raseed = (...args: string[]) => run(args);
 
   it("adds a PRA tenant, lists it, and refuses an unknown authority with exit 2", {
     timeout: 180_000,

@@ -3,7 +3,6 @@ import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
-import pg from "pg";
 import { migrateToLatest } from "./migrations.ts";
 import type { Database } from "./schema.ts";
 import { withStatementCache } from "./statement-cache.ts";
@@ -101,6 +100,8 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
     throw new Error(`invalid PostgreSQL schema name: ${schema}`);
   }
+  // The PostgreSQL client is loaded only for a postgres:// store: a SQLite gateway never holds it.
+  const { default: pg } = await import("pg");
   if (schema !== undefined) {
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();

@@ -3,11 +3,12 @@
 // through a read-only connection to the SQLite file.
 //   drain: invoices settled per second as a fraction of the bound concurrency / latency, at 16 and 64;
 //   memory: the gateway process's own peak RSS (VmHWM, read from /proc) with 100,000 invoices queued and
-//   draining.
+//   draining, measured on `raseed serve` as an installed gateway runs it (the build, no tsx:
+//   harness/store.ts startInstalledGateway).
 import SqliteDatabase from "better-sqlite3";
 import { startServer } from "./harness/proc.ts";
 import type { BenchContext } from "./harness/results.ts";
-import { prepareStore, startGatewayServer } from "./harness/store.ts";
+import { prepareStore, startGatewayServer, startInstalledGateway } from "./harness/store.ts";
 import { load } from "./harness/wrk.ts";
 
 const LATENCY_MS = 100;
@@ -59,7 +60,7 @@ async function drainRate(context: BenchContext, simulatorUrl: string, concurrenc
 async function queuedMemory(context: BenchContext, simulatorUrl: string): Promise<void> {
   const queued = context.quick ? 10_000 : 100_000;
   const prepared = await prepareStore({ prefill: queued });
-  const gateway = await startGatewayServer(prepared, { fbrUrl: simulatorUrl, concurrency: 64 });
+  const gateway = await startInstalledGateway(prepared, { fbrUrl: simulatorUrl, concurrency: 64 });
   try {
     // Draining, with ingest and reads going on: a few seconds of new invoices and listing the queue.
     await load({

@@ -3,7 +3,8 @@
 // by ERP reference, and the dashboard's search (/invoices?q=) by ERP reference, FBR number and buyer NTN.
 // Each is timed by wrk (4 connections) and compared across the two sizes: flat means index-backed. The
 // SQLite query plans of the searches are printed (EXPLAIN QUERY PLAN, from a read-only connection). The
-// gateway process's peak RSS with the larger store is the stored-invoices memory figure.
+// gateway process's peak RSS with the larger store is the stored-invoices memory figure; both gateways are
+// `raseed serve` as an installed gateway runs it (the build, no tsx: harness/store.ts startInstalledGateway).
 
 import { type Database as GatewayDatabase, type InvoiceSearch, searchInvoices } from "@raseed/gateway";
 import SqliteDatabase from "better-sqlite3";
@@ -11,7 +12,7 @@ import { Kysely, SqliteDialect } from "kysely";
 import { SELLER } from "./harness/invoices.ts";
 import type { BenchServer } from "./harness/proc.ts";
 import type { BenchContext } from "./harness/results.ts";
-import { type PreparedStore, prepareStore, startGatewayServer } from "./harness/store.ts";
+import { type PreparedStore, prepareStore, startInstalledGateway } from "./harness/store.ts";
 import { load } from "./harness/wrk.ts";
 
 const DEPTH = 9_000;
@@ -143,7 +144,7 @@ async function startSized(size: number): Promise<Sized> {
   console.log(
     `  ${size.toLocaleString("en")} invoices stored in ${((performance.now() - started) / 1000).toFixed(0)} s`,
   );
-  const gateway = await startGatewayServer(prepared, { fbrUrl: "http://127.0.0.1:9" });
+  const gateway = await startInstalledGateway(prepared, { fbrUrl: "http://127.0.0.1:9" });
   try {
     const session = await signIn(gateway.info.url, prepared);
     const cursor = await deepCursor(gateway.info.url, prepared.key);

@@ -65,13 +65,21 @@ export async function startServer<T>(
       reject(new Error(`bench: server ${name} exited (${code}) before it listened:\n${stderr}`)),
     );
   });
+  return benchServer(child, info);
+}
+
+/** A started server process as a BenchServer: its memory read from /proc, stopped with SIGTERM. */
+export function benchServer<T>(child: ChildProcess, info: T, afterStop?: () => void): BenchServer<T> {
   const pid = child.pid as number;
   return {
     info,
     pid,
     rss: () => statusField(pid, "VmRSS"),
     peakRss: () => statusField(pid, "VmHWM"),
-    stop: () => stopChild(child),
+    stop: async () => {
+      await stopChild(child);
+      afterStop?.();
+    },
   };
 }
 

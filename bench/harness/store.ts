@@ -2,13 +2,15 @@
 // key, a dashboard user and, with `prefill`, invoices stored directly (queued with their outbox rows, as
 // a backlog leaves them, or accepted with FBR numbers, as a long history does). Done here, not in the
 // gateway process, so the gateway's own memory figures never include the filling.
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { addTenant, addUser, createApiKey, openStore, type Store } from "@raseed/gateway";
 import { fiveLineInvoice, SELLER } from "./invoices.ts";
-import { type BenchServer, startServer } from "./proc.ts";
+import { type BenchServer, benchServer, repoRoot, startServer } from "./proc.ts";
 
 export interface PreparedStore {
   dataDir: string;
@@ -135,4 +137,92 @@ export function startGatewayServer(
     },
     nodeArgs,
   );
+}
+
+let built = false;
+
+/** `npm run build` once per bench run (incremental: seconds when nothing changed), so the build is current. */
+function ensureBuild(): void {
+  if (built) return;
+  const result = spawnSync(process.execPath, [join(repoRoot, "scripts", "build.mjs")], {
+    cwd: repoRoot,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  if (result.status !== 0) throw new Error("bench: npm run build failed");
+  built = true;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The gateway exactly as an installed `raseed serve` runs: packages/cli/bin/raseed.js on the build
+ * (RASEED_USE_BUILD=1, no tsx), configured by its flags and RASEED_* variables, ready when /healthz answers.
+ * The memory figures measure this process: in a development checkout `raseed serve` runs the TypeScript
+ * sources through tsx, whose loader thread (a second V8 heap) and transformed sources add ~45 MB that an
+ * installed gateway does not carry (docs/performance.md). The data folder is removed when it stops.
+ */
+export async function startInstalledGateway(
+  prepared: PreparedStore,
+  args: { fbrUrl: string; concurrency?: number },
+): Promise<BenchServer<{ url: string }>> {
+  ensureBuild();
+  const port = await freePort();
+  const concurrency = String(args.concurrency ?? 8);
+  const child = spawn(
+    process.execPath,
+    [
+      join(repoRoot, "packages", "cli", "bin", "raseed.js"),
+      "serve",
+      `--port=${port}`,
+      "--host=127.0.0.1",
+      `--data-dir=${prepared.dataDir}`,
+      `--db=${prepared.db}`,
+      `--fbr-url=${args.fbrUrl}`,
+    ],
+    {
+      cwd: repoRoot,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: {
+        ...process.env,
+        RASEED_USE_BUILD: "1",
+        RASEED_MASTER_KEY: prepared.masterKey,
+        RASEED_LOG_LEVEL: "silent",
+        RASEED_RATE_LIMIT_PER_MINUTE: "1000000",
+        RASEED_WORKER_CONCURRENCY: concurrency,
+        RASEED_TENANT_CONCURRENCY: concurrency,
+      },
+    },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
+  });
+  const server = benchServer(child, { url: `http://127.0.0.1:${port}` }, () =>
+    rmSync(prepared.dataDir, { recursive: true, force: true }),
+  );
+  for (let tries = 0; tries < 1_200; tries++) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`bench: raseed serve exited (${child.exitCode ?? child.signalCode}):\n${stderr}`);
+    const healthy = await fetch(`${server.info.url}/healthz`).then(
+      async (response) => {
+        await response.arrayBuffer();
+        return response.ok;
+      },
+      () => false,
+    );
+    if (healthy) return server;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await server.stop();
+  throw new Error(`bench: raseed serve did not answer /healthz within 2 minutes:\n${stderr}`);
 }

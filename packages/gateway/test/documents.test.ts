@@ -78,6 +78,7 @@ describe.each(engines)("invoice documents on %s", (engine) => {
     const text = squash(pdfText(pdf.body));
     expect(text).toContain("SALES TAX INVOICE");
     expect(text).toContain("ORIGINAL");
+    expect(text).toMatch(/Printed \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} PKT by Raseed/);
     expect(text).not.toContain("DUPLICATE");
     for (const field of [
       SELLER_A.name,
@@ -153,6 +154,7 @@ describe.each(engines)("invoice documents on %s", (engine) => {
     ]) {
       expect(text).toContain(squash(field));
     }
+    expect(text).toMatch(/Printed \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} PKT/);
     // Words wrap over receipt lines; every word is there in order.
     expect(text).toContain(
       squash(amountInWords(payableOf(invoice)))

@@ -11,6 +11,7 @@ import {
   IMS_AUTHORITIES,
   imsInvoiceNumberCaption,
   imsVerificationText,
+  pakistanDateTime,
   type ReceiptLine,
   receiptColumns,
   receiptPdfGeometry,
@@ -20,6 +21,11 @@ import {
 } from "@raseed/sdk";
 import { loadPdfKit, type PdfKit } from "./pdfkit.ts";
 import type { PrintableInvoice, PrintableLine } from "./printable.ts";
+
+/** The print time as a person at the counter reads it: Pakistan time, not the UTC instant stored. */
+function printedPkt(iso: string): string {
+  return `${pakistanDateTime(Date.parse(iso))} PKT`;
+}
 
 export type DocumentFormat = "a4" | "receipt";
 /** ORIGINAL: the first print; DUPLICATE: every later one; PROFORMA: not (yet) accepted by FBR. */
@@ -177,7 +183,7 @@ export function buildInvoiceReceiptLines(invoice: PrintableInvoice, options: Ren
       text(part, "center");
   }
   if (options.sealShort !== undefined) text(`Seal: ${options.sealShort}`, "center");
-  text(`Printed ${options.printedAt}`, "center");
+  text(`Printed ${printedPkt(options.printedAt)}`, "center");
   return lines;
 }
 
@@ -438,9 +444,14 @@ async function renderA4(invoice: PrintableInvoice, options: RenderOptions): Prom
     });
     y = doc.y + 2;
   }
-  doc.text(`Printed ${options.printedAt} by Raseed. Invoice id ${invoice.invoiceId}.`, A4_MARGIN, y, {
-    width: contentWidth,
-  });
+  doc.text(
+    `Printed ${printedPkt(options.printedAt)} by Raseed. Invoice id ${invoice.invoiceId}.`,
+    A4_MARGIN,
+    y,
+    {
+      width: contentWidth,
+    },
+  );
   doc.fillColor("black");
   doc.end();
   return done;

@@ -1,7 +1,7 @@
 // Queries compiled once (store/compiled-query.ts): one definition runs on SQLite and PostgreSQL, each with its
 // own SQL text, with new values every run, inside a transaction as outside, and never answers from an old run.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { precompiled } from "../src/store/compiled-query.ts";
+import { insertRows, precompiled } from "../src/store/compiled-query.ts";
 import type { Store } from "../src/store/database.ts";
 import { addTenant, authenticateApiKey, createApiKey, revokeApiKey } from "../src/tenants/tenants.ts";
 import { engines, openTestStore, TEST_MASTER_KEY } from "./helpers.ts";
@@ -59,5 +59,63 @@ describe.each(engines)("precompiled queries (%s)", (engine) => {
     await revokeApiKey(store.db, first.id);
     expect(await authenticateApiKey(store.db, first.key)).toBeUndefined();
     expect((await authenticateApiKey(store.db, second.key))?.keyId).toBe(second.id);
+  });
+
+  it("inserts any number of rows in compiled chunks, each row's own values in place", async () => {
+    const tenant = await addTenant(store.db, TEST_MASTER_KEY, { ...seller, ntn: "7000004" });
+    const row = (seq: number) => ({
+      tenant_id: tenant.id,
+      seq: 1_000 + seq,
+      at: `2026-01-01T00:00:${String(seq % 60).padStart(2, "0")}.000Z`,
+      actor: `actor ${seq}`,
+      action: "test.row",
+      subject: seq % 2 === 0 ? null : `subject ${seq}`,
+      details: JSON.stringify({ seq }),
+      prev_hash: `prev ${seq}`,
+      hash: `hash ${seq}`,
+      mac: null,
+    });
+    // 37 = 32 + 4 + 1, then 3 = 2 + 1 reusing compiled sizes, inside one transaction.
+    const rows = Array.from({ length: 40 }, (_, i) => row(i + 1));
+    await store.db.transaction().execute(async (trx) => {
+      await insertRows(trx, "audit", rows.slice(0, 37));
+      await insertRows(trx, "audit", rows.slice(37));
+    });
+    const stored = await store.db
+      .selectFrom("audit")
+      .selectAll()
+      .where("tenant_id", "=", tenant.id)
+      .where("action", "=", "test.row")
+      .orderBy("seq")
+      .execute();
+    expect(stored.map((r) => ({ ...r, seq: Number(r.seq) }))).toEqual(rows);
+  });
+
+  it("inserts rows that set different columns as Kysely does, with the rest left to their defaults", async () => {
+    const tenant = await addTenant(store.db, TEST_MASTER_KEY, { ...seller, ntn: "7000005" });
+    const base = {
+      tenant_id: tenant.id,
+      at: "2026-01-01T00:00:00.000Z",
+      actor: "a",
+      action: "test.mixed",
+      details: "{}",
+      prev_hash: "p",
+      hash: "h",
+    };
+    await insertRows(store.db, "audit", [
+      { ...base, seq: 2_001, subject: "s", mac: "m" },
+      { ...base, seq: 2_002, mac: null },
+    ]);
+    const stored = await store.db
+      .selectFrom("audit")
+      .select(["seq", "subject", "mac"])
+      .where("tenant_id", "=", tenant.id)
+      .where("action", "=", "test.mixed")
+      .orderBy("seq")
+      .execute();
+    expect(stored.map((r) => ({ ...r, seq: Number(r.seq) }))).toEqual([
+      { seq: 2_001, subject: "s", mac: "m" },
+      { seq: 2_002, subject: null, mac: null },
+    ]);
   });
 });

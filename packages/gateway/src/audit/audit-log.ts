@@ -10,6 +10,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { canonicalJson, redactSecrets } from "@raseed/sdk";
 import type { Kysely, Transaction } from "kysely";
+import { insertRows, precompiled } from "../store/compiled-query.ts";
 import { nowIso, sha256Hex } from "../store/ids.ts";
 import type { AuditRow, Database } from "../store/schema.ts";
 import { auditChainKeyOf } from "./chain-key.ts";
@@ -50,10 +51,10 @@ export async function appendAudit(trx: Executor, input: AuditEntryInput): Promis
 }
 
 /**
- * Appends several entries, in the order given, in three statements per tenant whatever their number (a
+ * Appends several entries, in the order given, in a few statements per tenant whatever their number (a
  * group commit of many submissions: issue 11): the tenant's audit_seq is bumped by the count at once (which
  * takes the same lock as one entry), the chain is computed in memory from the returned head, the entries go
- * in with one insert and the head is updated once. The chain is exactly the one single appends would make.
+ * in with a few multi-row inserts compiled once (insertRows) and the head is updated once. The chain is exactly the one single appends would make.
  */
 export async function appendAuditEntries(trx: Executor, inputs: readonly AuditEntryInput[]): Promise<void> {
   const byTenant = new Map<string, AuditEntryInput[]>();
@@ -66,12 +67,7 @@ export async function appendAuditEntries(trx: Executor, inputs: readonly AuditEn
   // Tenants in one order, so concurrent instances lock their rows in the same order (PostgreSQL).
   for (const tenantId of [...byTenant.keys()].sort()) {
     const entries = byTenant.get(tenantId) as AuditEntryInput[];
-    const head = await trx
-      .updateTable("tenants")
-      .set((eb) => ({ audit_seq: eb("audit_seq", "+", entries.length) }))
-      .where("id", "=", tenantId)
-      .returning(["audit_seq", "audit_head_hash", "audit_head_mac"])
-      .executeTakeFirst();
+    const [head] = await bumpAuditSeq(trx, { tenantId, count: entries.length });
     if (head === undefined) throw new Error(`audit: unknown tenant ${tenantId}`);
     let seq = Number(head.audit_seq) - entries.length;
     let prevHash = head.audit_head_hash;
@@ -99,18 +95,27 @@ export async function appendAuditEntries(trx: Executor, inputs: readonly AuditEn
       prevMac = mac;
     }
     for (let start = 0; start < rows.length; start += AUDIT_ROWS_PER_INSERT) {
-      await trx
-        .insertInto("audit")
-        .values(rows.slice(start, start + AUDIT_ROWS_PER_INSERT))
-        .execute();
+      await insertRows(trx, "audit", rows.slice(start, start + AUDIT_ROWS_PER_INSERT));
     }
-    await trx
-      .updateTable("tenants")
-      .set({ audit_head_hash: prevHash, audit_head_mac: prevMac })
-      .where("id", "=", tenantId)
-      .execute();
+    await setAuditHead(trx, { tenantId, hash: prevHash, mac: prevMac });
   }
 }
+
+/** The tenant's audit_seq bumped by `count`, answering the new seq and the head before the bump. */
+const bumpAuditSeq = precompiled((db, slots: { tenantId: string; count: number }) =>
+  db
+    .updateTable("tenants")
+    .set((eb) => ({ audit_seq: eb("audit_seq", "+", slots.count) }))
+    .where("id", "=", slots.tenantId)
+    .returning(["audit_seq", "audit_head_hash", "audit_head_mac"]),
+);
+
+const setAuditHead = precompiled((db, slots: { tenantId: string; hash: string; mac: string | null }) =>
+  db
+    .updateTable("tenants")
+    .set({ audit_head_hash: slots.hash, audit_head_mac: slots.mac })
+    .where("id", "=", slots.tenantId),
+);
 
 /** Rows per multi-row insert: 10 columns each stays far below SQLite's 32,766 bound parameters. */
 const AUDIT_ROWS_PER_INSERT = 500;

@@ -274,6 +274,10 @@ export async function submitInvoice(
   return { created: true, row: inserted };
 }
 
+const tenantPauseState = precompiled((db, slots: { tenantId: string }) =>
+  db.selectFrom("tenants").select(["paused_at", "paused_reason"]).where("id", "=", slots.tenantId),
+);
+
 interface PendingSubmission {
   /** The row to insert; its state and reason are settled inside the transaction. */
   row: InvoiceRow;
@@ -288,13 +292,12 @@ interface PendingSubmission {
 const submissionBatch: Batch<PendingSubmission, void> = {
   name: "invoices.submit",
   async write(trx, items) {
-    const tenantIds = [...new Set(items.map((item) => item.row.tenant_id))];
-    const tenants = await trx
-      .selectFrom("tenants")
-      .select(["id", "paused_at", "paused_reason"])
-      .where("id", "in", tenantIds)
-      .execute();
-    const byId = new Map(tenants.map((tenant) => [tenant.id, tenant]));
+    const byId = new Map<string, { paused_at: string | null; paused_reason: string | null }>();
+    // Usually one tenant per group: one compiled query each.
+    for (const tenantId of new Set(items.map((item) => item.row.tenant_id))) {
+      const [tenant] = await tenantPauseState(trx, { tenantId });
+      if (tenant !== undefined) byId.set(tenantId, tenant);
+    }
     for (const { row, heldUntil } of items) {
       const current = byId.get(row.tenant_id);
       if (current === undefined) throw new Error(`submit: unknown tenant ${row.tenant_id}`);

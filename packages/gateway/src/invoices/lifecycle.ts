@@ -5,6 +5,7 @@
 // a test keeps the two in step.
 import type { Kysely, Transaction } from "kysely";
 import { appendAudit, appendAuditEntries } from "../audit/audit-log.ts";
+import { insertRows } from "../store/compiled-query.ts";
 import { nowIso } from "../store/ids.ts";
 import type { Database, InvoiceRow, InvoiceState } from "../store/schema.ts";
 
@@ -243,8 +244,9 @@ export async function insertInvoice(
 const INVOICE_ROWS_PER_INSERT = 500;
 
 /**
- * New invoices in one insert (per 500) and their audit entries in one more (a group commit of many
- * submissions: issue 11); each row is checked against the table as insertInvoice checks one.
+ * New invoices in a few multi-row inserts compiled once (insertRows: a group of N in at most log2(N) + 1)
+ * and their audit entries likewise (a group commit of many submissions: issue 11); each row is checked
+ * against the table as insertInvoice checks one.
  */
 export async function insertInvoices(
   trx: Transaction<Database>,
@@ -252,10 +254,11 @@ export async function insertInvoices(
 ): Promise<void> {
   for (const { row } of entries) assertAllowed("received", "new", row.state);
   for (let start = 0; start < entries.length; start += INVOICE_ROWS_PER_INSERT) {
-    await trx
-      .insertInto("invoices")
-      .values(entries.slice(start, start + INVOICE_ROWS_PER_INSERT).map((entry) => entry.row))
-      .execute();
+    await insertRows(
+      trx,
+      "invoices",
+      entries.slice(start, start + INVOICE_ROWS_PER_INSERT).map((entry) => entry.row),
+    );
   }
   await appendAuditEntries(
     trx,

@@ -8,6 +8,7 @@ import {
   type CompiledQuery,
   createQueryId,
   type DialectAdapter,
+  type Insertable,
   type Kysely,
   type Transaction,
 } from "kysely";
@@ -53,4 +54,98 @@ export function precompiled<P extends Record<string, unknown>, R>(
     const result = await db.executeQuery<R>({ ...query, queryId: createQueryId(), parameters });
     return result.rows;
   };
+}
+
+/** Row counts of the inserts `insertRows` compiles: a group of any size is written in at most 9 statements. */
+const INSERT_SIZES = [256, 128, 64, 32, 16, 8, 4, 2, 1];
+/** Compiled inserts kept per dialect adapter (tables x column lists x 9 sizes; the bound is a safety net). */
+const MAX_INSERTS = 256;
+const insertsByAdapter = new WeakMap<DialectAdapter, Map<string, CompiledInsert>>();
+
+interface CompiledInsert {
+  query: CompiledQuery;
+  /** For each parameter: the row (within the chunk) and the column whose value it takes. */
+  rowOf: number[];
+  columnOf: string[];
+}
+
+type Cell = string | number | bigint | boolean | null;
+
+/** Stands for one row's value of one column in a compiled insert. */
+class CellSlot {
+  constructor(
+    readonly row: number,
+    readonly column: string,
+  ) {}
+}
+
+function isCell(value: unknown): value is Cell {
+  const type = typeof value;
+  return value === null || type === "string" || type === "number" || type === "bigint" || type === "boolean";
+}
+
+/**
+ * Inserts `rows` into `table` with one multi-row insert per chunk, each chunk's size taken from
+ * INSERT_SIZES and its statement compiled once per dialect (Kysely parses every row and compiles the whole
+ * statement on each run: ~3% of the gateway's CPU under ingest load, issue 11). Rows must all set the same
+ * columns to plain values; anything else is inserted by Kysely as it always was (all rows in one insert).
+ */
+export async function insertRows<T extends keyof Database & string>(
+  db: Executor,
+  table: T,
+  typedRows: readonly Insertable<Database[T]>[],
+): Promise<void> {
+  const rows = typedRows as readonly Record<string, unknown>[];
+  // The columns come from the rows at run time, so the statement is built without the schema's types.
+  const untyped = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+  const cells = rows as Record<string, unknown>[];
+  const first = rows[0];
+  if (first === undefined) return;
+  const columns = Object.keys(first);
+  const uniform = rows.every((row) => {
+    if (Object.keys(row).length !== columns.length) return false;
+    for (const column of columns) if (!isCell(row[column])) return false;
+    return true;
+  });
+  if (!uniform) {
+    await untyped.insertInto(table).values(cells).execute();
+    return;
+  }
+  const adapter = db.getExecutor().adapter;
+  let compiled = insertsByAdapter.get(adapter);
+  if (compiled === undefined) {
+    compiled = new Map();
+    insertsByAdapter.set(adapter, compiled);
+  }
+  const columnList = columns.join(",");
+  let start = 0;
+  while (start < rows.length) {
+    const left = rows.length - start;
+    const size = INSERT_SIZES.find((n) => n <= left) as number;
+    const key = `${table}\n${columnList}\n${size}`;
+    let insert = compiled.get(key);
+    if (insert === undefined) {
+      const chunk = Array.from({ length: size }, (_, row) =>
+        Object.fromEntries(columns.map((column) => [column, new CellSlot(row, column)])),
+      );
+      const query = untyped.insertInto(table).values(chunk).compile();
+      if (!query.parameters.every((parameter) => parameter instanceof CellSlot)) {
+        throw new Error(`insertRows: ${table}'s insert has parameters that are not its rows' values`);
+      }
+      insert = {
+        query,
+        rowOf: query.parameters.map((parameter) => (parameter as CellSlot).row),
+        columnOf: query.parameters.map((parameter) => (parameter as CellSlot).column),
+      };
+      if (compiled.size >= MAX_INSERTS) compiled.clear();
+      compiled.set(key, insert);
+    }
+    const { query, rowOf, columnOf } = insert;
+    const parameters = new Array<unknown>(rowOf.length);
+    for (let i = 0; i < rowOf.length; i++) {
+      parameters[i] = (rows[start + (rowOf[i] as number)] as Record<string, unknown>)[columnOf[i] as string];
+    }
+    await db.executeQuery({ ...query, queryId: createQueryId(), parameters });
+    start += size;
+  }
 }

@@ -54,7 +54,12 @@ describe.each(engines)("precompiled queries (%s)", (engine) => {
     const tenant = await addTenant(store.db, TEST_MASTER_KEY, { ...seller, ntn: "7000003" });
     const first = await createApiKey(store.db, tenant.id);
     const second = await createApiKey(store.db, tenant.id);
-    expect((await authenticateApiKey(store.db, first.key))?.keyId).toBe(first.id);
+    const auth = await authenticateApiKey(store.db, first.key);
+    expect(auth?.keyId).toBe(first.id);
+    // The key's tenant is the whole tenant row, and nothing of the key's own row.
+    expect(auth?.tenant).toEqual(
+      await store.db.selectFrom("tenants").selectAll().where("id", "=", tenant.id).executeTakeFirstOrThrow(),
+    );
     expect((await authenticateApiKey(store.db, second.key))?.keyId).toBe(second.id);
     await revokeApiKey(store.db, first.id);
     expect(await authenticateApiKey(store.db, first.key)).toBeUndefined();

@@ -218,6 +218,41 @@ export interface InvoiceSearch {
   cursor?: string | undefined;
 }
 
+/**
+ * An invoice as a list shows it: every column but the FBR payload, which only the invoice's own page needs.
+ * A 500-row page of 5-line invoices read ~1.3 MB of payload text per request only to drop it, garbage that
+ * kept the gateway's old generation growing under list traffic (issue 11 memory).
+ */
+export type InvoiceListRow = Omit<InvoiceRow, "payload">;
+
+const LIST_COLUMNS = [
+  "id",
+  "tenant_id",
+  "channel",
+  "pos_id",
+  "usin",
+  "external_ref",
+  "buyer_ntn_cnic",
+  "buyer_name",
+  "invoice_date",
+  "request_hash",
+  "state",
+  "fbr_invoice_number",
+  "fbr_number_source",
+  "fbr_dated",
+  "item_numbers",
+  "errors",
+  "last_reason",
+  "attempt_count",
+  "created_at",
+  "updated_at",
+] as const satisfies readonly (keyof InvoiceListRow)[];
+// A column added to the invoices table must be listed above (or the list would silently lack it).
+const listColumnsComplete: [Exclude<keyof InvoiceListRow, (typeof LIST_COLUMNS)[number]>] extends [never]
+  ? true
+  : never = true;
+void listColumnsComplete;
+
 function likePattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
@@ -233,11 +268,20 @@ function likePattern(text: string): string {
 export async function searchInvoices(
   db: Db,
   tenantId: string,
+  search: InvoiceSearch & { payload: false },
+): Promise<{ items: InvoiceListRow[]; nextCursor: string | null }>;
+export async function searchInvoices(
+  db: Db,
+  tenantId: string,
   search: InvoiceSearch,
-): Promise<{ items: InvoiceRow[]; nextCursor: string | null }> {
+): Promise<{ items: InvoiceRow[]; nextCursor: string | null }>;
+export async function searchInvoices(
+  db: Db,
+  tenantId: string,
+  search: InvoiceSearch & { payload?: false },
+): Promise<{ items: InvoiceListRow[]; nextCursor: string | null }> {
   let query = db
     .selectFrom("invoices")
-    .selectAll()
     .where("tenant_id", "=", tenantId)
     .where("channel", "=", search.channel ?? "di");
   const q = search.q?.trim();
@@ -284,10 +328,9 @@ export async function searchInvoices(
   if (search.createdFrom !== undefined) query = query.where("created_at", ">=", search.createdFrom);
   if (search.createdBefore !== undefined) query = query.where("created_at", "<", search.createdBefore);
   if (search.cursor !== undefined) query = query.where("id", "<", search.cursor);
-  const rows = await query
-    .orderBy("id", "desc")
-    .limit(search.limit + 1)
-    .execute();
+  const page = query.orderBy("id", "desc").limit(search.limit + 1);
+  const rows: InvoiceListRow[] =
+    search.payload === false ? await page.select(LIST_COLUMNS).execute() : await page.selectAll().execute();
   const items = rows.slice(0, search.limit);
   const last = items.at(-1);
   return { items, nextCursor: rows.length > search.limit && last !== undefined ? last.id : null };

@@ -18,13 +18,15 @@ import type { Batch, GroupCommitter } from "../store/group-commit.ts";
 import { newId, sha256Hex } from "../store/ids.ts";
 import type { AttemptRow, Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 import { buildDraftOrIssues } from "./draft-issues.ts";
-import { type InvoiceSearch, searchInvoices } from "./invoice-reads.ts";
+import { type InvoiceListRow, type InvoiceSearch, searchInvoices } from "./invoice-reads.ts";
 import { changeInvoiceState, insertInvoices } from "./lifecycle.ts";
 
 /** An invoice as the API answers it: the sdk's type, so RaseedGateway's responses are typed from the source. */
 export type InvoiceView = GatewayInvoice;
 
-export function toInvoiceView(row: InvoiceRow, withPayload = false): InvoiceView {
+export function toInvoiceView(row: InvoiceRow, withPayload: true): InvoiceView;
+export function toInvoiceView(row: InvoiceListRow, withPayload?: false): InvoiceView;
+export function toInvoiceView(row: InvoiceListRow & { payload?: string }, withPayload = false): InvoiceView {
   return {
     id: row.id,
     externalRef: row.external_ref,
@@ -38,7 +40,7 @@ export function toInvoiceView(row: InvoiceRow, withPayload = false): InvoiceView
     attempts: Number(row.attempt_count),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    ...(withPayload ? { invoice: JSON.parse(row.payload) as DiInvoice } : {}),
+    ...(withPayload ? { invoice: JSON.parse(row.payload as string) as DiInvoice } : {}),
   };
 }
 
@@ -395,10 +397,10 @@ export async function listInvoices(
   db: Kysely<Database>,
   tenantId: string,
   filter: Omit<InvoiceSearch, "q" | "channel" | "posId" | "usin">,
-): Promise<{ items: InvoiceRow[]; nextCursor: string | null }> {
+): Promise<{ items: InvoiceListRow[]; nextCursor: string | null }> {
   // IMS sales have their own listing (GET /v1/ims/invoices); this one is the ERP's DI invoices. One query
-  // for the API's list and the dashboard's search.
-  return searchInvoices(db, tenantId, filter);
+  // for the API's list and the dashboard's search; the list never shows payloads, so it never reads them.
+  return searchInvoices(db, tenantId, { ...filter, payload: false });
 }
 
 export async function listAttempts(

@@ -56,6 +56,15 @@ describe("redactSecrets", () => {
     });
   });
 
+  it("scrubs a bare Bearer token without any separator, and judges a key the same each time it is asked", () => {
+    expect(redactText("retry with bearer abc.def-123 later")).toBe(`retry with bearer ${REDACTED} later`);
+    expect(redactText("ERP-2026-000123 line 4")).toBe("ERP-2026-000123 line 4");
+    for (let i = 0; i < 3; i++) {
+      expect(isSecretKey("fbr_Token")).toBe(true);
+      expect(isSecretKey("externalRef")).toBe(false);
+    }
+  });
+
   it("removes known secret values wherever they appear", () => {
     const token = "1298b5eb-b252-3d97-8622-a4a69d5bf818";
     expect(redactSecrets({ message: `failed for ${token}` }, { knownSecrets: [token] })).toEqual({

@@ -50,16 +50,29 @@ function normaliseKey(key: string): string {
   return key.toLowerCase().replace(/[-_\s]/g, "");
 }
 
+/**
+ * Answers for keys already judged: every audit entry and log line asks about the same few keys (issue 11's
+ * profile). Bounded, since keys can come from clients' JSON; past the bound keys are judged afresh.
+ */
+const judgedKeys = new Map<string, boolean>();
+const JUDGED_KEYS_MAX = 4_096;
+
 /** True when a value stored under `key` must never be shown. */
 export function isSecretKey(key: string): boolean {
+  const judged = judgedKeys.get(key);
+  if (judged !== undefined) return judged;
   const normalised = normaliseKey(key);
-  if (normalisedSecretKeys.has(normalised)) return true;
-  return SECRET_KEY_FRAGMENTS.some((fragment) => normalised.includes(fragment));
+  const secret =
+    normalisedSecretKeys.has(normalised) ||
+    SECRET_KEY_FRAGMENTS.some((fragment) => normalised.includes(fragment));
+  if (judgedKeys.size < JUDGED_KEYS_MAX) judgedKeys.set(key, secret);
+  return secret;
 }
 
 // `Authorization: Bearer <token>` is how DI and IMS authenticate (FBR-SPEC §1); the scheme word may appear
 // inside any free text (an error message, a curl line, a logged header), so it is scrubbed wherever it is.
 const BEARER_PATTERN = /\b(Bearer)\s+(?!\[REDACTED\])[A-Za-z0-9\-._~+/=:]+/gi;
+const BEARER_WORD = /bearer/i;
 // `"token":"abc"`, `token=abc`, `apiKey: abc` inside a string (a body or a query string that was logged).
 // The key is bounded (≤ 64 chars, starting at a word boundary) so the scan stays linear on long bodies.
 const INLINE_PAIR_PATTERN =
@@ -85,6 +98,8 @@ export function redactText(text: string, options: RedactOptions = {}): string {
     // Very short "secrets" would shred ordinary text; real tokens are long.
     if (secret.length >= 4) out = out.split(secret).join(REDACTED);
   }
+  // Both patterns below need a "Bearer" or a ":" / "=" separator; most texts (ids, hashes, names) have none.
+  if (!out.includes(":") && !out.includes("=") && !BEARER_WORD.test(out)) return out;
   out = out.replace(BEARER_PATTERN, (_match, scheme: string) => `${scheme} ${REDACTED}`);
   out = out.replace(
     INLINE_PAIR_PATTERN,

@@ -47,6 +47,20 @@ describe("INVOICE_TRANSITIONS", () => {
     expect(isAllowedTransition("late_answer", "abandoned", "accepted")).toBe(true);
     expect(isAllowedTransition("late_answer", "abandoned", "rejected")).toBe(false);
   });
+
+  it("allows exactly the moves the table lists, for every event, state and target", () => {
+    const events = [...new Set(INVOICE_TRANSITIONS.map((t) => t.event))];
+    for (const event of events) {
+      for (const from of ["new" as const, ...invoiceStates]) {
+        for (const to of invoiceStates) {
+          const listed = INVOICE_TRANSITIONS.some(
+            (t) => t.event === event && t.from.includes(from) && t.to.includes(to),
+          );
+          expect(isAllowedTransition(event, from, to), `${event} ${from} -> ${to}`).toBe(listed);
+        }
+      }
+    }
+  });
 });
 
 /** Source files under src/ other than lifecycle.ts that write the invoices table's state. */

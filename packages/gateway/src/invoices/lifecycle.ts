@@ -150,8 +150,13 @@ export function isAllowedTransition(
   from: InvoiceState | "new",
   to: InvoiceState,
 ): boolean {
-  return INVOICE_TRANSITIONS.some((t) => t.event === event && t.from.includes(from) && t.to.includes(to));
+  return allowedMoves.has(`${event} ${from} ${to}`);
 }
+
+/** The table as "event from to" texts: every insert and state change asks (once per invoice of a group). */
+const allowedMoves: ReadonlySet<string> = new Set(
+  INVOICE_TRANSITIONS.flatMap((t) => t.from.flatMap((from) => t.to.map((to) => `${t.event} ${from} ${to}`))),
+);
 
 function assertAllowed(event: TransitionEvent, from: InvoiceState | "new", to: InvoiceState): void {
   if (!isAllowedTransition(event, from, to)) throw new IllegalTransitionError(event, from, to);

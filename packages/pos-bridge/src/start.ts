@@ -103,7 +103,11 @@ export async function startPosBridge(
   // Build the upstreams first so a bad upstream setting fails before anything is opened.
   const upstreams = new Map(config.tills.map((till) => [till.posId, createUpstream(till)]));
   const logoPng = config.receipt.logoPath === undefined ? undefined : readLogo(config.receipt.logoPath);
-  const journal = new SaleJournal(journalPath(config.dataDir), { sync: config.journalSync });
+  // Group commit: concurrent sales share the journal's fsyncs (each answer still waits for its own).
+  const journal = new SaleJournal(journalPath(config.dataDir), {
+    sync: config.journalSync,
+    groupFsync: true,
+  });
   let releaseLock: () => void;
   try {
     releaseLock = acquireDataDirLock(config.dataDir);

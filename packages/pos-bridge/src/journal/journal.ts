@@ -2,7 +2,7 @@
 // or an outage can never lose a sale, and USIN is unique per POSID so a sale is never uploaded twice.
 // All journal SQL lives in this file.
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { nextStepAfterCrash } from "@raseed/sdk";
 import Database from "better-sqlite3";
@@ -180,28 +180,138 @@ export function hashPayload(payload: string): string {
   return createHash("sha256").update(payload).digest("hex");
 }
 
+/** Flushes a file to disk: node's fdatasync (libuv's thread pool) by default; tests pass their own. */
+export type FsyncFile = (fd: number) => Promise<void>;
+
+const fdatasyncFile: FsyncFile = (fd) =>
+  new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+
+export interface SaleJournalOptions {
+  /**
+   * "full" (default): every write is on disk before anyone acts on it, so a sale and its "uploading" mark
+   * survive a power cut, which shops have. "normal" survives a killed process but not a power cut; for tests
+   * and benchmarks only.
+   */
+  sync?: "full" | "normal";
+  /**
+   * Group commit for a running bridge (with sync "full"): commits only write SQLite's WAL, and `durable()`
+   * fsyncs the WAL off the event loop, once for every commit made before the fsync began, so concurrent sales
+   * share one fsync. Callers must await `durable()` before acting on a write (answering the till, uploading).
+   * Without it (the CLI's `status`/`reconcile`), every commit is fsynced before it returns.
+   */
+  groupFsync?: boolean;
+  /** Replaces the WAL flush (tests count and hold fsyncs with it). */
+  fsync?: FsyncFile;
+}
+
 export class SaleJournal {
   readonly #db: Database.Database;
   readonly #fullSync: boolean;
+  /** Grouped fsync: commits write the WAL only, `durable()` flushes it. */
+  readonly #grouped: boolean;
+  readonly #fsync: FsyncFile;
+  readonly #statements = new Map<string, Database.Statement>();
+  /** Commits made so far (grouped mode), and how many of them the last finished fsync covered. */
+  #commits = 0;
+  #synced = 0;
+  #flushing: Promise<void> | undefined;
+  #walFd: number | undefined;
+  #closed = false;
 
-  /**
-   * `sync: "full"` (default) fsyncs every commit: a sale and its "uploading" mark survive a power cut, which
-   * shops have. "normal" survives a killed process but not a power cut; for tests and benchmarks only.
-   */
   constructor(
     readonly file: string,
-    options: { sync?: "full" | "normal" } = {},
+    options: SaleJournalOptions = {},
   ) {
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
     this.#db = new Database(file);
     this.#db.pragma("journal_mode = WAL");
     this.#fullSync = options.sync !== "normal";
-    this.#db.pragma(`synchronous = ${this.#fullSync ? "FULL" : "NORMAL"}`);
+    this.#grouped = this.#fullSync && options.groupFsync === true && file !== ":memory:";
+    this.#fsync = options.fsync ?? fdatasyncFile;
+    // Grouped: SQLite's NORMAL in WAL mode writes each commit to the WAL without syncing it (checkpoints
+    // still sync the WAL before copying it and the database after); `durable()` syncs the WAL itself.
+    this.#db.pragma(`synchronous = ${this.#fullSync && !this.#grouped ? "FULL" : "NORMAL"}`);
     this.#db.pragma("busy_timeout = 5000");
     this.#db.exec(SCHEMA);
   }
 
+  /**
+   * One prepared statement per SQL text, kept for the connection's life. Every statement is fetched here
+   * just before it runs, so a write fetched here counts as a commit that `durable()` must cover.
+   */
+  #sql(text: string): Database.Statement {
+    let statement = this.#statements.get(text);
+    if (statement === undefined) {
+      statement = this.#db.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    if (!statement.reader) this.#commits += 1;
+    return statement;
+  }
+
+  /**
+   * Resolves once every write committed before this call is on disk. Concurrent callers share fsyncs: one
+   * fsync covers every commit made before it began, and the writes that arrive while it runs are covered by
+   * the next one. Immediate when nothing is owed (and always without grouped fsync, where each commit
+   * synced itself). Rejects if the flush fails: then nothing written since the last good flush may be acted on.
+   */
+  durable(): Promise<void> {
+    if (!this.#grouped || this.#synced >= this.#commits) return Promise.resolve();
+    return this.#flushUpTo(this.#commits);
+  }
+
+  async #flushUpTo(target: number): Promise<void> {
+    while (this.#synced < target) {
+      if (this.#flushing === undefined) {
+        const covers = this.#commits;
+        this.#flushing = this.#fsync(this.#wal()).then(
+          () => {
+            this.#synced = Math.max(this.#synced, covers);
+            this.#flushing = undefined;
+          },
+          (error: unknown) => {
+            this.#flushing = undefined;
+            throw error;
+          },
+        );
+      }
+      await this.#flushing;
+    }
+  }
+
+  /**
+   * The WAL file, opened once. The first time, the folder is synced too, so the WAL's own directory entry
+   * survives a power cut (SQLite does the same before it relies on a new journal file).
+   */
+  #wal(): number {
+    if (this.#closed) throw new Error("the journal is closed");
+    if (this.#walFd === undefined) {
+      this.#walFd = openSync(`${this.file}-wal`, "r+");
+      if (process.platform !== "win32") {
+        const dir = openSync(dirname(this.file), "r");
+        try {
+          fsyncSync(dir);
+        } finally {
+          closeSync(dir);
+        }
+      }
+    }
+    return this.#walFd;
+  }
+
+  /**
+   * Closes the journal. SQLite's close checkpoints and syncs what the WAL holds; the WAL file is closed once
+   * a flush still under way has finished.
+   */
   close(): void {
+    this.#closed = true;
+    const fd = this.#walFd;
+    this.#walFd = undefined;
+    if (fd !== undefined) {
+      const closeWal = () => closeSync(fd);
+      if (this.#flushing === undefined) closeWal();
+      else void this.#flushing.then(closeWal, closeWal);
+    }
     this.#db.close();
   }
 
@@ -211,10 +321,8 @@ export class SaleJournal {
    * the sandbox) because the operator changed `--env` on the same data folder.
    */
   bindEnvironment(environment: string): string {
-    this.#db
-      .prepare("INSERT OR IGNORE INTO journal_meta (key, value) VALUES ('environment', ?)")
-      .run(environment);
-    const row = this.#db.prepare("SELECT value FROM journal_meta WHERE key = 'environment'").get() as {
+    this.#sql("INSERT OR IGNORE INTO journal_meta (key, value) VALUES ('environment', ?)").run(environment);
+    const row = this.#sql("SELECT value FROM journal_meta WHERE key = 'environment'").get() as {
       value: string;
     };
     return row.value;
@@ -225,7 +333,7 @@ export class SaleJournal {
    * loss in a power cut is harmless (the provisional flag); never for a settle the till prints from.
    */
   #withoutOwnFsync<T>(write: () => T): T {
-    if (!this.#fullSync) return write();
+    if (!this.#fullSync || this.#grouped) return write();
     this.#db.pragma("synchronous = NORMAL");
     try {
       return write();
@@ -264,7 +372,7 @@ export class SaleJournal {
     payload: string,
     now: number,
   ): { sale: JournaledSale; created: boolean } {
-    const insert = this.#db.prepare(
+    const insert = this.#sql(
       `INSERT INTO sales (pos_id, usin, payload, payload_hash, state, next_attempt_at, received_at)
        VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (pos_id, usin) DO NOTHING`,
     );
@@ -275,24 +383,24 @@ export class SaleJournal {
   }
 
   findSale(posId: number, usin: string): JournaledSale | undefined {
-    const row = this.#db.prepare("SELECT * FROM sales WHERE pos_id = ? AND usin = ?").get(posId, usin) as
+    const row = this.#sql("SELECT * FROM sales WHERE pos_id = ? AND usin = ?").get(posId, usin) as
       | SaleRow
       | undefined;
     return row === undefined ? undefined : toSale(row);
   }
 
   findSalesByUsin(usin: string): JournaledSale[] {
-    const rows = this.#db.prepare("SELECT * FROM sales WHERE usin = ? ORDER BY id").all(usin) as SaleRow[];
+    const rows = this.#sql("SELECT * FROM sales WHERE usin = ? ORDER BY id").all(usin) as SaleRow[];
     return rows.map(toSale);
   }
 
   getSale(id: number): JournaledSale | undefined {
-    const row = this.#db.prepare("SELECT * FROM sales WHERE id = ?").get(id) as SaleRow | undefined;
+    const row = this.#sql("SELECT * FROM sales WHERE id = ?").get(id) as SaleRow | undefined;
     return row === undefined ? undefined : toSale(row);
   }
 
   markProvisional(id: number): void {
-    this.#withoutOwnFsync(() => this.#db.prepare("UPDATE sales SET provisional = 1 WHERE id = ?").run(id));
+    this.#withoutOwnFsync(() => this.#sql("UPDATE sales SET provisional = 1 WHERE id = ?").run(id));
   }
 
   /**
@@ -301,34 +409,31 @@ export class SaleJournal {
    */
   claimForUpload(id: number, now: number): number | undefined {
     return this.#db.transaction((): number | undefined => {
-      const claimed = this.#db
-        .prepare(
-          "UPDATE sales SET state = 'uploading', attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
-        )
-        .run(id);
+      const claimed = this.#sql(
+        "UPDATE sales SET state = 'uploading', attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
+      ).run(id);
       if (claimed.changes !== 1) return undefined;
-      const attempt = this.#db
-        .prepare("INSERT INTO upload_attempts (sale_id, started_at) VALUES (?, ?)")
-        .run(id, now);
+      const attempt = this.#sql("INSERT INTO upload_attempts (sale_id, started_at) VALUES (?, ?)").run(
+        id,
+        now,
+      );
       return Number(attempt.lastInsertRowid);
     })();
   }
 
   #finishAttempt(attemptId: number, record: UploadAttemptRecord, now: number): void {
-    this.#db
-      .prepare(
-        `UPDATE upload_attempts SET finished_at = ?, outcome = ?, http_status = ?, duration_ms = ?, reason = ?,
+    this.#sql(
+      `UPDATE upload_attempts SET finished_at = ?, outcome = ?, http_status = ?, duration_ms = ?, reason = ?,
          response_body = ? WHERE id = ?`,
-      )
-      .run(
-        now,
-        record.outcome,
-        record.httpStatus ?? null,
-        record.durationMs === undefined ? null : Math.round(record.durationMs),
-        record.reason ?? null,
-        record.responseBody ?? null,
-        attemptId,
-      );
+    ).run(
+      now,
+      record.outcome,
+      record.httpStatus ?? null,
+      record.durationMs === undefined ? null : Math.round(record.durationMs),
+      record.reason ?? null,
+      record.responseBody ?? null,
+      attemptId,
+    );
   }
 
   /**
@@ -344,7 +449,7 @@ export class SaleJournal {
   ): void {
     this.#db.transaction(() => {
       this.#finishAttempt(attemptId, record, now);
-      this.#db.prepare(saleUpdate).run(...params);
+      this.#sql(saleUpdate).run(...params);
     })();
   }
 
@@ -385,12 +490,10 @@ export class SaleJournal {
    * settle was lost), or null. Reconcile shows it so the operator can record it without searching FBR.
    */
   fiscalNumberFromAttempts(saleId: number): string | null {
-    const rows = this.#db
-      .prepare(
-        `SELECT outcome, reason, response_body FROM upload_attempts WHERE sale_id = ? AND
+    const rows = this.#sql(
+      `SELECT outcome, reason, response_body FROM upload_attempts WHERE sale_id = ? AND
          (outcome = 'accepted' OR response_body IS NOT NULL) ORDER BY id DESC`,
-      )
-      .all(saleId) as { outcome: string | null; reason: string | null; response_body: string | null }[];
+    ).all(saleId) as { outcome: string | null; reason: string | null; response_body: string | null }[];
     for (const row of rows) {
       const fromBody = fiscalNumberInResponse(row.response_body);
       if (fromBody !== null) return fromBody;
@@ -428,14 +531,12 @@ export class SaleJournal {
    */
   replaceRejectedPayload(id: number, payload: string, now: number): boolean {
     return (
-      this.#db
-        .prepare(
-          `UPDATE sales SET payload = ?, payload_hash = ?, state = 'pending', next_attempt_at = ?, provisional = 0,
+      this.#sql(
+        `UPDATE sales SET payload = ?, payload_hash = ?, state = 'pending', next_attempt_at = ?, provisional = 0,
            rejection_code = NULL, rejection_message = NULL, rejection_problems = NULL, settled_at = NULL,
            last_outcome = 'corrected', last_reason = 'corrected sale replaced the rejected one'
            WHERE id = ? AND state = 'rejected'`,
-        )
-        .run(payload, hashPayload(payload), now, id).changes === 1
+      ).run(payload, hashPayload(payload), now, id).changes === 1
     );
   }
 
@@ -492,44 +593,36 @@ export class SaleJournal {
   dueSales(now: number, limit: number, posIds: readonly number[]): JournaledSale[] {
     if (posIds.length === 0) return [];
     const marks = posIds.map(() => "?").join(", ");
-    const rows = this.#db
-      .prepare(
-        `SELECT * FROM sales WHERE state = 'pending' AND next_attempt_at <= ? AND pos_id IN (${marks})
+    const rows = this.#sql(
+      `SELECT * FROM sales WHERE state = 'pending' AND next_attempt_at <= ? AND pos_id IN (${marks})
          ORDER BY next_attempt_at, id LIMIT ?`,
-      )
-      .all(now, ...posIds, limit) as SaleRow[];
+    ).all(now, ...posIds, limit) as SaleRow[];
     return rows.map(toSale);
   }
 
   /** FBR answered again: make the till's waiting sales due now instead of after their backoff. */
   makePendingDueNow(posId: number, now: number): number {
-    return this.#db
-      .prepare(
-        "UPDATE sales SET next_attempt_at = ? WHERE pos_id = ? AND state = 'pending' AND next_attempt_at > ?",
-      )
-      .run(now, posId, now).changes;
+    return this.#sql(
+      "UPDATE sales SET next_attempt_at = ? WHERE pos_id = ? AND state = 'pending' AND next_attempt_at > ?",
+    ).run(now, posId, now).changes;
   }
 
   /** Earliest time a pending sale of these tills becomes due, for the uploader's sleep. */
   nextDueAt(posIds: readonly number[]): number | null {
     if (posIds.length === 0) return null;
     const marks = posIds.map(() => "?").join(", ");
-    const row = this.#db
-      .prepare(
-        `SELECT MIN(next_attempt_at) AS due FROM sales WHERE state = 'pending' AND pos_id IN (${marks})`,
-      )
-      .get(...posIds) as { due: number | null };
+    const row = this.#sql(
+      `SELECT MIN(next_attempt_at) AS due FROM sales WHERE state = 'pending' AND pos_id IN (${marks})`,
+    ).get(...posIds) as { due: number | null };
     return row.due;
   }
 
   /** Unsettled sales of tills this bridge has no credentials for (the configuration changed). */
   orphanedSales(posIds: readonly number[]): number {
     const marks = posIds.map(() => "?").join(", ");
-    const row = this.#db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM sales WHERE state IN ('pending', 'held')${posIds.length === 0 ? "" : ` AND pos_id NOT IN (${marks})`}`,
-      )
-      .get(...posIds) as { n: number };
+    const row = this.#sql(
+      `SELECT COUNT(*) AS n FROM sales WHERE state IN ('pending', 'held')${posIds.length === 0 ? "" : ` AND pos_id NOT IN (${marks})`}`,
+    ).get(...posIds) as { n: number };
     return row.n;
   }
 
@@ -542,39 +635,31 @@ export class SaleJournal {
    */
   recoverAfterRestart(now: number): { inDoubt: number; released: number } {
     return this.#db.transaction(() => {
-      const stranded = this.#db
-        .prepare(
-          `SELECT s.id, COALESCE((
+      const stranded = this.#sql(
+        `SELECT s.id, COALESCE((
              SELECT a.finished_at IS NULL OR a.outcome NOT IN ('not_sent', 'throttled')
              FROM upload_attempts a WHERE a.sale_id = s.id ORDER BY a.id DESC LIMIT 1), 0) AS attempt_open
            FROM sales s WHERE s.state = 'uploading'`,
-        )
-        .all() as { id: number; attempt_open: number }[];
+      ).all() as { id: number; attempt_open: number }[];
       let inDoubt = 0;
       for (const sale of stranded) {
         const step = nextStepAfterCrash(sale.attempt_open === 1);
         if (step.next === "in_doubt") {
-          this.#db
-            .prepare(
-              `UPDATE upload_attempts SET finished_at = ?, outcome = 'in_doubt', reason = ?
+          this.#sql(
+            `UPDATE upload_attempts SET finished_at = ?, outcome = 'in_doubt', reason = ?
                WHERE sale_id = ? AND finished_at IS NULL`,
-            )
-            .run(now, step.why, sale.id);
-          this.#db
-            .prepare(
-              "UPDATE sales SET state = 'in_doubt', last_outcome = 'in_doubt', last_reason = ? WHERE id = ?",
-            )
-            .run(step.why, sale.id);
+          ).run(now, step.why, sale.id);
+          this.#sql(
+            "UPDATE sales SET state = 'in_doubt', last_outcome = 'in_doubt', last_reason = ? WHERE id = ?",
+          ).run(step.why, sale.id);
           inDoubt += 1;
         } else {
-          this.#db
-            .prepare("UPDATE sales SET state = 'pending', next_attempt_at = ? WHERE id = ?")
-            .run(now, sale.id);
+          this.#sql("UPDATE sales SET state = 'pending', next_attempt_at = ? WHERE id = ?").run(now, sale.id);
         }
       }
-      const released = this.#db
-        .prepare("UPDATE sales SET state = 'pending', next_attempt_at = ? WHERE state = 'held'")
-        .run(now).changes;
+      const released = this.#sql(
+        "UPDATE sales SET state = 'pending', next_attempt_at = ? WHERE state = 'held'",
+      ).run(now).changes;
       return { inDoubt, released };
     })();
   }
@@ -588,18 +673,18 @@ export class SaleJournal {
       in_doubt: 0,
       held: 0,
     };
-    const rows = this.#db.prepare("SELECT state, COUNT(*) AS n FROM sales GROUP BY state").all() as {
+    const rows = this.#sql("SELECT state, COUNT(*) AS n FROM sales GROUP BY state").all() as {
       state: SaleState;
       n: number;
     }[];
     for (const row of rows) byState[row.state] = row.n;
-    const oldest = this.#db
-      .prepare("SELECT MIN(received_at) AS oldest FROM sales WHERE state IN ('pending', 'uploading', 'held')")
-      .get() as { oldest: number | null };
-    const oldestInDoubt = this.#db
-      .prepare("SELECT MIN(received_at) AS oldest FROM sales WHERE state = 'in_doubt'")
-      .get() as { oldest: number | null };
-    const provisional = this.#db.prepare("SELECT COUNT(*) AS n FROM sales WHERE provisional = 1").get() as {
+    const oldest = this.#sql(
+      "SELECT MIN(received_at) AS oldest FROM sales WHERE state IN ('pending', 'uploading', 'held')",
+    ).get() as { oldest: number | null };
+    const oldestInDoubt = this.#sql(
+      "SELECT MIN(received_at) AS oldest FROM sales WHERE state = 'in_doubt'",
+    ).get() as { oldest: number | null };
+    const provisional = this.#sql("SELECT COUNT(*) AS n FROM sales WHERE provisional = 1").get() as {
       n: number;
     };
     return {
@@ -613,21 +698,18 @@ export class SaleJournal {
   listSales(filter: { states?: readonly SaleState[]; limit?: number } = {}): JournaledSale[] {
     const limit = filter.limit ?? 1000;
     if (filter.states === undefined || filter.states.length === 0) {
-      return (this.#db.prepare("SELECT * FROM sales ORDER BY id LIMIT ?").all(limit) as SaleRow[]).map(
-        toSale,
-      );
+      return (this.#sql("SELECT * FROM sales ORDER BY id LIMIT ?").all(limit) as SaleRow[]).map(toSale);
     }
     const marks = filter.states.map(() => "?").join(", ");
-    const rows = this.#db
-      .prepare(`SELECT * FROM sales WHERE state IN (${marks}) ORDER BY id LIMIT ?`)
-      .all(...filter.states, limit) as SaleRow[];
+    const rows = this.#sql(`SELECT * FROM sales WHERE state IN (${marks}) ORDER BY id LIMIT ?`).all(
+      ...filter.states,
+      limit,
+    ) as SaleRow[];
     return rows.map(toSale);
   }
 
   attemptCount(saleId: number): number {
-    const row = this.#db
-      .prepare("SELECT COUNT(*) AS n FROM upload_attempts WHERE sale_id = ?")
-      .get(saleId) as {
+    const row = this.#sql("SELECT COUNT(*) AS n FROM upload_attempts WHERE sale_id = ?").get(saleId) as {
       n: number;
     };
     return row.n;
@@ -638,32 +720,28 @@ export class SaleJournal {
   /** The operator found the sale at FBR (portal, Tax Asaan): record the number FBR gave it. */
   resolveAsAccepted(posId: number, usin: string, fbrInvoiceNumber: string, now: number): boolean {
     return (
-      this.#db
-        .prepare(
-          `UPDATE sales SET state = 'accepted', fbr_invoice_number = ?, last_outcome = 'reconciled',
+      this.#sql(
+        `UPDATE sales SET state = 'accepted', fbr_invoice_number = ?, last_outcome = 'reconciled',
            last_reason = 'number recorded by reconcile', settled_at = ? WHERE pos_id = ? AND usin = ? AND state = 'in_doubt'`,
-        )
-        .run(fbrInvoiceNumber, now, posId, usin).changes === 1
+      ).run(fbrInvoiceNumber, now, posId, usin).changes === 1
     );
   }
 
   /** The sale that holds an FBR fiscal number, if any (a number is one sale's). */
   findSaleByFiscalNumber(fbrInvoiceNumber: string): JournaledSale | undefined {
-    const row = this.#db
-      .prepare("SELECT * FROM sales WHERE fbr_invoice_number = ? LIMIT 1")
-      .get(fbrInvoiceNumber) as SaleRow | undefined;
+    const row = this.#sql("SELECT * FROM sales WHERE fbr_invoice_number = ? LIMIT 1").get(fbrInvoiceNumber) as
+      | SaleRow
+      | undefined;
     return row === undefined ? undefined : toSale(row);
   }
 
   /** The operator confirmed FBR never received it: upload it again. */
   requeue(posId: number, usin: string, now: number): boolean {
     return (
-      this.#db
-        .prepare(
-          `UPDATE sales SET state = 'pending', next_attempt_at = ?, last_outcome = 'reconciled',
+      this.#sql(
+        `UPDATE sales SET state = 'pending', next_attempt_at = ?, last_outcome = 'reconciled',
            last_reason = 'queued again by reconcile' WHERE pos_id = ? AND usin = ? AND state = 'in_doubt'`,
-        )
-        .run(now, posId, usin).changes === 1
+      ).run(now, posId, usin).changes === 1
     );
   }
 }

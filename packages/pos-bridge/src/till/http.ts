@@ -109,6 +109,8 @@ export function buildBridgeApp(bridge: PosBridge, options: BridgeAppOptions = {}
           ]),
         );
     }
+    // A fiscal number is printed only once its settle is on disk.
+    await bridge.journal.durable();
     const found = bridge.receiptFor(queryValue(request.query, "usin"), queryValue(request.query, "posid"));
     if (!found.ok) return reply.code(found.answer.status).send(found.answer.reply);
     const images = options.logoPng === undefined ? {} : { logoPng: options.logoPng };

@@ -203,6 +203,9 @@ export class PosBridge {
   async getInvoiceNumberByModel(body: unknown, scope: ListenerScope): Promise<BridgeAnswer> {
     const started = performance.now();
     const answer = await this.#answerSale(body, scope);
+    // Whatever the answer rests on (the sale, its claim, FBR's verdict) is on disk before the till hears it;
+    // concurrent sales share the fsync. A failed flush throws: the till is told to send the sale again.
+    await this.journal.durable();
     this.metrics.recordReply(answer.reply.Code, (performance.now() - started) / 1000);
     return answer;
   }
@@ -512,10 +515,16 @@ export class PosBridge {
   }
 
   /** `GET /api/IMSFiscal/GetInvoiceNumberByUSIN?usin=...[&posid=...]` (Raseed's extension). */
-  getInvoiceNumberByUsin(usin: string | undefined, posIdText: string | undefined): Promise<BridgeAnswer> {
+  async getInvoiceNumberByUsin(
+    usin: string | undefined,
+    posIdText: string | undefined,
+  ): Promise<BridgeAnswer> {
     const found = this.#findOneSale(usin, posIdText);
-    if (!found.ok) return Promise.resolve(found.answer);
+    if (!found.ok) return found.answer;
     // A look-up never uploads: it reports the journal, and a POS polling it cannot cause a second post.
-    return this.#replyForSale(found.sale, false).then((reply) => ({ status: 200, reply }));
+    const reply = await this.#replyForSale(found.sale, false);
+    // It may report a write still being flushed (another till's sale settling): not before it is on disk.
+    await this.journal.durable();
+    return { status: 200, reply };
   }
 }

@@ -196,6 +196,18 @@ export class SaleUploader {
   }
 
   async #attempt(sale: JournaledSale, attemptId: number, upstream: ImsUpstream): Promise<SaleUploadResult> {
+    try {
+      // The claim must be on disk before anything is sent: a power cut then leaves the sale in doubt, never
+      // pending (which would upload it again). One fsync covers every claim made meanwhile.
+      await this.#journal.durable();
+    } catch (error) {
+      // Not sent. The sale stays "uploading" (in doubt at the next start: reconcile finds FBR never got it).
+      this.#options.logger.error(
+        { posId: sale.posId, usin: sale.usin, error: String(error) },
+        "the journal could not be flushed to disk; the sale was not uploaded",
+      );
+      return { kind: "provisional", outcome: "in_doubt" };
+    }
     const started = this.#now();
     let outcome: PostOutcome;
     try {

@@ -1,0 +1,102 @@
+// Group commit in the journal: concurrent writes share one fsync of the WAL, and `durable()` resolves only
+// once the fsync that began after a write has finished. The fsync is replaced by one the test holds and
+// releases, so every step is waited on, never timed.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { HeldFsync } from "../../test/held-fsync.ts";
+import { SaleJournal } from "./journal.ts";
+
+/** Whether a promise has settled, without waiting for it. */
+function settled(promise: Promise<unknown>): () => boolean {
+  let done = false;
+  promise.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  return () => done;
+}
+
+describe("SaleJournal group commit", () => {
+  let dir: string;
+  let held: HeldFsync;
+  let journal: SaleJournal;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "raseed-journal-"));
+    held = new HeldFsync();
+    journal = new SaleJournal(join(dir, "journal.sqlite"), { groupFsync: true, fsync: held.fsync });
+  });
+  afterEach(() => {
+    journal.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("covers every write made before an fsync began with it; writes made meanwhile share the next", async () => {
+    journal.recordSale(1, "A", "{}", 1000);
+    const first = journal.durable();
+    expect(held.started).toBe(1);
+    // Written while the first fsync runs: not covered by it.
+    journal.recordSale(1, "B", "{}", 1001);
+    journal.recordSale(1, "C", "{}", 1002);
+    const second = journal.durable();
+    const third = journal.durable();
+    const secondDone = settled(second);
+    expect(held.started).toBe(1);
+
+    held.release();
+    await first;
+    await held.startedAtLeast(2);
+    expect(secondDone()).toBe(false);
+    held.release();
+    await Promise.all([second, third]);
+    // Three sales, two fsyncs; nothing else is owed.
+    expect(held.started).toBe(2);
+    await journal.durable();
+    expect(held.started).toBe(2);
+  });
+
+  it("asks for no fsync when nothing was written since the last one (reads write nothing)", async () => {
+    journal.recordSale(1, "A", "{}", 1000);
+    const done = journal.durable();
+    held.release();
+    await done;
+    journal.findSale(1, "A");
+    journal.backlogStats();
+    await journal.durable();
+    expect(held.started).toBe(1);
+  });
+
+  it("rejects the writes a failed fsync covered, and tries again for them on the next call", async () => {
+    journal.recordSale(1, "A", "{}", 1000);
+    const failed = journal.durable();
+    held.fail(new Error("EIO"));
+    await expect(failed).rejects.toThrow("EIO");
+    const retried = journal.durable();
+    expect(held.started).toBe(2);
+    held.release();
+    await retried;
+  });
+
+  it("flushes the real WAL file when no fsync is injected", async () => {
+    const file = join(dir, "real.sqlite");
+    const real = new SaleJournal(file, { groupFsync: true });
+    try {
+      real.recordSale(1, "A", '{"a":1}', 1000);
+      await real.durable();
+    } finally {
+      real.close();
+    }
+    const reopened = new SaleJournal(file);
+    try {
+      expect(reopened.findSale(1, "A")?.payload).toBe('{"a":1}');
+    } finally {
+      reopened.close();
+    }
+  });
+});

@@ -6,6 +6,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import pg from "pg";
 import { findPgBin, type PgCluster, startPgCluster } from "../packages/gateway/test/pg-cluster.ts";
 import { fiveLineInvoice } from "./harness/invoices.ts";
 import { repoRoot, startServer } from "./harness/proc.ts";
@@ -29,9 +30,22 @@ let cluster: PgCluster | undefined;
 if (process.argv.includes("--postgres")) {
   const bin = findPgBin();
   if (bin === undefined) throw new Error("--postgres: no initdb/pg_ctl in /usr/lib/postgresql/*/bin");
-  cluster = await startPgCluster({ bin, durable: true });
+  // pg_stat_statements (shipped with Debian's postgresql) counts what the gateway asks of PostgreSQL, and
+  // log_lock_waits logs the statements that waited for a row lock.
+  cluster = await startPgCluster({
+    bin,
+    durable: true,
+    settings: {
+      shared_preload_libraries: "pg_stat_statements",
+      log_lock_waits: "on",
+      deadlock_timeout: "10ms",
+    },
+  });
 }
 const prepared = await prepareStore(cluster !== undefined ? { db: cluster.url } : {});
+const statements = cluster === undefined ? undefined : new pg.Client({ connectionString: cluster.url });
+await statements?.connect();
+await statements?.query("create extension if not exists pg_stat_statements");
 const gateway = await startGatewayServer(prepared, { fbrUrl: simulator.info.url }, [
   "--cpu-prof",
   `--cpu-prof-dir=${profileDir}`,
@@ -44,7 +58,36 @@ const common = {
   authorization: `Bearer ${prepared.key}`,
 };
 await load({ ...common, seconds: 2, prefix: "warm" });
+const walSyncs = async () =>
+  Number((await statements?.query<{ n: string }>("select wal_sync::text as n from pg_stat_wal"))?.rows[0]?.n);
+await statements?.query("select pg_stat_statements_reset()");
+const syncsBefore = await walSyncs();
+const logBefore = cluster === undefined ? 0 : readFileSync(cluster.logFile, "utf8").length;
 const result = await load({ ...common, seconds, prefix: "run" });
+if (statements !== undefined && cluster !== undefined) {
+  const syncs = (await walSyncs()) - syncsBefore;
+  const top = await statements.query<{ calls: string; mean: number; max: number; query: string }>(
+    `select calls::text, mean_exec_time as mean, max_exec_time as max, query from pg_stat_statements
+     where dbid = (select oid from pg_database where datname = current_database())
+     order by pg_stat_statements.calls desc limit 20`,
+  );
+  await statements.end();
+  const perRequest = (n: number) => (n / result.requests).toFixed(2);
+  console.log(`PostgreSQL during the run: ${perRequest(syncs)} WAL fsyncs per request; statements by calls:`);
+  console.log("  calls/req  mean ms    max ms  statement");
+  for (const row of top.rows) {
+    const text = row.query.replace(/\s+/g, " ").slice(0, 100);
+    console.log(
+      `  ${perRequest(Number(row.calls)).padStart(9)}  ${row.mean.toFixed(3).padStart(7)}  ${row.max.toFixed(1).padStart(8)}  ${text}`,
+    );
+  }
+  // log_lock_waits: statements that waited longer than deadlock_timeout for a lock.
+  const waits = readFileSync(cluster.logFile, "utf8")
+    .slice(logBefore)
+    .split("\n")
+    .filter((line) => line.includes("still waiting for"));
+  console.log(`lock waits over 10 ms: ${waits.length}${waits.length > 0 ? `, e.g. ${waits[0]}` : ""}`);
+}
 await gateway.stop();
 await simulator.stop();
 cluster?.stop();

@@ -47,6 +47,8 @@ function runPg(bin: string, binary: string, args: string[], asPostgres: boolean)
 export interface PgCluster {
   /** postgres://raseed@127.0.0.1:<port>/postgres (trust authentication, loopback only). */
   url: string;
+  /** The server's log (pg_ctl -l). */
+  logFile: string;
   /** Stops the cluster (immediate) and deletes its folder. */
   stop(): void;
 }
@@ -58,9 +60,11 @@ export interface PgClusterOptions {
    * it returns). false: all off, for tests that never survive the cluster.
    */
   durable: boolean;
+  /** More server settings (-c name=value), e.g. shared_preload_libraries for the profiler. */
+  settings?: Record<string, string>;
 }
 
-export async function startPgCluster({ bin, durable }: PgClusterOptions): Promise<PgCluster> {
+export async function startPgCluster({ bin, durable, settings = {} }: PgClusterOptions): Promise<PgCluster> {
   const asPostgres = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), "raseed-pg-"));
   const dataDir = join(dir, "data");
@@ -82,7 +86,10 @@ export async function startPgCluster({ bin, durable }: PgClusterOptions): Promis
     const sync = durable
       ? "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
       : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off";
-    const serverOptions = `-h 127.0.0.1 -p ${port} -k ${dir} ${sync} -c max_connections=200`;
+    const extra = Object.entries(settings)
+      .map(([name, value]) => ` -c ${name}=${value}`)
+      .join("");
+    const serverOptions = `-h 127.0.0.1 -p ${port} -k ${dir} ${sync} -c max_connections=200${extra}`;
     runPg(
       bin,
       "pg_ctl",
@@ -91,6 +98,7 @@ export async function startPgCluster({ bin, durable }: PgClusterOptions): Promis
     );
     return {
       url: `postgres://raseed@127.0.0.1:${port}/postgres`,
+      logFile: join(dir, "log"),
       stop: () => {
         try {
           runPg(bin, "pg_ctl", ["-D", dataDir, "-m", "immediate", "-w", "stop"], asPostgres);

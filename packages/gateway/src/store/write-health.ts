@@ -197,19 +197,27 @@ class ObservedDriver implements Driver {
     return observed;
   }
 
+  // The inner driver gets its own connection back (the SQLite driver keeps state on it), and failures of
+  // BEGIN, COMMIT and savepoints are observed here.
+  private async observed<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      this.health.observeFailure(error);
+      throw error;
+    }
+  }
+
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const observed = connection as ObservedConnection;
-    await this.inner.beginTransaction(observed, settings);
+    await this.observed(() => this.inner.beginTransaction(observed.inner, settings));
     observed.inTransaction = true;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     const observed = connection as ObservedConnection;
     try {
-      await this.inner.commitTransaction(observed);
-    } catch (error) {
-      this.health.observeFailure(error);
-      throw error;
+      await this.observed(() => this.inner.commitTransaction(observed.inner));
     } finally {
       observed.inTransaction = false;
     }
@@ -218,8 +226,8 @@ class ObservedDriver implements Driver {
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     const observed = connection as ObservedConnection;
     observed.inTransaction = false;
-    // On SQLite the driver skips a ROLLBACK that SQLite already did by itself (sqlite-worker.ts).
-    await this.inner.rollbackTransaction(observed);
+    // On SQLite the driver skips a ROLLBACK that SQLite already did by itself (sqlite-worker.js).
+    await this.inner.rollbackTransaction(observed.inner);
   }
 
   async savepoint(
@@ -227,7 +235,8 @@ class ObservedDriver implements Driver {
     name: string,
     compileQuery: QueryCompiler["compileQuery"],
   ): Promise<void> {
-    await this.inner.savepoint?.(connection, name, compileQuery);
+    const { inner } = connection as ObservedConnection;
+    await this.observed(async () => this.inner.savepoint?.(inner, name, compileQuery));
   }
 
   async rollbackToSavepoint(
@@ -235,7 +244,8 @@ class ObservedDriver implements Driver {
     name: string,
     compileQuery: QueryCompiler["compileQuery"],
   ): Promise<void> {
-    await this.inner.rollbackToSavepoint?.(connection, name, compileQuery);
+    const { inner } = connection as ObservedConnection;
+    await this.observed(async () => this.inner.rollbackToSavepoint?.(inner, name, compileQuery));
   }
 
   async releaseSavepoint(
@@ -243,7 +253,8 @@ class ObservedDriver implements Driver {
     name: string,
     compileQuery: QueryCompiler["compileQuery"],
   ): Promise<void> {
-    await this.inner.releaseSavepoint?.(connection, name, compileQuery);
+    const { inner } = connection as ObservedConnection;
+    await this.observed(async () => this.inner.releaseSavepoint?.(inner, name, compileQuery));
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {

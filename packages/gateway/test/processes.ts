@@ -23,6 +23,9 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** /healthz tries, 50 ms apart, before a starting gateway counts as failed (at least 4 minutes). */
+const START_TRIES = 4_800;
+
 export interface GatewayProcess {
   child: ChildProcess;
   url: string;
@@ -53,8 +56,9 @@ export async function startGatewayProcess(
   child.stderr?.on("data", keep);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
+  // Bounded by tries, not a clock: loading the sources under tsx takes far longer on a loaded CI machine
+  // (a 30 s deadline was missed at load 15), and each refused try costs more there too.
+  for (let tries = 0; tries < START_TRIES; tries += 1) {
     if (child.exitCode !== null) throw new Error(`gateway process exited early: ${output}`);
     try {
       const response = await fetch(`${url}/healthz`);
@@ -63,7 +67,7 @@ export async function startGatewayProcess(
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill("SIGKILL");
-  throw new Error(`gateway process did not start: ${output}`);
+  throw new Error(`gateway process did not answer /healthz after ${START_TRIES} tries: ${output}`);
 }
 
 export interface SellerStore {

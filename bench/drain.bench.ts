@@ -2,10 +2,14 @@
 // it to the simulator (another process) answering after 100 ms; the driver counts the outbox from outside
 // through a read-only connection to the SQLite file.
 //   drain: invoices settled per second as a fraction of the bound concurrency / latency, at 16 and 64;
+//   beside it, what the simulator process alone answers at the same concurrency on this machine in this
+//   run (wrk posting the same invoices straight to it): the ceiling no worker can pass, since the
+//   simulator's own work adds to its 100 ms and shares the machine's cores;
 //   memory: the gateway process's own peak RSS (VmHWM, read from /proc) with 100,000 invoices queued and
 //   draining, measured on `raseed serve` as an installed gateway runs it (the build, no tsx:
 //   harness/store.ts startInstalledGateway).
 import SqliteDatabase from "better-sqlite3";
+import { fiveLineInvoice } from "./harness/invoices.ts";
 import { startServer } from "./harness/proc.ts";
 import type { BenchContext } from "./harness/results.ts";
 import { prepareStore, startGatewayServer, startInstalledGateway } from "./harness/store.ts";
@@ -24,9 +28,24 @@ function outboxCounter(file: string): { count: () => number; close: () => void }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The simulator alone: wrk posting distinct 5-line invoices at `concurrency`, as a fraction of the bound. */
+async function simulatorAlone(simulatorUrl: string, concurrency: number, seconds: number): Promise<number> {
+  const result = await load({
+    url: `${simulatorUrl}/di_data/v1/di/postinvoicedata_sb`,
+    connections: concurrency,
+    seconds,
+    body: JSON.stringify(fiveLineInvoice("@@N@@")),
+    authorization: "Bearer sandbox-demo-token",
+    prefix: `alone${concurrency}`,
+  });
+  if (result.errors > 0) throw new Error(`bench: ${result.errors} errors posting to the simulator alone`);
+  return result.rate / (concurrency / (LATENCY_MS / 1000));
+}
+
 async function drainRate(context: BenchContext, simulatorUrl: string, concurrency: number): Promise<void> {
   const bound = concurrency / (LATENCY_MS / 1000);
   const seconds = context.quick ? 3 : 12;
+  const alone = await simulatorAlone(simulatorUrl, concurrency, context.quick ? 2 : 5);
   const backlog = Math.round(bound * (seconds + 2));
   const prepared = await prepareStore({ prefill: backlog });
   const gateway = await startGatewayServer(prepared, { fbrUrl: simulatorUrl, concurrency });
@@ -50,6 +69,12 @@ async function drainRate(context: BenchContext, simulatorUrl: string, concurrenc
       unit: "of the bound",
       goal: ">= 0.95",
       met: rate / bound >= 0.95,
+    });
+    context.results.add({
+      key: `drain.c${concurrency}.simulatorAlone`,
+      label: `the simulator alone at concurrency ${concurrency} (wrk, same invoices): ${(alone * bound).toFixed(0)}/s of the bound ${bound}/s; the worker drained ${(rate / (alone * bound)).toFixed(2)}x of it`,
+      value: alone,
+      unit: "of the bound",
     });
   } finally {
     counter.close();

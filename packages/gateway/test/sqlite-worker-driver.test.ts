@@ -112,40 +112,6 @@ describe("SQLite worker driver", () => {
     expect(await db.selectFrom("t").select("id").execute()).toEqual([{ id: 1 }]);
   });
 
-  it("reads lone SELECTs on the calling thread, beside an open transaction, without waiting for it", async () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const file = join(dir.path, "x.db");
-    const db = new Kysely<Tables>({
-      dialect: new SqliteWorkerDialect({
-        path: file,
-        pragmas: ["journal_mode = WAL"],
-        readsOnCallingThread: true,
-      }),
-    });
-    open.push(db);
-    await sql`create table t (id integer primary key, n integer unique, data blob, label text)`.execute(db);
-    await db.insertInto("t").values({ id: 1 }).execute();
-    const trx = await db.startTransaction().execute();
-    await trx.insertInto("t").values({ id: 2 }).execute();
-    // The transaction holds the thread's connection: this read answers from the last commit meanwhile.
-    expect(await db.selectFrom("t").select("id").execute()).toEqual([{ id: 1 }]);
-    // Inside the transaction, reads go to its own connection and see its writes.
-    expect(await trx.selectFrom("t").select("id").orderBy("id").execute()).toEqual([{ id: 1 }, { id: 2 }]);
-    await trx.commit().execute();
-    expect(await db.selectFrom("t").select("id").orderBy("id").execute()).toEqual([{ id: 1 }, { id: 2 }]);
-    // The reader only reads; writes, raw SQL included, go to the thread.
-    await sql`insert into t (id) values (3)`.execute(db);
-    expect(
-      await db
-        .selectFrom("t")
-        .select((eb) => eb.fn.countAll<number>().as("c"))
-        .executeTakeFirst(),
-    ).toEqual({
-      c: 3,
-    });
-  });
-
   it("round-trips bigints and Buffers", async () => {
     const db = await database();
     const big = 2n ** 62n + 1n;

@@ -74,9 +74,6 @@ async function openSqlite(file: string): Promise<Store> {
     // WAL lets readers (API) run beside the writer (worker); FULL sync so an acknowledged invoice
     // survives power loss, not just a process crash; busy_timeout lets admin commands share the file.
     pragmas: ["journal_mode = WAL", "synchronous = FULL", "busy_timeout = 5000", "foreign_keys = ON"],
-    // Lone SELECTs (API-key and replay lookups, lists) read on this thread from a second connection: they
-    // never queue behind a group's commit, and cost no trip to the thread.
-    readsOnCallingThread: true,
   });
   const db = new Kysely<Database>({ dialect: new ObservedDialect(dialect, health) });
   try {

@@ -3,8 +3,7 @@
 // is kept: one connection behind a mutex (a transaction holds it to the end, so transactions serialize), errors
 // arrive as better-sqlite3's SqliteError with SQLite's own code, bigints and Buffers round-trip, rows can be
 // streamed a chunk at a time, and a thread that dies fails every waiting and later query with
-// SqliteWorkerGoneError rather than leaving it waiting forever. Optionally (readsOnCallingThread) lone SELECTs
-// read from a second, query-only connection on the calling thread instead.
+// SqliteWorkerGoneError rather than leaving it waiting forever.
 //
 // kysely-generic-sqlite (which also runs SQLite in a worker) was looked at first; it was left aside because it
 // posts errors by structured clone (SQLite's `code` is lost), has no answer for a worker that dies (queries
@@ -18,13 +17,11 @@ import {
   type Driver,
   type Kysely,
   type QueryResult,
-  SelectQueryNode,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
 } from "kysely";
 import type { WorkerAnswer, WorkerRequest, WorkerResult } from "./sqlite-worker.js";
-import { type StatementCache, withStatementCache } from "./sqlite-worker.js";
 
 /** The SQLite thread stopped (crashed, ran out of memory, or the store was closed). */
 export class SqliteWorkerGoneError extends Error {
@@ -37,13 +34,6 @@ export interface SqliteWorkerOptions {
   path: string;
   /** Run in order right after opening, e.g. "journal_mode = WAL". */
   pragmas?: readonly string[];
-  /**
-   * Also open a second connection on the calling thread, for reads only: Kysely-built SELECTs outside a
-   * transaction run there at once, never waiting behind the thread's transaction and its fsync (in WAL mode a
-   * reader sees the last commit), and cost no trip to the thread. Not for ":memory:" (a private database
-   * per connection).
-   */
-  readsOnCallingThread?: boolean;
   /** Called with each thread started (tests end it to see waiting queries fail). */
   started?: (thread: Worker) => void;
 }
@@ -181,88 +171,30 @@ class ConnectionMutex {
 
 const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-/** The read-only connection on the calling thread (readsOnCallingThread). */
-class ReaderConnection {
-  readonly #statements: StatementCache;
-
-  constructor(path: string, pragmas: readonly string[]) {
-    const database = new SqliteDatabase(path);
-    try {
-      for (const pragma of pragmas) database.pragma(pragma);
-      database.pragma("query_only = ON");
-    } catch (error) {
-      database.close();
-      throw error;
-    }
-    this.#statements = withStatementCache(database);
-  }
-
-  executeQuery<R>(query: CompiledQuery): QueryResult<R> {
-    return { rows: this.#statements.prepare(query.sql).all(query.parameters) as R[] };
-  }
-
-  close(): void {
-    this.#statements.close();
-  }
-}
-
-/**
- * One Kysely connection (a query, a transaction or a stream). It takes the thread's connection (and its
- * mutex) at its first statement that needs it and keeps it until released, so a transaction holds it from
- * BEGIN to COMMIT; a lone SELECT goes to the reader when there is one.
- */
-class Lease implements DatabaseConnection {
-  holdsWriter = false;
-  constructor(private readonly driver: SqliteWorkerDriver) {}
-
-  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const reader = this.driver.reader;
-    if (!this.holdsWriter && reader !== undefined && SelectQueryNode.is(query.query)) {
-      return reader.executeQuery<R>(query);
-    }
-    return (await this.writer()).executeQuery<R>(query);
-  }
-
-  async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
-    yield* (await this.writer()).streamQuery<R>(query, chunkSize);
-  }
-
-  async writer(): Promise<WorkerConnection> {
-    if (!this.holdsWriter) {
-      await this.driver.mutex.lock();
-      this.holdsWriter = true;
-    }
-    const connection = this.driver.connection;
-    if (connection === undefined) throw new SqliteWorkerGoneError("the store is closed");
-    return connection;
-  }
-}
-
 class SqliteWorkerDriver implements Driver {
-  readonly mutex = new ConnectionMutex();
-  connection: WorkerConnection | undefined;
-  reader: ReaderConnection | undefined;
+  readonly #mutex = new ConnectionMutex();
+  #connection: WorkerConnection | undefined;
 
   constructor(private readonly options: SqliteWorkerOptions) {}
 
   async init(): Promise<void> {
-    const { path, pragmas = [] } = this.options;
     const channel = new WorkerChannel(this.options.started);
     try {
-      await channel.request({ op: "open", path, pragmas });
-      // After the thread's open: the file exists and is in WAL mode.
-      if (this.options.readsOnCallingThread === true && path !== ":memory:") {
-        this.reader = new ReaderConnection(path, pragmas);
-      }
+      await channel.request({ op: "open", path: this.options.path, pragmas: this.options.pragmas ?? [] });
     } catch (error) {
       await channel.close();
       throw error;
     }
-    this.connection = new WorkerConnection(channel);
+    this.#connection = new WorkerConnection(channel);
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    return new Lease(this);
+    await this.#mutex.lock();
+    if (this.#connection === undefined) {
+      this.#mutex.unlock();
+      throw new SqliteWorkerGoneError("the store is closed");
+    }
+    return this.#connection;
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -273,9 +205,10 @@ class SqliteWorkerDriver implements Driver {
     await connection.executeQuery(CompiledQuery.raw("commit"));
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    // The worker skips a rollback SQLite has already done by itself.
-    await (await (connection as Lease).writer()).channel.request({ op: "rollback" });
+  async rollbackTransaction(): Promise<void> {
+    // The one connection (the one passed in may be a wrapper of it); the worker skips a rollback SQLite
+    // has already done by itself.
+    await this.#connection?.channel.request({ op: "rollback" });
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
@@ -290,18 +223,13 @@ class SqliteWorkerDriver implements Driver {
     await connection.executeQuery(CompiledQuery.raw(`release ${quoted(name)}`));
   }
 
-  async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    const lease = connection as Lease;
-    if (!lease.holdsWriter) return;
-    lease.holdsWriter = false;
-    this.mutex.unlock();
+  async releaseConnection(): Promise<void> {
+    this.#mutex.unlock();
   }
 
   async destroy(): Promise<void> {
-    const { connection, reader } = this;
-    this.connection = undefined;
-    this.reader = undefined;
-    reader?.close();
+    const connection = this.#connection;
+    this.#connection = undefined;
     await connection?.channel.close();
   }
 }

@@ -197,27 +197,19 @@ class ObservedDriver implements Driver {
     return observed;
   }
 
-  // The inner driver gets its own connection back (the SQLite driver keeps state on it), and failures of
-  // BEGIN, COMMIT and savepoints are observed here.
-  private async observed<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      this.health.observeFailure(error);
-      throw error;
-    }
-  }
-
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const observed = connection as ObservedConnection;
-    await this.observed(() => this.inner.beginTransaction(observed.inner, settings));
+    await this.inner.beginTransaction(observed, settings);
     observed.inTransaction = true;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     const observed = connection as ObservedConnection;
     try {
-      await this.observed(() => this.inner.commitTransaction(observed.inner));
+      await this.inner.commitTransaction(observed);
+    } catch (error) {
+      this.health.observeFailure(error);
+      throw error;
     } finally {
       observed.inTransaction = false;
     }
@@ -226,8 +218,8 @@ class ObservedDriver implements Driver {
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     const observed = connection as ObservedConnection;
     observed.inTransaction = false;
-    // On SQLite the driver skips a ROLLBACK that SQLite already did by itself (sqlite-worker.js).
-    await this.inner.rollbackTransaction(observed.inner);
+    // On SQLite the driver skips a ROLLBACK that SQLite already did by itself (sqlite-worker.ts).
+    await this.inner.rollbackTransaction(observed);
   }
 
   async savepoint(
@@ -235,8 +227,7 @@ class ObservedDriver implements Driver {
     name: string,
     compileQuery: QueryCompiler["compileQuery"],
   ): Promise<void> {
-    const { inner } = connection as ObservedConnection;
-    await this.observed(async () => this.inner.savepoint?.(inner, name, compileQuery));
+    await this.inner.savepoint?.(connection, name, compileQuery);
   }
 
   async rollbackToSavepoint(
@@ -244,8 +235,7 @@ class ObservedDriver implements Driver {
     name: string,
     compileQuery: QueryCompiler["compileQuery"],
   ): Promise<void> {
-    const { inner } = connection as ObservedConnection;
-    await this.observed(async () => this.inner.rollbackToSavepoint?.(inner, name, compileQuery));
+    await this.inner.rollbackToSavepoint?.(connection, name, compileQuery);
   }
 
   async releaseSavepoint(
@@ -253,8 +243,7 @@ class ObservedDriver implements Driver {
     name: string,
     compileQuery: QueryCompiler["compileQuery"],
   ): Promise<void> {
-    const { inner } = connection as ObservedConnection;
-    await this.observed(async () => this.inner.releaseSavepoint?.(inner, name, compileQuery));
+    await this.inner.releaseSavepoint?.(connection, name, compileQuery);
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {

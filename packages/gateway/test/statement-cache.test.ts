@@ -1,9 +1,9 @@
-// The SQLite statement cache (in store/sqlite-worker.js, the SQLite thread): one prepared statement per SQL text, reused with new
+// The SQLite statement cache (store/statement-cache.ts): one prepared statement per SQL text, reused with new
 // parameters, least-recently-used texts dropped past the limit, and a busy (still iterating) statement never
 // handed out twice.
 import SqliteDatabase from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { withStatementCache } from "../src/store/sqlite-worker.js";
+import { withStatementCache } from "../src/store/statement-cache.ts";
 
 describe("statement cache", () => {
   const open: SqliteDatabase.Database[] = [];

@@ -1,10 +1,11 @@
 // The one place that picks the engine: a postgres:// URL means PostgreSQL, anything else is a SQLite file.
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { Kysely, PostgresDialect, sql } from "kysely";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import { migrateToLatest } from "./migrations.ts";
 import type { Database } from "./schema.ts";
-import { SqliteWorkerDialect } from "./sqlite-worker-driver.ts";
+import { withStatementCache } from "./statement-cache.ts";
 import { ObservedDialect, probeWrite, StoreWriteHealth } from "./write-health.ts";
 
 export type StoreEngine = "sqlite" | "postgres";
@@ -48,7 +49,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     store = await openPostgres(url.toString(), { ...options, pgSchema: schema ?? undefined });
   } else {
     const file = target ?? join(options.dataDir, "raseed.db");
-    store = await openSqlite(file);
+    store = openSqlite(file);
   }
   if (options.migrate !== false) {
     try {
@@ -61,28 +62,26 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   return store;
 }
 
-async function openSqlite(file: string): Promise<Store> {
+function openSqlite(file: string): Store {
   const path = file === ":memory:" ? file : resolve(file);
   const created = path !== ":memory:" && !existsSync(path);
   // The store holds invoices and sealed tokens: a new data folder and database are the owner's only.
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const health = new StoreWriteHealth();
-  // The connection lives in a worker thread: statements and COMMIT's fsync run beside the event loop, so
-  // the gateway reads and validates the next requests while a group commits (issue 11).
-  const dialect = new SqliteWorkerDialect({
-    path,
-    // WAL lets readers (API) run beside the writer (worker); FULL sync so an acknowledged invoice
-    // survives power loss, not just a process crash; busy_timeout lets admin commands share the file.
-    pragmas: ["journal_mode = WAL", "synchronous = FULL", "busy_timeout = 5000", "foreign_keys = ON"],
-  });
-  const db = new Kysely<Database>({ dialect: new ObservedDialect(dialect, health) });
-  try {
-    await sql`select 1`.execute(db);
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
+  const database = new SqliteDatabase(path);
   if (created) chmodSync(path, 0o600);
+  // WAL lets readers (API) run beside the writer (worker); FULL sync so an acknowledged invoice
+  // survives power loss, not just a process crash; busy_timeout lets admin commands share the file.
+  database.pragma("journal_mode = WAL");
+  database.pragma("synchronous = FULL");
+  database.pragma("busy_timeout = 5000");
+  database.pragma("foreign_keys = ON");
+  const health = new StoreWriteHealth();
+  const dialect = new ObservedDialect(
+    new SqliteDialect({ database: withStatementCache(database) }),
+    health,
+    () => !database.inTransaction,
+  );
+  const db = new Kysely<Database>({ dialect });
   health.setProbe(() => probeWrite(db));
   return {
     db,

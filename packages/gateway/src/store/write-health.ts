@@ -50,12 +50,7 @@ export function classifyStoreFault(error: unknown): StoreFaultCode | undefined {
       : undefined;
   }
   if (code === "SQLITE_FULL" || code === "53100") return "store_full";
-  if (
-    SQLITE_UNAVAILABLE.test(code) ||
-    code === "RASEED_SQLITE_WORKER_GONE" || // the SQLite thread died (sqlite-worker-driver.ts)
-    PG_UNAVAILABLE.test(code) ||
-    NODE_NETWORK.test(code)
-  ) {
+  if (SQLITE_UNAVAILABLE.test(code) || PG_UNAVAILABLE.test(code) || NODE_NETWORK.test(code)) {
     return "store_unavailable";
   }
   return undefined;
@@ -181,6 +176,7 @@ class ObservedDriver implements Driver {
   constructor(
     private readonly inner: Driver,
     private readonly health: StoreWriteHealth,
+    private readonly nothingToRollBack: () => boolean,
   ) {}
 
   init(): Promise<void> {
@@ -218,7 +214,9 @@ class ObservedDriver implements Driver {
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     const observed = connection as ObservedConnection;
     observed.inTransaction = false;
-    // On SQLite the driver skips a ROLLBACK that SQLite already did by itself (sqlite-worker.ts).
+    // SQLite rolls a transaction back by itself on SQLITE_FULL and I/O errors; a second ROLLBACK then
+    // fails with "cannot rollback - no transaction is active", and that error would replace the real one.
+    if (this.nothingToRollBack()) return;
     await this.inner.rollbackTransaction(observed);
   }
 
@@ -260,10 +258,12 @@ export class ObservedDialect implements Dialect {
   constructor(
     private readonly inner: Dialect,
     private readonly health: StoreWriteHealth,
+    /** SQLite: true when the connection is no longer in a transaction (better-sqlite3's inTransaction). */
+    private readonly nothingToRollBack: () => boolean = () => false,
   ) {}
 
   createDriver(): Driver {
-    return new ObservedDriver(this.inner.createDriver(), this.health);
+    return new ObservedDriver(this.inner.createDriver(), this.health, this.nothingToRollBack);
   }
 
   createQueryCompiler(): QueryCompiler {

@@ -2,11 +2,6 @@
 // posting (one transaction per batch), hands each to dispatch.ts (DI or IMS) and settle.ts, keeps leases
 // alive while posts are in flight, and runs recover.ts for abandoned leases. The loop never throws: every
 // failure becomes a "worker.problem" event and the loop carries on.
-//
-// Keeping every slot busy (issue 11): a slot is one post on the wire. It is freed the moment FBR answers
-// (the settlement commits on its own, grouped with others), and a few attempts are claimed and recorded
-// ahead of need (`claimAhead`), so a freed slot starts the next post at once instead of waiting for a
-// settlement's commit and a claim round's commit (each an fsync) first.
 import type { GatewayEvents } from "../events.ts";
 import { markSubmitting } from "../invoices/lifecycle.ts";
 import type { Store } from "../store/database.ts";
@@ -24,9 +19,8 @@ import {
 import {
   claimDueOutbox,
   completeOutbox,
-  insertAttempts,
+  insertAttempt,
   loadClaimBatch,
-  type NewAttempt,
   releaseOutboxLease,
   renewOutboxLeases,
 } from "./outbox-sql.ts";
@@ -47,13 +41,6 @@ export interface OutboxWorkerOptions {
   maxRetryDelayMs: number;
   breakerThreshold: number;
   breakerCooldownMs: number;
-  /**
-   * Attempts claimed and recorded ahead of a free slot (default workerConcurrency / 4, at least 2). Such an
-   * attempt is recorded before it is posted, like every attempt: if the process dies first, recovery
-   * cannot tell it from a post on the wire and settles it in_doubt, so this also bounds how many unsent
-   * invoices a crash can leave in doubt beyond those in flight.
-   */
-  claimAhead?: number;
 }
 
 export interface OutboxWorkerDeps {
@@ -76,24 +63,11 @@ const RECOVERY_INTERVAL_MS = 1_000;
 export class OutboxWorker {
   readonly instanceId: string;
   readonly breaker: CircuitBreaker;
-  /** Invoice id → its post and settlement, from launch until settled. */
   private readonly inflight = new Map<string, Promise<void>>();
-  /**
-   * Invoice id → the claim id its outbox lease is held under, from its claim until it is settled (waiting
-   * for a slot, on the wire, or settling): the heartbeat renews these and recovery leaves them alone.
-   */
+  /** Invoice id → the claim id its outbox lease is held under, while its post is in flight. */
   private readonly inflightClaims = new Map<string, string>();
   private heartbeat: NodeJS.Timeout | undefined;
-  /** Recorded attempts waiting for a free slot, oldest first. */
-  private readonly ready: ClaimedAttempt[] = [];
-  /** Posts on the wire (the slots in use), in all and per tenant. */
-  private posting = 0;
-  private readonly postingByTenant = new Map<string, number>();
-  /** Claimed and not yet answered (waiting for a slot or on the wire), per tenant. */
-  private readonly heldByTenant = new Map<string, number>();
-  private readonly claimAhead: number;
-  /** Called whenever nothing is waiting or in flight any more (stop() waits on it). */
-  private onIdle: (() => void) | undefined;
+  private readonly inflightByTenant = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private ticking = false;
@@ -107,7 +81,6 @@ export class OutboxWorker {
 
   constructor(private readonly deps: OutboxWorkerDeps) {
     this.instanceId = deps.instanceId ?? newId("wrk");
-    this.claimAhead = deps.options.claimAhead ?? Math.max(2, Math.ceil(deps.options.workerConcurrency / 4));
     this.committer = deps.committer ?? new GroupCommitter(deps.store.db);
     this.breaker = new CircuitBreaker(
       deps.options.breakerThreshold,
@@ -145,19 +118,8 @@ export class OutboxWorker {
     this.recover = { store: deps.store, events: deps.events, actor, leaseMs: options.leaseMs, problem };
   }
 
-  /** Attempts launched and not yet settled. */
   get inFlight(): number {
     return this.inflight.size;
-  }
-
-  /** Posts on the wire now (never more than workerConcurrency). */
-  get postsInFlight(): number {
-    return this.posting;
-  }
-
-  /** Attempts claimed and recorded, waiting for a free slot. */
-  get waiting(): number {
-    return this.ready.length;
   }
 
   /**
@@ -205,20 +167,6 @@ export class OutboxWorker {
     this.timer = setTimeout(() => this.runTick(), 0);
   }
 
-  /**
-   * Starts a claim round now, in this turn, when none is running: its transaction then joins the group
-   * commit of the settlement just queued, so an answer costs one commit (an fsync), not two.
-   */
-  private claimNow(): void {
-    if (!this.running) return;
-    if (this.ticking) {
-      this.tickRequested = true;
-      return;
-    }
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.runTick();
-  }
-
   private runTick(): void {
     this.currentTick = this.tick();
   }
@@ -232,11 +180,9 @@ export class OutboxWorker {
     this.running = false;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    // A claim round in progress may still record attempts: let it. Recorded attempts are posted as slots
-    // free (never left unsent, which recovery would have to call in doubt); then wait for them all.
+    // A claim round in progress may still launch attempts it has recorded: let it, then wait for them.
     await this.currentTick;
-    const unfinished = () => this.inflight.size + this.ready.length;
-    if (unfinished() === 0) {
+    if (this.inflight.size === 0) {
       clearInterval(this.heartbeat);
       this.heartbeat = undefined;
       return { drained: true, unfinished: 0 };
@@ -245,17 +191,13 @@ export class OutboxWorker {
     const deadline = new Promise<"deadline">((resolve) => {
       timeout = setTimeout(() => resolve("deadline"), deadlineMs);
     });
-    const idle = new Promise<"idle">((resolve) => {
-      this.onIdle = () => resolve("idle");
-    });
-    const result = await Promise.race([idle, deadline]);
-    this.onIdle = undefined;
+    const result = await Promise.race([Promise.allSettled([...this.inflight.values()]), deadline]);
     if (timeout !== undefined) clearTimeout(timeout);
-    // Attempts still running (or waiting) past the deadline stop being renewed: their leases run out and
-    // recovery (the next start, or another instance) settles them.
+    // Attempts still running past the deadline stop being renewed: their leases run out and recovery
+    // (the next start, or another instance) settles them.
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
-    return { drained: result !== "deadline", unfinished: unfinished() };
+    return { drained: result !== "deadline", unfinished: this.inflight.size };
   }
 
   private problem(message: string, error?: unknown, invoiceId?: string): void {
@@ -273,14 +215,12 @@ export class OutboxWorker {
     let claimedFullBatch = false;
     try {
       if (Date.now() - this.lastRecoveryAt >= RECOVERY_INTERVAL_MS) await this.recoverLeases(false);
-      // Attempts recorded earlier may be waiting for the breaker (half-open now lets a probe go).
-      this.pump();
-      const free = this.claimRoom();
+      const { options } = this.deps;
+      const free = Math.min(options.workerConcurrency - this.inflight.size, this.breaker.permits());
       if (free > 0) {
         const { attempts, claimed } = await this.claimAndRecord(free);
         claimedFullBatch = claimed === free;
-        for (const attempt of attempts) this.hold(attempt);
-        this.pump();
+        for (const attempt of attempts) this.launch(attempt);
       }
     } catch (error) {
       this.problem("claim round failed", error);
@@ -292,22 +232,6 @@ export class OutboxWorker {
     this.tickRequested = false;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.runTick(), again ? 0 : this.deps.options.pollIntervalMs);
-  }
-
-  /**
-   * How many rows the next claim round may take: enough to fill every slot and keep `claimAhead` recorded
-   * attempts waiting. Rounds are not run for fewer than half of `claimAhead` while attempts are still
-   * waiting (each round is a transaction of its own). While the breaker is not closed, only what it
-   * permits, and nothing ahead.
-   */
-  private claimRoom(): number {
-    const { workerConcurrency } = this.deps.options;
-    const permits = this.breaker.permits();
-    if (permits !== Number.POSITIVE_INFINITY)
-      return Math.max(0, Math.min(permits, workerConcurrency - this.posting) - this.ready.length);
-    const room = workerConcurrency + this.claimAhead - this.posting - this.ready.length;
-    const worthARound = this.ready.length === 0 || room >= Math.ceil(this.claimAhead / 2);
-    return worthARound ? room : 0;
   }
 
   private async recoverLeases(all: boolean): Promise<void> {
@@ -331,10 +255,8 @@ export class OutboxWorker {
     // One id per claim: a settlement counts only under the lease it was claimed with, so a row recovered
     // and re-claimed meanwhile (even by this process) is never settled by the older attempt's answer.
     const owner = `${this.instanceId}:${newId("clm")}`;
-    // A tenant may hold its concurrency on the wire plus the attempts recorded ahead.
-    const tenantLimit = options.tenantConcurrency + this.claimAhead;
-    const saturated = [...this.heldByTenant.entries()]
-      .filter(([, n]) => n >= tenantLimit)
+    const saturated = [...this.inflightByTenant.entries()]
+      .filter(([, n]) => n >= options.tenantConcurrency)
       .map(([tenantId]) => tenantId);
     return this.committer.run(async (trx) => {
       const now = Date.now();
@@ -347,9 +269,8 @@ export class OutboxWorker {
       });
       if (rows.length === 0) return { attempts: [], claimed: 0 };
       const batch = await loadClaimBatch(trx, rows);
-      const perTenant = new Map(this.heldByTenant);
+      const perTenant = new Map(this.inflightByTenant);
       const attempts: ClaimedAttempt[] = [];
-      const records: NewAttempt[] = [];
       for (const row of rows) {
         const invoice = batch.invoices.get(row.invoice_id);
         const tenant = batch.tenants.get(row.tenant_id);
@@ -368,7 +289,7 @@ export class OutboxWorker {
         }
         const inFlightForTenant = perTenant.get(tenant.id) ?? 0;
         const pausedForDi = tenant.paused_at !== null && invoice.channel === "di";
-        if (pausedForDi || inFlightForTenant >= tenantLimit) {
+        if (pausedForDi || inFlightForTenant >= options.tenantConcurrency) {
           await releaseOutboxLease(trx, row.invoice_id, owner);
           continue;
         }
@@ -380,7 +301,7 @@ export class OutboxWorker {
               )
             : undefined;
         const attemptId = newId("att");
-        records.push({
+        await insertAttempt(trx, {
           id: attemptId,
           invoiceId: invoice.id,
           tenantId: tenant.id,
@@ -398,78 +319,27 @@ export class OutboxWorker {
           ...(terminal !== undefined ? { terminal } : {}),
         });
       }
-      // One insert for the round's attempt records, in the same transaction as the claims they record.
-      await insertAttempts(trx, records);
       return { attempts, claimed: rows.length };
     });
-  }
-
-  /** A recorded attempt joins the queue for a slot; its lease is renewed from now on. */
-  private hold(attempt: ClaimedAttempt): void {
-    const tenantId = attempt.tenant.id;
-    this.heldByTenant.set(tenantId, (this.heldByTenant.get(tenantId) ?? 0) + 1);
-    this.inflightClaims.set(attempt.invoice.id, attempt.claimId);
-    this.ready.push(attempt);
-  }
-
-  /**
-   * Starts waiting attempts while slots are free, the breaker permits and their tenant is below its
-   * concurrency (an attempt of a tenant at its limit lets the next tenant's go first). Runs after every
-   * claim round and every answer, also while stopping: recorded attempts are posted, not left unsent.
-   */
-  private pump(): void {
-    const { workerConcurrency, tenantConcurrency } = this.deps.options;
-    let index = 0;
-    while (index < this.ready.length && this.posting < workerConcurrency && this.breaker.permits() > 0) {
-      const attempt = this.ready[index] as ClaimedAttempt;
-      if ((this.postingByTenant.get(attempt.tenant.id) ?? 0) >= tenantConcurrency) {
-        index += 1;
-        continue;
-      }
-      this.ready.splice(index, 1);
-      this.launch(attempt);
-    }
   }
 
   private launch(attempt: ClaimedAttempt): void {
     const tenantId = attempt.tenant.id;
     const invoiceId = attempt.invoice.id;
     if (this.breaker.state === "half_open") this.breaker.startProbe();
-    this.posting += 1;
-    this.postingByTenant.set(tenantId, (this.postingByTenant.get(tenantId) ?? 0) + 1);
-    let answered = false;
-    // The slot is free once FBR has answered (or the post failed): the next waiting attempt starts now,
-    // while this one's settlement waits for its commit.
-    const freeSlot = () => {
-      if (answered) return;
-      answered = true;
-      this.posting -= 1;
-      decrement(this.postingByTenant, tenantId);
-      decrement(this.heldByTenant, tenantId);
-      this.pump();
-      this.claimNow();
-    };
+    this.inflightByTenant.set(tenantId, (this.inflightByTenant.get(tenantId) ?? 0) + 1);
+    this.inflightClaims.set(invoiceId, attempt.claimId);
     const work = dispatchAttempt(this.dispatch, attempt)
-      .then((outcome) => {
-        // settleAttempt records the outcome with the breaker before its first await, so the breaker
-        // already knows this answer when freeSlot() starts the next post.
-        const settled = settleAttempt(this.settle, attempt, outcome);
-        freeSlot();
-        return settled;
-      })
+      .then((outcome) => settleAttempt(this.settle, attempt, outcome))
       .catch((error: unknown) => this.problem("submission failed", error, invoiceId))
       .finally(() => {
-        freeSlot();
         this.inflight.delete(invoiceId);
         this.inflightClaims.delete(invoiceId);
-        if (this.inflight.size === 0 && this.ready.length === 0) this.onIdle?.();
+        const left = (this.inflightByTenant.get(tenantId) ?? 1) - 1;
+        if (left <= 0) this.inflightByTenant.delete(tenantId);
+        else this.inflightByTenant.set(tenantId, left);
+        this.kick();
       });
     this.inflight.set(invoiceId, work);
   }
-}
-
-function decrement(counts: Map<string, number>, key: string): void {
-  const left = (counts.get(key) ?? 1) - 1;
-  if (left <= 0) counts.delete(key);
-  else counts.set(key, left);
 }

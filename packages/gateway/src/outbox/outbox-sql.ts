@@ -284,43 +284,36 @@ export async function loadClaimBatch(trx: Executor, rows: readonly ClaimedOutbox
   };
 }
 
-export interface NewAttempt {
-  id: string;
-  invoiceId: string;
-  tenantId: string;
-  attemptNo: number;
-  url: string;
-  requestBody: string;
-}
-
-/**
- * Records attempts as started, before anything is sent (an open outcome means "may have been sent"): a
- * claim round's attempts in one insert per 500.
- */
-export async function insertAttempts(trx: Executor, attempts: readonly NewAttempt[]): Promise<void> {
-  const startedAt = nowIso();
-  for (let start = 0; start < attempts.length; start += 500) {
-    await trx
-      .insertInto("attempts")
-      .values(
-        attempts.slice(start, start + 500).map((attempt) => ({
-          id: attempt.id,
-          invoice_id: attempt.invoiceId,
-          tenant_id: attempt.tenantId,
-          attempt_no: attempt.attemptNo,
-          started_at: startedAt,
-          finished_at: null,
-          outcome: null,
-          url: attempt.url,
-          request_body: attempt.requestBody,
-          http_status: null,
-          response_body: null,
-          duration_ms: null,
-          reason: null,
-        })),
-      )
-      .execute();
-  }
+/** Records an attempt as started, before anything is sent (its open outcome means "may have been sent"). */
+export async function insertAttempt(
+  trx: Executor,
+  attempt: {
+    id: string;
+    invoiceId: string;
+    tenantId: string;
+    attemptNo: number;
+    url: string;
+    requestBody: string;
+  },
+): Promise<void> {
+  await trx
+    .insertInto("attempts")
+    .values({
+      id: attempt.id,
+      invoice_id: attempt.invoiceId,
+      tenant_id: attempt.tenantId,
+      attempt_no: attempt.attemptNo,
+      started_at: nowIso(),
+      finished_at: null,
+      outcome: null,
+      url: attempt.url,
+      request_body: attempt.requestBody,
+      http_status: null,
+      response_body: null,
+      duration_ms: null,
+      reason: null,
+    })
+    .execute();
 }
 
 /** Closes an attempt with FBR's answer (or its absence). */

@@ -5,10 +5,10 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { addTenant, addUser, createApiKey, openStore, type Store } from "@raseed/gateway";
+import { freePort } from "../../packages/gateway/test/pg-cluster.ts";
 import { fiveLineInvoice, SELLER } from "./invoices.ts";
 import { type BenchServer, benchServer, repoRoot, startServer } from "./proc.ts";
 
@@ -150,18 +150,6 @@ function ensureBuild(): void {
   });
   if (result.status !== 0) throw new Error("bench: npm run build failed");
   built = true;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -20,7 +20,8 @@ export function findPgBin(): string | undefined {
   return candidates.find((bin) => existsSync(join(bin, "initdb")) && existsSync(join(bin, "pg_ctl")));
 }
 
-function freePort(): Promise<number> {
+/** A port on 127.0.0.1 that nothing listens on now (the bench uses it too). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

@@ -1,9 +1,14 @@
 // The gateway under test, started the way `raseed serve` starts it (startGateway: API, worker, sealer,
 // webhooks), as its own process, on a data folder the driver prepared (harness/store.ts): --data-dir, --db,
-// --master-key. Its worker posts to --fbr-url (the simulator's process) with --concurrency in flight.
+// --master-key. Its worker posts to --fbr-url (the simulator's process) with --concurrency in flight. It runs
+// with `raseed serve`'s V8 heap settings (packages/cli/bin/heap-settings.js), applied before the gateway's code
+// is loaded as the bin does, so the throughput figures are those of the gateway a user runs.
 import { rmSync } from "node:fs";
-import { loadConfig, startGateway } from "@raseed/gateway";
-import { ready, serverArgs } from "../harness/proc.ts";
+import { applyServeHeapSettings } from "../../packages/cli/bin/heap-settings.js";
+
+applyServeHeapSettings();
+const { loadConfig, startGateway } = await import("@raseed/gateway");
+const { ready, serverArgs } = await import("../harness/proc.ts");
 
 const args = serverArgs();
 const dataDir = args["data-dir"] as string;

@@ -5,6 +5,11 @@
 // server: nothing is spawned, so SIGTERM reaches it directly.
 import { existsSync } from "node:fs";
 import { register } from "node:module";
+import { applyServeHeapSettings } from "./heap-settings.js";
+
+// The gateway is a long-running service: keep its heap small (heap-settings.js says what and why). Set before
+// anything else is loaded, and only for `serve`; one-off commands keep V8's defaults.
+if (process.argv[2] === "serve") applyServeHeapSettings();
 
 const sources = new URL("../src/main.ts", import.meta.url);
 const build = new URL("../dist/src/main.js", import.meta.url);

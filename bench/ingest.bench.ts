@@ -16,6 +16,11 @@ import { type LoadResult, load } from "./harness/wrk.ts";
 
 const CONNECTIONS = 32;
 
+/** A load run, with the server's CPU per request: milliseconds of its CPU (all threads) per request served. */
+interface Measured extends LoadResult {
+  cpuMsPerRequest: number;
+}
+
 interface Target {
   url: string;
 }
@@ -26,7 +31,7 @@ async function measure(
   seconds: number,
   warmSeconds: number,
   key: string | undefined,
-): Promise<LoadResult> {
+): Promise<Measured> {
   const body = JSON.stringify(fiveLineInvoice("@@N@@"));
   const common = {
     url: `${server.info.url}${path}`,
@@ -36,13 +41,15 @@ async function measure(
     ...(key !== undefined ? { authorization: `Bearer ${key}` } : {}),
   };
   await load({ ...common, seconds: warmSeconds, prefix: "warm" });
+  const cpuBefore = server.cpuSeconds();
   const result = await load({ ...common, seconds, prefix: "run" });
+  const cpuMsPerRequest = ((server.cpuSeconds() - cpuBefore) * 1000) / result.requests;
   if (result.errors > 0) throw new Error(`bench: ${result.errors} failed requests against ${common.url}`);
-  return result;
+  return { ...result, cpuMsPerRequest };
 }
 
-function describe(name: string, result: LoadResult): string {
-  return `${name}: ${result.rate.toFixed(0)}/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms (${result.requests} requests)`;
+function describe(name: string, result: Measured): string {
+  return `${name}: ${result.rate.toFixed(0)}/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.cpuMsPerRequest.toFixed(3)} ms CPU per request (${result.requests} requests)`;
 }
 
 type Run = (
@@ -50,7 +57,7 @@ type Run = (
   server: Promise<BenchServer<Target>>,
   path: string,
   key?: string,
-) => Promise<LoadResult>;
+) => Promise<Measured>;
 
 /** The gateway on one engine, with its figures against the baselines of the same run. */
 async function gatewayFigures(
@@ -59,7 +66,7 @@ async function gatewayFigures(
   engine: "sqlite" | "postgres",
   db: string | undefined,
   simulatorUrl: string,
-  baselines: { bare: LoadResult; commit: LoadResult },
+  baselines: { bare: Measured; commit: Measured },
 ): Promise<void> {
   const { bare, commit } = baselines;
   const prepared = await prepareStore(db !== undefined ? { db } : {});
@@ -96,6 +103,14 @@ async function gatewayFigures(
       met: gateway.rate > commit.rate,
     });
   }
+  // Context, no goal: the gateway's CPU per invoice (its worker's draining included) against the bare route's
+  // per request. It moves little with the machine's load, so it compares runs on a busy machine.
+  context.results.add({
+    key: `ingest.${engine}.cpuVsBare`,
+    label: `CPU per invoice (${engine}, ${gateway.cpuMsPerRequest.toFixed(3)} ms) / per bare request (${bare.cpuMsPerRequest.toFixed(3)} ms)`,
+    value: gateway.cpuMsPerRequest / bare.cpuMsPerRequest,
+    unit: "x",
+  });
   const p99 = gateway.p99Ms / bare.p99Ms;
   context.results.add({
     key: `ingest.${engine}.p99VsBare`,

@@ -17,6 +17,12 @@ export interface BenchServer<T> {
   rss(): number;
   /** The process's peak resident set size so far (VmHWM), in bytes. */
   peakRss(): number;
+  /**
+   * CPU seconds the process has used so far, all its threads, user and system (from /proc/<pid>/stat). Work
+   * per request, unlike a rate, hardly moves when other processes load the machine: A/B runs on a busy
+   * machine compare by it.
+   */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -24,6 +30,17 @@ function statusField(pid: number, field: "VmRSS" | "VmHWM"): number {
   const text = readFileSync(`/proc/${pid}/status`, "utf8");
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text);
   return match?.[1] === undefined ? Number.NaN : Number(match[1]) * 1024;
+}
+
+// The kernel's clock ticks per second for /proc times (USER_HZ, 100 on Linux everywhere this runs).
+const USER_HZ = 100;
+
+function cpuSeconds(pid: number): number {
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ")".
+  const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after the state field.
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
 }
 
 /**
@@ -76,6 +93,7 @@ export function benchServer<T>(child: ChildProcess, info: T, afterStop?: () => v
     pid,
     rss: () => statusField(pid, "VmRSS"),
     peakRss: () => statusField(pid, "VmHWM"),
+    cpuSeconds: () => cpuSeconds(pid),
     stop: async () => {
       await stopChild(child);
       afterStop?.();

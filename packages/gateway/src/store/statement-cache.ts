@@ -3,12 +3,21 @@
 // profile). better-sqlite3 statements can be run again with new parameters, so the database handed to Kysely
 // returns the statement already prepared for the same text. Least-recently-used texts are dropped beyond
 // `limit` (multi-row inserts make texts that vary with the row count). A statement still iterating (a
-// streamed query) is busy, so a second copy is prepared for that run rather than reused.
+// streamed query) is busy, so a second copy is prepared for that run rather than reused. Every statement is
+// fetched here just before it runs, so `onWrite` hears of each one that may write (wal-sync.ts counts them).
 import type SqliteDatabase from "better-sqlite3";
 import type { SqliteDatabase as KyselySqliteDatabase } from "kysely";
 
-export function withStatementCache(database: SqliteDatabase.Database, limit = 500): KyselySqliteDatabase {
+export function withStatementCache(
+  database: SqliteDatabase.Database,
+  limit = 500,
+  onWrite: () => void = () => {},
+): KyselySqliteDatabase {
   const cache = new Map<string, SqliteDatabase.Statement>();
+  const counted = (statement: SqliteDatabase.Statement) => {
+    if (!statement.readonly) onWrite();
+    return statement;
+  };
   return {
     close: () => {
       cache.clear();
@@ -17,16 +26,16 @@ export function withStatementCache(database: SqliteDatabase.Database, limit = 50
     prepare: (sql: string) => {
       const cached = cache.get(sql);
       if (cached !== undefined) {
-        if (cached.busy) return database.prepare(sql);
+        if (cached.busy) return counted(database.prepare(sql));
         // Map order is insertion order: re-inserting marks it most recently used.
         cache.delete(sql);
         cache.set(sql, cached);
-        return cached;
+        return counted(cached);
       }
       const statement = database.prepare(sql);
       cache.set(sql, statement);
       if (cache.size > limit) cache.delete(cache.keys().next().value as string);
-      return statement;
+      return counted(statement);
     },
   };
 }

@@ -17,6 +17,15 @@ import type {
   TransactionSettings,
 } from "kysely";
 import type { Database } from "./schema.ts";
+import type { WalSync } from "./wal-sync.ts";
+
+/** What the observed dialect knows of a SQLite connection. */
+export interface SqliteConnectionState {
+  /** True when the connection is not in a transaction (better-sqlite3's `inTransaction` is false). */
+  outsideTransaction(): boolean;
+  /** Syncs the WAL for commits made with `synchronous = NORMAL` (wal-sync.ts); absent for `:memory:`. */
+  walSync?: WalSync | undefined;
+}
 
 export type StoreFaultCode = "store_full" | "store_unavailable";
 
@@ -155,11 +164,17 @@ class ObservedConnection implements DatabaseConnection {
   constructor(
     readonly inner: DatabaseConnection,
     private readonly health: StoreWriteHealth,
+    private readonly sqlite: SqliteConnectionState | undefined,
   ) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     try {
-      return await this.inner.executeQuery<R>(query);
+      const result = await this.inner.executeQuery<R>(query);
+      // A COMMIT, or a write outside a transaction, answers only once the WAL holding it is on disk; the
+      // connection stays held meanwhile, so no other query reads it before then (wal-sync.ts).
+      const walSync = this.sqlite?.walSync;
+      if (walSync?.owed() && this.sqlite?.outsideTransaction()) await walSync.durable();
+      return result;
     } catch (error) {
       this.health.observeFailure(error);
       throw error;
@@ -176,7 +191,7 @@ class ObservedDriver implements Driver {
   constructor(
     private readonly inner: Driver,
     private readonly health: StoreWriteHealth,
-    private readonly nothingToRollBack: () => boolean,
+    private readonly sqlite: SqliteConnectionState | undefined,
   ) {}
 
   init(): Promise<void> {
@@ -187,7 +202,7 @@ class ObservedDriver implements Driver {
     const connection = await this.inner.acquireConnection();
     let observed = this.connections.get(connection);
     if (observed === undefined) {
-      observed = new ObservedConnection(connection, this.health);
+      observed = new ObservedConnection(connection, this.health, this.sqlite);
       this.connections.set(connection, observed);
     }
     return observed;
@@ -216,7 +231,7 @@ class ObservedDriver implements Driver {
     observed.inTransaction = false;
     // SQLite rolls a transaction back by itself on SQLITE_FULL and I/O errors; a second ROLLBACK then
     // fails with "cannot rollback - no transaction is active", and that error would replace the real one.
-    if (this.nothingToRollBack()) return;
+    if (this.sqlite?.outsideTransaction()) return;
     await this.inner.rollbackTransaction(observed);
   }
 
@@ -258,12 +273,12 @@ export class ObservedDialect implements Dialect {
   constructor(
     private readonly inner: Dialect,
     private readonly health: StoreWriteHealth,
-    /** SQLite: true when the connection is no longer in a transaction (better-sqlite3's inTransaction). */
-    private readonly nothingToRollBack: () => boolean = () => false,
+    /** SQLite only: the connection's transaction state and its WAL sync. */
+    private readonly sqlite?: SqliteConnectionState,
   ) {}
 
   createDriver(): Driver {
-    return new ObservedDriver(this.inner.createDriver(), this.health, this.nothingToRollBack);
+    return new ObservedDriver(this.inner.createDriver(), this.health, this.sqlite);
   }
 
   createQueryCompiler(): QueryCompiler {

@@ -1,0 +1,145 @@
+// SQLite commits are durable before they resolve, with the WAL's fsync off the event loop (store/wal-sync.ts):
+// a commit, or a write on its own, answers only after a flush that began after it; reads ask for none; a
+// group commit's units share one flush; a failed flush fails the commit it covered. The
+// flush is replaced by one the test holds, so nothing here depends on timing.
+import { readlinkSync } from "node:fs";
+import { join } from "node:path";
+import { sql } from "kysely";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { HeldFsync } from "../../pos-bridge/test/held-fsync.ts";
+import { openStore, type Store } from "../src/store/database.ts";
+import { GroupCommitter } from "../src/store/group-commit.ts";
+import { fdatasyncFile } from "../src/store/wal-sync.ts";
+import { tempDir } from "./helpers.ts";
+
+/** Settles to "pending" while `promise` has not settled after the event loop has turned. */
+async function stateOf(promise: Promise<unknown>): Promise<"resolved" | "rejected" | "pending"> {
+  const marker = Symbol("pending");
+  const first = await Promise.race([
+    promise.then(
+      () => "resolved" as const,
+      () => "rejected" as const,
+    ),
+    new Promise<symbol>((resolve) => setImmediate(() => resolve(marker))),
+  ]);
+  return first === marker ? "pending" : (first as "resolved" | "rejected");
+}
+
+describe("SQLite commits with the WAL synced off the event loop", () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: Store;
+  let held: HeldFsync;
+
+  beforeEach(async () => {
+    dir = tempDir("raseed-walsync-");
+    held = new HeldFsync();
+    // Flushes pass straight through while the store is set up (migrations, the test's table), then are held.
+    let holding = false;
+    store = await openStore({
+      dataDir: dir.path,
+      walFlush: (fd) => (holding ? held.fsync(fd) : Promise.resolve()),
+    });
+    await sql`create table notes (id integer primary key, text text not null)`.execute(store.db);
+    holding = true;
+  });
+
+  afterEach(async () => {
+    while (held.waiting > 0) held.release();
+    await store.close();
+    dir.remove();
+  });
+
+  it("runs SQLite with synchronous = NORMAL, since the store syncs the WAL itself", async () => {
+    const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db);
+    expect(rows[0]?.synchronous).toBe(1);
+  });
+
+  it("resolves a transaction only once a flush that began after its commit has finished", async () => {
+    const started = held.started;
+    const commit = store.db.transaction().execute(async (trx) => {
+      await sql`insert into notes (text) values ('one')`.execute(trx);
+      return "committed";
+    });
+    await held.startedAtLeast(started + 1);
+    expect(await stateOf(commit)).toBe("pending");
+    held.release();
+    expect(await commit).toBe("committed");
+  });
+
+  it("holds a write outside a transaction until its flush, and the connection with it", async () => {
+    const started = held.started;
+    const write = sql`insert into notes (text) values ('alone')`.execute(store.db);
+    await held.startedAtLeast(started + 1);
+    // A read queued behind the write waits for the connection, so it cannot see the write before it is durable.
+    const read = sql<{ n: number }>`select count(*) as n from notes`.execute(store.db);
+    expect(await stateOf(write)).toBe("pending");
+    expect(await stateOf(read)).toBe("pending");
+    held.release();
+    await write;
+    expect((await read).rows[0]?.n).toBe(1);
+  });
+
+  it("asks for no flush for reads", async () => {
+    const started = held.started;
+    await sql`select count(*) from notes`.execute(store.db);
+    await store.db.selectFrom("tenants").selectAll().execute();
+    await store.db.transaction().execute((trx) => sql`select 1`.execute(trx));
+    expect(held.started).toBe(started);
+  });
+
+  it("makes a group commit's concurrent units durable with one flush", async () => {
+    const committer = new GroupCommitter(store.db);
+    const started = held.started;
+    const units = ["a", "b", "c", "d", "e"].map((text) =>
+      committer.run((trx) => sql`insert into notes (text) values (${text})`.execute(trx)),
+    );
+    await held.startedAtLeast(started + 1);
+    for (const unit of units) expect(await stateOf(unit)).toBe("pending");
+    held.release();
+    await Promise.all(units);
+    expect(held.started - started).toBe(1);
+    const { rows } = await sql<{ n: number }>`select count(*) as n from notes`.execute(store.db);
+    expect(rows[0]?.n).toBe(5);
+  });
+
+  it("fails the commit a failed flush covered, and flushes again for the next one", async () => {
+    const started = held.started;
+    const commit = store.db
+      .transaction()
+      .execute((trx) => sql`insert into notes (text) values ('lost?')`.execute(trx));
+    await held.startedAtLeast(started + 1);
+    held.fail(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
+    await expect(commit).rejects.toThrow(/EIO/);
+    const next = sql`insert into notes (text) values ('next')`.execute(store.db);
+    await held.startedAtLeast(started + 2);
+    held.release();
+    await next;
+  });
+});
+
+describe("SQLite commits with the real flush", () => {
+  it("fdatasyncs the store's own WAL file, and what was committed is there after the store is reopened", async () => {
+    const dir = tempDir("raseed-walsync-real-");
+    const flushed: string[] = [];
+    try {
+      const first = await openStore({
+        dataDir: dir.path,
+        walFlush: async (fd) => {
+          flushed.push(readlinkSync(`/proc/self/fd/${fd}`));
+          await fdatasyncFile(fd);
+        },
+      });
+      await sql`create table notes (text text)`.execute(first.db);
+      flushed.length = 0;
+      await first.db.transaction().execute((trx) => sql`insert into notes values ('kept')`.execute(trx));
+      expect(flushed).toEqual([join(dir.path, "raseed.db-wal")]);
+      await first.close();
+      const again = await openStore({ dataDir: dir.path });
+      const { rows } = await sql<{ text: string }>`select text from notes`.execute(again.db);
+      expect(rows).toEqual([{ text: "kept" }]);
+      await again.close();
+    } finally {
+      dir.remove();
+    }
+  });
+});

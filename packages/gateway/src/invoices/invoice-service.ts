@@ -439,7 +439,8 @@ export async function retryInvoice(
       "FBR refused this seller's token; set a new token (raseed tenant set-token) and the queue resumes by itself",
     );
   }
-  await db.transaction().execute(async (trx) => {
+  // Read back inside the transaction: the answer describes this retry, not what the worker has done since.
+  const updated = await db.transaction().execute(async (trx) => {
     // Compare-and-set, so two concurrent retries (or a retry racing a reconcile) cannot both succeed.
     const moved = await changeInvoiceState(trx, {
       event: "retried",
@@ -455,6 +456,7 @@ export async function retryInvoice(
       );
     }
     await requeueOutbox(trx, invoiceId, tenant.id);
+    return getInvoice(trx, tenant.id, invoiceId);
   });
   events.emit("invoice.state_changed", {
     tenantId: tenant.id,
@@ -462,5 +464,5 @@ export async function retryInvoice(
     state: "queued",
     previousState: row.state,
   });
-  return getInvoice(db, tenant.id, invoiceId);
+  return updated;
 }

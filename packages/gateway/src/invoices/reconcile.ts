@@ -121,7 +121,9 @@ export async function reconcileInvoice(
   }
   const next: InvoiceState =
     request.action === "fbr_number" ? "accepted" : request.action === "resubmit" ? "queued" : "abandoned";
-  await db.transaction().execute(async (trx) => {
+  // Read back inside the transaction: the answer and the event describe this decision, not whatever the
+  // worker (kicked by a resubmission) has done with the invoice since.
+  const updated = await db.transaction().execute(async (trx) => {
     let set: InvoiceFields;
     let details: Record<string, unknown> = { ...request };
     if (request.action === "fbr_number") {
@@ -149,8 +151,8 @@ export async function reconcileInvoice(
     });
     if (!moved) throw changedMeanwhile();
     if (request.action === "resubmit") await requeueOutbox(trx, invoiceId, tenantId);
+    return getInvoice(trx, tenantId, invoiceId);
   });
-  const updated = await getInvoice(db, tenantId, invoiceId);
   events.emit("invoice.state_changed", {
     tenantId,
     invoiceId,

@@ -9,13 +9,14 @@ import {
   type ValidationIssue,
   validateDiInvoice,
 } from "@raseed/sdk";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { DomainError, notFound } from "../errors.ts";
 import type { GatewayEvents } from "../events.ts";
 import { enqueueOutboxRows, requeueOutbox } from "../outbox/outbox-sql.ts";
 import { precompiled } from "../store/compiled-query.ts";
 import type { Batch, GroupCommitter } from "../store/group-commit.ts";
 import { newId, sha256Hex } from "../store/ids.ts";
+import { batchPerStore, isPostgres, ReadBatch } from "../store/pg-read-batch.ts";
 import type { AttemptRow, Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 import { buildDraftOrIssues } from "./draft-issues.ts";
 import { type InvoiceListRow, type InvoiceSearch, searchInvoices } from "./invoice-reads.ts";
@@ -370,12 +371,50 @@ const invoiceByExternalRef = precompiled((db, slots: { tenantId: string; externa
     .where("channel", "=", "di"),
 );
 
+/** The same for many references of one tenant: PostgreSQL's concurrent requests share one. */
+const invoicesByExternalRefs = precompiled((db, slots: { tenantId: string; externalRefs: string[] }) =>
+  db
+    .selectFrom("invoices")
+    .selectAll()
+    .where("tenant_id", "=", slots.tenantId)
+    .where("external_ref", "=", sql<string>`any(${slots.externalRefs}::text[])`)
+    .where("channel", "=", "di"),
+);
+
+/** Keyed by tenant and reference; one query per tenant in the batch (usually one). */
+const externalRefBatch = batchPerStore(
+  (db) =>
+    new ReadBatch<InvoiceRow>(
+      async (keys) => {
+        const byTenant = new Map<string, string[]>();
+        for (const key of keys) {
+          const [tenantId, externalRef] = JSON.parse(key) as [string, string];
+          const refs = byTenant.get(tenantId);
+          if (refs === undefined) byTenant.set(tenantId, [externalRef]);
+          else refs.push(externalRef);
+        }
+        const found = await Promise.all(
+          [...byTenant].map(([tenantId, externalRefs]) =>
+            invoicesByExternalRefs(db, { tenantId, externalRefs }),
+          ),
+        );
+        return found.flat();
+      },
+      (row) => JSON.stringify([row.tenant_id, row.external_ref]),
+    ),
+);
+
 async function findByExternalRef(
   db: Kysely<Database>,
   tenantId: string,
   externalRef: string | null,
 ): Promise<InvoiceRow | undefined> {
   if (externalRef === null) return undefined;
+  // Every submission asks, so on PostgreSQL the submissions of one turn share the query (it starts after
+  // each of them arrived, so it finds every invoice committed before).
+  if (!db.isTransaction && isPostgres(db)) {
+    return externalRefBatch(db).get(JSON.stringify([tenantId, externalRef]));
+  }
   const [row] = await invoiceByExternalRef(db, { tenantId, externalRef });
   return row;
 }

@@ -2,11 +2,12 @@
 // are stored as hashes only and shown once, at creation.
 import { randomBytes } from "node:crypto";
 import { IMS_AUTHORITIES, type ImsAuthority, provinceRows } from "@raseed/sdk";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import { resumeTenantOutbox } from "../outbox/outbox-sql.ts";
 import { precompiled } from "../store/compiled-query.ts";
 import { newId, nowIso, sha256Hex } from "../store/ids.ts";
+import { batchPerStore, isPostgres, ReadBatch } from "../store/pg-read-batch.ts";
 import type { Database, TenantRow } from "../store/schema.ts";
 import { decryptSecret, encryptSecret } from "./secret-box.ts";
 
@@ -472,13 +473,41 @@ const keyWithTenant = precompiled((db, slots: { keyHash: string }) =>
     .where("api_keys.key_hash", "=", slots.keyHash),
 );
 
+/** The same for many keys at once: PostgreSQL's concurrent requests share one (store/pg-read-batch.ts). */
+const keysWithTenants = precompiled((db, slots: { keyHashes: string[] }) =>
+  db
+    .selectFrom("api_keys")
+    .innerJoin("tenants", "tenants.id", "api_keys.tenant_id")
+    .selectAll("tenants")
+    .select([
+      "api_keys.id as key_id",
+      "api_keys.scopes as key_scopes",
+      "api_keys.revoked_at as key_revoked_at",
+      "api_keys.key_hash as key_hash",
+    ])
+    .where("api_keys.key_hash", "=", sql<string>`any(${slots.keyHashes}::text[])`),
+);
+
+const keyBatch = batchPerStore(
+  (db) =>
+    new ReadBatch(
+      (keyHashes) => keysWithTenants(db, { keyHashes }),
+      (row) => row.key_hash,
+    ),
+);
+
 export async function authenticateApiKey(
   db: Kysely<Database>,
   key: string,
 ): Promise<AuthenticatedKey | undefined> {
   // Read on every request, never cached: a revoked key or a disabled tenant is refused at once, by this
-  // instance and by every other one sharing the database.
-  const [row] = await keyWithTenant(db, { keyHash: hashApiKey(key) });
+  // instance and by every other one sharing the database. On PostgreSQL the requests of one turn share
+  // the query, which starts after each of them arrived.
+  const keyHash = hashApiKey(key);
+  const row =
+    !db.isTransaction && isPostgres(db)
+      ? await keyBatch(db).get(keyHash)
+      : (await keyWithTenant(db, { keyHash }))[0];
   if (row === undefined || row.key_revoked_at !== null || row.disabled_at !== null) return undefined;
   // Spelled out: an object rest (`...tenant`) copied the row through a slow runtime path on every request.
   const tenant: TenantRow = {

@@ -22,7 +22,7 @@ import { recordInterruptedWork } from "./records/incidents.ts";
 import { deriveRecordKeys, type RecordKeys } from "./records/keys.ts";
 import { Sealer } from "./records/sealer.ts";
 import { isPostgresUrl, openStore, type Store } from "./store/database.ts";
-import { GroupCommitter } from "./store/group-commit.ts";
+import { GroupCommitter, POSTGRES_CONCURRENT_GROUPS } from "./store/group-commit.ts";
 import { lockSqliteFile } from "./store/instance-lock.ts";
 import { classifyStoreFault } from "./store/write-health.ts";
 import { createMetrics } from "./telemetry/metrics.ts";
@@ -208,8 +208,11 @@ export async function startGateway(
   });
   events.on("breaker.changed", ({ state }) => logger.warn({ state }, "FBR circuit breaker changed"));
   const metrics = createMetrics(store, events);
-  // One group commit for the API's submissions and the worker's settlements: they share fsyncs.
-  const committer = new GroupCommitter(store.db);
+  // One group commit for the API's submissions and the worker's settlements: they share fsyncs. On
+  // PostgreSQL a group may start while others commit (store/group-commit.ts); SQLite has one writer.
+  const committer = new GroupCommitter(store.db, {
+    concurrentGroups: store.engine === "postgres" ? POSTGRES_CONCURRENT_GROUPS : 1,
+  });
   // Each tenant's way to FBR (global proxy, or its own relay, proxy, client certificate, OAuth2 token),
   // shared by the worker and the API so both reach FBR the same way.
   const fbrConnections = new FbrConnections({

@@ -9,7 +9,7 @@
 // an `audit.keyed` entry, the first with a mac; from there on every entry must have one.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { canonicalJson, redactSecrets } from "@raseed/sdk";
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import { insertRows, precompiled } from "../store/compiled-query.ts";
 import { nowIso, sha256Hex } from "../store/ids.ts";
 import type { AuditRow, Database } from "../store/schema.ts";
@@ -54,50 +54,172 @@ export async function appendAudit(trx: Executor, input: AuditEntryInput): Promis
  * Appends several entries, in the order given, in a few statements per tenant whatever their number (a
  * group commit of many submissions: issue 11): the tenant's audit_seq is bumped by the count at once (which
  * takes the same lock as one entry), the chain is computed in memory from the returned head, the entries go
- * in with a few multi-row inserts compiled once (insertRows) and the head is updated once. The chain is exactly the one single appends would make.
+ * in with a few multi-row inserts compiled once (insertRows) and the head is updated once. The chain is
+ * exactly the one single appends would make. In a transaction given to deferAuditEntries they are held
+ * for writeDeferredAudit instead.
  */
 export async function appendAuditEntries(trx: Executor, inputs: readonly AuditEntryInput[]): Promise<void> {
+  const held = deferred.get(trx);
+  if (held !== undefined) {
+    held.push(...inputs);
+    return;
+  }
+  const chainKey = auditChainKeyOf(trx);
+  for (const [tenantId, entries] of byTenantInOrder(inputs)) {
+    const [head] = await bumpAuditSeq(trx, { tenantId, count: entries.length });
+    if (head === undefined) throw new Error(`audit: unknown tenant ${tenantId}`);
+    const chain = chainFrom(headBefore(head, entries.length), tenantId, entries, chainKey);
+    await insertChain(trx, tenantId, chain);
+  }
+}
+
+/** The head of a tenant's chain: its last entry's seq, hash and mac. */
+interface ChainHead {
+  seq: number;
+  hash: string;
+  mac: string | null;
+}
+
+/** Entries with their tenant's head after them. */
+interface Chain {
+  rows: AuditRow[];
+  head: ChainHead;
+}
+
+/** Tenants in one order, so concurrent writers lock their rows in the same order (PostgreSQL). */
+function byTenantInOrder(inputs: readonly AuditEntryInput[]): [string, AuditEntryInput[]][] {
   const byTenant = new Map<string, AuditEntryInput[]>();
   for (const input of inputs) {
     const list = byTenant.get(input.tenantId);
     if (list === undefined) byTenant.set(input.tenantId, [input]);
     else list.push(input);
   }
+  return [...byTenant.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The head before a bump by `count`, from the tenant row the bump answered. */
+function headBefore(
+  bumped: { audit_seq: number; audit_head_hash: string; audit_head_mac: string | null },
+  count: number,
+): ChainHead {
+  return { seq: Number(bumped.audit_seq) - count, hash: bumped.audit_head_hash, mac: bumped.audit_head_mac };
+}
+
+/** The entries linked after `head`, in order: exactly what appending them one by one would write. */
+function chainFrom(
+  head: ChainHead,
+  tenantId: string,
+  entries: readonly AuditEntryInput[],
+  chainKey: Buffer | undefined,
+): Chain {
+  let { seq, hash: prevHash, mac: prevMac } = head;
+  const rows: AuditRow[] = [];
+  for (const input of entries) {
+    seq += 1;
+    const entry = {
+      tenant_id: tenantId,
+      seq,
+      at: nowIso(),
+      actor: input.actor,
+      action: input.action,
+      subject: input.subject ?? null,
+      // The one redaction list keeps tokens and keys out of the log (STYLE principle 14).
+      details: canonicalJson(redactSecrets(input.details ?? {})),
+    };
+    const hash = entryHash(prevHash, entry);
+    // An unkeyed chain (written before keys existed) stays unkeyed until adoptUnkeyedChains closes it.
+    const keyable =
+      chainKey !== undefined && (prevMac !== null || entry.seq === 1 || input.action === "audit.keyed");
+    const mac = keyable ? entryMac(chainKey, prevMac ?? "", hash) : null;
+    rows.push({ ...entry, prev_hash: prevHash, hash, mac });
+    prevHash = hash;
+    prevMac = mac;
+  }
+  return { rows, head: { seq, hash: prevHash, mac: prevMac } };
+}
+
+/** A chain's entries in a few multi-row inserts compiled once (insertRows), then the tenant's new head. */
+async function insertChain(trx: Executor, tenantId: string, { rows, head }: Chain): Promise<void> {
+  for (let start = 0; start < rows.length; start += AUDIT_ROWS_PER_INSERT) {
+    await insertRows(trx, "audit", rows.slice(start, start + AUDIT_ROWS_PER_INSERT));
+  }
+  await setAuditHead(trx, { tenantId, hash: head.hash, mac: head.mac });
+}
+
+/** Entries held back by deferAuditEntries, per transaction, until writeDeferredAudit. */
+const deferred = new WeakMap<Executor, AuditEntryInput[]>();
+
+/**
+ * From now on the entries appended in `trx` are held and written by `writeDeferredAudit`, which the caller
+ * runs as the transaction's last statement before COMMIT (PostgreSQL's group commit, issue 11). Bumping a
+ * tenant's audit_seq takes that tenant row's lock until the commit: written last, a group holds the lock
+ * only for that statement and its commit, so the next group does its other writes meanwhile instead of
+ * waiting at its first entry. The chain is the one immediate appends would make, entries in append order.
+ */
+export function deferAuditEntries(trx: Transaction<Database>): void {
+  if (!deferred.has(trx)) deferred.set(trx, []);
+}
+
+/**
+ * The head each tenant's chain will have when the last chain this process wrote commits, per store (its
+ * dialect adapter): a guess, which the database checks (appendPredicted).
+ */
+const predictedHeads = new WeakMap<object, Map<string, ChainHead>>();
+
+/**
+ * Writes the entries held since `deferAuditEntries`. PostgreSQL only. Per tenant ONE statement, as a rule:
+ * the chain is computed from the head this process predicts (the one its previous group left, perhaps not
+ * committed yet), and the statement bumps audit_seq, which waits for that row's lock, and inserts the
+ * entries and sets the head only if the row, once locked, holds exactly the predicted head. Otherwise (the
+ * previous group rolled back, another instance or a transaction outside the group wrote entries) the
+ * statement has bumped audit_seq alone and answered the real head: the chain is computed again from it and
+ * written by two more statements, still under the lock. Either way the chain is the one immediate appends
+ * would make.
+ */
+export async function writeDeferredAudit(trx: Transaction<Database>): Promise<void> {
+  const held = deferred.get(trx);
+  if (held === undefined) return;
+  deferred.delete(trx);
   const chainKey = auditChainKeyOf(trx);
-  // Tenants in one order, so concurrent instances lock their rows in the same order (PostgreSQL).
-  for (const tenantId of [...byTenant.keys()].sort()) {
-    const entries = byTenant.get(tenantId) as AuditEntryInput[];
-    const [head] = await bumpAuditSeq(trx, { tenantId, count: entries.length });
-    if (head === undefined) throw new Error(`audit: unknown tenant ${tenantId}`);
-    let seq = Number(head.audit_seq) - entries.length;
-    let prevHash = head.audit_head_hash;
-    let prevMac = head.audit_head_mac;
-    const rows: AuditRow[] = [];
-    for (const input of entries) {
-      seq += 1;
-      const entry = {
-        tenant_id: tenantId,
-        seq,
-        at: nowIso(),
-        actor: input.actor,
-        action: input.action,
-        subject: input.subject ?? null,
-        // The one redaction list keeps tokens and keys out of the log (STYLE principle 14).
-        details: canonicalJson(redactSecrets(input.details ?? {})),
-      };
-      const hash = entryHash(prevHash, entry);
-      // An unkeyed chain (written before keys existed) stays unkeyed until adoptUnkeyedChains closes it.
-      const keyable =
-        chainKey !== undefined && (prevMac !== null || entry.seq === 1 || input.action === "audit.keyed");
-      const mac = keyable ? entryMac(chainKey, prevMac ?? "", hash) : null;
-      rows.push({ ...entry, prev_hash: prevHash, hash, mac });
-      prevHash = hash;
-      prevMac = mac;
-    }
-    for (let start = 0; start < rows.length; start += AUDIT_ROWS_PER_INSERT) {
-      await insertRows(trx, "audit", rows.slice(start, start + AUDIT_ROWS_PER_INSERT));
-    }
-    await setAuditHead(trx, { tenantId, hash: prevHash, mac: prevMac });
+  const adapter = trx.getExecutor().adapter;
+  let heads = predictedHeads.get(adapter);
+  if (heads === undefined) {
+    heads = new Map();
+    predictedHeads.set(adapter, heads);
+  }
+  for (const [tenantId, entries] of byTenantInOrder(held)) {
+    // No guess yet: one that cannot hold (seq -1) makes the statement answer the real head.
+    const predicted = heads.get(tenantId) ?? { seq: -1, hash: "", mac: null };
+    const guess = chainFrom(predicted, tenantId, entries, chainKey);
+    heads.set(tenantId, guess.head);
+    const { rows } = await sql<{ audit_seq: number; audit_head_hash: string; audit_head_mac: string | null }>`
+      with bumped as (
+        update tenants set
+          audit_seq = audit_seq + ${entries.length}::int,
+          audit_head_hash = case when audit_seq = ${predicted.seq}::int and audit_head_hash = ${predicted.hash}::text
+            then ${guess.head.hash}::text else audit_head_hash end,
+          audit_head_mac = case when audit_seq = ${predicted.seq}::int and audit_head_hash = ${predicted.hash}::text
+            then ${guess.head.mac}::text else audit_head_mac end
+        where id = ${tenantId}
+        returning audit_seq, audit_head_hash, audit_head_mac
+      ), appended as (
+        insert into audit (tenant_id, seq, at, actor, action, subject, details, prev_hash, hash, mac)
+        select * from unnest(
+          ${guess.rows.map((row) => row.tenant_id)}::text[], ${guess.rows.map((row) => row.seq)}::int[],
+          ${guess.rows.map((row) => row.at)}::text[], ${guess.rows.map((row) => row.actor)}::text[],
+          ${guess.rows.map((row) => row.action)}::text[], ${guess.rows.map((row) => row.subject)}::text[],
+          ${guess.rows.map((row) => row.details)}::text[], ${guess.rows.map((row) => row.prev_hash)}::text[],
+          ${guess.rows.map((row) => row.hash)}::text[], ${guess.rows.map((row) => row.mac)}::text[])
+        where exists (select 1 from bumped where audit_head_hash = ${guess.head.hash}::text)
+      )
+      select audit_seq, audit_head_hash, audit_head_mac from bumped`.execute(trx);
+    const [bumped] = rows;
+    if (bumped === undefined) throw new Error(`audit: unknown tenant ${tenantId}`);
+    if (bumped.audit_head_hash === guess.head.hash) continue;
+    // The guess did not hold: the chain from the real head, written under the lock the bump took.
+    const chain = chainFrom(headBefore(bumped, entries.length), tenantId, entries, chainKey);
+    heads.set(tenantId, chain.head);
+    await insertChain(trx, tenantId, chain);
   }
 }
 

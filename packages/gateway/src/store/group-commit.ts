@@ -6,7 +6,14 @@
 // A unit is either its own work (`run`) or an item of a named batch (`runBatched`): the items of one batch
 // that share a group are written by one call, so N concurrent submissions cost one insert per table rather
 // than N (issue 11).
+//
+// On PostgreSQL several groups may be committing at once (`concurrentGroups`): each on its own connection,
+// kept apart by row locks, with their audit entries written last (audit/audit-log.ts deferAuditEntries), so
+// a group does its writes while the one before it holds the tenant's audit-chain lock through its commit.
+// SQLite has one writer: one group at a time, as before.
 import type { Kysely, Transaction } from "kysely";
+import { deferAuditEntries, writeDeferredAudit } from "../audit/audit-log.ts";
+import { isPostgres } from "./pg-read-batch.ts";
 import type { Database } from "./schema.ts";
 
 /** Writes several items in one go; answers one result per item, in order. */
@@ -23,14 +30,37 @@ interface Unit {
   reject: (error: unknown) => void;
 }
 
+/** Groups committing at once on PostgreSQL (docs/performance.md, "Where PostgreSQL ingest time went"). */
+export const POSTGRES_CONCURRENT_GROUPS = 3;
+
+export interface GroupCommitOptions {
+  /** Units per group at most. */
+  maxBatch?: number;
+  /**
+   * Groups committing at once (PostgreSQL; default 1). Above 1 every group's audit entries are written as its
+   * last statements, so groups overlap everywhere except from the tenant's chain lock to the commit.
+   */
+  concurrentGroups?: number;
+}
+
 export class GroupCommitter {
   private queue: Unit[] = [];
   private flushing = false;
+  /** Groups started and not yet finished. */
+  private running = 0;
+  private readonly maxBatch: number;
+  private readonly concurrentGroups: number;
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly maxBatch = 256,
-  ) {}
+    options: GroupCommitOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 256;
+    this.concurrentGroups = options.concurrentGroups ?? 1;
+    // The deferred audit entries are written with PostgreSQL's SQL (writeDeferredAudit).
+    if (this.concurrentGroups > 1 && !isPostgres(db))
+      throw new Error("concurrentGroups > 1 needs PostgreSQL");
+  }
 
   /**
    * Runs `work` inside a transaction shared with other concurrent callers. `orderKey` orders units
@@ -53,31 +83,47 @@ export class GroupCommitter {
   private enqueue<T>(unit: Pick<Unit, "work" | "batch" | "orderKey">): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ ...unit, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.flushing) {
+      if (!this.flushing && this.running < this.concurrentGroups) {
         this.flushing = true;
         // After the I/O callbacks of this turn: every request that arrived with this one joins its group.
-        setImmediate(() => void this.flush());
+        setImmediate(() => this.flush());
       }
     });
   }
 
-  private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const group = this.queue.splice(0, this.maxBatch).sort((a, b) => a.orderKey.localeCompare(b.orderKey));
-      if (group.length === 1) {
-        await this.runAlone(group[0] as Unit);
-        continue;
-      }
-      let results: Map<Unit, unknown>;
-      try {
-        results = await this.db.transaction().execute((trx) => writeGroup(trx, group));
-      } catch {
-        for (const unit of group) await this.runAlone(unit);
-        continue;
-      }
-      for (const unit of group) unit.resolve(results.get(unit));
-    }
+  /** Starts groups while units wait and fewer than concurrentGroups are running. */
+  private flush(): void {
     this.flushing = false;
+    while (this.queue.length > 0 && this.running < this.concurrentGroups) {
+      const group = this.queue.splice(0, this.maxBatch).sort((a, b) => a.orderKey.localeCompare(b.orderKey));
+      this.running += 1;
+      void this.commitGroup(group).finally(() => {
+        this.running -= 1;
+        this.flush();
+      });
+    }
+  }
+
+  private async commitGroup(group: Unit[]): Promise<void> {
+    const deferAudit = this.concurrentGroups > 1;
+    if (group.length === 1 && !deferAudit) {
+      await this.runAlone(group[0] as Unit);
+      return;
+    }
+    let results: Map<Unit, unknown>;
+    try {
+      results = await this.db.transaction().execute(async (trx) => {
+        if (deferAudit) deferAuditEntries(trx);
+        const written = await writeGroup(trx, group);
+        if (deferAudit) await writeDeferredAudit(trx);
+        return written;
+      });
+    } catch (error) {
+      if (group.length === 1) (group[0] as Unit).reject(error);
+      else for (const unit of group) await this.runAlone(unit);
+      return;
+    }
+    for (const unit of group) unit.resolve(results.get(unit));
   }
 
   private async runAlone(unit: Unit): Promise<void> {

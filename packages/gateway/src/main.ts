@@ -275,7 +275,12 @@ export async function startGateway(
   });
   await incidents.start();
   await worker.start({ recoverAllLeases: store.engine === "sqlite" });
-  const sealer = new Sealer(store.db, recordKeys, events);
+  const sealer = new Sealer(
+    store.db,
+    recordKeys,
+    events,
+    store.engine === "postgres" ? committer : undefined,
+  );
   sealer.start();
   webhooks.start();
 

@@ -3,6 +3,7 @@
 // thrown into the void (the next sweep retries).
 import type { Kysely } from "kysely";
 import type { GatewayEvents, InvoiceStateChange } from "../events.ts";
+import type { GroupCommitter } from "../store/group-commit.ts";
 import type { Database } from "../store/schema.ts";
 import type { RecordKeys } from "./keys.ts";
 import { sealInvoice, sealPendingInvoices } from "./seals.ts";
@@ -11,13 +12,15 @@ export class Sealer {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly listener = (change: InvoiceStateChange) => {
     if (change.state !== "accepted") return;
-    this.track(sealInvoice(this.db, this.keys, change.invoiceId));
+    this.track(sealInvoice(this.db, this.keys, change.invoiceId, this.committer));
   };
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly keys: RecordKeys,
     private readonly events: GatewayEvents,
+    /** Seals in the group commit (PostgreSQL: their audit entries then share the group's chain lock). */
+    private readonly committer?: GroupCommitter,
   ) {}
 
   private track(work: Promise<unknown>): void {

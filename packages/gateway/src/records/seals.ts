@@ -7,12 +7,14 @@
 //   short     = "RS1-" + key id (8 hex) + "-" + first 16 characters of the signature: printed on documents
 //
 // Sealing runs right after the acceptance is committed (the gateway's Sealer, on the state-change event,
-// and a sweep at start for anything missed), in its own transaction with an `invoice.sealed` audit entry.
+// and a sweep at start for anything missed), in one transaction with an `invoice.sealed` audit entry (on
+// PostgreSQL the Sealer's seals share the group commit's transactions).
 import { createHash, verify } from "node:crypto";
 import { canonicalJson } from "@raseed/sdk";
 import type { Kysely, Transaction } from "kysely";
 import { appendAudit } from "../audit/audit-log.ts";
 import { toPrintable } from "../documents/printable.ts";
+import type { GroupCommitter } from "../store/group-commit.ts";
 import { nowIso } from "../store/ids.ts";
 import type { Database, InvoiceRow, TenantRow } from "../store/schema.ts";
 import { type RecordKeys, signWithRecordKey } from "./keys.ts";
@@ -124,11 +126,15 @@ export async function sealInvoice(
   db: Kysely<Database>,
   keys: RecordKeys,
   invoiceId: string,
+  /** Writes the seal in the next group commit instead of a transaction of its own (PostgreSQL, issue 11). */
+  committer?: GroupCommitter,
 ): Promise<Seal | undefined> {
   const existing = await readSeal(db, invoiceId);
   if (existing !== undefined) return existing;
+  const transact = <T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> =>
+    committer === undefined ? db.transaction().execute(work) : committer.run(work);
   try {
-    return await db.transaction().execute(async (trx) => {
+    return await transact(async (trx) => {
       const row = await trx.selectFrom("invoices").selectAll().where("id", "=", invoiceId).executeTakeFirst();
       if (row === undefined || row.state !== "accepted" || row.fbr_invoice_number === null) return undefined;
       const tenant = await trx

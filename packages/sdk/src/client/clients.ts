@@ -43,6 +43,26 @@ export interface ClientAttemptEvent {
   retryInMs?: number;
 }
 
+/**
+ * The part of `fetch` the clients use: one POST with string headers and body, an abort signal, redirects
+ * not followed; the answer's status, headers and whole body as text. Global `fetch` is one; a lighter
+ * transport (undici's `request` on a keep-alive Agent, as the POS bridge passes) can be another.
+ */
+export type FetchLike = (
+  url: string,
+  init: {
+    method: "POST";
+    headers: Record<string, string>;
+    body: string;
+    signal: AbortSignal;
+    redirect: "manual";
+  },
+) => Promise<{
+  status: number;
+  headers: Headers | Readonly<Record<string, string>>;
+  text(): Promise<string>;
+}>;
+
 export interface FbrClientOptions {
   /**
    * PRAL/FBR Bearer token (PRAL issues a static one per seller and environment), or a TokenProvider asked
@@ -53,7 +73,8 @@ export interface FbrClientOptions {
   environment: FbrEnvironment;
   /** Replaces the origin (e.g. the simulator's URL); FBR's paths are appended. */
   baseUrl?: string;
-  fetch?: typeof fetch;
+  /** The transport; default global `fetch`. */
+  fetch?: FetchLike;
   /** Per attempt, covering connect, request, and reading the whole answer. Default 30 000 ms. */
   timeoutMs?: number;
   /** Client-side retries of safe outcomes (not_sent, throttled). Default 2; the gateway passes 0. */
@@ -79,7 +100,7 @@ abstract class FbrPostingClient {
   readonly #tokenSource: TokenProvider;
   /** The last token sent, kept only to redact it from reasons and evidence. */
   #token = "";
-  readonly #fetch: typeof fetch;
+  readonly #fetch: FetchLike;
   readonly #timeoutMs: number;
   readonly #maxRetries: number;
   readonly #maxRetryWaitMs: number;

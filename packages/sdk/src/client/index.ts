@@ -8,7 +8,7 @@ export {
   type FbrCancellationRequest,
   type FbrCancellationResult,
 } from "./cancellation.ts";
-export type { ClientAttemptEvent, FbrClientOptions, FbrEnvironment } from "./clients.ts";
+export type { ClientAttemptEvent, FbrClientOptions, FbrEnvironment, FetchLike } from "./clients.ts";
 export { DI_PATHS, DiClient, FBR_GATEWAY_URL, IMS_PATHS, IMS_SANDBOX_URL, ImsClient } from "./clients.ts";
 export {
   IMS_AUTHORITIES,

@@ -3,7 +3,7 @@
 // uploads and the listeners, and closes all of it once.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ImsClient } from "@raseed/sdk";
+import { type FetchLike, ImsClient } from "@raseed/sdk";
 import type { FastifyInstance } from "fastify";
 import { type BridgeConfig, BridgeConfigError, type TillConfig } from "./config.ts";
 import { SaleJournal } from "./journal/journal.ts";
@@ -12,6 +12,7 @@ import { type BridgeLogger, createJsonLogger } from "./telemetry.ts";
 import { buildBridgeApp } from "./till/http.ts";
 import { PosBridge } from "./till/service.ts";
 import { createGatewayUpstream } from "./upload/gateway-upstream.ts";
+import { createImsTransport, type ImsTransport } from "./upload/ims-transport.ts";
 import type { ImsUpstream } from "./upload/uploader.ts";
 
 export interface StartPosBridgeOptions {
@@ -80,9 +81,15 @@ function readLogo(path: string): Buffer {
   }
 }
 
-export function createImsUpstream(config: Readonly<BridgeConfig>, till: TillConfig): ImsUpstream {
+/** `transport`: what the sdk's ImsClient posts through (default: the global fetch). */
+export function createImsUpstream(
+  config: Readonly<BridgeConfig>,
+  till: TillConfig,
+  transport?: FetchLike,
+): ImsUpstream {
   if (config.upstream !== "fbr") return createGatewayUpstream(config);
   return new ImsClient({
+    ...(transport === undefined ? {} : { fetch: transport }),
     token: till.token,
     environment: config.environment,
     authority: config.imsAuthority,
@@ -99,7 +106,14 @@ export async function startPosBridge(
   options: StartPosBridgeOptions = {},
 ): Promise<RunningPosBridge> {
   const logger = options.logger ?? createJsonLogger(config.logLevel);
-  const createUpstream = options.createUpstream ?? ((till: TillConfig) => createImsUpstream(config, till));
+  // The tills' IMS clients share one keep-alive transport (undici's request: ims-transport.ts).
+  let transport: ImsTransport | undefined;
+  const createUpstream =
+    options.createUpstream ??
+    ((till: TillConfig) => {
+      transport ??= createImsTransport();
+      return createImsUpstream(config, till, transport.fetch);
+    });
   // Build the upstreams first so a bad upstream setting fails before anything is opened.
   const upstreams = new Map(config.tills.map((till) => [till.posId, createUpstream(till)]));
   const logoPng = config.receipt.logoPath === undefined ? undefined : readLogo(config.receipt.logoPath);
@@ -137,6 +151,7 @@ export async function startPosBridge(
   const close = async (): Promise<void> => {
     await Promise.allSettled(apps.map((app) => app.close()));
     await bridge.stop();
+    await transport?.close();
     journal.close();
     releaseLock();
   };

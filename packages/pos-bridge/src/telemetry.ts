@@ -8,6 +8,8 @@ import type { BacklogStats, SaleState } from "./journal/journal.ts";
 
 /** Minimal structured logger (pino's shape: object first, then message). */
 export interface BridgeLogger {
+  /** Per-sale detail, off at the default level (info). Optional: a logger without it drops these lines. */
+  debug?(object: object, message: string): void;
   info(object: object, message: string): void;
   warn(object: object, message: string): void;
   error(object: object, message: string): void;

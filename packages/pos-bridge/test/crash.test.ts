@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 /**
- * A bridge in its own process. It logs every settled upload as a JSON line on stderr (level info); `logged`
+ * A bridge in its own process. It logs every settled upload as a JSON line on stderr (level debug); `logged`
  * emits "line" for each, so the test waits on the child's own progress instead of the clock.
  */
 async function spawnBridge(
@@ -51,7 +51,7 @@ async function spawnBridge(
       RASEED_POS_BRIDGE_MAX_BACKOFF_MS: "100",
       RASEED_POS_BRIDGE_POLL_INTERVAL_MS: "20",
       RASEED_POS_BRIDGE_UPLOAD_CONCURRENCY: "3",
-      RASEED_POS_BRIDGE_LOG_LEVEL: "info",
+      RASEED_POS_BRIDGE_LOG_LEVEL: "debug",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -245,7 +245,8 @@ export class SaleJournal {
       statement = this.#db.prepare(text);
       this.#statements.set(text, statement);
     }
-    if (!statement.reader) this.#commits += 1;
+    // `readonly`, not `reader`: an INSERT ... RETURNING returns rows and writes.
+    if (!statement.readonly) this.#commits += 1;
     return statement;
   }
 
@@ -343,8 +344,9 @@ export class SaleJournal {
   }
 
   /**
-   * Records a sale and, when it is new and `claim` is set, claims it for upload in the same transaction:
-   * one fsync on the till's path instead of two.
+   * Records a sale and, when it is new and `claim` is set, claims it for upload in the same transaction
+   * (one fsync on the till's path instead of two): a new sale is inserted already "uploading", with its
+   * attempt opened, as `claimForUpload` would leave it. A repeated USIN is returned as journaled.
    */
   recordAndClaim(
     posId: number,
@@ -354,11 +356,31 @@ export class SaleJournal {
     claim: boolean,
   ): { sale: JournaledSale; created: boolean; attemptId?: number } {
     return this.#db.transaction(() => {
-      const recorded = this.recordSale(posId, usin, payload, now);
-      if (!recorded.created || !claim) return recorded;
-      const attemptId = this.claimForUpload(recorded.sale.id, now);
-      const sale = this.getSale(recorded.sale.id) as JournaledSale;
-      return attemptId === undefined ? { sale, created: true } : { sale, created: true, attemptId };
+      const inserted = this.#sql(
+        `INSERT INTO sales (pos_id, usin, payload, payload_hash, state, attempts, next_attempt_at, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pos_id, usin) DO NOTHING RETURNING *`,
+      ).get(
+        posId,
+        usin,
+        payload,
+        hashPayload(payload),
+        claim ? "uploading" : "pending",
+        claim ? 1 : 0,
+        now,
+        now,
+      ) as SaleRow | undefined;
+      if (inserted === undefined) {
+        const sale = this.findSale(posId, usin);
+        if (sale === undefined) throw new Error(`journal lost the sale ${posId}/${usin} it just wrote`);
+        return { sale, created: false };
+      }
+      const sale = toSale(inserted);
+      if (!claim) return { sale, created: true };
+      const attempt = this.#sql("INSERT INTO upload_attempts (sale_id, started_at) VALUES (?, ?)").run(
+        sale.id,
+        now,
+      );
+      return { sale, created: true, attemptId: Number(attempt.lastInsertRowid) };
     })();
   }
 
@@ -456,7 +478,8 @@ export class SaleJournal {
   /**
    * Synced (fsync under `sync: "full"`) like every settle: the till prints the fiscal number as soon as it
    * is answered, so the accept must survive a power cut first. Lost, it would leave a printed fiscal
-   * receipt "in doubt", inviting a second report of the same sale.
+   * receipt "in doubt", inviting a second report of the same sale. FBR answering again also ends the wait
+   * of the till's other pending sales (`makePendingDueNow`), in the same transaction; returns how many.
    */
   settleAccepted(
     id: number,
@@ -464,17 +487,15 @@ export class SaleJournal {
     fbrInvoiceNumber: string,
     record: UploadAttemptRecord,
     now: number,
-  ): void {
-    this.#settle(
-      attemptId,
-      record,
-      now,
-      `UPDATE sales SET state = 'accepted', fbr_invoice_number = ?, last_outcome = 'accepted', last_reason = NULL,
-       settled_at = ? WHERE id = ?`,
-      fbrInvoiceNumber,
-      now,
-      id,
-    );
+  ): { madeDue: number } {
+    return this.#db.transaction(() => {
+      this.#finishAttempt(attemptId, record, now);
+      const settled = this.#sql(
+        `UPDATE sales SET state = 'accepted', fbr_invoice_number = ?, last_outcome = 'accepted', last_reason = NULL,
+         settled_at = ? WHERE id = ? RETURNING pos_id`,
+      ).get(fbrInvoiceNumber, now, id) as { pos_id: number } | undefined;
+      return { madeDue: settled === undefined ? 0 : this.makePendingDueNow(settled.pos_id, now) };
+    })();
   }
 
   /**

@@ -129,6 +129,8 @@ export class SaleUploader {
   #running = false;
   #loopBusy = false;
   #wakeRequested = false;
+  /** The loop found every slot busy and stopped; the next upload to finish wakes it. */
+  #waitingForSlot = false;
 
   constructor(options: SaleUploaderOptions) {
     this.#journal = options.journal;
@@ -185,11 +187,12 @@ export class SaleUploader {
   #startUpload(sale: JournaledSale, attemptId: number, upstream: ImsUpstream): Promise<SaleUploadResult> {
     const upload = this.#attempt(sale, attemptId, upstream).finally(() => {
       this.#inFlight.delete(sale.id);
-      // A slot is free: let the background loop refill it.
-      if (this.#running)
-        this.wakeAt(
-          this.#journal.nextDueAt(this.#options.activePosIds()) ?? this.#now() + this.#pollIntervalMs,
-        );
+      // A slot is free: if the background loop stopped for want of one, let it refill it. Otherwise its
+      // timer is already set for the next due sale (no journal read on every sale's path).
+      if (this.#running && this.#waitingForSlot) {
+        this.#waitingForSlot = false;
+        this.wake();
+      }
     });
     this.#inFlight.set(sale.id, upload);
     return upload;
@@ -269,10 +272,18 @@ export class SaleUploader {
     switch (step.next) {
       case "accepted": {
         const fbrInvoiceNumber = outcome.kind === "accepted" ? outcome.invoiceNumber : "";
-        this.#journal.settleAccepted(sale.id, attemptId, fbrInvoiceNumber, attemptRecord(outcome), now);
-        log.info({ ...who, fbrInvoiceNumber }, "sale accepted by FBR");
         // FBR answers again: sales waiting out a backoff for this till go now, not minutes later.
-        if (this.#journal.makePendingDueNow(sale.posId, now) > 0) this.wake();
+        const { madeDue } = this.#journal.settleAccepted(
+          sale.id,
+          attemptId,
+          fbrInvoiceNumber,
+          attemptRecord(outcome),
+          now,
+        );
+        // Debug, not info: every sale is in the journal (`raseed pos-bridge status`) and the metrics count
+        // them; a line per sale at info was a synchronous write on each sale's path.
+        log.debug?.({ ...who, fbrInvoiceNumber }, "sale accepted by FBR");
+        if (madeDue > 0) this.wake();
         return { kind: "accepted", fbrInvoiceNumber };
       }
       case "rejected": {
@@ -369,9 +380,11 @@ export class SaleUploader {
     if (!this.#running || this.#loopBusy) return;
     this.#loopBusy = true;
     this.#wakeRequested = false;
+    this.#waitingForSlot = false;
     try {
       for (;;) {
         const free = this.#concurrency - this.#inFlight.size;
+        if (free <= 0) this.#waitingForSlot = true;
         if (free <= 0 || !this.#running) break;
         const due = this.#journal.dueSales(this.#now(), free, this.#options.activePosIds());
         if (due.length === 0) break;
@@ -385,8 +398,9 @@ export class SaleUploader {
       this.#loopBusy = false;
       this.#options.events?.onLoopPass?.();
     }
-    // Every slot busy: each upload's completion wakes the loop again.
-    if (!this.#running || this.#inFlight.size >= this.#concurrency) return;
+    // Every slot busy: the next upload's completion wakes the loop again.
+    if (this.#inFlight.size >= this.#concurrency) this.#waitingForSlot = true;
+    if (!this.#running || this.#waitingForSlot) return;
     const nextDue = this.#wakeRequested
       ? this.#now()
       : (this.#journal.nextDueAt(this.#options.activePosIds()) ?? this.#now() + this.#pollIntervalMs);

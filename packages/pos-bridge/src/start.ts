@@ -121,6 +121,14 @@ export async function startPosBridge(
   const journal = new SaleJournal(journalPath(config.dataDir), {
     sync: config.journalSync,
     groupFsync: true,
+    backgroundCheckpoints: {
+      intervalMs: 20,
+      onError: (message) =>
+        logger.warn(
+          { error: message },
+          "a background WAL checkpoint of the journal failed; commits still checkpoint",
+        ),
+    },
   });
   let releaseLock: () => void;
   try {

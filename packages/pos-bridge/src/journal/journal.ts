@@ -6,6 +6,7 @@ import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { nextStepAfterCrash } from "@raseed/sdk";
 import Database from "better-sqlite3";
+import { startWalCheckpointer, type WalCheckpointer } from "./checkpointer.ts";
 
 /**
  * Where a sale stands.
@@ -202,6 +203,11 @@ export interface SaleJournalOptions {
   groupFsync?: boolean;
   /** Replaces the WAL flush (tests count and hold fsyncs with it). */
   fsync?: FsyncFile;
+  /**
+   * A running bridge: WAL checkpoints run in a worker thread every so many ms (checkpointer.ts) instead of
+   * on a sale's commit. `onError` hears a checkpoint that failed (the commits' own checkpoints carry on).
+   */
+  backgroundCheckpoints?: Parameters<typeof startWalCheckpointer>[1];
 }
 
 export class SaleJournal {
@@ -216,6 +222,7 @@ export class SaleJournal {
   #synced = 0;
   #flushing: Promise<void> | undefined;
   #walFd: number | undefined;
+  #checkpointer: WalCheckpointer | undefined;
   #closed = false;
 
   constructor(
@@ -233,6 +240,13 @@ export class SaleJournal {
     this.#db.pragma(`synchronous = ${this.#fullSync && !this.#grouped ? "FULL" : "NORMAL"}`);
     this.#db.pragma("busy_timeout = 5000");
     this.#db.exec(SCHEMA);
+    if (options.backgroundCheckpoints !== undefined && file !== ":memory:") {
+      // The commits' own checkpoint stays as a backstop, later (16 MB of WAL instead of 4), so the thread's
+      // passive checkpoints get to copy everything first: the WAL starts over only from a commit that finds
+      // it all copied, which a commit made during the thread's checkpoint does not.
+      this.#db.pragma("wal_autocheckpoint = 4000");
+      this.#checkpointer = startWalCheckpointer(file, options.backgroundCheckpoints);
+    }
   }
 
   /**
@@ -306,6 +320,7 @@ export class SaleJournal {
    */
   close(): void {
     this.#closed = true;
+    this.#checkpointer?.close();
     const fd = this.#walFd;
     this.#walFd = undefined;
     if (fd !== undefined) {

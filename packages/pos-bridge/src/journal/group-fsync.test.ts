@@ -1,6 +1,6 @@
 // Group commit in the journal: concurrent writes share one fsync of the WAL, and `durable()` resolves only
 // once the fsync that began after a write has finished. The fsync is replaced by one the test holds and
-// releases, so every step is waited on, never timed.
+// releases, so every step is waited on, never timed. Last, the inline flush of a caller that is alone.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -98,5 +98,41 @@ describe("SaleJournal group commit", () => {
     } finally {
       reopened.close();
     }
+  });
+});
+
+describe("SaleJournal inline flush", () => {
+  let dir: string;
+  let journal: SaleJournal;
+  let alone = true;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "raseed-journal-"));
+    journal = new SaleJournal(join(dir, "journal.sqlite"), { groupFsync: true });
+    journal.flushInlineWhen(() => alone);
+  });
+  afterEach(() => {
+    journal.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // A flush in libuv's thread pool settles only in a later turn of the event loop; an inline one has
+  // already happened when durable() returns, so its promise settles within the current microtasks.
+  it("flushes on the calling thread when the caller is alone, in the thread pool when it is not", async () => {
+    alone = true;
+    journal.recordSale(1, "A", "{}", 1000);
+    const inline = settled(journal.durable());
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(inline()).toBe(true);
+
+    alone = false;
+    journal.recordSale(1, "B", "{}", 1001);
+    const pooled = journal.durable();
+    const pooledDone = settled(pooled);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(pooledDone()).toBe(false);
+    await pooled;
   });
 });

@@ -2,7 +2,7 @@
 // or an outage can never lose a sale, and USIN is unique per POSID so a sale is never uploaded twice.
 // All journal SQL lives in this file.
 import { createHash } from "node:crypto";
-import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { nextStepAfterCrash } from "@raseed/sdk";
 import Database from "better-sqlite3";
@@ -223,6 +223,9 @@ export class SaleJournal {
   #flushing: Promise<void> | undefined;
   #walFd: number | undefined;
   #checkpointer: WalCheckpointer | undefined;
+  /** Grouped, with the real flush: when this says the caller is alone, `durable()` flushes inline. */
+  #flushInlineWhen: (() => boolean) | undefined;
+  readonly #realFsync: boolean;
   #closed = false;
 
   constructor(
@@ -235,6 +238,7 @@ export class SaleJournal {
     this.#fullSync = options.sync !== "normal";
     this.#grouped = this.#fullSync && options.groupFsync === true && file !== ":memory:";
     this.#fsync = options.fsync ?? fdatasyncFile;
+    this.#realFsync = options.fsync === undefined;
     // Grouped: SQLite's NORMAL in WAL mode writes each commit to the WAL without syncing it (checkpoints
     // still sync the WAL before copying it and the database after); `durable()` syncs the WAL itself.
     this.#db.pragma(`synchronous = ${this.#fullSync && !this.#grouped ? "FULL" : "NORMAL"}`);
@@ -272,7 +276,27 @@ export class SaleJournal {
    */
   durable(): Promise<void> {
     if (!this.#grouped || this.#synced >= this.#commits) return Promise.resolve();
+    if (this.#flushing === undefined && this.#realFsync && this.#flushInlineWhen?.() === true) {
+      const covers = this.#commits;
+      try {
+        fdatasyncSync(this.#wal());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.#synced = Math.max(this.#synced, covers);
+      return Promise.resolve();
+    }
     return this.#flushUpTo(this.#commits);
+  }
+
+  /**
+   * Lets `durable()` flush on the calling thread when `alone()` says no other sale or upload is under way:
+   * nothing could use the event loop during that fsync, and the trip through libuv's thread pool (waking a
+   * pool thread, then the event loop again) costs more than the fsync itself on a shared machine. With
+   * company, the flush goes to the pool as before so concurrent sales share it.
+   */
+  flushInlineWhen(alone: () => boolean): void {
+    this.#flushInlineWhen = alone;
   }
 
   async #flushUpTo(target: number): Promise<void> {

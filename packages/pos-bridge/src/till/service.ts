@@ -96,6 +96,8 @@ export class PosBridge {
   /** Tills whose token FBR refused: their queue is paused until the bridge restarts with new credentials. */
   readonly #credentialsRefused = new Set<number>();
   #backlogTimer: NodeJS.Timeout | undefined;
+  /** Sales being answered now (GetInvoiceNumberByModel calls not yet returned). */
+  #answering = 0;
 
   constructor(deps: PosBridgeDeps) {
     this.journal = deps.journal;
@@ -133,6 +135,8 @@ export class PosBridge {
         onLoopPass: () => this.events.emit("loop-pass"),
       },
     });
+    // One till's sale with nothing else under way: its two fsyncs need not cross to the thread pool.
+    this.journal.flushInlineWhen(() => this.#answering + this.uploader.inFlightCount <= 1);
   }
 
   get tills(): readonly TillConfig[] {
@@ -202,12 +206,17 @@ export class PosBridge {
   /** `POST /api/IMSFiscal/GetInvoiceNumberByModel`. Never throws for bad input. */
   async getInvoiceNumberByModel(body: unknown, scope: ListenerScope): Promise<BridgeAnswer> {
     const started = performance.now();
-    const answer = await this.#answerSale(body, scope);
-    // Whatever the answer rests on (the sale, its claim, FBR's verdict) is on disk before the till hears it;
-    // concurrent sales share the fsync. A failed flush throws: the till is told to send the sale again.
-    await this.journal.durable();
-    this.metrics.recordReply(answer.reply.Code, (performance.now() - started) / 1000);
-    return answer;
+    this.#answering += 1;
+    try {
+      const answer = await this.#answerSale(body, scope);
+      // Whatever the answer rests on (the sale, its claim, FBR's verdict) is on disk before the till hears
+      // it; concurrent sales share the fsync. A failed flush throws: the till is told to send the sale again.
+      await this.journal.durable();
+      this.metrics.recordReply(answer.reply.Code, (performance.now() - started) / 1000);
+      return answer;
+    } finally {
+      this.#answering -= 1;
+    }
   }
 
   async #answerSale(body: unknown, scope: ListenerScope): Promise<BridgeAnswer> {

@@ -368,6 +368,9 @@ export class PosBridge {
         "FBR did not answer within the till's wait; provisional reply, upload continues",
       );
     }
+    // FBR's number as the journal just recorded it (the upload resolves "accepted" only after its settle
+    // committed): no read back on the sale's path. Anything else is answered from the journal.
+    if (result !== TIMED_OUT && result.kind === "accepted") return successReply(result.fbrInvoiceNumber);
     return this.#replyForSale(this.journal.getSale(sale.id) ?? sale, false, true);
   }
 

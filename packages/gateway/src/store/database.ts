@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import { Checkpointer } from "./checkpointer.ts";
 import { migrateToLatest } from "./migrations.ts";
 import type { Database } from "./schema.ts";
 import { withStatementCache } from "./statement-cache.ts";
@@ -20,6 +21,8 @@ export interface Store {
   readonly pgSchema?: string;
   /** Whether writes reach the store right now (a full disk, a lost database), fed by every query. */
   readonly health: StoreWriteHealth;
+  /** SQLite on a file: the thread that checkpoints its WAL (checkpointer.ts), for its events. */
+  readonly checkpoints?: Checkpointer;
   close(): Promise<void>;
 }
 
@@ -76,8 +79,14 @@ function openSqlite(file: string, walFlush: FlushFile | undefined): Store {
   // Every commit is on disk before its caller hears of it, so an acknowledged invoice survives power loss,
   // not just a process crash: SQLite writes the WAL (NORMAL) and WalSync fsyncs it off the event loop
   // before the commit resolves, as FULL would but without stalling every request (wal-sync.ts).
+  // Checkpoints run in a thread of their own, not inside the COMMITs on the event loop (checkpointer.ts).
   database.pragma("journal_mode = WAL");
-  const walSync = path === ":memory:" ? undefined : new WalSync(path, walFlush);
+  const checkpointer =
+    path === ":memory:"
+      ? undefined
+      : new Checkpointer(path, (pages) => database.pragma(`wal_autocheckpoint = ${pages}`));
+  const walSync =
+    checkpointer === undefined ? undefined : new WalSync(path, walFlush, () => checkpointer.committed());
   database.pragma(`synchronous = ${walSync === undefined ? "FULL" : "NORMAL"}`);
   database.pragma("busy_timeout = 5000");
   database.pragma("foreign_keys = ON");
@@ -94,8 +103,10 @@ function openSqlite(file: string, walFlush: FlushFile | undefined): Store {
     health,
     engine: "sqlite",
     location: path,
+    ...(checkpointer !== undefined ? { checkpoints: checkpointer } : {}),
     close: async () => {
       health.stop();
+      await checkpointer?.close();
       await db.destroy();
       walSync?.close();
     },

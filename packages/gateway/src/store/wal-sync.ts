@@ -29,6 +29,8 @@ export class WalSync {
     /** The database file; its WAL is `<file>-wal`. */
     private readonly file: string,
     private readonly flush: FlushFile = fdatasyncFile,
+    /** Called after each flush that made commits durable (the checkpointer counts them). */
+    private readonly onFlushed: () => void = () => {},
   ) {}
 
   /** Counts a statement about to run that may write (better-sqlite3's `statement.readonly` is false). */
@@ -58,6 +60,7 @@ export class WalSync {
           () => {
             this.flushed = Math.max(this.flushed, covers);
             this.flushing = undefined;
+            this.onFlushed();
           },
           (error: unknown) => {
             this.flushing = undefined;

@@ -67,6 +67,8 @@ export class Checkpointer extends EventEmitter<{ checkpoint: [CheckpointResult];
       workerData: { path: this.path },
       // Plain JavaScript: none of the main thread's loaders (tsx) in the thread.
       execArgv: [],
+      // It holds a connection and a few numbers: a small heap of its own, not the process's defaults.
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     });
     // The thread never keeps the process alive.
     worker.unref();

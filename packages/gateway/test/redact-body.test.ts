@@ -1,0 +1,31 @@
+// The attempts log keeps both bodies of every post: a body that could hold a secret is redacted by the sdk's
+// one list, and one that cannot is kept exactly as it was (outbox/dispatch.ts redactBody).
+import { describe, expect, it } from "vitest";
+import { redactBody } from "../src/outbox/dispatch.ts";
+
+describe("redactBody", () => {
+  it("keeps a body that holds no secret key or bearer word byte for byte", () => {
+    const answer = '{ "invoiceNumber": "7000007DI1747119701593", "dated": "2025-05-13 12:01:41" }';
+    expect(redactBody(answer)).toBe(answer);
+  });
+
+  it("redacts secret keys however they are spelled, escaped included", () => {
+    for (const body of [
+      '{"fbrToken":"abc123"}',
+      '{"FBR-TOKEN":"abc123"}',
+      '{"api_key":"abc123"}',
+      '{"to\\u006ben":"abc123"}',
+      '{"note":"Authorization: Bearer abc123"}',
+      '{"note":"sent with bEaReR abc123"}',
+    ]) {
+      const stored = redactBody(body) ?? "";
+      expect(stored, body).not.toContain("abc123");
+      expect(stored, body).toContain("[REDACTED]");
+    }
+  });
+
+  it("answers null for no body and cuts long ones", () => {
+    expect(redactBody(undefined)).toBeNull();
+    expect(redactBody("x".repeat(70_000))).toHaveLength(64 * 1024);
+  });
+});

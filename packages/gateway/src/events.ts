@@ -9,6 +9,8 @@ export interface InvoiceStateChange {
   state: InvoiceState;
   previousState: InvoiceState | null;
   fbrInvoiceNumber?: string | null;
+  /** Sealed in the same commit as the change (the worker's acceptances): the Sealer has nothing to do. */
+  sealed?: boolean;
 }
 
 export interface FbrCallRecord {

@@ -224,6 +224,7 @@ export async function startGateway(
   });
   const worker = new OutboxWorker({
     committer,
+    recordKeys,
     store,
     masterKey,
     events,

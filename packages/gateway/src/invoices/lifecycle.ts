@@ -4,7 +4,7 @@
 // with their own UPDATE. The allowed moves are the table below; docs/architecture.md shows the same table and
 // a test keeps the two in step.
 import type { Kysely, Transaction } from "kysely";
-import { appendAudit, appendAuditEntries } from "../audit/audit-log.ts";
+import { type AuditEntryInput, appendAudit, appendAuditEntries } from "../audit/audit-log.ts";
 import { insertRows } from "../store/compiled-query.ts";
 import { nowIso } from "../store/ids.ts";
 import type { Database, InvoiceRow, InvoiceState } from "../store/schema.ts";
@@ -209,6 +209,8 @@ export interface StateChangeRequest {
 export async function changeInvoiceState(
   trx: Transaction<Database>,
   change: StateChangeRequest,
+  /** When given, the audit entry is pushed here and the caller appends it (with others) in `trx`. */
+  auditInto?: AuditEntryInput[],
 ): Promise<boolean> {
   const { invoice, to, event } = change;
   assertAllowed(event, invoice.state, to);
@@ -226,13 +228,15 @@ export async function changeInvoiceState(
   }
   const result = await update.executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) return false;
-  await appendAudit(trx, {
+  const entry = {
     tenantId: invoice.tenant_id,
     actor: change.audit.actor,
     action: change.audit.action,
     subject: invoice.id,
     details: { ...change.audit.details, from: invoice.state, to },
-  });
+  };
+  if (auditInto !== undefined) auditInto.push(entry);
+  else await appendAudit(trx, entry);
   return true;
 }
 

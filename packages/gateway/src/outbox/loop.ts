@@ -4,6 +4,7 @@
 // failure becomes a "worker.problem" event and the loop carries on.
 import type { GatewayEvents } from "../events.ts";
 import { markSubmitting } from "../invoices/lifecycle.ts";
+import type { RecordKeys } from "../records/keys.ts";
 import type { Store } from "../store/database.ts";
 import { GroupCommitter } from "../store/group-commit.ts";
 import { newId } from "../store/ids.ts";
@@ -19,13 +20,14 @@ import {
 import {
   claimDueOutbox,
   completeOutbox,
-  insertAttempt,
+  insertAttempts,
   loadClaimBatch,
   releaseOutboxLease,
   renewOutboxLeases,
+  type StartedAttempt,
 } from "./outbox-sql.ts";
 import { type RecoverContext, recoverLeases, WORKABLE_STATES } from "./recover.ts";
-import { type SettleContext, settleAttempt } from "./settle.ts";
+import { type SettleContext, settleAttempt, settlementBatch } from "./settle.ts";
 
 export interface OutboxWorkerOptions {
   fbrUrl: string;
@@ -56,6 +58,8 @@ export interface OutboxWorkerDeps {
   instanceId?: string;
   /** Shared with the API so submissions and settlements ride the same commits. */
   committer?: GroupCommitter;
+  /** Seals acceptances in their settlement's transaction (without it, the gateway's Sealer seals them). */
+  recordKeys?: RecordKeys;
 }
 
 const RECOVERY_INTERVAL_MS = 1_000;
@@ -108,12 +112,15 @@ export class OutboxWorker {
       events: deps.events,
       problem,
     };
+    const sealing = deps.recordKeys !== undefined ? { recordKeys: deps.recordKeys } : {};
     this.settle = {
       committer: this.committer,
       events: deps.events,
       breaker: this.breaker,
       actor,
       policy: { maxAttempts: options.maxAttempts, maxRetryDelayMs: options.maxRetryDelayMs },
+      ...sealing,
+      batch: settlementBatch({ actor, events: deps.events, ...sealing }),
     };
     this.recover = { store: deps.store, events: deps.events, actor, leaseMs: options.leaseMs, problem };
   }
@@ -271,6 +278,7 @@ export class OutboxWorker {
       const batch = await loadClaimBatch(trx, rows);
       const perTenant = new Map(this.inflightByTenant);
       const attempts: ClaimedAttempt[] = [];
+      const started: StartedAttempt[] = [];
       for (const row of rows) {
         const invoice = batch.invoices.get(row.invoice_id);
         const tenant = batch.tenants.get(row.tenant_id);
@@ -301,7 +309,7 @@ export class OutboxWorker {
               )
             : undefined;
         const attemptId = newId("att");
-        await insertAttempt(trx, {
+        started.push({
           id: attemptId,
           invoiceId: invoice.id,
           tenantId: tenant.id,
@@ -319,6 +327,8 @@ export class OutboxWorker {
           ...(terminal !== undefined ? { terminal } : {}),
         });
       }
+      // In the claim's transaction: every attempt is durable before its post starts.
+      await insertAttempts(trx, started);
       return { attempts, claimed: rows.length };
     });
   }

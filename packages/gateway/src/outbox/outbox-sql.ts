@@ -6,6 +6,7 @@
 // writer at a time, so a single UPDATE ... RETURNING is already atomic.
 import { type Kysely, sql, type Transaction } from "kysely";
 import { moveTenantInvoices } from "../invoices/lifecycle.ts";
+import { insertRows, precompiled } from "../store/compiled-query.ts";
 import type { StoreEngine } from "../store/database.ts";
 import { nowIso } from "../store/ids.ts";
 import type { Database, ImsTerminalRow, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
@@ -139,13 +140,18 @@ export async function releaseOutboxLease(db: Executor, invoiceId: string, owner:
 
 /** Done with the row for good (final state, in doubt, failed). Returns false if the lease was lost. */
 export async function completeOutbox(trx: Executor, invoiceId: string, owner: string): Promise<boolean> {
-  const result = await trx
-    .deleteFrom("outbox")
-    .where("invoice_id", "=", invoiceId)
-    .where("lease_owner", "=", owner)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
+  return (await deleteLeasedRow(trx, { invoiceId, owner })).length > 0;
 }
+
+// The settlement's statements are compiled once (store/compiled-query.ts): the worker runs them for every
+// invoice it drains, and building each with Kysely cost more CPU than running it (issue 11).
+const deleteLeasedRow = precompiled((db, slots: { invoiceId: string; owner: string }) =>
+  db
+    .deleteFrom("outbox")
+    .where("invoice_id", "=", slots.invoiceId)
+    .where("lease_owner", "=", slots.owner)
+    .returning("invoice_id"),
+);
 
 /** Back to the queue, due at `dueAt`. Returns false if the lease was lost. */
 export async function rescheduleOutbox(
@@ -154,14 +160,17 @@ export async function rescheduleOutbox(
   owner: string,
   dueAt: string,
 ): Promise<boolean> {
-  const result = await trx
-    .updateTable("outbox")
-    .set({ lease_owner: null, lease_until: null, due_at: dueAt })
-    .where("invoice_id", "=", invoiceId)
-    .where("lease_owner", "=", owner)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return (await rescheduleLeasedRow(trx, { invoiceId, owner, dueAt })).length > 0;
 }
+
+const rescheduleLeasedRow = precompiled((db, slots: { invoiceId: string; owner: string; dueAt: string }) =>
+  db
+    .updateTable("outbox")
+    .set({ lease_owner: null, lease_until: null, due_at: slots.dueAt })
+    .where("invoice_id", "=", slots.invoiceId)
+    .where("lease_owner", "=", slots.owner)
+    .returning("invoice_id"),
+);
 
 /** FBR refused the tenant's token: hold its queue (rows stay, claims skip the tenant) until it changes. */
 export async function pauseTenantOutbox(
@@ -284,26 +293,28 @@ export async function loadClaimBatch(trx: Executor, rows: readonly ClaimedOutbox
   };
 }
 
-/** Records an attempt as started, before anything is sent (its open outcome means "may have been sent"). */
-export async function insertAttempt(
-  trx: Executor,
-  attempt: {
-    id: string;
-    invoiceId: string;
-    tenantId: string;
-    attemptNo: number;
-    url: string;
-    requestBody: string;
-  },
-): Promise<void> {
-  await trx
-    .insertInto("attempts")
-    .values({
+/** An attempt as started, before anything is sent (its open outcome means "may have been sent"). */
+export interface StartedAttempt {
+  id: string;
+  invoiceId: string;
+  tenantId: string;
+  attemptNo: number;
+  url: string;
+  requestBody: string;
+}
+
+/** Records a claim round's attempts in a few multi-row inserts compiled once (insertRows). */
+export async function insertAttempts(trx: Executor, attempts: readonly StartedAttempt[]): Promise<void> {
+  const startedAt = nowIso();
+  await insertRows(
+    trx,
+    "attempts",
+    attempts.map((attempt) => ({
       id: attempt.id,
       invoice_id: attempt.invoiceId,
       tenant_id: attempt.tenantId,
       attempt_no: attempt.attemptNo,
-      started_at: nowIso(),
+      started_at: startedAt,
       finished_at: null,
       outcome: null,
       url: attempt.url,
@@ -312,11 +323,11 @@ export async function insertAttempt(
       response_body: null,
       duration_ms: null,
       reason: null,
-    })
-    .execute();
+    })),
+  );
 }
 
-/** Closes an attempt with FBR's answer (or its absence). */
+/** Closes an attempt with FBR's answer (or its absence); `url` undefined keeps the one recorded at the start. */
 export async function finishAttempt(
   trx: Executor,
   attemptId: string,
@@ -330,20 +341,45 @@ export async function finishAttempt(
     reason: string | null;
   },
 ): Promise<void> {
-  await trx
-    .updateTable("attempts")
-    .set({
-      finished_at: result.finishedAt,
-      outcome: result.outcome,
-      url: result.url,
-      http_status: result.httpStatus,
-      response_body: result.responseBody,
-      duration_ms: result.durationMs,
-      reason: result.reason,
-    })
-    .where("id", "=", attemptId)
-    .execute();
+  await finishAttemptRow(trx, {
+    attemptId,
+    finishedAt: result.finishedAt,
+    outcome: result.outcome,
+    url: result.url ?? null,
+    httpStatus: result.httpStatus,
+    responseBody: result.responseBody,
+    durationMs: result.durationMs,
+    reason: result.reason,
+  });
 }
+
+const finishAttemptRow = precompiled(
+  (
+    db,
+    slots: {
+      attemptId: string;
+      finishedAt: string;
+      outcome: string;
+      url: string | null;
+      httpStatus: number | null;
+      responseBody: string | null;
+      durationMs: number | null;
+      reason: string | null;
+    },
+  ) =>
+    db
+      .updateTable("attempts")
+      .set({
+        finished_at: slots.finishedAt,
+        outcome: slots.outcome,
+        url: sql<string>`coalesce(${slots.url}, url)`,
+        http_status: slots.httpStatus,
+        response_body: slots.responseBody,
+        duration_ms: slots.durationMs,
+        reason: slots.reason,
+      })
+      .where("id", "=", slots.attemptId),
+);
 
 /** Closes every open attempt of an invoice as in doubt (its process stopped before FBR's answer was kept). */
 export async function closeOpenAttemptsInDoubt(
@@ -376,13 +412,14 @@ export async function readInvoice(trx: Executor, invoiceId: string): Promise<Inv
 }
 
 export async function readInvoiceState(trx: Executor, invoiceId: string): Promise<InvoiceState> {
-  const row = await trx
-    .selectFrom("invoices")
-    .select(["state"])
-    .where("id", "=", invoiceId)
-    .executeTakeFirstOrThrow();
+  const [row] = await invoiceStateById(trx, { invoiceId });
+  if (row === undefined) throw new Error(`outbox: invoice ${invoiceId} not found`);
   return row.state;
 }
+
+const invoiceStateById = precompiled((db, slots: { invoiceId: string }) =>
+  db.selectFrom("invoices").select(["state"]).where("id", "=", slots.invoiceId),
+);
 
 /** Removes an invoice's row whoever holds its lease (FBR accepted it: nothing is left to post). */
 export async function dropOutbox(trx: Executor, invoiceId: string): Promise<void> {

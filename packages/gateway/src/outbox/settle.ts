@@ -1,12 +1,16 @@
 // Settle: what FBR's answer does to the invoice. The decision is the sdk's `nextStep` (the outcome table in
 // ARCHITECTURE.md); this file records it: the attempt, the outbox row, the state change through
-// invoices/lifecycle.ts and its audit entry, all in one transaction.
+// invoices/lifecycle.ts, its audit entry and, for an acceptance, the invoice's seal (records/seals.ts), all
+// in one transaction. Settlements that meet in one group commit are written as one batch: one audit append
+// (one bump of the chain head, multi-row inserts) for all of them.
 import { type NextStep, nextStep, type PostOutcome } from "@raseed/sdk";
 import type { Transaction } from "kysely";
-import { appendAudit } from "../audit/audit-log.ts";
+import { type AuditEntryInput, appendAuditEntries } from "../audit/audit-log.ts";
 import type { GatewayEvents, InvoiceStateChange } from "../events.ts";
 import { changeInvoiceState, type InvoiceFields } from "../invoices/lifecycle.ts";
-import type { GroupCommitter } from "../store/group-commit.ts";
+import type { RecordKeys } from "../records/keys.ts";
+import { type SignedSeal, signSeal, writeSeal } from "../records/seals.ts";
+import type { Batch, GroupCommitter } from "../store/group-commit.ts";
 import { nowIso } from "../store/ids.ts";
 import type { Database } from "../store/schema.ts";
 import type { CircuitBreaker } from "./circuit-breaker.ts";
@@ -27,6 +31,36 @@ export interface SettleContext {
   /** The audit actor, `worker:<instance id>`. */
   actor: string;
   policy: { maxAttempts: number; maxRetryDelayMs: number };
+  /**
+   * The seal key: an acceptance is sealed in its settlement's transaction. Without it (or when signing
+   * fails) the Sealer seals the invoice after the commit, as it does every other acceptance.
+   */
+  recordKeys?: RecordKeys;
+  /** The batch settlements of this context are written with (`settlementBatch`). */
+  batch: Batch<Settlement, InvoiceStateChange | undefined>;
+}
+
+/** One outcome to record. */
+export interface Settlement {
+  attempt: ClaimedAttempt;
+  outcome: PostOutcome;
+  step: NextStep;
+}
+
+/** The settlements of one group commit, written in `trx` in their order; answers each one's state change. */
+export function settlementBatch(
+  ctx: Pick<SettleContext, "actor" | "recordKeys" | "events">,
+): Batch<Settlement, InvoiceStateChange | undefined> {
+  return {
+    name: "outbox.settlement",
+    async write(trx, items) {
+      const audit: AuditEntryInput[] = [];
+      const changes: (InvoiceStateChange | undefined)[] = [];
+      for (const item of items) changes.push(await applySettlement(trx, ctx, item, audit));
+      await appendAuditEntries(trx, audit);
+      return changes;
+    },
+  };
 }
 
 /**
@@ -43,8 +77,9 @@ export async function settleAttempt(
   const step = nextStep(outcome, attempt.invoice.attempt_count, ctx.policy);
   if (step.fbrAnswered) ctx.breaker.recordSuccess();
   else ctx.breaker.recordFailure();
-  const change = await ctx.committer.run(
-    (trx) => applySettlement(trx, ctx.actor, attempt, outcome, step),
+  const change = await ctx.committer.runBatched(
+    ctx.batch,
+    { attempt, outcome, step },
     // Tenant order: concurrent instances lock tenant rows (audit chain heads) in the same order.
     attempt.tenant.id,
   );
@@ -54,21 +89,23 @@ export async function settleAttempt(
 /** Attempt record, invoice state, outbox row and audit entry for one outcome, inside `trx`. */
 async function applySettlement(
   trx: Transaction<Database>,
-  actor: string,
-  { invoice, tenant, claimId, attemptId }: ClaimedAttempt,
-  outcome: PostOutcome,
-  step: NextStep,
+  ctx: Pick<SettleContext, "actor" | "recordKeys" | "events">,
+  { attempt, outcome, step }: Settlement,
+  auditInto: AuditEntryInput[],
 ): Promise<InvoiceStateChange | undefined> {
+  const { invoice, tenant, claimId, attemptId } = attempt;
+  const { actor } = ctx;
   const next = step.next;
   const now = nowIso();
   const exchange = outcome.exchange;
   const reason = "reason" in outcome ? outcome.reason : undefined;
+  const responseBody = redactBody(exchange?.responseBody);
   await finishAttempt(trx, attemptId, {
     finishedAt: now,
     outcome: outcome.kind,
     url: exchange?.url ?? undefined,
     httpStatus: exchange?.status ?? null,
-    responseBody: redactBody(exchange?.responseBody),
+    responseBody,
     durationMs: exchange !== undefined ? Math.round(exchange.durationMs) : null,
     reason: reason ?? null,
   });
@@ -121,18 +158,23 @@ async function applySettlement(
   };
   const audit = { actor, action: "fbr.post", details };
   let stateChanged = false;
+  const set = settledFields(outcome);
   if (apply) {
-    stateChanged = await changeInvoiceState(trx, {
-      event: leaseHeld ? "settled" : "late_answer",
-      invoice: { id: invoice.id, tenant_id: tenant.id, state: currentState },
-      to: next,
-      set: settledFields(outcome),
-      audit,
-    });
+    stateChanged = await changeInvoiceState(
+      trx,
+      {
+        event: leaseHeld ? "settled" : "late_answer",
+        invoice: { id: invoice.id, tenant_id: tenant.id, state: currentState },
+        to: next,
+        set,
+        audit,
+      },
+      auditInto,
+    );
   }
   // Not applied (or moved meanwhile): the answer is still recorded, the state left as it is.
   if (!stateChanged) {
-    await appendAudit(trx, {
+    auditInto.push({
       tenantId: tenant.id,
       actor,
       action: audit.action,
@@ -141,12 +183,30 @@ async function applySettlement(
     });
     return undefined;
   }
+  // Accepted under its lease: sealed in this transaction, over the row as it now stands and FBR's answer as
+  // just stored. A late answer is left to the Sealer, which reads what the store holds after the commit.
+  let sealed = false;
+  if (next === "accepted" && leaseHeld && ctx.recordKeys !== undefined) {
+    let signed: SignedSeal | undefined;
+    try {
+      signed = signSeal(ctx.recordKeys, { ...invoice, ...set, state: next }, tenant, responseBody);
+    } catch (error) {
+      // Never lose FBR's answer over a seal: the Sealer retries after the commit and reports its failure.
+      ctx.events.emit("worker.problem", {
+        message: "sealing an accepted invoice failed",
+        error,
+        invoiceId: invoice.id,
+      });
+    }
+    if (signed !== undefined) sealed = await writeSeal(trx, signed, auditInto);
+  }
   return {
     tenantId: tenant.id,
     invoiceId: invoice.id,
     state: next,
     previousState: leaseHeld ? invoice.state : currentState,
     fbrInvoiceNumber: outcome.kind === "accepted" ? outcome.invoiceNumber : null,
+    ...(sealed ? { sealed } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
-// Seals each invoice as soon as its acceptance is committed: on the worker's state-change event, and a
-// sweep at start for acceptances a stopped process never sealed. Errors are reported as events, never
-// thrown into the void (the next sweep retries).
+// Seals each invoice as soon as its acceptance is committed, unless it was sealed in that same commit (the
+// worker's acceptances, outbox/settle.ts): on the state-change event, and a sweep at start for acceptances a
+// stopped process never sealed. Errors are reported as events, never thrown into the void (the next sweep
+// retries).
 import type { Kysely } from "kysely";
 import type { GatewayEvents, InvoiceStateChange } from "../events.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
@@ -11,7 +12,7 @@ import { sealInvoice, sealPendingInvoices } from "./seals.ts";
 export class Sealer {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly listener = (change: InvoiceStateChange) => {
-    if (change.state !== "accepted") return;
+    if (change.state !== "accepted" || change.sealed === true) return;
     this.track(sealInvoice(this.db, this.keys, change.invoiceId, this.committer));
   };
 

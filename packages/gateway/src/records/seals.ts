@@ -6,17 +6,20 @@
 //   signature = Ed25519(record bytes, UTF-8), base64url
 //   short     = "RS1-" + key id (8 hex) + "-" + first 16 characters of the signature: printed on documents
 //
-// Sealing runs right after the acceptance is committed (the gateway's Sealer, on the state-change event,
-// and a sweep at start for anything missed), in one transaction with an `invoice.sealed` audit entry (on
-// PostgreSQL the Sealer's seals share the group commit's transactions).
+// The worker seals an invoice in the transaction that records FBR's acceptance (`signSeal` + `writeSeal`,
+// outbox/settle.ts), so the acceptance, its seal and the `invoice.sealed` audit entry share one commit.
+// Acceptances made any other way (a reconcile, a late answer), and any the worker could not seal, are sealed
+// right after their commit by the gateway's Sealer (on the state-change event, and a sweep at start), in
+// one transaction with the same audit entry (on PostgreSQL the Sealer's seals share the group commit's).
 import { createHash, verify } from "node:crypto";
 import { canonicalJson } from "@raseed/sdk";
 import type { Kysely, Transaction } from "kysely";
-import { appendAudit } from "../audit/audit-log.ts";
+import { type AuditEntryInput, appendAudit } from "../audit/audit-log.ts";
 import { toPrintable } from "../documents/printable.ts";
+import { precompiled } from "../store/compiled-query.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
 import { nowIso } from "../store/ids.ts";
-import type { Database, InvoiceRow, TenantRow } from "../store/schema.ts";
+import type { Database, InvoiceRow, SealsTable, TenantRow } from "../store/schema.ts";
 import { type RecordKeys, signWithRecordKey } from "./keys.ts";
 
 export const SEAL_FORMAT_VERSION = 1;
@@ -77,10 +80,6 @@ function sealRecordOf(row: InvoiceRow, tenant: TenantRow, fbrResponse: string | 
   };
 }
 
-export function signSealRecord(keys: RecordKeys, record: SealRecord): string {
-  return signWithRecordKey(keys, canonicalJson(record));
-}
-
 export function sealSignatureHolds(keys: RecordKeys, recordJson: string, signature: string): boolean {
   try {
     return verify(
@@ -118,6 +117,85 @@ export async function currentSealRecord(
   return sealRecordOf(row, tenant, await acceptedResponse(db, row.id));
 }
 
+/** A seal signed and ready to be written with its audit entry (`writeSeal`). */
+export interface SignedSeal {
+  seal: Seal;
+  row: SealsTable;
+  audit: AuditEntryInput;
+}
+
+/**
+ * Signs the seal of an accepted invoice: `row` as the store holds it once the acceptance is written,
+ * `fbrResponse` FBR's answer as stored on the accepting attempt (null: the number came from IRIS).
+ */
+export function signSeal(
+  keys: RecordKeys,
+  row: InvoiceRow,
+  tenant: TenantRow,
+  fbrResponse: string | null,
+): SignedSeal {
+  const record = sealRecordOf(row, tenant, fbrResponse);
+  const recordJson = canonicalJson(record);
+  const signature = signWithRecordKey(keys, recordJson);
+  const short = sealShortForm(keys.sealKeyId, signature);
+  const sealedAt = nowIso();
+  return {
+    seal: { invoiceId: row.id, record, signature, keyId: keys.sealKeyId, short, sealedAt },
+    row: {
+      invoice_id: row.id,
+      tenant_id: row.tenant_id,
+      record: recordJson,
+      signature,
+      key_id: keys.sealKeyId,
+      sealed_at: sealedAt,
+    },
+    audit: {
+      tenantId: row.tenant_id,
+      actor: "system",
+      action: "invoice.sealed",
+      subject: row.id,
+      details: {
+        seal: short,
+        keyId: keys.sealKeyId,
+        fbrInvoiceNumber: record.fbrInvoiceNumber,
+        payloadSha256: record.payloadSha256,
+      },
+    },
+  };
+}
+
+const insertSealIfAbsent = precompiled((db, slots: { [K in keyof SealsTable]: SealsTable[K] }) =>
+  db
+    .insertInto("seals")
+    .values({
+      invoice_id: slots.invoice_id,
+      tenant_id: slots.tenant_id,
+      record: slots.record,
+      signature: slots.signature,
+      key_id: slots.key_id,
+      sealed_at: slots.sealed_at,
+    })
+    .onConflict((oc) => oc.column("invoice_id").doNothing())
+    .returning("invoice_id"),
+);
+
+/**
+ * Writes a signed seal in the caller's transaction, unless the invoice already has one (then nothing is
+ * written and the answer is false). Its audit entry goes to `auditInto` when given (the caller appends a
+ * group's entries at once), else it is appended here; either way it commits with the seal.
+ */
+export async function writeSeal(
+  trx: Transaction<Database>,
+  signed: SignedSeal,
+  auditInto?: AuditEntryInput[],
+): Promise<boolean> {
+  const inserted = await insertSealIfAbsent(trx, signed.row);
+  if (inserted.length === 0) return false;
+  if (auditInto !== undefined) auditInto.push(signed.audit);
+  else await appendAudit(trx, signed.audit);
+  return true;
+}
+
 /**
  * Seals one accepted invoice, once: a second call (another instance, the start-up sweep) finds the seal
  * and does nothing. Returns the seal, or undefined when the invoice is not (or no longer) accepted.
@@ -133,50 +211,20 @@ export async function sealInvoice(
   if (existing !== undefined) return existing;
   const transact = <T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> =>
     committer === undefined ? db.transaction().execute(work) : committer.run(work);
-  try {
-    return await transact(async (trx) => {
-      const row = await trx.selectFrom("invoices").selectAll().where("id", "=", invoiceId).executeTakeFirst();
-      if (row === undefined || row.state !== "accepted" || row.fbr_invoice_number === null) return undefined;
-      const tenant = await trx
-        .selectFrom("tenants")
-        .selectAll()
-        .where("id", "=", row.tenant_id)
-        .executeTakeFirstOrThrow();
-      const record = await currentSealRecord(trx, row, tenant);
-      const signature = signSealRecord(keys, record);
-      const short = sealShortForm(keys.sealKeyId, signature);
-      await appendAudit(trx, {
-        tenantId: row.tenant_id,
-        actor: "system",
-        action: "invoice.sealed",
-        subject: invoiceId,
-        details: {
-          seal: short,
-          keyId: keys.sealKeyId,
-          fbrInvoiceNumber: record.fbrInvoiceNumber,
-          payloadSha256: record.payloadSha256,
-        },
-      });
-      const sealedAt = nowIso();
-      // The primary key on invoice_id makes a concurrent second seal fail (and roll back its audit entry).
-      await trx
-        .insertInto("seals")
-        .values({
-          invoice_id: invoiceId,
-          tenant_id: row.tenant_id,
-          record: canonicalJson(record),
-          signature,
-          key_id: keys.sealKeyId,
-          sealed_at: sealedAt,
-        })
-        .execute();
-      return { invoiceId, record, signature, keyId: keys.sealKeyId, short, sealedAt };
-    });
-  } catch (error) {
-    const winner = await readSeal(db, invoiceId);
-    if (winner !== undefined) return winner;
-    throw error;
-  }
+  const sealed = await transact(async (trx) => {
+    const row = await trx.selectFrom("invoices").selectAll().where("id", "=", invoiceId).executeTakeFirst();
+    if (row === undefined || row.state !== "accepted" || row.fbr_invoice_number === null) return undefined;
+    const tenant = await trx
+      .selectFrom("tenants")
+      .selectAll()
+      .where("id", "=", row.tenant_id)
+      .executeTakeFirstOrThrow();
+    const signed = signSeal(keys, row, tenant, await acceptedResponse(trx, row.id));
+    // Another writer sealed it meanwhile: its seal stands (read below), and no second audit entry is written.
+    return (await writeSeal(trx, signed)) ? signed.seal : null;
+  });
+  if (sealed === null) return readSeal(db, invoiceId);
+  return sealed;
 }
 
 export async function readSeal(db: Kysely<Database>, invoiceId: string): Promise<Seal | undefined> {

@@ -2,12 +2,14 @@
 // posting (one transaction per batch), hands each to dispatch.ts (DI or IMS) and settle.ts, keeps leases
 // alive while posts are in flight, and runs recover.ts for abandoned leases. The loop never throws: every
 // failure becomes a "worker.problem" event and the loop carries on.
+import type { Transaction } from "kysely";
 import type { GatewayEvents } from "../events.ts";
 import { markSubmitting } from "../invoices/lifecycle.ts";
 import type { RecordKeys } from "../records/keys.ts";
 import type { Store } from "../store/database.ts";
 import { GroupCommitter } from "../store/group-commit.ts";
 import { newId } from "../store/ids.ts";
+import type { Database } from "../store/schema.ts";
 import { FbrConnections } from "../tenants/fbr-connections.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
 import {
@@ -25,9 +27,10 @@ import {
   releaseOutboxLease,
   renewOutboxLeases,
   type StartedAttempt,
+  withSavepoint,
 } from "./outbox-sql.ts";
 import { type RecoverContext, recoverLeases, WORKABLE_STATES } from "./recover.ts";
-import { type SettleContext, settleAttempt, settlementBatch } from "./settle.ts";
+import { type SettleContext, type Settlement, settleAttempt, settlementBatch } from "./settle.ts";
 
 export interface OutboxWorkerOptions {
   fbrUrl: string;
@@ -120,7 +123,9 @@ export class OutboxWorker {
       actor,
       policy: { maxAttempts: options.maxAttempts, maxRetryDelayMs: options.maxRetryDelayMs },
       ...sealing,
-      batch: settlementBatch({ actor, events: deps.events, ...sealing }),
+      batch: settlementBatch({ actor, events: deps.events, ...sealing }, (trx, settled) =>
+        this.refill(trx, settled),
+      ),
     };
     this.recover = { store: deps.store, events: deps.events, actor, leaseMs: options.leaseMs, problem };
   }
@@ -198,7 +203,11 @@ export class OutboxWorker {
     const deadline = new Promise<"deadline">((resolve) => {
       timeout = setTimeout(() => resolve("deadline"), deadlineMs);
     });
-    const result = await Promise.race([Promise.allSettled([...this.inflight.values()]), deadline]);
+    // A settlement committing now may have recorded its slot's next attempt: that post is waited for too.
+    let result: unknown;
+    while (this.inflight.size > 0 && result !== "deadline") {
+      result = await Promise.race([Promise.allSettled([...this.inflight.values()]), deadline]);
+    }
     if (timeout !== undefined) clearTimeout(timeout);
     // Attempts still running past the deadline stop being renewed: their leases run out and recovery
     // (the next start, or another instance) settles them.
@@ -256,81 +265,117 @@ export class OutboxWorker {
    * if this process dies after the commit, every claimed row has an open attempt and recovery treats it
    * as possibly sent (in_doubt), never as safe to post again. One commit per batch, not per invoice.
    */
-  private async claimAndRecord(limit: number): Promise<{ attempts: ClaimedAttempt[]; claimed: number }> {
+  private claimAndRecord(limit: number): Promise<{ attempts: ClaimedAttempt[]; claimed: number }> {
+    return this.committer.run((trx) => this.claimInto(trx, limit, new Map()));
+  }
+
+  /**
+   * The settlements of a group commit free their slots: up to one new attempt each is claimed and recorded
+   * in their transaction, so the slot's next post starts at that commit instead of after another claim
+   * round's. Only while running with the breaker closed (otherwise the claim rounds decide, probes
+   * included); a failed claim is rolled back alone and reported, and the settlements commit regardless.
+   */
+  private async refill(
+    trx: Transaction<Database>,
+    settled: readonly Settlement[],
+  ): Promise<ClaimedAttempt[]> {
+    if (!this.running || this.breaker.state !== "closed") return [];
+    // The settling posts still count in flight until their commit: their slots are the ones being refilled.
+    const settling = new Map<string, number>();
+    for (const { attempt } of settled) {
+      settling.set(attempt.tenant.id, (settling.get(attempt.tenant.id) ?? 0) + 1);
+    }
+    try {
+      const { attempts } = await withSavepoint(trx, () => this.claimInto(trx, settled.length, settling));
+      return attempts;
+    } catch (error) {
+      this.problem("claiming beside a settlement failed", error);
+      return [];
+    }
+  }
+
+  /** Claims up to `limit` due rows in `trx` and records an attempt for each; `settling` posts are not counted. */
+  private async claimInto(
+    trx: Transaction<Database>,
+    limit: number,
+    settling: ReadonlyMap<string, number>,
+  ): Promise<{ attempts: ClaimedAttempt[]; claimed: number }> {
     const { engine } = this.deps.store;
     const { options } = this.deps;
     // One id per claim: a settlement counts only under the lease it was claimed with, so a row recovered
     // and re-claimed meanwhile (even by this process) is never settled by the older attempt's answer.
     const owner = `${this.instanceId}:${newId("clm")}`;
-    const saturated = [...this.inflightByTenant.entries()]
+    const perTenant = new Map<string, number>();
+    for (const [tenantId, n] of this.inflightByTenant) {
+      const busy = n - (settling.get(tenantId) ?? 0);
+      if (busy > 0) perTenant.set(tenantId, busy);
+    }
+    const saturated = [...perTenant.entries()]
       .filter(([, n]) => n >= options.tenantConcurrency)
       .map(([tenantId]) => tenantId);
-    return this.committer.run(async (trx) => {
-      const now = Date.now();
-      const rows = await claimDueOutbox(trx, engine, {
-        owner,
-        now: new Date(now).toISOString(),
-        leaseUntil: new Date(now + options.leaseMs).toISOString(),
-        limit,
-        skipTenants: saturated,
-      });
-      if (rows.length === 0) return { attempts: [], claimed: 0 };
-      const batch = await loadClaimBatch(trx, rows);
-      const perTenant = new Map(this.inflightByTenant);
-      const attempts: ClaimedAttempt[] = [];
-      const started: StartedAttempt[] = [];
-      for (const row of rows) {
-        const invoice = batch.invoices.get(row.invoice_id);
-        const tenant = batch.tenants.get(row.tenant_id);
-        // `paused` on a tenant that is not paused (any more) is waiting to be posted, not settled: an
-        // invoice stored while a resume was committing, or resumed by hand. Dropping its row would leave it
-        // paused forever.
-        const waiting =
-          invoice !== undefined &&
-          tenant !== undefined &&
-          (WORKABLE_STATES.has(invoice.state) ||
-            (invoice.state === "paused" && invoice.channel === "di" && tenant.paused_at === null));
-        if (invoice === undefined || tenant === undefined || !waiting) {
-          // Settled some other way (reconciled, abandoned) while its row waited: nothing left to post.
-          await completeOutbox(trx, row.invoice_id, owner);
-          continue;
-        }
-        const inFlightForTenant = perTenant.get(tenant.id) ?? 0;
-        const pausedForDi = tenant.paused_at !== null && invoice.channel === "di";
-        if (pausedForDi || inFlightForTenant >= options.tenantConcurrency) {
-          await releaseOutboxLease(trx, row.invoice_id, owner);
-          continue;
-        }
-        perTenant.set(tenant.id, inFlightForTenant + 1);
-        const terminal =
-          invoice.channel === "ims"
-            ? batch.terminals.find(
-                (t) => t.tenant_id === tenant.id && Number(t.pos_id) === Number(invoice.pos_id),
-              )
-            : undefined;
-        const attemptId = newId("att");
-        started.push({
-          id: attemptId,
-          invoiceId: invoice.id,
-          tenantId: tenant.id,
-          attemptNo: (batch.previousAttempts.get(invoice.id) ?? 0) + 1,
-          url: attemptUrl(this.dispatch.transport, invoice, tenant, terminal),
-          requestBody: redactBody(invoice.payload) ?? "",
-        });
-        const attemptCount = Number(invoice.attempt_count) + 1;
-        await markSubmitting(trx, invoice, attemptCount);
-        attempts.push({
-          invoice: { ...invoice, attempt_count: attemptCount },
-          tenant,
-          claimId: owner,
-          attemptId,
-          ...(terminal !== undefined ? { terminal } : {}),
-        });
-      }
-      // In the claim's transaction: every attempt is durable before its post starts.
-      await insertAttempts(trx, started);
-      return { attempts, claimed: rows.length };
+    const now = Date.now();
+    const rows = await claimDueOutbox(trx, engine, {
+      owner,
+      now: new Date(now).toISOString(),
+      leaseUntil: new Date(now + options.leaseMs).toISOString(),
+      limit,
+      skipTenants: saturated,
     });
+    if (rows.length === 0) return { attempts: [], claimed: 0 };
+    const batch = await loadClaimBatch(trx, rows);
+    const attempts: ClaimedAttempt[] = [];
+    const started: StartedAttempt[] = [];
+    for (const row of rows) {
+      const invoice = batch.invoices.get(row.invoice_id);
+      const tenant = batch.tenants.get(row.tenant_id);
+      // `paused` on a tenant that is not paused (any more) is waiting to be posted, not settled: an
+      // invoice stored while a resume was committing, or resumed by hand. Dropping its row would leave it
+      // paused forever.
+      const waiting =
+        invoice !== undefined &&
+        tenant !== undefined &&
+        (WORKABLE_STATES.has(invoice.state) ||
+          (invoice.state === "paused" && invoice.channel === "di" && tenant.paused_at === null));
+      if (invoice === undefined || tenant === undefined || !waiting) {
+        // Settled some other way (reconciled, abandoned) while its row waited: nothing left to post.
+        await completeOutbox(trx, row.invoice_id, owner);
+        continue;
+      }
+      const inFlightForTenant = perTenant.get(tenant.id) ?? 0;
+      const pausedForDi = tenant.paused_at !== null && invoice.channel === "di";
+      if (pausedForDi || inFlightForTenant >= options.tenantConcurrency) {
+        await releaseOutboxLease(trx, row.invoice_id, owner);
+        continue;
+      }
+      perTenant.set(tenant.id, inFlightForTenant + 1);
+      const terminal =
+        invoice.channel === "ims"
+          ? batch.terminals.find(
+              (t) => t.tenant_id === tenant.id && Number(t.pos_id) === Number(invoice.pos_id),
+            )
+          : undefined;
+      const attemptId = newId("att");
+      started.push({
+        id: attemptId,
+        invoiceId: invoice.id,
+        tenantId: tenant.id,
+        attemptNo: (batch.previousAttempts.get(invoice.id) ?? 0) + 1,
+        url: attemptUrl(this.dispatch.transport, invoice, tenant, terminal),
+        requestBody: redactBody(invoice.payload) ?? "",
+      });
+      const attemptCount = Number(invoice.attempt_count) + 1;
+      await markSubmitting(trx, invoice, attemptCount);
+      attempts.push({
+        invoice: { ...invoice, attempt_count: attemptCount },
+        tenant,
+        claimId: owner,
+        attemptId,
+        ...(terminal !== undefined ? { terminal } : {}),
+      });
+    }
+    // In the claim's transaction: every attempt is durable before its post starts.
+    await insertAttempts(trx, started);
+    return { attempts, claimed: rows.length };
   }
 
   private launch(attempt: ClaimedAttempt): void {
@@ -341,13 +386,18 @@ export class OutboxWorker {
     this.inflightClaims.set(invoiceId, attempt.claimId);
     const work = dispatchAttempt(this.dispatch, attempt)
       .then((outcome) => settleAttempt(this.settle, attempt, outcome))
-      .catch((error: unknown) => this.problem("submission failed", error, invoiceId))
-      .finally(() => {
+      .catch((error: unknown) => {
+        this.problem("submission failed", error, invoiceId);
+        return undefined;
+      })
+      .then((next) => {
         this.inflight.delete(invoiceId);
         this.inflightClaims.delete(invoiceId);
         const left = (this.inflightByTenant.get(tenantId) ?? 1) - 1;
         if (left <= 0) this.inflightByTenant.delete(tenantId);
         else this.inflightByTenant.set(tenantId, left);
+        // Recorded with the settlement: posted even while stopping (stop waits for it), never dropped.
+        if (next !== undefined) this.launch(next);
         this.kick();
       });
     this.inflight.set(invoiceId, work);

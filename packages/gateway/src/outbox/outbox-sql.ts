@@ -128,6 +128,24 @@ export async function renewOutboxLeases(
   }
 }
 
+/**
+ * Runs `work` under a savepoint of `trx`: if it throws, what it wrote is rolled back and the error rethrown,
+ * and the transaction stays usable (PostgreSQL aborts a whole transaction on an error otherwise).
+ */
+export async function withSavepoint<T>(trx: Transaction<Database>, work: () => Promise<T>): Promise<T> {
+  await sql`savepoint raseed_work`.execute(trx);
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    await sql`rollback to savepoint raseed_work`.execute(trx);
+    await sql`release savepoint raseed_work`.execute(trx);
+    throw error;
+  }
+  await sql`release savepoint raseed_work`.execute(trx);
+  return result;
+}
+
 /** Gives a claimed row back without working on it (e.g. the tenant is at its limit). */
 export async function releaseOutboxLease(db: Executor, invoiceId: string, owner: string): Promise<void> {
   await db

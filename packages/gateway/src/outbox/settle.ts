@@ -37,8 +37,24 @@ export interface SettleContext {
    */
   recordKeys?: RecordKeys;
   /** The batch settlements of this context are written with (`settlementBatch`). */
-  batch: Batch<Settlement, InvoiceStateChange | undefined>;
+  batch: Batch<Settlement, Settled>;
 }
+
+/** What a settlement's commit did: the state change, and the attempt recorded for its slot next, if any. */
+export interface Settled {
+  change: InvoiceStateChange | undefined;
+  next?: ClaimedAttempt;
+}
+
+/**
+ * Claims and records, in the settlements' transaction, up to one attempt for each slot they free (the
+ * worker's claim, outbox/loop.ts); answers them in order. Must not throw for a failed claim: the
+ * settlements must commit whatever happens to it.
+ */
+export type Refill = (
+  trx: Transaction<Database>,
+  settled: readonly Settlement[],
+) => Promise<ClaimedAttempt[]>;
 
 /** One outcome to record. */
 export interface Settlement {
@@ -47,10 +63,15 @@ export interface Settlement {
   step: NextStep;
 }
 
-/** The settlements of one group commit, written in `trx` in their order; answers each one's state change. */
+/**
+ * The settlements of one group commit, written in `trx` in their order; answers each one's state change
+ * and, with `refill`, the next attempt for its slot, recorded in the same commit: a slot waits for one
+ * commit between FBR's answer and its next post, not two.
+ */
 export function settlementBatch(
   ctx: Pick<SettleContext, "actor" | "recordKeys" | "events">,
-): Batch<Settlement, InvoiceStateChange | undefined> {
+  refill?: Refill,
+): Batch<Settlement, Settled> {
   return {
     name: "outbox.settlement",
     async write(trx, items) {
@@ -58,7 +79,11 @@ export function settlementBatch(
       const changes: (InvoiceStateChange | undefined)[] = [];
       for (const item of items) changes.push(await applySettlement(trx, ctx, item, audit));
       await appendAuditEntries(trx, audit);
-      return changes;
+      const next = refill === undefined ? [] : await refill(trx, items);
+      return changes.map((change, index) => {
+        const attempt = next[index];
+        return attempt === undefined ? { change } : { change, next: attempt };
+      });
     },
   };
 }
@@ -66,24 +91,26 @@ export function settlementBatch(
 /**
  * Decides the next state by the outcome kind, then queues the settlement for the next group commit:
  * outcomes that arrive while a commit is running are written together in one transaction, so the
- * store's fsync rate does not cap the drain rate.
+ * store's fsync rate does not cap the drain rate. Answers the attempt recorded for the slot next, if any:
+ * the caller must post it.
  */
 export async function settleAttempt(
   ctx: SettleContext,
   attempt: ClaimedAttempt,
   outcome: PostOutcome,
-): Promise<void> {
+): Promise<ClaimedAttempt | undefined> {
   // The one decision (sdk nextStep, on the outcome table in ARCHITECTURE.md).
   const step = nextStep(outcome, attempt.invoice.attempt_count, ctx.policy);
   if (step.fbrAnswered) ctx.breaker.recordSuccess();
   else ctx.breaker.recordFailure();
-  const change = await ctx.committer.runBatched(
+  const { change, next } = await ctx.committer.runBatched(
     ctx.batch,
     { attempt, outcome, step },
     // Tenant order: concurrent instances lock tenant rows (audit chain heads) in the same order.
     attempt.tenant.id,
   );
   if (change !== undefined) ctx.events.emit("invoice.state_changed", change);
+  return next;
 }
 
 /** Attempt record, invoice state, outbox row and audit entry for one outcome, inside `trx`. */

@@ -78,8 +78,9 @@ export function settlementBatch(
       const audit: AuditEntryInput[] = [];
       const changes: (InvoiceStateChange | undefined)[] = [];
       for (const item of items) changes.push(await applySettlement(trx, ctx, item, audit));
-      await appendAuditEntries(trx, audit);
       const next = refill === undefined ? [] : await refill(trx, items);
+      // Last: the audit append takes the tenant row's lock (PostgreSQL), held only until the commit.
+      await appendAuditEntries(trx, audit);
       return changes.map((change, index) => {
         const attempt = next[index];
         return attempt === undefined ? { change } : { change, next: attempt };

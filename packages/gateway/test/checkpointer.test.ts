@@ -1,6 +1,7 @@
 // SQLite checkpoints run in a thread of their own (store/checkpointer.ts): the gateway's connection only
 // checkpoints as a safety net, the thread copies the WAL into the database file every 32 commits, and if the
 // thread cannot run the connection goes back to SQLite's own checkpoints. Waits on the thread's events only.
+import { spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { sql } from "kysely";
@@ -44,6 +45,20 @@ describe("SQLite checkpoints in a thread", () => {
     expect(result.checkpointed).toBe(result.log);
     const count = await sql<{ n: number }>`select count(*) as n from notes`.execute(store.db);
     expect(count.rows[0]?.n).toBe(32);
+  });
+
+  it("lets a process that closed its store end by itself, as a CLI command does", () => {
+    const fixture = join(import.meta.dirname, "fixtures", "checkpoint", "open-write-close.mts");
+    const run = spawnSync(
+      process.execPath,
+      ["--conditions=@raseed/source", "--import", "tsx", fixture, dir.path],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(run.stderr).toBe("");
+    expect(run.stdout.trim()).toBe("closed");
+    expect(run.status).toBe(0);
   });
 
   it("gives the connection SQLite's own checkpoints back when the thread cannot run", async () => {

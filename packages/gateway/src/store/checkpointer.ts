@@ -111,6 +111,9 @@ export class Checkpointer extends EventEmitter<{ checkpoint: [CheckpointResult];
     const worker = this.worker;
     this.worker = undefined;
     if (worker === undefined) return;
+    // Referenced again while it closes: awaiting the exit of an unreferenced thread would leave a
+    // command's top-level await unsettled when nothing else keeps the process alive (exit code 13).
+    worker.ref();
     const exited = once(worker, "exit");
     worker.postMessage("close");
     await exited;

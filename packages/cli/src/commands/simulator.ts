@@ -139,10 +139,24 @@ export function registerSimulatorCommand(program: Command): void {
       process.exit(error.exitCode === 0 ? 0 : 2);
     })
     .action(async (flags: SimulatorFlags) => {
+      // Signals are handled before the banner is printed: a supervisor (or a test) may stop the simulator as
+      // soon as it reads it, and a SIGTERM before the handlers were in would kill it instead of stopping it.
+      let stopRequested = () => {};
+      const stopped = new Promise<void>((resolve) => {
+        stopRequested = resolve;
+      });
+      const stop = () => {
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+        stopRequested();
+      };
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
       let sim: RunningSimulator;
       try {
         sim = await runSimulator(flags);
       } catch (error) {
+        stop();
         // One line and exit 2, never a stack trace: bad flags, a bad config, or an address it cannot
         // listen on (in use, no permission, a host that does not resolve).
         if (error instanceof UsageError || error instanceof SimulatorConfigError) {
@@ -160,15 +174,7 @@ export function registerSimulatorCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-          resolve();
-        };
-        process.on("SIGINT", stop);
-        process.on("SIGTERM", stop);
-      });
+      await stopped;
       await sim.close();
       console.log("Raseed FBR simulator stopped");
     });

@@ -4,7 +4,7 @@
 // on by `lease_owner` until `lease_until`. The one engine switch is the claim: PostgreSQL locks candidate
 // rows with FOR UPDATE SKIP LOCKED so concurrent instances never claim the same row; SQLite has one
 // writer at a time, so a single UPDATE ... RETURNING is already atomic.
-import { type Kysely, sql, type Transaction } from "kysely";
+import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
 import { moveTenantInvoices } from "../invoices/lifecycle.ts";
 import { insertRows, precompiled } from "../store/compiled-query.ts";
 import type { StoreEngine } from "../store/database.ts";
@@ -57,15 +57,35 @@ export async function enqueueOutboxRows(
 export async function claimDueOutbox(
   db: Executor,
   engine: StoreEngine,
-  options: { owner: string; leaseUntil: string; now: string; limit: number; skipTenants?: readonly string[] },
+  options: ClaimOptions,
 ): Promise<ClaimedOutboxRow[]> {
   if (options.limit <= 0) return [];
+  return (await claimDueOutboxQuery(engine, options).execute(db)).rows;
+}
+
+interface ClaimOptions {
+  owner: string;
+  leaseUntil: string;
+  now: string;
+  limit: number;
+  skipTenants?: readonly string[];
+}
+
+/**
+ * The claim's statement. It reads the partial index `outbox_ready` (due_at, over unleased rows only: migration
+ * 0018) in due order and stops at the limit, so a claim costs the same with 10 or 100,000 invoices queued; the
+ * outer UPDATE finds the chosen rows by primary key (test/outbox-claim-plan.test.ts holds both plans).
+ */
+export function claimDueOutboxQuery(
+  engine: StoreEngine,
+  options: ClaimOptions,
+): RawBuilder<ClaimedOutboxRow> {
   const skip =
     options.skipTenants !== undefined && options.skipTenants.length > 0
       ? sql`AND o.tenant_id NOT IN (${sql.join(options.skipTenants)})`
       : sql``;
   const lock = engine === "postgres" ? sql`FOR UPDATE OF o SKIP LOCKED` : sql``;
-  const result = await sql<ClaimedOutboxRow>`
+  return sql<ClaimedOutboxRow>`
     UPDATE outbox SET lease_owner = ${options.owner}, lease_until = ${options.leaseUntil}
     WHERE lease_until IS NULL AND invoice_id IN (
       SELECT o.invoice_id FROM outbox o JOIN tenants t ON t.id = o.tenant_id
@@ -74,8 +94,7 @@ export async function claimDueOutbox(
           SELECT 1 FROM invoices i WHERE i.id = o.invoice_id AND i.channel = 'ims'))
       ORDER BY o.due_at LIMIT ${options.limit} ${lock}
     )
-    RETURNING invoice_id, tenant_id`.execute(db);
-  return result.rows;
+    RETURNING invoice_id, tenant_id`;
 }
 
 /**

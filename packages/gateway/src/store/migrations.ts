@@ -473,6 +473,28 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable("tenants").addColumn("disabled_at", "text").execute();
     },
   },
+  "0018_outbox_partial_indexes": {
+    // The claim (outbox-sql.ts claimDueOutboxQuery) wants unleased rows in due order. With one index on due_at and
+    // one on lease_until, SQLite searched the lease index for `lease_until IS NULL` (every queued row) and
+    // sorted them all for each claim: 10% of the gateway's CPU with a 15,000-invoice queue (issue 11). Partial
+    // indexes hold only what each claim reads: unleased rows by due time, leased rows by lease expiry.
+    async up(db) {
+      await db.schema.dropIndex("outbox_due").execute();
+      await db.schema.dropIndex("outbox_lease").execute();
+      await db.schema
+        .createIndex("outbox_ready")
+        .on("outbox")
+        .column("due_at")
+        .where(sql.ref("lease_until"), "is", null)
+        .execute();
+      await db.schema
+        .createIndex("outbox_leased")
+        .on("outbox")
+        .column("lease_until")
+        .where(sql.ref("lease_until"), "is not", null)
+        .execute();
+    },
+  },
 };
 
 /** Of our two engines only PostgreSQL has transactional DDL: a way to tell them apart without a query. */

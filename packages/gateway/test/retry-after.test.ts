@@ -24,10 +24,16 @@ describe.each(engines)("Retry-After on %s", (engine) => {
     await t?.close();
   });
 
-  it("a 429 with Retry-After: 3 is not posted again before 3 s, whatever maxRetryDelayMs says", async () => {
+  /** A later invoice is claimed, posted and accepted: the worker has run claim rounds since this began. */
+  async function laterClaimRound(): Promise<void> {
+    const later = await t.call("POST", "/v1/invoices", { body: sampleInvoice() });
+    await t.waitFor(t.keyA, later.body.id, ["accepted"], 20_000);
+  }
+
+  it("a 429 with Retry-After: 600 is not posted again before it is due, whatever maxRetryDelayMs says", async () => {
     const invoice = sampleInvoice();
     const description = invoice.items[0]?.productDescription as string;
-    t.faults.byDescription.set(description, "http429;retry-after=3");
+    t.faults.byDescription.set(description, "http429;retry-after=600");
     const posted = await t.call("POST", "/v1/invoices", { body: invoice });
     const id = posted.body.id as string;
     await t.waitFor(t.keyA, id, ["retrying"], 5_000);
@@ -42,10 +48,20 @@ describe.each(engines)("Retry-After on %s", (engine) => {
       .select("finished_at")
       .where("invoice_id", "=", id)
       .executeTakeFirstOrThrow();
-    expect(Date.parse(row.due_at) - Date.parse(attempt.finished_at as string)).toBeGreaterThanOrEqual(2_900);
-    await new Promise((r) => setTimeout(r, 1_000));
+    const finished = Date.parse(attempt.finished_at as string);
+    expect(Date.parse(row.due_at) - finished).toBeGreaterThanOrEqual(599_000);
+    // Past the 100 ms the capped backoff alone would have waited, claim rounds still leave it alone. The loop
+    // waits on the worker's progress (each round is an accepted invoice), bounded by count; FBR's 600 s are
+    // far beyond any pause of a loaded machine, so no clock decides the outcome.
+    let rounds = 0;
+    do {
+      await laterClaimRound();
+      rounds += 1;
+    } while (Date.now() < finished + 200 && rounds < 100);
+    await laterClaimRound();
     const attempts = (await t.call("GET", `/v1/invoices/${id}/attempts`)).body.items;
     expect(attempts).toHaveLength(1);
+    expect((await t.call("GET", `/v1/invoices/${id}`)).body.state).toBe("retrying");
     t.faults.byDescription.delete(description);
   });
 });

@@ -9,16 +9,20 @@
 // The ratios are what count: absolute rates depend on the machine and its load.
 import { findPgBin, startPgCluster } from "../packages/gateway/test/pg-cluster.ts";
 import { fiveLineInvoice } from "./harness/invoices.ts";
-import { type BenchServer, startServer } from "./harness/proc.ts";
+import { type BenchServer, processTreeCpuSeconds, startServer } from "./harness/proc.ts";
 import type { BenchContext } from "./harness/results.ts";
 import { prepareStore, startGatewayServer } from "./harness/store.ts";
 import { type LoadResult, load } from "./harness/wrk.ts";
 
 const CONNECTIONS = 32;
 
-/** A load run, with the server's CPU per request: milliseconds of its CPU (all threads) per request served. */
+/**
+ * A load run, with the server's CPU per request: milliseconds of its CPU (all threads) per request served;
+ * on PostgreSQL also the database server's (the postmaster and all its processes), which shares the cores.
+ */
 interface Measured extends LoadResult {
   cpuMsPerRequest: number;
+  databaseCpuMsPerRequest?: number;
 }
 
 interface Target {
@@ -31,6 +35,7 @@ async function measure(
   seconds: number,
   warmSeconds: number,
   key: string | undefined,
+  databaseCpu: (() => number) | undefined,
 ): Promise<Measured> {
   const body = JSON.stringify(fiveLineInvoice("@@N@@"));
   const common = {
@@ -42,14 +47,26 @@ async function measure(
   };
   await load({ ...common, seconds: warmSeconds, prefix: "warm" });
   const cpuBefore = server.cpuSeconds();
+  const databaseBefore = databaseCpu?.();
   const result = await load({ ...common, seconds, prefix: "run" });
   const cpuMsPerRequest = ((server.cpuSeconds() - cpuBefore) * 1000) / result.requests;
+  const databaseAfter = databaseCpu?.();
   if (result.errors > 0) throw new Error(`bench: ${result.errors} failed requests against ${common.url}`);
-  return { ...result, cpuMsPerRequest };
+  return {
+    ...result,
+    cpuMsPerRequest,
+    ...(databaseBefore !== undefined && databaseAfter !== undefined
+      ? { databaseCpuMsPerRequest: ((databaseAfter - databaseBefore) * 1000) / result.requests }
+      : {}),
+  };
 }
 
 function describe(name: string, result: Measured): string {
-  return `${name}: ${result.rate.toFixed(0)}/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.cpuMsPerRequest.toFixed(3)} ms CPU per request (${result.requests} requests)`;
+  const database =
+    result.databaseCpuMsPerRequest === undefined
+      ? ""
+      : ` + ${result.databaseCpuMsPerRequest.toFixed(3)} ms of PostgreSQL's`;
+  return `${name}: ${result.rate.toFixed(0)}/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.cpuMsPerRequest.toFixed(3)} ms CPU per request${database} (${result.requests} requests)`;
 }
 
 type Run = (
@@ -57,6 +74,7 @@ type Run = (
   server: Promise<BenchServer<Target>>,
   path: string,
   key?: string,
+  databaseCpu?: () => number,
 ) => Promise<Measured>;
 
 /** The gateway on one engine, with its figures against the baselines of the same run. */
@@ -67,6 +85,7 @@ async function gatewayFigures(
   db: string | undefined,
   simulatorUrl: string,
   baselines: { bare: Measured; commit: Measured },
+  databaseCpu?: () => number,
 ): Promise<void> {
   const { bare, commit } = baselines;
   const prepared = await prepareStore(db !== undefined ? { db } : {});
@@ -75,6 +94,7 @@ async function gatewayFigures(
     startGatewayServer(prepared, { fbrUrl: simulatorUrl }),
     "/v1/invoices",
     prepared.key,
+    databaseCpu,
   );
   const goal = engine === "sqlite" ? 0.4 : 0.3;
   const ratio = gateway.rate / bare.rate;
@@ -111,6 +131,16 @@ async function gatewayFigures(
     value: gateway.cpuMsPerRequest / bare.cpuMsPerRequest,
     unit: "x",
   });
+  if (gateway.databaseCpuMsPerRequest !== undefined) {
+    // Context, no goal: PostgreSQL's own CPU per invoice (all its processes), which shares the two cores
+    // with the gateway and the load generator; the gateway's and PostgreSQL's together are the work.
+    context.results.add({
+      key: `ingest.${engine}.databaseCpuVsBare`,
+      label: `PostgreSQL's CPU per invoice (${gateway.databaseCpuMsPerRequest.toFixed(3)} ms) / per bare request`,
+      value: gateway.databaseCpuMsPerRequest / bare.cpuMsPerRequest,
+      unit: "x",
+    });
+  }
   const p99 = gateway.p99Ms / bare.p99Ms;
   context.results.add({
     key: `ingest.${engine}.p99VsBare`,
@@ -125,10 +155,10 @@ async function gatewayFigures(
 export default async function ingestBench(context: BenchContext): Promise<void> {
   const seconds = context.quick ? 3 : 10;
   const warm = context.quick ? 1 : 3;
-  const run: Run = async (name, server, path, key) => {
+  const run: Run = async (name, server, path, key, databaseCpu) => {
     const started = await server;
     try {
-      const result = await measure(started, path, seconds, warm, key);
+      const result = await measure(started, path, seconds, warm, key, databaseCpu);
       console.log(`  ${describe(name, result)}`);
       return result;
     } finally {
@@ -153,7 +183,10 @@ export default async function ingestBench(context: BenchContext): Promise<void> 
     }
     const cluster = await startPgCluster({ bin: pgBin, durable: true });
     try {
-      await gatewayFigures(context, run, "postgres", cluster.url, simulator.info.url, baselines);
+      const serverPid = cluster.serverPid();
+      await gatewayFigures(context, run, "postgres", cluster.url, simulator.info.url, baselines, () =>
+        processTreeCpuSeconds(serverPid),
+      );
     } finally {
       cluster.stop();
     }

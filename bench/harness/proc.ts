@@ -2,7 +2,7 @@
 // bench driver never share its event loop or its heap. A server prints one JSON line on stdout when it
 // listens ({ "url": ..., ... }); the driver reads that line and later stops the process with SIGTERM.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -35,12 +35,47 @@ function statusField(pid: number, field: "VmRSS" | "VmHWM"): number {
 // The kernel's clock ticks per second for /proc times (USER_HZ, 100 on Linux everywhere this runs).
 const USER_HZ = 100;
 
-function cpuSeconds(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command name, from the state (field 3) on. */
+function statFields(pid: number | string): string[] {
   // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ")".
   const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return text.slice(text.lastIndexOf(")") + 2).split(" ");
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = statFields(pid);
   // utime and stime are fields 14 and 15 of the line, 12 and 13 after the state field.
   return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
+
+/**
+ * CPU seconds used so far by a process and all its descendants (e.g. a PostgreSQL cluster: the postmaster,
+ * its backends and background workers), user and system: each living process's own time, plus the time of
+ * children that already exited and were waited for (cutime and cstime, fields 16 and 17).
+ */
+export function processTreeCpuSeconds(rootPid: number): number {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      parentOf.set(Number(entry), Number(statFields(entry)[1]));
+    } catch {
+      // The process exited while we listed /proc.
+    }
+  }
+  let ticks = 0;
+  for (const pid of parentOf.keys()) {
+    let ancestor: number | undefined = pid;
+    while (ancestor !== undefined && ancestor !== rootPid && ancestor > 1) ancestor = parentOf.get(ancestor);
+    if (ancestor !== rootPid) continue;
+    try {
+      const fields = statFields(pid);
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    } catch {
+      // Exited since: its time is in its parent's cutime/cstime from now on (a few ticks may be missed).
+    }
+  }
+  return ticks / USER_HZ;
 }
 
 /**

@@ -3,7 +3,7 @@
 // production server runs). initdb refuses to run as root, so when we are root the cluster belongs to the
 // postgres user.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,6 +50,8 @@ export interface PgCluster {
   url: string;
   /** The server's log (pg_ctl -l). */
   logFile: string;
+  /** The postmaster's process id (the first line of postmaster.pid); its backends are its children. */
+  serverPid(): number;
   /** Stops the cluster (immediate) and deletes its folder. */
   stop(): void;
 }
@@ -100,6 +102,7 @@ export async function startPgCluster({ bin, durable, settings = {} }: PgClusterO
     return {
       url: `postgres://raseed@127.0.0.1:${port}/postgres`,
       logFile: join(dir, "log"),
+      serverPid: () => Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]),
       stop: () => {
         try {
           runPg(bin, "pg_ctl", ["-D", dataDir, "-m", "immediate", "-w", "stop"], asPostgres);

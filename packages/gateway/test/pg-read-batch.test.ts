@@ -3,7 +3,10 @@
 // starts after it was asked (so it sees what was committed before). Then the two reads the API batches on
 // PostgreSQL: API keys (a revoked key is refused at once) and idempotency references.
 import { randomBytes } from "node:crypto";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findReplay, invoicesByExternalRefsQuery } from "../src/invoices/invoice-service.ts";
+import { insertRows } from "../src/store/compiled-query.ts";
 import type { Store } from "../src/store/database.ts";
 import { ReadBatch } from "../src/store/pg-read-batch.ts";
 import { addTenant, authenticateApiKey, createApiKey, revokeApiKey } from "../src/tenants/tenants.ts";
@@ -101,5 +104,76 @@ describe("API keys read in batches on PostgreSQL", () => {
     await revokeApiKey(store.db, keyOne.id);
     const after = await Promise.all([keyOne.key, keyTwo.key].map((key) => authenticateApiKey(store.db, key)));
     expect(after.map((auth) => auth?.tenantId)).toEqual([undefined, two.id]);
+  });
+});
+
+describe("idempotency references read in batches on PostgreSQL", () => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  let tenantId: string;
+  beforeAll(async () => {
+    ({ store, cleanup } = await openTestStore("postgres"));
+    const seller = { province: "Sindh", address: "Karachi", environment: "sandbox" as const, fbrToken: "t" };
+    tenantId = (await addTenant(store.db, TEST_MASTER_KEY, { ...seller, name: "Refs", ntn: "7200003" })).id;
+    // 2,000 DI invoices of one tenant and an IMS sale, never analysed: a fresh, fast-growing table.
+    const at = "2026-12-07T00:00:00.000Z";
+    const row = (n: number, channel: "di" | "ims") => ({
+      id: `inv_ref_${channel}_${n}`,
+      tenant_id: tenantId,
+      channel,
+      pos_id: channel === "ims" ? 1 : null,
+      usin: channel === "ims" ? `U${n}` : null,
+      external_ref: channel === "ims" ? "IMS-SHARED" : `REF-${n}`,
+      buyer_ntn_cnic: null,
+      buyer_name: null,
+      invoice_date: "2026-12-07",
+      request_hash: `hash-${n}`,
+      payload: "{}",
+      state: "queued" as const,
+      fbr_invoice_number: null,
+      fbr_number_source: null,
+      fbr_dated: null,
+      item_numbers: null,
+      errors: null,
+      last_reason: null,
+      attempt_count: 0,
+      created_at: at,
+      updated_at: at,
+    });
+    await insertRows(
+      store.db,
+      "invoices",
+      Array.from({ length: 2_000 }, (_, n) => row(n, "di")),
+    );
+    await insertRows(store.db, "invoices", [row(0, "ims")]);
+  });
+  afterAll(() => cleanup());
+
+  it("probes the (tenant_id, external_ref) index for the references, not every invoice of the tenant", async () => {
+    const query = invoicesByExternalRefsQuery({
+      tenantId,
+      externalRefs: ["REF-5", "NEW-1", "REF-77"],
+    });
+    const { rows } = await sql<{ "QUERY PLAN": string }>`EXPLAIN ${query}`.execute(store.db);
+    const plan = rows.map((r) => r["QUERY PLAN"]).join("\n");
+    expect(plan).toContain("invoices_tenant_external_ref");
+    expect(plan).not.toMatch(/invoices_tenant_invoice_date|Seq Scan/);
+  });
+
+  it("answers concurrent submissions' references each with its own DI invoice, never an IMS sale", async () => {
+    const asked = ["REF-5", "NEW-1", "REF-77", "IMS-SHARED", "REF-5"];
+    const found = await Promise.all(
+      asked.map((externalRef) =>
+        findReplay(store.db, tenantId, { externalRef, requestHash: "" }).catch(() => "conflict"),
+      ),
+    );
+    // A stored reference with other content is a conflict (409); an unknown one, or an IMS sale's, is new.
+    expect(found).toEqual(["conflict", undefined, "conflict", undefined, "conflict"]);
+    const replays = await Promise.all(
+      ["REF-5", "REF-77"].map((externalRef) =>
+        findReplay(store.db, tenantId, { externalRef, requestHash: `hash-${externalRef.slice(4)}` }),
+      ),
+    );
+    expect(replays.map((invoice) => invoice?.id)).toEqual(["inv_ref_di_5", "inv_ref_di_77"]);
   });
 });

@@ -371,15 +371,24 @@ const invoiceByExternalRef = precompiled((db, slots: { tenantId: string; externa
     .where("channel", "=", "di"),
 );
 
-/** The same for many references of one tenant: PostgreSQL's concurrent requests share one. */
-const invoicesByExternalRefs = precompiled((db, slots: { tenantId: string; externalRefs: string[] }) =>
-  db
-    .selectFrom("invoices")
-    .selectAll()
-    .where("tenant_id", "=", slots.tenantId)
-    .where("external_ref", "=", sql<string>`any(${slots.externalRefs}::text[])`)
-    .where("channel", "=", "di"),
-);
+/**
+ * The same for many references of one tenant: PostgreSQL's concurrent requests share one. Each reference
+ * is looked up on its own (a lateral subquery with the two columns of the (tenant_id, external_ref) unique
+ * index, which holds at most one row), and the channel is checked by the caller. As one
+ * `external_ref = any(...) and channel = 'di'` filter, a planner without statistics for a fresh or
+ * fast-growing table (autovacuum analyses it after a minute or more) took the (tenant_id, channel,
+ * invoice_date) index and read every invoice of the tenant on each call: 2.5 ms on average in a 10 s ingest
+ * run, growing with the table.
+ */
+export const invoicesByExternalRefsQuery = (slots: { tenantId: string; externalRefs: string[] }) =>
+  sql<InvoiceRow>`select "found".* from unnest(${slots.externalRefs}::text[]) as "wanted"("ref")
+    cross join lateral (select * from "invoices"
+      where "tenant_id" = ${slots.tenantId} and "external_ref" = "wanted"."ref" limit 1) as "found"`;
+
+const invoicesByExternalRefs = precompiled((db, slots: { tenantId: string; externalRefs: string[] }) => {
+  const query = invoicesByExternalRefsQuery(slots);
+  return { compile: () => query.compile(db) };
+});
 
 /** Keyed by tenant and reference; one query per tenant in the batch (usually one). */
 const externalRefBatch = batchPerStore(
@@ -398,7 +407,8 @@ const externalRefBatch = batchPerStore(
             invoicesByExternalRefs(db, { tenantId, externalRefs }),
           ),
         );
-        return found.flat();
+        // A reference is unique per tenant across channels; only a DI invoice answers a DI submission.
+        return found.flat().filter((row) => row.channel === "di");
       },
       (row) => JSON.stringify([row.tenant_id, row.external_ref]),
     ),

@@ -71,13 +71,13 @@ export function createFbrClient(transport: FbrTransport, target: ClientTarget): 
     const connection = transport.connections.forTenant(target.tenant);
     return new DiClient({
       ...common,
-      ...connection,
-      ...(target.token !== undefined ? { token: target.token } : {}),
+      baseUrl: connection.baseUrl,
+      token: target.token ?? connection.token,
+      fetch: connection.post,
       environment: target.tenant.environment,
     });
   }
   const origin = imsOrigin(transport.fbrUrl);
-  const fetchThrough = transport.connections.imsFetchFor(target.tenant);
   return new ImsClient({
     ...common,
     token: target.token,
@@ -85,7 +85,7 @@ export function createFbrClient(transport: FbrTransport, target: ClientTarget): 
     // FBR's IMS or PRA's (Punjab), per tenant: the same model on the authority's own hosts.
     authority: target.authority,
     ...(origin !== undefined ? { baseUrl: origin } : {}),
-    ...(fetchThrough !== undefined ? { fetch: fetchThrough } : {}),
+    fetch: transport.connections.imsPostFor(target.tenant),
   });
 }
 

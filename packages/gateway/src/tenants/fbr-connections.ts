@@ -7,9 +7,10 @@
 // everything else keep their own direct connections. Connections are pooled per tenant and rebuilt when
 // the tenant's stored token or transport changes; retired pools are closed at shutdown, never under a post
 // in flight (closing one mid-request could turn a written post into an error we cannot classify).
-import { oauth2ClientCredentials, type TokenProvider } from "@raseed/sdk";
+import { type FetchLike, oauth2ClientCredentials, type TokenProvider } from "@raseed/sdk";
 import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from "undici";
 import type { TenantRow } from "../store/schema.ts";
+import { postThrough } from "./post-transport.ts";
 import { tenantFbrToken } from "./tenants.ts";
 import { openTenantTransport, type TenantTransport, transportFingerprint } from "./transport.ts";
 
@@ -18,8 +19,13 @@ export interface FbrConnection {
   baseUrl: string;
   /** PRAL's static token, or the relay's OAuth2 token provider. */
   token: string | TokenProvider;
-  /** The transport to use; absent: the sdk's default (global fetch). */
+  /** The transport for look-ups and the OAuth2 token; absent: the sdk's default (global fetch). */
   fetch?: typeof fetch;
+  /**
+   * The transport DI and IMS posts (and validations) go through: undici's `request` on the same proxy /
+   * client certificate (post-transport.ts), or the injected fetch when there is one (tests).
+   */
+  post: FetchLike;
 }
 
 export interface FbrConnectionsOptions {
@@ -48,8 +54,15 @@ interface ClientTls {
 interface TenantEntry {
   fingerprint: string;
   connection: FbrConnection;
-  imsFetch: typeof fetch | undefined;
   dispatcher: Dispatcher | undefined;
+}
+
+interface GlobalTransport {
+  dispatcher: Dispatcher | undefined;
+  fetch: typeof fetch | undefined;
+  post: FetchLike;
+  /** The keep-alive Agent direct posts share when there is no proxy and no injected fetch. */
+  postAgent: Dispatcher | undefined;
 }
 
 /** undici's fetch, typed as the global one (the sdk's clients take `typeof fetch`). */
@@ -100,7 +113,7 @@ export class FbrConnections {
   readonly #options: FbrConnectionsOptions;
   readonly #globalProxy: string | undefined;
   /** Built on first use; shared by every tenant without settings of its own. */
-  #global: { dispatcher: Dispatcher | undefined; fetch: typeof fetch | undefined } | undefined;
+  #global: GlobalTransport | undefined;
   readonly #tenants = new Map<string, TenantEntry>();
   readonly #retired: Dispatcher[] = [];
   #closed = false;
@@ -125,10 +138,10 @@ export class FbrConnections {
 
   /**
    * The transport for the tenant's IMS posts (proxy and client certificate apply; the IMS token is the POS
-   * terminal's own and its origin is the IMS host). Undefined: the sdk's default.
+   * terminal's own and its origin is the IMS host).
    */
-  imsFetchFor(tenant: TenantRow): typeof fetch | undefined {
-    return this.#entry(tenant).imsFetch;
+  imsPostFor(tenant: TenantRow): FetchLike {
+    return this.#entry(tenant).connection.post;
   }
 
   /** Closes every pooled connection (after the worker has drained). Idempotent. */
@@ -137,19 +150,31 @@ export class FbrConnections {
     this.#closed = true;
     const all = [...this.#retired, ...[...this.#tenants.values()].map((entry) => entry.dispatcher)];
     if (this.#global?.dispatcher !== undefined) all.push(this.#global.dispatcher);
+    if (this.#global?.postAgent !== undefined) all.push(this.#global.postAgent);
     this.#tenants.clear();
     await Promise.all(all.map((dispatcher) => dispatcher?.close()));
   }
 
-  #globalTransport(): { dispatcher: Dispatcher | undefined; fetch: typeof fetch | undefined } {
+  #globalTransport(): GlobalTransport {
     if (this.#global === undefined) {
       const dispatcher = buildDispatcher(this.#globalProxy, this.#options.noProxy ?? "", undefined);
+      const injected = this.#options.fetch;
+      // Direct posts get an Agent of their own, with fetch's defaults (keep-alive, undici's timeouts).
+      const postAgent = dispatcher === undefined && injected === undefined ? new Agent() : undefined;
       this.#global = {
         dispatcher,
-        fetch: dispatcher === undefined ? this.#options.fetch : fetchThrough(dispatcher),
+        fetch: dispatcher === undefined ? injected : fetchThrough(dispatcher),
+        post: this.#postTransport(dispatcher ?? postAgent),
+        postAgent,
       };
     }
     return this.#global;
+  }
+
+  /** Posts through `dispatcher`; without one, the injected fetch (tests). */
+  #postTransport(dispatcher: Dispatcher | undefined): FetchLike {
+    if (dispatcher !== undefined) return postThrough(dispatcher);
+    return (this.#options.fetch ?? globalThis.fetch) as FetchLike;
   }
 
   #entry(tenant: TenantRow): TenantEntry {
@@ -169,9 +194,12 @@ export class FbrConnections {
     const tls = tlsOf(transport);
     let dispatcher: Dispatcher | undefined;
     let transportFetch: typeof fetch | undefined;
+    let post: FetchLike;
     if (transport?.proxy === undefined && tls === undefined) {
       // Nothing of its own: the global proxy (or none).
-      transportFetch = this.#globalTransport().fetch;
+      const global = this.#globalTransport();
+      transportFetch = global.fetch;
+      post = global.post;
     } else {
       // Its own proxy applies to all its FBR calls; with only TLS settings it still honours the global one.
       const own = transport?.proxy;
@@ -179,6 +207,7 @@ export class FbrConnections {
       const noProxy = own === undefined ? (this.#options.noProxy ?? "") : "";
       dispatcher = buildDispatcher(proxy, noProxy, tls);
       transportFetch = dispatcher === undefined ? this.#options.fetch : fetchThrough(dispatcher);
+      post = dispatcher === undefined ? this.#globalTransport().post : this.#postTransport(dispatcher);
     }
     const oauth2 = transport?.oauth2;
     const token: string | TokenProvider =
@@ -199,8 +228,8 @@ export class FbrConnections {
         baseUrl: transport?.fbrUrl ?? fbrUrl,
         token,
         ...(transportFetch !== undefined ? { fetch: transportFetch } : {}),
+        post,
       },
-      imsFetch: transportFetch,
       dispatcher,
     };
   }

@@ -86,27 +86,36 @@ function totalsOf(lines: PrintableLine[]): PrintableTotals {
   };
 }
 
+/** The value, sales tax and line total of a DI item as printed. */
+function diLineAmounts(
+  item: DiInvoice["items"][number],
+): Pick<PrintableLine, "valueExcludingTax" | "salesTax" | "furtherTax" | "extraTax" | "fed" | "total"> {
+  const value = roundMoney(item.valueSalesExcludingST);
+  const salesTax = roundMoney(item.salesTaxApplicable);
+  const furtherTax = roundMoney(item.furtherTax);
+  // extraTax "" is FBR's "not applicable" (0091).
+  const extraTax = roundMoney(item.extraTax === "" ? 0 : item.extraTax);
+  const fed = roundMoney(item.fedPayable);
+  const total = value.plus(salesTax).plus(furtherTax).plus(extraTax).plus(fed);
+  return { valueExcludingTax: value, salesTax, furtherTax, extraTax, fed, total };
+}
+
 function fromDi(row: InvoiceRow, payload: DiInvoice): Omit<PrintableInvoice, "totals" | "amountInWords"> {
   const lines = payload.items.map((item): PrintableLine => {
-    const value = roundMoney(item.valueSalesExcludingST);
-    const salesTax = roundMoney(item.salesTaxApplicable);
-    const furtherTax = roundMoney(item.furtherTax);
-    // extraTax "" is FBR's "not applicable" (0091).
-    const extraTax = roundMoney(item.extraTax === "" ? 0 : item.extraTax);
-    const fed = roundMoney(item.fedPayable);
+    const amounts = diLineAmounts(item);
     return {
       hsCode: item.hsCode,
       description: item.productDescription,
       quantity: String(item.quantity),
       unit: item.uoM,
       rate: item.rate,
-      valueExcludingTax: value,
-      salesTax,
-      furtherTax,
-      extraTax,
-      fed,
+      valueExcludingTax: amounts.valueExcludingTax,
+      salesTax: amounts.salesTax,
+      furtherTax: amounts.furtherTax,
+      extraTax: amounts.extraTax,
+      fed: amounts.fed,
       discount: roundMoney(item.discount),
-      total: value.plus(salesTax).plus(furtherTax).plus(extraTax).plus(fed),
+      total: amounts.total,
     };
   });
   const debitNote = payload.invoiceType === "Debit Note";
@@ -191,6 +200,35 @@ function fromIms(
     fbrDated: row.fbr_dated,
     state: row.state,
   };
+}
+
+/** What a seal signs of the printed totals (records/seals.ts). */
+export type SealedTotals = Pick<PrintableTotals, "payable" | "salesTax" | "valueExcludingTax">;
+
+/**
+ * The totals `toPrintable` prints that a seal signs, summed the same way without building the rest of the
+ * printable view: the worker seals every invoice it drains, and the whole view (lines, words) was most of
+ * the seal's cost after the signature (issue 11).
+ */
+export function sealedTotals(row: InvoiceRow): SealedTotals {
+  let valueExcludingTax = zero();
+  let salesTax = zero();
+  if (row.channel === "ims") {
+    const payload = JSON.parse(row.payload) as ImsInvoice;
+    for (const item of payload.Items) {
+      valueExcludingTax = valueExcludingTax.plus(roundMoney(item.SaleValue));
+      salesTax = salesTax.plus(roundMoney(item.TaxCharged));
+    }
+    return { valueExcludingTax, salesTax, payable: roundMoney(payload.TotalBillAmount) };
+  }
+  let payable = zero();
+  for (const item of (JSON.parse(row.payload) as DiInvoice).items) {
+    const line = diLineAmounts(item);
+    valueExcludingTax = valueExcludingTax.plus(line.valueExcludingTax);
+    salesTax = salesTax.plus(line.salesTax);
+    payable = payable.plus(line.total);
+  }
+  return { valueExcludingTax, salesTax, payable };
 }
 
 /** The invoice as printed. IMS totals are FBR's TotalBillAmount; DI totals are summed from the lines. */

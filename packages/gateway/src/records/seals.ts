@@ -15,7 +15,7 @@ import { createHash, verify } from "node:crypto";
 import { canonicalJson } from "@raseed/sdk";
 import type { Kysely, Transaction } from "kysely";
 import { type AuditEntryInput, appendAudit } from "../audit/audit-log.ts";
-import { toPrintable } from "../documents/printable.ts";
+import { sealedTotals } from "../documents/printable.ts";
 import { precompiled } from "../store/compiled-query.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
 import { nowIso } from "../store/ids.ts";
@@ -61,7 +61,7 @@ export function sealShortForm(keyId: string, signature: string): string {
 
 /** The record as the row and FBR's stored answer say it (currentSealRecord reads the answer). */
 function sealRecordOf(row: InvoiceRow, tenant: TenantRow, fbrResponse: string | null): SealRecord {
-  const printable = toPrintable(row, tenant);
+  const totals = sealedTotals(row);
   return {
     v: SEAL_FORMAT_VERSION,
     invoiceId: row.id,
@@ -73,9 +73,9 @@ function sealRecordOf(row: InvoiceRow, tenant: TenantRow, fbrResponse: string | 
     fbrDated: row.fbr_dated,
     fbrResponseSha256: fbrResponse === null ? null : sha256(fbrResponse),
     totals: {
-      payable: printable.totals.payable.toFixed(2),
-      salesTax: printable.totals.salesTax.toFixed(2),
-      valueExcludingTax: printable.totals.valueExcludingTax.toFixed(2),
+      payable: totals.payable.toFixed(2),
+      salesTax: totals.salesTax.toFixed(2),
+      valueExcludingTax: totals.valueExcludingTax.toFixed(2),
     },
   };
 }

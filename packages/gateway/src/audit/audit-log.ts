@@ -12,6 +12,7 @@ import { canonicalJson, redactSecrets } from "@raseed/sdk";
 import { type Kysely, sql, type Transaction } from "kysely";
 import { insertRows, precompiled } from "../store/compiled-query.ts";
 import { nowIso, sha256Hex } from "../store/ids.ts";
+import { prepareOnPostgres } from "../store/pg-named-statements.ts";
 import type { AuditRow, Database } from "../store/schema.ts";
 import { auditChainKeyOf } from "./chain-key.ts";
 
@@ -192,7 +193,7 @@ export async function writeDeferredAudit(trx: Transaction<Database>): Promise<vo
     const predicted = heads.get(tenantId) ?? { seq: -1, hash: "", mac: null };
     const guess = chainFrom(predicted, tenantId, entries, chainKey);
     heads.set(tenantId, guess.head);
-    const { rows } = await sql<{ audit_seq: number; audit_head_hash: string; audit_head_mac: string | null }>`
+    const query = sql<{ audit_seq: number; audit_head_hash: string; audit_head_mac: string | null }>`
       with bumped as (
         update tenants set
           audit_seq = audit_seq + ${entries.length}::int,
@@ -212,7 +213,10 @@ export async function writeDeferredAudit(trx: Transaction<Database>): Promise<vo
           ${guess.rows.map((row) => row.hash)}::text[], ${guess.rows.map((row) => row.mac)}::text[])
         where exists (select 1 from bumped where audit_head_hash = ${guess.head.hash}::text)
       )
-      select audit_seq, audit_head_hash, audit_head_mac from bumped`.execute(trx);
+      select audit_seq, audit_head_hash, audit_head_mac from bumped`.compile(trx);
+    // Every group runs it: a named prepared statement (store/pg-named-statements.ts).
+    prepareOnPostgres(query.sql);
+    const { rows } = await trx.executeQuery(query);
     const [bumped] = rows;
     if (bumped === undefined) throw new Error(`audit: unknown tenant ${tenantId}`);
     if (bumped.audit_head_hash === guess.head.hash) continue;

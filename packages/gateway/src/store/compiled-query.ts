@@ -9,9 +9,12 @@ import {
   createQueryId,
   type DialectAdapter,
   type Insertable,
+  InsertQueryNode,
   type Kysely,
+  PostgresAdapter,
   type Transaction,
 } from "kysely";
+import { prepareOnPostgres } from "./pg-named-statements.ts";
 import type { Database } from "./schema.ts";
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -40,6 +43,8 @@ export function precompiled<P extends Record<string, unknown>, R>(
     if (compiled === undefined) {
       const slots = new Proxy({} as P, { get: (_target, name) => new Slot(String(name)) });
       const query = build(db, slots).compile();
+      // Inserts only: a lookup's plan must be made for the table as it is (pg-named-statements.ts).
+      if (adapter instanceof PostgresAdapter && InsertQueryNode.is(query.query)) prepareOnPostgres(query.sql);
       compiled = {
         query,
         names: query.parameters.map((parameter) => (parameter instanceof Slot ? parameter.name : undefined)),
@@ -132,6 +137,7 @@ export async function insertRows<T extends keyof Database & string>(
       if (!query.parameters.every((parameter) => parameter instanceof CellSlot)) {
         throw new Error(`insertRows: ${table}'s insert has parameters that are not its rows' values`);
       }
+      if (adapter instanceof PostgresAdapter) prepareOnPostgres(query.sql);
       insert = {
         query,
         rowOf: query.parameters.map((parameter) => (parameter as CellSlot).row),

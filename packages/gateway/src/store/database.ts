@@ -5,6 +5,7 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import { Checkpointer } from "./checkpointer.ts";
 import { migrateToLatest } from "./migrations.ts";
+import { namedStatementClient } from "./pg-named-statements.ts";
 import type { Database } from "./schema.ts";
 import { withStatementCache } from "./statement-cache.ts";
 import { type FlushFile, WalSync } from "./wal-sync.ts";
@@ -131,6 +132,8 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
   }
   const pool = new pg.Pool({
     connectionString: url,
+    // The compiled inserts are prepared once per connection (pg-named-statements.ts).
+    Client: namedStatementClient(pg.Client),
     max: options.poolSize ?? 10,
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   });

@@ -7,6 +7,7 @@ import { Checkpointer } from "./checkpointer.ts";
 import { migrateToLatest } from "./migrations.ts";
 import { namedStatementClient } from "./pg-named-statements.ts";
 import type { Database } from "./schema.ts";
+import { registerChangeWatch, SqliteChangeWatch } from "./sqlite-changes.ts";
 import { withStatementCache } from "./statement-cache.ts";
 import { type FlushFile, WalSync } from "./wal-sync.ts";
 import { ObservedDialect, probeWrite, StoreWriteHealth } from "./write-health.ts";
@@ -92,12 +93,18 @@ function openSqlite(file: string, walFlush: FlushFile | undefined): Store {
   database.pragma("busy_timeout = 5000");
   database.pragma("foreign_keys = ON");
   const health = new StoreWriteHealth();
+  const changes = new SqliteChangeWatch(database);
   const dialect = new ObservedDialect(
-    new SqliteDialect({ database: withStatementCache(database, 500, () => walSync?.willWrite()) }),
+    new SqliteDialect({
+      database: withStatementCache(database, 500, () => walSync?.willWrite(), {
+        onWrite: () => changes.wroteOwn(),
+      }),
+    }),
     health,
     { outsideTransaction: () => !database.inTransaction, walSync },
   );
   const db = new Kysely<Database>({ dialect });
+  registerChangeWatch(db, changes);
   health.setProbe(() => probeWrite(db));
   return {
     db,

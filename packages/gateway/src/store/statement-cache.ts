@@ -4,20 +4,34 @@
 // returns the statement already prepared for the same text. Least-recently-used texts are dropped beyond
 // `limit` (multi-row inserts make texts that vary with the row count). A statement still iterating (a
 // streamed query) is busy, so a second copy is prepared for that run rather than reused. Every statement is
-// fetched here just before it runs, so `onWrite` hears of each one that may write (wal-sync.ts counts them).
+// fetched here just before it runs, so `onWrite` hears of each one that may write (wal-sync.ts counts them),
+// and `watched` of each that may also change a tenant or an API key (sqlite-changes.ts).
 import type SqliteDatabase from "better-sqlite3";
 import type { SqliteDatabase as KyselySqliteDatabase } from "kysely";
+import { writesTenantsOrKeys } from "./sqlite-changes.ts";
+
+interface Cached {
+  statement: SqliteDatabase.Statement;
+  /** It may write tenants or api_keys (judged once per text). */
+  watched: boolean;
+}
 
 export function withStatementCache(
   database: SqliteDatabase.Database,
   limit = 500,
   onWrite: () => void = () => {},
+  watched: { onWrite: () => void } = { onWrite: () => {} },
 ): KyselySqliteDatabase {
-  const cache = new Map<string, SqliteDatabase.Statement>();
-  const counted = (statement: SqliteDatabase.Statement) => {
-    if (!statement.readonly) onWrite();
-    return statement;
+  const cache = new Map<string, Cached>();
+  const counted = (entry: Cached) => {
+    if (!entry.statement.readonly) onWrite();
+    if (entry.watched) watched.onWrite();
+    return entry.statement;
   };
+  const entryFor = (sql: string, statement: SqliteDatabase.Statement): Cached => ({
+    statement,
+    watched: !statement.readonly && writesTenantsOrKeys(sql),
+  });
   return {
     close: () => {
       cache.clear();
@@ -26,16 +40,16 @@ export function withStatementCache(
     prepare: (sql: string) => {
       const cached = cache.get(sql);
       if (cached !== undefined) {
-        if (cached.busy) return counted(database.prepare(sql));
+        if (cached.statement.busy) return counted(entryFor(sql, database.prepare(sql)));
         // Map order is insertion order: re-inserting marks it most recently used.
         cache.delete(sql);
         cache.set(sql, cached);
         return counted(cached);
       }
-      const statement = database.prepare(sql);
-      cache.set(sql, statement);
+      const entry = entryFor(sql, database.prepare(sql));
+      cache.set(sql, entry);
       if (cache.size > limit) cache.delete(cache.keys().next().value as string);
-      return counted(statement);
+      return counted(entry);
     },
   };
 }

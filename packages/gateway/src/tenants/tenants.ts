@@ -9,6 +9,7 @@ import { precompiled } from "../store/compiled-query.ts";
 import { newId, nowIso, sha256Hex } from "../store/ids.ts";
 import { batchPerStore, isPostgres, ReadBatch } from "../store/pg-read-batch.ts";
 import type { Database, TenantRow } from "../store/schema.ts";
+import { type ChangeStamp, changeWatchOf, type SqliteChangeWatch } from "../store/sqlite-changes.ts";
 import { decryptSecret, encryptSecret } from "./secret-box.ts";
 
 export const apiKeyScopes = [
@@ -455,7 +456,10 @@ export interface AuthenticatedKey {
   keyId: string;
   tenantId: string;
   scopes: ReadonlySet<string>;
-  /** The key's tenant as it was when the request came in. */
+  /**
+   * The key's tenant as it was when the request came in; its audit chain head (audit_seq, audit_head_*)
+   * only as it was when the key was last read (on SQLite the read is kept while nothing else changes).
+   */
   tenant: TenantRow;
 }
 
@@ -496,21 +500,55 @@ const keyBatch = batchPerStore(
     ),
 );
 
+type KeyWithTenantRow = Awaited<ReturnType<typeof keyWithTenant>>[number];
+
+/** Authenticated keys kept per SQLite store, each with the change stamp taken before it was read. */
+const authCache = new WeakMap<
+  SqliteChangeWatch,
+  Map<string, { stamp: ChangeStamp; auth: AuthenticatedKey }>
+>();
+/** Keys kept per store at most (a safety net: an installation has a few keys per tenant). */
+const AUTH_CACHE_KEYS = 1_000;
+
 export async function authenticateApiKey(
   db: Kysely<Database>,
   key: string,
 ): Promise<AuthenticatedKey | undefined> {
-  // Read on every request, never cached: a revoked key or a disabled tenant is refused at once, by this
-  // instance and by every other one sharing the database. On PostgreSQL the requests of one turn share
-  // the query, which starts after each of them arrived.
+  // A revoked key or a disabled tenant is refused at once, by this instance and by every other one sharing
+  // the database. On PostgreSQL the key is read on every request, and the requests of one turn share the
+  // query, which starts after each of them arrived. On SQLite a key read before is answered from memory
+  // while nothing that could change it was written since, by this gateway or by any other process
+  // (store/sqlite-changes.ts); anything else reads it again.
   const keyHash = hashApiKey(key);
-  const row =
-    !db.isTransaction && isPostgres(db)
-      ? await keyBatch(db).get(keyHash)
-      : (await keyWithTenant(db, { keyHash }))[0];
+  if (db.isTransaction) return authenticatedFrom((await keyWithTenant(db, { keyHash }))[0]);
+  if (isPostgres(db)) return authenticatedFrom(await keyBatch(db).get(keyHash));
+  const watch = changeWatchOf(db);
+  let cached = watch === undefined ? undefined : authCache.get(watch);
+  const known = cached?.get(keyHash);
+  if (known !== undefined && watch?.unchangedSince(known.stamp) === true) return known.auth;
+  // Taken before the read: a write that lands between them makes the copy stale at once.
+  const stamp = watch?.stamp();
+  const auth = authenticatedFrom((await keyWithTenant(db, { keyHash }))[0]);
+  if (watch === undefined || stamp === undefined) return auth;
+  if (auth === undefined) {
+    cached?.delete(keyHash);
+    return undefined;
+  }
+  if (cached === undefined) {
+    cached = new Map();
+    authCache.set(watch, cached);
+  }
+  if (cached.size >= AUTH_CACHE_KEYS) cached.clear();
+  cached.set(keyHash, { stamp, auth });
+  return auth;
+}
+
+/** The key's grant from its row, or undefined when the key is unknown, revoked or its tenant disabled. */
+function authenticatedFrom(row: KeyWithTenantRow | undefined): AuthenticatedKey | undefined {
   if (row === undefined || row.key_revoked_at !== null || row.disabled_at !== null) return undefined;
   // Spelled out: an object rest (`...tenant`) copied the row through a slow runtime path on every request.
-  const tenant: TenantRow = {
+  // Frozen: on SQLite one copy answers many requests (authenticateApiKey).
+  const tenant: TenantRow = Object.freeze({
     id: row.id,
     ntn: row.ntn,
     name: row.name,
@@ -528,6 +566,11 @@ export async function authenticateApiKey(
     audit_head_mac: row.audit_head_mac,
     created_at: row.created_at,
     updated_at: row.updated_at,
-  };
-  return { keyId: row.key_id, tenantId: tenant.id, scopes: new Set(row.key_scopes.split(",")), tenant };
+  });
+  return Object.freeze({
+    keyId: row.key_id,
+    tenantId: tenant.id,
+    scopes: new Set(row.key_scopes.split(",")),
+    tenant,
+  });
 }

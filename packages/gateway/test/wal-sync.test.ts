@@ -4,9 +4,10 @@
 // flush is replaced by one the test holds, so nothing here depends on timing.
 import { readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HeldFsync } from "../../pos-bridge/test/held-fsync.ts";
+import { precompiled } from "../src/store/compiled-query.ts";
 import { openStore, type Store } from "../src/store/database.ts";
 import { GroupCommitter } from "../src/store/group-commit.ts";
 import { fdatasyncFile } from "../src/store/wal-sync.ts";
@@ -64,6 +65,55 @@ describe("SQLite commits with the WAL synced off the event loop", () => {
     expect(await stateOf(commit)).toBe("pending");
     held.release();
     expect(await commit).toBe("committed");
+  });
+
+  it("runs a compiled read at once only on a free connection: never beside an open transaction or an unsynced commit", async () => {
+    const countNotes = precompiled((db, _slots: Record<string, never>) =>
+      (db as unknown as Kysely<{ notes: { id: number; text: string } }>)
+        .selectFrom("notes")
+        .select((eb) => eb.fn.countAll<number>().as("n")),
+    );
+    // Free: answered in the same turn, with nothing to flush.
+    expect(await stateOf(countNotes(store.db, {}))).toBe("resolved");
+    // A transaction with an insert it will roll back: a read asked for meanwhile waits its turn and never
+    // sees the row (run straight on the connection it would have).
+    let finish: () => void = () => {};
+    const open = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    let inserted: () => void = () => {};
+    const insertedYet = new Promise<void>((resolve) => {
+      inserted = resolve;
+    });
+    const rolledBack = store.db
+      .transaction()
+      .execute(async (trx) => {
+        await sql`insert into notes (text) values ('never')`.execute(trx);
+        inserted();
+        await open;
+        throw new Error("roll back");
+      })
+      .catch(() => "rolled back");
+    await insertedYet;
+    const duringTransaction = countNotes(store.db, {});
+    expect(await stateOf(duringTransaction)).toBe("pending");
+    const started = held.started;
+    finish();
+    // The rolled-back insert was a write: its ROLLBACK is flushed like a commit.
+    await held.startedAtLeast(started + 1);
+    held.release();
+    expect(await rolledBack).toBe("rolled back");
+    expect((await duringTransaction)[0]?.n).toBe(0);
+    // A commit whose flush is held: a read asked for meanwhile answers only after it is durable.
+    const commit = store.db.transaction().execute(async (trx) => {
+      await sql`insert into notes (text) values ('durable')`.execute(trx);
+    });
+    await held.startedAtLeast(started + 2);
+    const afterCommit = countNotes(store.db, {});
+    expect(await stateOf(afterCommit)).toBe("pending");
+    held.release();
+    await commit;
+    expect((await afterCommit)[0]?.n).toBe(1);
   });
 
   it("holds a write outside a transaction until its flush, and the connection with it", async () => {

@@ -16,6 +16,7 @@ import {
 } from "kysely";
 import { prepareOnPostgres } from "./pg-named-statements.ts";
 import type { Database } from "./schema.ts";
+import { directReadsOf } from "./sqlite-direct.ts";
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -56,6 +57,11 @@ export function precompiled<P extends Record<string, unknown>, R>(
       const name = names[index];
       return name === undefined ? parameter : values[name];
     });
+    // SQLite, outside a transaction: run now on the idle connection (store/sqlite-direct.ts).
+    if (!db.isTransaction && query.query.kind === "SelectQueryNode") {
+      const rows = directReadsOf(db)?.select<R>(query.sql, parameters);
+      if (rows !== undefined) return rows;
+    }
     const result = await db.executeQuery<R>({ ...query, queryId: createQueryId(), parameters });
     return result.rows;
   };

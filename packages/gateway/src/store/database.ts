@@ -8,6 +8,7 @@ import { migrateToLatest } from "./migrations.ts";
 import { namedStatementClient } from "./pg-named-statements.ts";
 import type { Database } from "./schema.ts";
 import { registerChangeWatch, SqliteChangeWatch } from "./sqlite-changes.ts";
+import { registerDirectReads, SqliteDirectReads } from "./sqlite-direct.ts";
 import { withStatementCache } from "./statement-cache.ts";
 import { type FlushFile, WalSync } from "./wal-sync.ts";
 import { ObservedDialect, probeWrite, StoreWriteHealth } from "./write-health.ts";
@@ -94,17 +95,26 @@ function openSqlite(file: string, walFlush: FlushFile | undefined): Store {
   database.pragma("foreign_keys = ON");
   const health = new StoreWriteHealth();
   const changes = new SqliteChangeWatch(database);
-  const dialect = new ObservedDialect(
-    new SqliteDialect({
-      database: withStatementCache(database, 500, () => walSync?.willWrite(), {
-        onWrite: () => changes.wroteOwn(),
-      }),
-    }),
-    health,
-    { outsideTransaction: () => !database.inTransaction, walSync },
-  );
+  const statements = withStatementCache(database, 500, () => walSync?.willWrite(), {
+    onWrite: () => changes.wroteOwn(),
+  });
+  const hold = { held: false };
+  const dialect = new ObservedDialect(new SqliteDialect({ database: statements }), health, {
+    outsideTransaction: () => !database.inTransaction,
+    walSync,
+    hold,
+  });
   const db = new Kysely<Database>({ dialect });
   registerChangeWatch(db, changes);
+  registerDirectReads(
+    db,
+    new SqliteDirectReads(
+      database,
+      (text) => statements.prepare(text) as SqliteDatabase.Statement,
+      hold,
+      health,
+    ),
+  );
   health.setProbe(() => probeWrite(db));
   return {
     db,

@@ -17,6 +17,7 @@ import type {
   TransactionSettings,
 } from "kysely";
 import type { Database } from "./schema.ts";
+import type { ConnectionHold } from "./sqlite-direct.ts";
 import type { WalSync } from "./wal-sync.ts";
 
 /** What the observed dialect knows of a SQLite connection. */
@@ -25,6 +26,8 @@ export interface SqliteConnectionState {
   outsideTransaction(): boolean;
   /** Syncs the WAL for commits made with `synchronous = NORMAL` (wal-sync.ts); absent for `:memory:`. */
   walSync?: WalSync | undefined;
+  /** Set while Kysely's driver holds the connection (sqlite-direct.ts reads only when it does not). */
+  hold?: ConnectionHold;
 }
 
 export type StoreFaultCode = "store_full" | "store_unavailable";
@@ -200,6 +203,7 @@ class ObservedDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await this.inner.acquireConnection();
+    if (this.sqlite?.hold !== undefined) this.sqlite.hold.held = true;
     let observed = this.connections.get(connection);
     if (observed === undefined) {
       observed = new ObservedConnection(connection, this.health, this.sqlite);
@@ -260,6 +264,8 @@ class ObservedDriver implements Driver {
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    // Before the driver hands the connection to its next user, whose acquire sets it again.
+    if (this.sqlite?.hold !== undefined) this.sqlite.hold.held = false;
     await this.inner.releaseConnection((connection as ObservedConnection).inner);
   }
 

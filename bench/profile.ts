@@ -1,4 +1,5 @@
-// `npm run bench:profile [-- --seconds=N] [--postgres]`: where the gateway's time goes under ingest load. Starts
+// `npm run bench:profile [-- --seconds=N] [--postgres] [--no-drain]`: where the gateway's time goes under ingest
+// load (with --no-drain the worker's FBR URL is a closed port, so only ingest runs, not the drain). Starts
 // the gateway (its own process, with node --cpu-prof) on SQLite, or with --postgres on a throwaway durable
 // PostgreSQL cluster (as the ingest bench does), drives POST /v1/invoices with wrk at 32 connections, stops it
 // and prints the profile's idle share and the functions with the most self time, grouped by file. The raw
@@ -46,7 +47,9 @@ const prepared = await prepareStore(cluster !== undefined ? { db: cluster.url } 
 const statements = cluster === undefined ? undefined : new pg.Client({ connectionString: cluster.url });
 await statements?.connect();
 await statements?.query("create extension if not exists pg_stat_statements");
-const gateway = await startGatewayServer(prepared, { fbrUrl: simulator.info.url }, [
+// --no-drain: the worker posts to a port nothing listens on (its posts fail to connect and back off).
+const fbrUrl = process.argv.includes("--no-drain") ? "http://127.0.0.1:9" : simulator.info.url;
+const gateway = await startGatewayServer(prepared, { fbrUrl }, [
   "--cpu-prof",
   `--cpu-prof-dir=${profileDir}`,
 ]);

@@ -463,22 +463,8 @@ export interface AuthenticatedKey {
   tenant: TenantRow;
 }
 
-/** The key and its tenant in one query (every authenticated request needs both), compiled once. */
-const keyWithTenant = precompiled((db, slots: { keyHash: string }) =>
-  db
-    .selectFrom("api_keys")
-    .innerJoin("tenants", "tenants.id", "api_keys.tenant_id")
-    .selectAll("tenants")
-    .select([
-      "api_keys.id as key_id",
-      "api_keys.scopes as key_scopes",
-      "api_keys.revoked_at as key_revoked_at",
-    ])
-    .where("api_keys.key_hash", "=", slots.keyHash),
-);
-
-/** The same for many keys at once: PostgreSQL's concurrent requests share one (store/pg-read-batch.ts). */
-const keysWithTenants = precompiled((db, slots: { keyHashes: string[] }) =>
+/** API keys joined to their tenants, with what authentication reads of the key. */
+const keysJoinedToTenants = (db: Kysely<Database>) =>
   db
     .selectFrom("api_keys")
     .innerJoin("tenants", "tenants.id", "api_keys.tenant_id")
@@ -488,8 +474,16 @@ const keysWithTenants = precompiled((db, slots: { keyHashes: string[] }) =>
       "api_keys.scopes as key_scopes",
       "api_keys.revoked_at as key_revoked_at",
       "api_keys.key_hash as key_hash",
-    ])
-    .where("api_keys.key_hash", "=", sql<string>`any(${slots.keyHashes}::text[])`),
+    ]);
+
+/** The key and its tenant in one query (every authenticated request needs both), compiled once. */
+const keyWithTenant = precompiled((db, slots: { keyHash: string }) =>
+  keysJoinedToTenants(db).where("api_keys.key_hash", "=", slots.keyHash),
+);
+
+/** The same for many keys at once: PostgreSQL's concurrent requests share one (store/pg-read-batch.ts). */
+const keysWithTenants = precompiled((db, slots: { keyHashes: string[] }) =>
+  keysJoinedToTenants(db).where("api_keys.key_hash", "=", sql<string>`any(${slots.keyHashes}::text[])`),
 );
 
 const keyBatch = batchPerStore(

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { appendAudit } from "../src/audit/audit-log.ts";
 import { openStore, type Store } from "../src/store/database.ts";
-import { changeWatchOf, writesTenantsOrKeys } from "../src/store/sqlite-changes.ts";
+import { changeWatches, writesTenantsOrKeys } from "../src/store/sqlite-changes.ts";
 import {
   addTenant,
   authenticateApiKey,
@@ -100,7 +100,7 @@ describe("API keys answered from memory on SQLite", () => {
     const cached = await authenticateApiKey(store.db, key.key);
     await store.db.transaction().execute(async (trx) => {
       await trx.updateTable("api_keys").set({ revoked_at: "2026-12-07T00:00:00.000Z" }).execute();
-      expect(changeWatchOf(trx)?.stamp()).toBeUndefined();
+      expect(changeWatches.get(trx)?.stamp()).toBeUndefined();
       expect(await authenticateApiKey(trx, key.key)).toBeUndefined();
     });
     expect(cached).toBeDefined();

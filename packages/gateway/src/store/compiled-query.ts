@@ -16,7 +16,7 @@ import {
 } from "kysely";
 import { prepareOnPostgres } from "./pg-named-statements.ts";
 import type { Database } from "./schema.ts";
-import { directReadsOf } from "./sqlite-direct.ts";
+import { directReads } from "./sqlite-direct.ts";
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -59,7 +59,7 @@ export function precompiled<P extends Record<string, unknown>, R>(
     });
     // SQLite, outside a transaction: run now on the idle connection (store/sqlite-direct.ts).
     if (!db.isTransaction && query.query.kind === "SelectQueryNode") {
-      const rows = directReadsOf(db)?.select<R>(query.sql, parameters);
+      const rows = directReads.get(db)?.select<R>(query.sql, parameters);
       if (rows !== undefined) return rows;
     }
     const result = await db.executeQuery<R>({ ...query, queryId: createQueryId(), parameters });

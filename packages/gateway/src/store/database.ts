@@ -7,8 +7,8 @@ import { Checkpointer } from "./checkpointer.ts";
 import { migrateToLatest } from "./migrations.ts";
 import { namedStatementClient } from "./pg-named-statements.ts";
 import type { Database } from "./schema.ts";
-import { registerChangeWatch, SqliteChangeWatch } from "./sqlite-changes.ts";
-import { registerDirectReads, SqliteDirectReads } from "./sqlite-direct.ts";
+import { changeWatches, SqliteChangeWatch } from "./sqlite-changes.ts";
+import { directReads, SqliteDirectReads } from "./sqlite-direct.ts";
 import { withStatementCache } from "./statement-cache.ts";
 import { type FlushFile, WalSync } from "./wal-sync.ts";
 import { ObservedDialect, probeWrite, StoreWriteHealth } from "./write-health.ts";
@@ -105,8 +105,8 @@ function openSqlite(file: string, walFlush: FlushFile | undefined): Store {
     hold,
   });
   const db = new Kysely<Database>({ dialect });
-  registerChangeWatch(db, changes);
-  registerDirectReads(
+  changeWatches.set(db, changes);
+  directReads.set(
     db,
     new SqliteDirectReads(
       database,

@@ -13,6 +13,7 @@
 // connection is inside a transaction no stamp is given: what it reads there may not be committed, and
 // another connection's commit would only show once the transaction ends.
 import type SqliteDatabase from "better-sqlite3";
+import { perStore } from "./per-store.ts";
 
 /** What a cache keeps beside a copy: compared with `SqliteChangeWatch.stamp()` before the copy is used. */
 export interface ChangeStamp {
@@ -60,18 +61,5 @@ export class SqliteChangeWatch {
   }
 }
 
-const watches = new WeakMap<object, SqliteChangeWatch>();
-
-/** A Kysely database or transaction of any schema. */
-interface AnyKysely {
-  getExecutor(): { adapter: object };
-}
-
-export function registerChangeWatch(db: AnyKysely, watch: SqliteChangeWatch): void {
-  watches.set(db.getExecutor().adapter, watch);
-}
-
 /** The store's watch: SQLite stores have one, PostgreSQL stores none. */
-export function changeWatchOf(db: AnyKysely): SqliteChangeWatch | undefined {
-  return watches.get(db.getExecutor().adapter);
-}
+export const changeWatches = perStore<SqliteChangeWatch>();

@@ -7,6 +7,7 @@
 // holds the connection until its WAL is synced, wal-sync.ts). When the connection is held, the read goes
 // through Kysely and waits its turn as before.
 import type SqliteDatabase from "better-sqlite3";
+import { perStore } from "./per-store.ts";
 import type { StoreWriteHealth } from "./write-health.ts";
 
 /** Whether Kysely's driver holds the connection (a transaction, a query or a commit under way). */
@@ -37,18 +38,5 @@ export class SqliteDirectReads {
   }
 }
 
-const direct = new WeakMap<object, SqliteDirectReads>();
-
-/** A Kysely database or transaction of any schema. */
-interface AnyKysely {
-  getExecutor(): { adapter: object };
-}
-
-export function registerDirectReads(db: AnyKysely, reads: SqliteDirectReads): void {
-  direct.set(db.getExecutor().adapter, reads);
-}
-
 /** The store's direct reads: SQLite stores have them, PostgreSQL stores not. */
-export function directReadsOf(db: AnyKysely): SqliteDirectReads | undefined {
-  return direct.get(db.getExecutor().adapter);
-}
+export const directReads = perStore<SqliteDirectReads>();

@@ -9,7 +9,7 @@ import { precompiled } from "../store/compiled-query.ts";
 import { newId, nowIso, sha256Hex } from "../store/ids.ts";
 import { batchPerStore, isPostgres, ReadBatch } from "../store/pg-read-batch.ts";
 import type { Database, TenantRow } from "../store/schema.ts";
-import { type ChangeStamp, changeWatchOf, type SqliteChangeWatch } from "../store/sqlite-changes.ts";
+import { type ChangeStamp, changeWatches, type SqliteChangeWatch } from "../store/sqlite-changes.ts";
 import { decryptSecret, encryptSecret } from "./secret-box.ts";
 
 export const apiKeyScopes = [
@@ -516,7 +516,7 @@ export async function authenticateApiKey(
   const keyHash = hashApiKey(key);
   if (db.isTransaction) return authenticatedFrom((await keyWithTenant(db, { keyHash }))[0]);
   if (isPostgres(db)) return authenticatedFrom(await keyBatch(db).get(keyHash));
-  const watch = changeWatchOf(db);
+  const watch = changeWatches.get(db);
   let cached = watch === undefined ? undefined : authCache.get(watch);
   const known = cached?.get(keyHash);
   if (known !== undefined && watch?.unchangedSince(known.stamp) === true) return known.auth;

@@ -102,20 +102,14 @@ function diLineAmounts(
 
 function fromDi(row: InvoiceRow, payload: DiInvoice): Omit<PrintableInvoice, "totals" | "amountInWords"> {
   const lines = payload.items.map((item): PrintableLine => {
-    const amounts = diLineAmounts(item);
     return {
       hsCode: item.hsCode,
       description: item.productDescription,
       quantity: String(item.quantity),
       unit: item.uoM,
       rate: item.rate,
-      valueExcludingTax: amounts.valueExcludingTax,
-      salesTax: amounts.salesTax,
-      furtherTax: amounts.furtherTax,
-      extraTax: amounts.extraTax,
-      fed: amounts.fed,
+      ...diLineAmounts(item),
       discount: roundMoney(item.discount),
-      total: amounts.total,
     };
   });
   const debitNote = payload.invoiceType === "Debit Note";

@@ -3,7 +3,7 @@
 // changed tenant is seen by the very next request, whether the change came through the gateway's own
 // connection or from another process on the same file (here: a second store, as `raseed key revoke` opens
 // one beside a running gateway).
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { appendAudit } from "../src/audit/audit-log.ts";
 import { openStore, type Store } from "../src/store/database.ts";
 import { changeWatches, writesTenantsOrKeys } from "../src/store/sqlite-changes.ts";
@@ -105,6 +105,29 @@ describe("API keys answered from memory on SQLite", () => {
     });
     expect(cached).toBeDefined();
     expect(await authenticateApiKey(store.db, key.key)).toBeUndefined();
+  });
+
+  it("reads one change stamp for the requests of one turn, after all of them asked", async () => {
+    const first = await authenticateApiKey(store.db, key.key);
+    const watch = changeWatches.get(store.db);
+    if (watch === undefined) throw new Error("a SQLite store has a change watch");
+    const stamp = vi.spyOn(watch, "stamp");
+    const together = await Promise.all(
+      Array.from({ length: 8 }, () => authenticateApiKey(store.db, key.key)),
+    );
+    expect(together.every((auth) => auth === first)).toBe(true);
+    expect(stamp).toHaveBeenCalledTimes(1);
+
+    // A revocation committed by another process in the same turn, before the second request asked: the shared
+    // stamp is read after both, so neither is answered from the copy.
+    stamp.mockClear();
+    const asked = authenticateApiKey(store.db, key.key);
+    await revokeApiKey(other.db, key.id);
+    const askedAfter = authenticateApiKey(store.db, key.key);
+    expect(await askedAfter).toBeUndefined();
+    expect(await asked).toBeUndefined();
+    // One shared stamp, and the one each re-read takes before reading the key.
+    expect(stamp).toHaveBeenCalledTimes(3);
   });
 
   it("counts as changes only writes that name tenants or api_keys, the chain head's updates excepted", () => {

@@ -12,6 +12,11 @@
 // read answered is exactly what reading again would answer (the audit head fields excepted). While this
 // connection is inside a transaction no stamp is given: what it reads there may not be committed, and
 // another connection's commit would only show once the transaction ends.
+// Reading PRAGMA data_version starts and ends a read transaction (~10-18 us under ingest load, 4.4% of the
+// gateway's CPU when every request read its own): the requests of one event-loop turn share one stamp,
+// read after that turn (stampAfterTurn), as PostgreSQL's requests of one turn share their key query
+// (pg-read-batch.ts). It is taken after each of them arrived, so each still sees every change committed
+// before it was asked.
 import type SqliteDatabase from "better-sqlite3";
 import { perStore } from "./per-store.ts";
 
@@ -54,11 +59,32 @@ export class SqliteChangeWatch {
     }
   }
 
-  /** Whether nothing watched changed since `earlier` was taken. */
-  unchangedSince(earlier: ChangeStamp): boolean {
-    const now = this.stamp();
-    return now !== undefined && now.own === earlier.own && now.other === earlier.other;
+  private waiting: ((stamp: ChangeStamp | undefined) => void)[] | undefined;
+
+  /**
+   * A stamp taken after this turn of the event loop, one read shared by every caller of the turn: later
+   * than each call, so it shows every change committed before any of them asked.
+   */
+  stampAfterTurn(): Promise<ChangeStamp | undefined> {
+    return new Promise((resolve) => {
+      if (this.waiting !== undefined) {
+        this.waiting.push(resolve);
+        return;
+      }
+      const waiting = [resolve];
+      this.waiting = waiting;
+      setImmediate(() => {
+        this.waiting = undefined;
+        const now = this.stamp();
+        for (const answer of waiting) answer(now);
+      });
+    });
   }
+}
+
+/** Whether `now` is a stamp and nothing watched changed between `earlier` and it. */
+export function sameStamp(now: ChangeStamp | undefined, earlier: ChangeStamp): boolean {
+  return now !== undefined && now.own === earlier.own && now.other === earlier.other;
 }
 
 /** The store's watch: SQLite stores have one, PostgreSQL stores none. */

@@ -9,7 +9,12 @@ import { precompiled } from "../store/compiled-query.ts";
 import { newId, nowIso, sha256Hex } from "../store/ids.ts";
 import { batchPerStore, isPostgres, ReadBatch } from "../store/pg-read-batch.ts";
 import type { Database, TenantRow } from "../store/schema.ts";
-import { type ChangeStamp, changeWatches, type SqliteChangeWatch } from "../store/sqlite-changes.ts";
+import {
+  type ChangeStamp,
+  changeWatches,
+  type SqliteChangeWatch,
+  sameStamp,
+} from "../store/sqlite-changes.ts";
 import { decryptSecret, encryptSecret } from "./secret-box.ts";
 
 export const apiKeyScopes = [
@@ -511,7 +516,8 @@ export async function authenticateApiKey(
   // A revoked key or a disabled tenant is refused at once, by this instance and by every other one sharing
   // the database. On PostgreSQL the key is read on every request, and the requests of one turn share the
   // query, which starts after each of them arrived. On SQLite a key read before is answered from memory
-  // while nothing that could change it was written since, by this gateway or by any other process
+  // while nothing that could change it was written since, by this gateway or by any other process, as told
+  // by a change stamp the requests of one turn share, taken after each of them arrived
   // (store/sqlite-changes.ts); anything else reads it again.
   const keyHash = hashApiKey(key);
   if (db.isTransaction) return authenticatedFrom((await keyWithTenant(db, { keyHash }))[0]);
@@ -519,7 +525,9 @@ export async function authenticateApiKey(
   const watch = changeWatches.get(db);
   let cached = watch === undefined ? undefined : authCache.get(watch);
   const known = cached?.get(keyHash);
-  if (known !== undefined && watch?.unchangedSince(known.stamp) === true) return known.auth;
+  if (known !== undefined && watch !== undefined && sameStamp(await watch.stampAfterTurn(), known.stamp)) {
+    return known.auth;
+  }
   // Taken before the read: a write that lands between them makes the copy stale at once.
   const stamp = watch?.stamp();
   const auth = authenticatedFrom((await keyWithTenant(db, { keyHash }))[0]);

@@ -1,7 +1,7 @@
 // Queries compiled once (store/compiled-query.ts): one definition runs on SQLite and PostgreSQL, each with its
 // own SQL text, with new values every run, inside a transaction as outside, and never answers from an old run.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { insertRows, precompiled } from "../src/store/compiled-query.ts";
+import { insertRows, precompiled, valuesStatement } from "../src/store/compiled-query.ts";
 import type { Store } from "../src/store/database.ts";
 import { addTenant, authenticateApiKey, createApiKey, revokeApiKey } from "../src/tenants/tenants.ts";
 import { engines, openTestStore, TEST_MASTER_KEY } from "./helpers.ts";
@@ -13,6 +13,13 @@ const seller = {
   environment: "sandbox" as const,
   fbrToken: "sandbox-demo-token",
 };
+
+// Statements over a list of rows, one text per row count and engine.
+const renameTenants = valuesStatement<{ id: string; name: string }>(
+  ["id", "name"],
+  "UPDATE tenants SET name = v.name FROM v WHERE tenants.id = v.id RETURNING tenants.id, tenants.name",
+);
+const doubled = valuesStatement<{ n: number | string }>(["n:integer"], "SELECT n * 2 AS n FROM v");
 
 // One definition shared by both engines' stores, as the gateway's own are.
 const tenantByNtn = precompiled((db, slots: { ntn: string }) =>
@@ -122,5 +129,31 @@ describe.each(engines)("precompiled queries (%s)", (engine) => {
       { seq: 2_001, subject: "s", mac: "m" },
       { seq: 2_002, subject: null, mac: null },
     ]);
+  });
+
+  it("runs a statement over any number of rows given as values, each row's own values in place", async () => {
+    const a = await addTenant(store.db, TEST_MASTER_KEY, { ...seller, ntn: "7000011" });
+    const b = await addTenant(store.db, TEST_MASTER_KEY, { ...seller, ntn: "7000012" });
+    const renamed = await store.db.transaction().execute((trx) =>
+      renameTenants(trx, [
+        [a.id, "Alpha"],
+        [b.id, "Beta"],
+        ["ten_missing", "Gamma"],
+      ]),
+    );
+    expect(renamed.sort((x, y) => x.name.localeCompare(y.name))).toEqual([
+      { id: a.id, name: "Alpha" },
+      { id: b.id, name: "Beta" },
+    ]);
+    expect(await renameTenants(store.db, [[a.id, "Alpha 2"]])).toEqual([{ id: a.id, name: "Alpha 2" }]);
+    expect(await renameTenants(store.db, [])).toEqual([]);
+    // More rows than one statement takes: several statements, every row answered once; integers cast.
+    const numbers = Array.from({ length: 600 }, (_, i) => i);
+    const answers = await doubled(
+      store.db,
+      numbers.map((n) => [n]),
+    );
+    expect(answers.map((row) => Number(row.n)).sort((x, y) => x - y)).toEqual(numbers.map((n) => n * 2));
+    await expect(doubled(store.db, [[1, 2]])).rejects.toThrow(/2 values for 1 columns/);
   });
 });

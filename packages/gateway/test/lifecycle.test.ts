@@ -6,10 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChains } from "../src/audit/audit-log.ts";
 import {
   changeInvoiceState,
+  changeInvoiceStates,
   IllegalTransitionError,
   INVOICE_TRANSITIONS,
   insertInvoice,
   isAllowedTransition,
+  markAllSubmitting,
   markSubmitting,
 } from "../src/invoices/lifecycle.ts";
 import type { Store } from "../src/store/database.ts";
@@ -243,5 +245,117 @@ describe.each(engines)("changeInvoiceState on %s", (engine) => {
       }),
     );
     expect(moved).toBe(false);
+  });
+
+  it("claims several at once: each compared with the state its claim read, the stale one left alone", async () => {
+    const a = await newInvoice();
+    const b = await newInvoice();
+    const stale = await newInvoice();
+    await store.db.transaction().execute((trx) =>
+      changeInvoiceState(trx, {
+        event: "paused",
+        invoice: stale,
+        to: "paused",
+        audit: { actor: "t", action: "p" },
+      }),
+    );
+    const moved = await store.db.transaction().execute((trx) =>
+      markAllSubmitting(trx, [
+        { invoice: a, attemptCount: 1 },
+        { invoice: stale, attemptCount: 1 },
+        { invoice: { ...b, state: "retrying" as const }, attemptCount: 4 },
+        { invoice: b, attemptCount: 3 },
+      ]),
+    );
+    expect([...moved].sort()).toEqual([a.id, b.id].sort());
+    const rows = await store.db
+      .selectFrom("invoices")
+      .select(["id", "state", "attempt_count"])
+      .where("id", "in", [a.id, b.id, stale.id])
+      .execute();
+    expect(new Map(rows.map((r) => [r.id, [r.state, Number(r.attempt_count)]]))).toEqual(
+      new Map([
+        [a.id, ["submitting", 1]],
+        [b.id, ["submitting", 3]],
+        [stale.id, ["paused", 0]],
+      ]),
+    );
+  });
+
+  it("changes several at once, each by compare-and-set with the columns it sets, and answers each one's audit entry", async () => {
+    const accepted = await newInvoice();
+    const rejected = await newInvoice();
+    const stale = await newInvoice();
+    await store.db.transaction().execute((trx) =>
+      markAllSubmitting(
+        trx,
+        [accepted, rejected].map((invoice) => ({ invoice, attemptCount: 1 })),
+      ),
+    );
+    const audit = { actor: "test", action: "fbr.post", details: { n: 1 } };
+    const entries = await store.db.transaction().execute((trx) =>
+      changeInvoiceStates(trx, [
+        {
+          event: "settled",
+          invoice: { ...accepted, state: "submitting" },
+          to: "accepted",
+          set: { fbr_invoice_number: "7000007DI1747119701593", last_reason: null },
+          audit,
+        },
+        // Still queued: a settlement read "submitting", which it no longer is.
+        { event: "settled", invoice: { ...stale, state: "submitting" }, to: "rejected", audit },
+        {
+          event: "settled",
+          invoice: { ...rejected, state: "submitting" },
+          to: "rejected",
+          set: { errors: "[]", last_reason: "0052: bad" },
+          audit,
+        },
+      ]),
+    );
+    expect(entries).toEqual([
+      {
+        tenantId,
+        actor: "test",
+        action: "fbr.post",
+        subject: accepted.id,
+        details: { n: 1, from: "submitting", to: "accepted" },
+      },
+      undefined,
+      {
+        tenantId,
+        actor: "test",
+        action: "fbr.post",
+        subject: rejected.id,
+        details: { n: 1, from: "submitting", to: "rejected" },
+      },
+    ]);
+    const rows = await store.db
+      .selectFrom("invoices")
+      .selectAll()
+      .where("id", "in", [accepted.id, rejected.id, stale.id])
+      .execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(accepted.id)).toMatchObject({
+      state: "accepted",
+      fbr_invoice_number: "7000007DI1747119701593",
+      errors: null,
+      last_reason: null,
+    });
+    expect(byId.get(rejected.id)).toMatchObject({
+      state: "rejected",
+      errors: "[]",
+      last_reason: "0052: bad",
+    });
+    expect(byId.get(stale.id)).toMatchObject({ state: "queued" });
+    // The table is asked for every change before anything is written.
+    await expect(
+      store.db.transaction().execute((trx) =>
+        changeInvoiceStates(trx, [
+          { event: "settled", invoice: { ...stale, state: "submitting" }, to: "accepted", audit },
+          { event: "settled", invoice: stale, to: "accepted", audit },
+        ]),
+      ),
+    ).rejects.toBeInstanceOf(IllegalTransitionError);
   });
 });

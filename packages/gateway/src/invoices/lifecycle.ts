@@ -5,7 +5,7 @@
 // a test keeps the two in step.
 import type { Kysely, Transaction, Updateable } from "kysely";
 import { type AuditEntryInput, appendAudit, appendAuditEntries } from "../audit/audit-log.ts";
-import { insertRows, precompiled } from "../store/compiled-query.ts";
+import { insertRows, precompiled, valuesStatement } from "../store/compiled-query.ts";
 import { nowIso } from "../store/ids.ts";
 import type { Database, InvoiceRow, InvoiceState } from "../store/schema.ts";
 
@@ -289,18 +289,139 @@ export async function markSubmitting(
   invoice: Pick<InvoiceRow, "id" | "tenant_id" | "state">,
   attemptCount: number,
 ): Promise<boolean> {
-  assertAllowed("claimed", invoice.state, "submitting");
-  const updated = await stateUpdateFor(["attempt_count"], undefined)(trx, {
-    state: "submitting",
-    attempt_count: attemptCount,
-    updated_at: nowIso(),
-    id: invoice.id,
-    tenant_id: invoice.tenant_id,
-    was: invoice.state,
-    fbrNumberWas: null,
-  });
-  return updated.length === 1;
+  return (await markAllSubmitting(trx, [{ invoice, attemptCount }])).has(invoice.id);
 }
+
+/**
+ * `markSubmitting` for a claim round's invoices: one compare-and-set update for all of them (the worker claims
+ * beside every settlement group, and an update per invoice cost more than the row it changed, issue 11).
+ * Answers the ids moved; an invoice no longer in the state its claim read is left as it is.
+ */
+export async function markAllSubmitting(
+  trx: Transaction<Database>,
+  claims: readonly { invoice: Pick<InvoiceRow, "id" | "tenant_id" | "state">; attemptCount: number }[],
+): Promise<Set<string>> {
+  for (const { invoice } of claims) assertAllowed("claimed", invoice.state, "submitting");
+  if (claims.length === 0) return new Set();
+  const updatedAt = nowIso();
+  const moved = await claimUpdate(
+    trx,
+    claims.map(({ invoice, attemptCount }) => [
+      invoice.id,
+      invoice.tenant_id,
+      invoice.state,
+      attemptCount,
+      updatedAt,
+    ]),
+  );
+  return new Set(moved.map((row) => row.id));
+}
+
+const claimUpdate = valuesStatement<{ id: string }>(
+  ["id", "tenant_id", "was", "attempt_count:integer", "updated_at"],
+  `UPDATE invoices SET state = 'submitting', attempt_count = v.attempt_count, updated_at = v.updated_at
+   FROM v WHERE invoices.id = v.id AND invoices.tenant_id = v.tenant_id AND invoices.state = v.was
+   RETURNING invoices.id`,
+);
+
+/**
+ * Several invoices' state changes in the caller's transaction, each checked against the table and made by
+ * compare-and-set as `changeInvoiceState` makes it, with one update per column list for all of them (a group
+ * commit's settlements, issue 11). Answers, per change in order, its audit entry when the invoice moved (the
+ * caller appends the entries in `trx`), undefined when it was no longer in the state its caller read.
+ */
+export async function changeInvoiceStates(
+  trx: Transaction<Database>,
+  changes: readonly StateChangeRequest[],
+): Promise<(AuditEntryInput | undefined)[]> {
+  for (const { event, invoice, to } of changes) assertAllowed(event, invoice.state, to);
+  // A correction also compares the FBR number, and an invoice named twice must be changed in order: one by one.
+  const ids = new Set(changes.map(({ invoice }) => invoice.id));
+  if (ids.size < changes.length || changes.some((change) => change.fbrNumberWas !== undefined)) {
+    const entries: (AuditEntryInput | undefined)[] = [];
+    for (const change of changes) {
+      const one: AuditEntryInput[] = [];
+      entries.push((await changeInvoiceState(trx, change, one)) ? one[0] : undefined);
+    }
+    return entries;
+  }
+  const moved = new Set<string>();
+  const updatedAt = nowIso();
+  const byColumns = new Map<string, { names: string[]; rows: unknown[][] }>();
+  for (const change of changes) {
+    const { invoice } = change;
+    const set = Object.entries(change.set ?? {}).filter(([, value]) => value !== undefined);
+    set.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const names = set.map(([name]) => name);
+    const key = names.join(",");
+    let group = byColumns.get(key);
+    if (group === undefined) {
+      group = { names, rows: [] };
+      byColumns.set(key, group);
+    }
+    group.rows.push([
+      invoice.id,
+      invoice.tenant_id,
+      invoice.state,
+      change.to,
+      updatedAt,
+      ...set.map(([, v]) => v),
+    ]);
+  }
+  for (const { names, rows } of byColumns.values()) {
+    for (const row of await stateChangesFor(names)(trx, rows)) moved.add(row.id);
+  }
+  return changes.map(({ invoice, to, audit }) =>
+    moved.has(invoice.id)
+      ? {
+          tenantId: invoice.tenant_id,
+          actor: audit.actor,
+          action: audit.action,
+          subject: invoice.id,
+          details: { ...audit.details, from: invoice.state, to },
+        }
+      : undefined,
+  );
+}
+
+/** `changeInvoiceStates`' update for one column list (InvoiceFields' names, sorted), made once. */
+const stateChanges = new Map<string, ReturnType<typeof valuesStatement<{ id: string }>>>();
+
+function stateChangesFor(names: readonly string[]): ReturnType<typeof valuesStatement<{ id: string }>> {
+  const key = names.join(",");
+  let update = stateChanges.get(key);
+  if (update === undefined) {
+    for (const name of names)
+      if (!FIELD_COLUMNS.has(name))
+        throw new Error(`invoice lifecycle: ${name} is not a field a state change sets`);
+    update = valuesStatement<{ id: string }>(
+      [
+        "id",
+        "tenant_id",
+        "was",
+        "state",
+        "updated_at",
+        ...names.map((name) => (name === "attempt_count" ? `${name}:integer` : name)),
+      ],
+      `UPDATE invoices SET state = v.state, updated_at = v.updated_at${names.map((name) => `, ${name} = v.${name}`).join("")}
+       FROM v WHERE invoices.id = v.id AND invoices.tenant_id = v.tenant_id AND invoices.state = v.was
+       RETURNING invoices.id`,
+    );
+    stateChanges.set(key, update);
+  }
+  return update;
+}
+
+/** InvoiceFields' columns: the only names `changeInvoiceStates` writes into its SQL. */
+const FIELD_COLUMNS: ReadonlySet<string> = new Set([
+  "fbr_invoice_number",
+  "fbr_number_source",
+  "fbr_dated",
+  "item_numbers",
+  "errors",
+  "last_reason",
+  "attempt_count",
+] satisfies (keyof InvoiceFields)[]);
 
 type StateUpdate = (trx: Transaction<Database>, values: Record<string, unknown>) => Promise<{ id: string }[]>;
 

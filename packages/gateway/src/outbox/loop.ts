@@ -4,7 +4,7 @@
 // failure becomes a "worker.problem" event and the loop carries on.
 import type { Transaction } from "kysely";
 import type { GatewayEvents } from "../events.ts";
-import { markSubmitting } from "../invoices/lifecycle.ts";
+import { markAllSubmitting } from "../invoices/lifecycle.ts";
 import type { RecordKeys } from "../records/keys.ts";
 import type { Store } from "../store/database.ts";
 import { GroupCommitter } from "../store/group-commit.ts";
@@ -325,6 +325,7 @@ export class OutboxWorker {
     const batch = await loadClaimBatch(trx, rows);
     const attempts: ClaimedAttempt[] = [];
     const started: StartedAttempt[] = [];
+    const claims: Parameters<typeof markAllSubmitting>[1][number][] = [];
     for (const row of rows) {
       const invoice = batch.invoices.get(row.invoice_id);
       const tenant = batch.tenants.get(row.tenant_id);
@@ -364,7 +365,7 @@ export class OutboxWorker {
         requestBody: redactBody(invoice.payload) ?? "",
       });
       const attemptCount = Number(invoice.attempt_count) + 1;
-      await markSubmitting(trx, invoice, attemptCount);
+      claims.push({ invoice, attemptCount });
       attempts.push({
         invoice: { ...invoice, attempt_count: attemptCount },
         tenant,
@@ -374,6 +375,7 @@ export class OutboxWorker {
       });
     }
     // In the claim's transaction: every attempt is durable before its post starts.
+    await markAllSubmitting(trx, claims);
     await insertAttempts(trx, started);
     return { attempts, claimed: rows.length };
   }

@@ -6,7 +6,7 @@
 // writer at a time, so a single UPDATE ... RETURNING is already atomic.
 import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
 import { moveTenantInvoices } from "../invoices/lifecycle.ts";
-import { insertRows, precompiled } from "../store/compiled-query.ts";
+import { insertRows, precompiled, valuesStatement } from "../store/compiled-query.ts";
 import type { StoreEngine } from "../store/database.ts";
 import { nowIso } from "../store/ids.ts";
 import type { Database, ImsTerminalRow, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
@@ -198,6 +198,27 @@ export async function completeOutbox(trx: Executor, invoiceId: string, owner: st
   return (await deleteLeasedRow(trx, { invoiceId, owner })).length > 0;
 }
 
+/**
+ * `completeOutbox` for a group's settlements: one statement for all of them. Answers the invoice ids whose
+ * row was still leased under the claim given (the others' leases were lost).
+ */
+export async function completeOutboxRows(
+  trx: Executor,
+  rows: readonly { invoiceId: string; owner: string }[],
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const deleted = await deleteLeasedRows(
+    trx,
+    rows.map((row) => [row.invoiceId, row.owner]),
+  );
+  return new Set(deleted.map((row) => row.invoice_id));
+}
+
+const deleteLeasedRows = valuesStatement<{ invoice_id: string }>(
+  ["invoice_id", "owner"],
+  "DELETE FROM outbox WHERE (invoice_id, lease_owner) IN (SELECT invoice_id, owner FROM v) RETURNING invoice_id",
+);
+
 // The settlement's statements are compiled once (store/compiled-query.ts): the worker runs them for every
 // invoice it drains, and building each with Kysely cost more CPU than running it (issue 11).
 const deleteLeasedRow = precompiled((db, slots: { invoiceId: string; owner: string }) =>
@@ -323,30 +344,50 @@ export interface ClaimBatch {
 }
 
 export async function loadClaimBatch(trx: Executor, rows: readonly ClaimedOutboxRow[]): Promise<ClaimBatch> {
-  const ids = rows.map((r) => r.invoice_id);
-  const invoices = await trx.selectFrom("invoices").selectAll().where("id", "in", ids).execute();
+  const found = await invoicesWithAttemptCounts(
+    trx,
+    rows.map((row) => [row.invoice_id]),
+  );
+  const invoices = new Map<string, InvoiceRow>();
+  const previousAttempts = new Map<string, number>();
+  for (const { previous_attempts, ...invoice } of found) {
+    invoices.set(invoice.id, invoice);
+    previousAttempts.set(invoice.id, Number(previous_attempts));
+  }
   const tenantIds = [...new Set(rows.map((r) => r.tenant_id))];
-  const tenants = await trx.selectFrom("tenants").selectAll().where("id", "in", tenantIds).execute();
+  const tenants = await tenantsById(
+    trx,
+    tenantIds.map((id) => [id]),
+  );
   const imsTenants = [
-    ...new Set(invoices.filter((i) => i.channel === "ims" && i.pos_id !== null).map((i) => i.tenant_id)),
+    ...new Set(
+      [...invoices.values()].filter((i) => i.channel === "ims" && i.pos_id !== null).map((i) => i.tenant_id),
+    ),
   ];
   const terminals =
     imsTenants.length === 0
       ? []
       : await trx.selectFrom("ims_terminals").selectAll().where("tenant_id", "in", imsTenants).execute();
-  const previous = await trx
-    .selectFrom("attempts")
-    .select(["invoice_id", (eb) => eb.fn.countAll<number>().as("n")])
-    .where("invoice_id", "in", ids)
-    .groupBy("invoice_id")
-    .execute();
   return {
-    invoices: new Map(invoices.map((i) => [i.id, i])),
+    invoices,
     tenants: new Map(tenants.map((t) => [t.id, t])),
     terminals,
-    previousAttempts: new Map(previous.map((p) => [p.invoice_id, Number(p.n)])),
+    previousAttempts,
   };
 }
+
+// A claim's reads, one statement each for the whole batch: the invoices with how many attempts each already
+// has (the next attempt's number is one more), and their tenants.
+const invoicesWithAttemptCounts = valuesStatement<InvoiceRow & { previous_attempts: number | string }>(
+  ["id"],
+  `SELECT invoices.*, (SELECT count(*) FROM attempts WHERE attempts.invoice_id = invoices.id) AS previous_attempts
+   FROM invoices WHERE invoices.id IN (SELECT id FROM v)`,
+);
+
+const tenantsById = valuesStatement<TenantRow>(
+  ["id"],
+  "SELECT * FROM tenants WHERE id IN (SELECT id FROM v)",
+);
 
 /** An attempt as started, before anything is sent (its open outcome means "may have been sent"). */
 export interface StartedAttempt {
@@ -382,11 +423,14 @@ export async function insertAttempts(trx: Executor, attempts: readonly StartedAt
   );
 }
 
-/** Closes an attempt with FBR's answer (or its absence); `url` undefined keeps the one recorded at the start. */
-export async function finishAttempt(
+/**
+ * Closes a group's attempts with FBR's answers (or their absence), one statement for all of them; `url`
+ * undefined keeps the one recorded at the start.
+ */
+export async function finishAttempts(
   trx: Executor,
-  attemptId: string,
-  result: {
+  results: readonly {
+    attemptId: string;
     finishedAt: string;
     outcome: string;
     url: string | undefined;
@@ -394,46 +438,38 @@ export async function finishAttempt(
     responseBody: string | null;
     durationMs: number | null;
     reason: string | null;
-  },
+  }[],
 ): Promise<void> {
-  await finishAttemptRow(trx, {
-    attemptId,
-    finishedAt: result.finishedAt,
-    outcome: result.outcome,
-    url: result.url ?? null,
-    httpStatus: result.httpStatus,
-    responseBody: result.responseBody,
-    durationMs: result.durationMs,
-    reason: result.reason,
-  });
+  if (results.length === 0) return;
+  await finishAttemptRows(
+    trx,
+    results.map((r) => [
+      r.attemptId,
+      r.finishedAt,
+      r.outcome,
+      r.url ?? null,
+      r.httpStatus,
+      r.responseBody,
+      r.durationMs,
+      r.reason,
+    ]),
+  );
 }
 
-const finishAttemptRow = precompiled(
-  (
-    db,
-    slots: {
-      attemptId: string;
-      finishedAt: string;
-      outcome: string;
-      url: string | null;
-      httpStatus: number | null;
-      responseBody: string | null;
-      durationMs: number | null;
-      reason: string | null;
-    },
-  ) =>
-    db
-      .updateTable("attempts")
-      .set({
-        finished_at: slots.finishedAt,
-        outcome: slots.outcome,
-        url: sql<string>`coalesce(${slots.url}, url)`,
-        http_status: slots.httpStatus,
-        response_body: slots.responseBody,
-        duration_ms: slots.durationMs,
-        reason: slots.reason,
-      })
-      .where("id", "=", slots.attemptId),
+const finishAttemptRows = valuesStatement(
+  [
+    "id",
+    "finished_at",
+    "outcome",
+    "url",
+    "http_status:integer",
+    "response_body",
+    "duration_ms:integer",
+    "reason",
+  ],
+  `UPDATE attempts SET finished_at = v.finished_at, outcome = v.outcome, url = coalesce(v.url, attempts.url),
+     http_status = v.http_status, response_body = v.response_body, duration_ms = v.duration_ms, reason = v.reason
+   FROM v WHERE attempts.id = v.id`,
 );
 
 /** Closes every open attempt of an invoice as in doubt (its process stopped before FBR's answer was kept). */
@@ -466,14 +502,22 @@ export async function readInvoice(trx: Executor, invoiceId: string): Promise<Inv
   return trx.selectFrom("invoices").selectAll().where("id", "=", invoiceId).executeTakeFirst();
 }
 
-export async function readInvoiceState(trx: Executor, invoiceId: string): Promise<InvoiceState> {
-  const [row] = await invoiceStateById(trx, { invoiceId });
-  if (row === undefined) throw new Error(`outbox: invoice ${invoiceId} not found`);
-  return row.state;
+/** The states of several invoices (a group's settlements), in one statement. */
+export async function readInvoiceStates(
+  trx: Executor,
+  invoiceIds: readonly string[],
+): Promise<Map<string, InvoiceState>> {
+  if (invoiceIds.length === 0) return new Map();
+  const rows = await invoiceStatesById(
+    trx,
+    invoiceIds.map((id) => [id]),
+  );
+  return new Map(rows.map((row) => [row.id, row.state]));
 }
 
-const invoiceStateById = precompiled((db, slots: { invoiceId: string }) =>
-  db.selectFrom("invoices").select(["state"]).where("id", "=", slots.invoiceId),
+const invoiceStatesById = valuesStatement<{ id: string; state: InvoiceState }>(
+  ["id"],
+  "SELECT id, state FROM invoices WHERE id IN (SELECT id FROM v)",
 );
 
 /** Removes an invoice's row whoever holds its lease (FBR accepted it: nothing is left to post). */

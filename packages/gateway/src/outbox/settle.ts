@@ -7,20 +7,20 @@ import { type NextStep, nextStep, type PostOutcome } from "@raseed/sdk";
 import type { Transaction } from "kysely";
 import { type AuditEntryInput, appendAuditEntries } from "../audit/audit-log.ts";
 import type { GatewayEvents, InvoiceStateChange } from "../events.ts";
-import { changeInvoiceState, type InvoiceFields } from "../invoices/lifecycle.ts";
+import { changeInvoiceStates, type InvoiceFields, type StateChangeRequest } from "../invoices/lifecycle.ts";
 import type { RecordKeys } from "../records/keys.ts";
-import { type SignedSeal, signSeal, writeSeal } from "../records/seals.ts";
+import { type SignedSeal, signSeal, writeSeals } from "../records/seals.ts";
 import type { Batch, GroupCommitter } from "../store/group-commit.ts";
 import { nowIso } from "../store/ids.ts";
-import type { Database } from "../store/schema.ts";
+import type { Database, InvoiceState } from "../store/schema.ts";
 import type { CircuitBreaker } from "./circuit-breaker.ts";
 import { type ClaimedAttempt, redactBody } from "./dispatch.ts";
 import {
-  completeOutbox,
+  completeOutboxRows,
   dropOutbox,
-  finishAttempt,
+  finishAttempts,
   pauseTenantOutbox,
-  readInvoiceState,
+  readInvoiceStates,
   rescheduleOutbox,
 } from "./outbox-sql.ts";
 
@@ -76,8 +76,7 @@ export function settlementBatch(
     name: "outbox.settlement",
     async write(trx, items) {
       const audit: AuditEntryInput[] = [];
-      const changes: (InvoiceStateChange | undefined)[] = [];
-      for (const item of items) changes.push(await applySettlement(trx, ctx, item, audit));
+      const changes = await applySettlements(trx, ctx, items, audit);
       const next = refill === undefined ? [] : await refill(trx, items);
       // Last: the audit append takes the tenant row's lock (PostgreSQL), held only until the commit.
       await appendAuditEntries(trx, audit);
@@ -114,110 +113,145 @@ export async function settleAttempt(
   return next;
 }
 
-/** Attempt record, invoice state, outbox row and audit entry for one outcome, inside `trx`. */
-async function applySettlement(
+/** One settlement as the group's statements found it. */
+interface Settling {
+  held: boolean;
+  currentState: InvoiceState;
+  details: Record<string, unknown>;
+  set: InvoiceFields;
+  /** The state change asked for, if FBR's answer is applied. */
+  change: StateChangeRequest | undefined;
+}
+
+/**
+ * Attempt records, invoice states, outbox rows, seals and audit entries for a group's outcomes, inside `trx`:
+ * one statement per kind for the whole group (closing the attempts, deleting the rows, reading and changing
+ * the states, inserting the seals), since a statement per invoice cost the worker more than its row (issue
+ * 11). The audit entries go to `auditInto` in the order one settlement after another would write them.
+ */
+async function applySettlements(
   trx: Transaction<Database>,
   ctx: Pick<SettleContext, "actor" | "recordKeys" | "events">,
-  { attempt, outcome, step }: Settlement,
+  items: readonly Settlement[],
   auditInto: AuditEntryInput[],
-): Promise<InvoiceStateChange | undefined> {
-  const { invoice, tenant, claimId, attemptId } = attempt;
+): Promise<(InvoiceStateChange | undefined)[]> {
   const { actor } = ctx;
-  const next = step.next;
   const now = nowIso();
-  const exchange = outcome.exchange;
-  const reason = "reason" in outcome ? outcome.reason : undefined;
-  const responseBody = redactBody(exchange?.responseBody);
-  await finishAttempt(trx, attemptId, {
-    finishedAt: now,
-    outcome: outcome.kind,
-    url: exchange?.url ?? undefined,
-    httpStatus: exchange?.status ?? null,
-    responseBody,
-    durationMs: exchange !== undefined ? Math.round(exchange.durationMs) : null,
-    reason: reason ?? null,
-  });
+  const responseBodies = items.map(({ outcome }) => redactBody(outcome.exchange?.responseBody));
+  await finishAttempts(
+    trx,
+    items.map(({ attempt, outcome }, index) => {
+      const exchange = outcome.exchange;
+      return {
+        attemptId: attempt.attemptId,
+        finishedAt: now,
+        outcome: outcome.kind,
+        url: exchange?.url ?? undefined,
+        httpStatus: exchange?.status ?? null,
+        responseBody: responseBodies[index] ?? null,
+        durationMs: exchange !== undefined ? Math.round(exchange.durationMs) : null,
+        reason: ("reason" in outcome ? outcome.reason : undefined) ?? null,
+      };
+    }),
+  );
 
-  let leaseHeld: boolean;
-  if (step.next === "retrying") {
-    const dueAt = new Date(Date.now() + step.delayMs).toISOString();
-    leaseHeld = await rescheduleOutbox(trx, invoice.id, claimId, dueAt);
-  } else if (next === "paused" && invoice.channel === "ims") {
-    // FBR refused one POS terminal's token: hold that sale only (the tenant's DI queue and other tills
-    // go on); `raseed tenant add-pos` with a new token puts it back on the queue.
-    leaseHeld = await completeOutbox(trx, invoice.id, claimId);
-  } else if (next === "paused") {
-    leaseHeld = await rescheduleOutbox(trx, invoice.id, claimId, now);
-    if (leaseHeld) await pauseTenantOutbox(trx, tenant.id, reason ?? "unauthorised", actor);
-  } else {
-    leaseHeld = await completeOutbox(trx, invoice.id, claimId);
+  // The outbox rows: done for good (all in one statement), back to the queue, or held with the tenant's.
+  const completes = ({ attempt, step }: Settlement) =>
+    step.next !== "retrying" && (step.next !== "paused" || attempt.invoice.channel === "ims");
+  const completed = await completeOutboxRows(
+    trx,
+    items.filter(completes).map(({ attempt }) => ({ invoiceId: attempt.invoice.id, owner: attempt.claimId })),
+  );
+  const leaseHeld: boolean[] = [];
+  for (const item of items) {
+    const { attempt, outcome, step } = item;
+    const { invoice, tenant, claimId } = attempt;
+    if (completes(item)) {
+      // An IMS sale refused for its POS terminal's token is held alone (the tenant's DI queue and other
+      // tills go on); `raseed tenant add-pos` with a new token puts it back on the queue.
+      leaseHeld.push(completed.has(invoice.id));
+    } else if (step.next === "retrying") {
+      const dueAt = new Date(Date.now() + step.delayMs).toISOString();
+      leaseHeld.push(await rescheduleOutbox(trx, invoice.id, claimId, dueAt));
+    } else {
+      const held = await rescheduleOutbox(trx, invoice.id, claimId, now);
+      const reason = "reason" in outcome ? outcome.reason : undefined;
+      if (held) await pauseTenantOutbox(trx, tenant.id, reason ?? "unauthorised", actor);
+      leaseHeld.push(held);
+    }
   }
 
   // A lost lease means someone else settled this invoice meanwhile (recovery marked it in_doubt, or a
   // person abandoned or resubmitted it). FBR's late answer is still the truth about this post: an
   // accepted number is recorded whatever the state now (throwing it away would leave a reported sale
   // looking unreported), and a rejection is recorded while nobody has decided anything else (in_doubt).
-  const currentState = await readInvoiceState(trx, invoice.id);
-  let apply = leaseHeld;
-  if (
-    !leaseHeld &&
-    outcome.kind === "accepted" &&
-    currentState !== "accepted" &&
-    // Cancelled was accepted first: its number is already recorded, and a person cancelled it in IRIS.
-    currentState !== "cancelled"
-  ) {
-    apply = true;
-    // Reported now: nothing is left to post, whoever holds the row (a resubmission must not post again).
-    await dropOutbox(trx, invoice.id);
-  } else if (!leaseHeld && outcome.kind === "rejected" && currentState === "in_doubt") {
-    apply = true;
+  const states = await readInvoiceStates(
+    trx,
+    items.map(({ attempt }) => attempt.invoice.id),
+  );
+  const settling: Settling[] = [];
+  const changes: StateChangeRequest[] = [];
+  for (const [index, { attempt, outcome, step }] of items.entries()) {
+    const { invoice, tenant, claimId, attemptId } = attempt;
+    const held = leaseHeld[index] === true;
+    const currentState = states.get(invoice.id);
+    if (currentState === undefined) throw new Error(`outbox: invoice ${invoice.id} not found`);
+    let apply = held;
+    if (
+      !held &&
+      outcome.kind === "accepted" &&
+      currentState !== "accepted" &&
+      // Cancelled was accepted first: its number is already recorded, and a person cancelled it in IRIS.
+      currentState !== "cancelled"
+    ) {
+      apply = true;
+      // Reported now: nothing is left to post, whoever holds the row (a resubmission must not post again).
+      await dropOutbox(trx, invoice.id);
+    } else if (!held && outcome.kind === "rejected" && currentState === "in_doubt") {
+      apply = true;
+    }
+    const exchange = outcome.exchange;
+    const details = {
+      attemptId,
+      claimId,
+      outcome: outcome.kind,
+      leaseLost: !held,
+      httpStatus: exchange?.status ?? null,
+      durationMs: exchange !== undefined ? Math.round(exchange.durationMs) : null,
+      // Always kept here, even when the invoice already had a number: the audit shows every FBR acceptance.
+      fbrInvoiceNumber: outcome.kind === "accepted" ? outcome.invoiceNumber : null,
+      errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : undefined,
+      reason: "reason" in outcome ? outcome.reason : undefined,
+    };
+    const audit = { actor, action: "fbr.post", details };
+    const set = settledFields(outcome);
+    const change: StateChangeRequest = {
+      event: held ? "settled" : "late_answer",
+      invoice: { id: invoice.id, tenant_id: tenant.id, state: currentState },
+      to: step.next,
+      set,
+      audit,
+    };
+    settling.push({ held, currentState, details, set, change: apply ? change : undefined });
+    if (apply) changes.push(change);
   }
-  const details = {
-    attemptId,
-    claimId,
-    outcome: outcome.kind,
-    leaseLost: !leaseHeld,
-    httpStatus: exchange?.status ?? null,
-    durationMs: exchange !== undefined ? Math.round(exchange.durationMs) : null,
-    // Always kept here, even when the invoice already had a number: the audit shows every FBR acceptance.
-    fbrInvoiceNumber: outcome.kind === "accepted" ? outcome.invoiceNumber : null,
-    errorCodes: outcome.kind === "rejected" ? outcome.errors.map((e) => e.code) : undefined,
-    reason,
-  };
-  const audit = { actor, action: "fbr.post", details };
-  let stateChanged = false;
-  const set = settledFields(outcome);
-  if (apply) {
-    stateChanged = await changeInvoiceState(
-      trx,
-      {
-        event: leaseHeld ? "settled" : "late_answer",
-        invoice: { id: invoice.id, tenant_id: tenant.id, state: currentState },
-        to: next,
-        set,
-        audit,
-      },
-      auditInto,
-    );
-  }
-  // Not applied (or moved meanwhile): the answer is still recorded, the state left as it is.
-  if (!stateChanged) {
-    auditInto.push({
-      tenantId: tenant.id,
-      actor,
-      action: audit.action,
-      subject: invoice.id,
-      details: { ...details, from: currentState, to: currentState },
-    });
-    return undefined;
-  }
+  const moved = await changeInvoiceStates(trx, changes);
+  const entries = new Map(changes.map((change, index) => [change, moved[index]]));
+
   // Accepted under its lease: sealed in this transaction, over the row as it now stands and FBR's answer as
   // just stored. A late answer is left to the Sealer, which reads what the store holds after the commit.
-  let sealed = false;
-  if (next === "accepted" && leaseHeld && ctx.recordKeys !== undefined) {
-    let signed: SignedSeal | undefined;
+  const signed: (SignedSeal | undefined)[] = items.map(({ attempt, step }, index) => {
+    const { held, set, change } = settling[index] as Settling;
+    const stateChanged = change !== undefined && entries.get(change) !== undefined;
+    if (!stateChanged || step.next !== "accepted" || !held || ctx.recordKeys === undefined) return undefined;
+    const { invoice, tenant } = attempt;
     try {
-      signed = signSeal(ctx.recordKeys, { ...invoice, ...set, state: next }, tenant, responseBody);
+      return signSeal(
+        ctx.recordKeys,
+        { ...invoice, ...set, state: step.next },
+        tenant,
+        responseBodies[index] ?? null,
+      );
     } catch (error) {
       // Never lose FBR's answer over a seal: the Sealer retries after the commit and reports its failure.
       ctx.events.emit("worker.problem", {
@@ -225,17 +259,41 @@ async function applySettlement(
         error,
         invoiceId: invoice.id,
       });
+      return undefined;
     }
-    if (signed !== undefined) sealed = await writeSeal(trx, signed, auditInto);
-  }
-  return {
-    tenantId: tenant.id,
-    invoiceId: invoice.id,
-    state: next,
-    previousState: leaseHeld ? invoice.state : currentState,
-    fbrInvoiceNumber: outcome.kind === "accepted" ? outcome.invoiceNumber : null,
-    ...(sealed ? { sealed } : {}),
-  };
+  });
+  const toSeal = signed.filter((seal) => seal !== undefined);
+  const sealEntries = new Map(toSeal.map((seal, index) => [seal, index]));
+  const sealAudit = await writeSeals(trx, toSeal);
+
+  return items.map(({ attempt, outcome, step }, index) => {
+    const { invoice, tenant } = attempt;
+    const { held, currentState, details, change } = settling[index] as Settling;
+    const entry = change === undefined ? undefined : entries.get(change);
+    // Not applied (or moved meanwhile): the answer is still recorded, the state left as it is.
+    if (entry === undefined) {
+      auditInto.push({
+        tenantId: tenant.id,
+        actor,
+        action: "fbr.post",
+        subject: invoice.id,
+        details: { ...details, from: currentState, to: currentState },
+      });
+      return undefined;
+    }
+    auditInto.push(entry);
+    const seal = signed[index];
+    const sealEntry = seal === undefined ? undefined : sealAudit[sealEntries.get(seal) as number];
+    if (sealEntry !== undefined) auditInto.push(sealEntry);
+    return {
+      tenantId: tenant.id,
+      invoiceId: invoice.id,
+      state: step.next,
+      previousState: held ? invoice.state : currentState,
+      fbrInvoiceNumber: outcome.kind === "accepted" ? outcome.invoiceNumber : null,
+      ...(sealEntry !== undefined ? { sealed: true } : {}),
+    };
+  });
 }
 
 /** The invoice columns an outcome sets beside its state. */

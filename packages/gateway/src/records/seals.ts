@@ -16,7 +16,7 @@ import { canonicalJson } from "@raseed/sdk";
 import type { Kysely, Transaction } from "kysely";
 import { type AuditEntryInput, appendAudit } from "../audit/audit-log.ts";
 import { sealedTotals } from "../documents/printable.ts";
-import { precompiled } from "../store/compiled-query.ts";
+import { precompiled, valuesStatement } from "../store/compiled-query.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
 import { nowIso } from "../store/ids.ts";
 import type { Database, InvoiceRow, SealsTable, TenantRow } from "../store/schema.ts";
@@ -195,6 +195,40 @@ export async function writeSeal(
   else await appendAudit(trx, signed.audit);
   return true;
 }
+
+/**
+ * `writeSeal` for several signed seals (a group's acceptances): one insert for all of them, each skipped when
+ * its invoice already has a seal. Answers, per seal in order, its audit entry when it was written (the
+ * caller appends the entries in `trx`, where they commit with the seals), undefined when it was not.
+ */
+export async function writeSeals(
+  trx: Transaction<Database>,
+  signed: readonly SignedSeal[],
+): Promise<(AuditEntryInput | undefined)[]> {
+  if (signed.length === 0) return [];
+  const inserted = await insertSealsIfAbsent(
+    trx,
+    signed.map(({ row }) => [
+      row.invoice_id,
+      row.tenant_id,
+      row.record,
+      row.signature,
+      row.key_id,
+      row.sealed_at,
+    ]),
+  );
+  const written = new Set(inserted.map((row) => row.invoice_id));
+  // Two seals of one invoice in one insert: the first is written, as two writeSeal calls in a row would.
+  return signed.map((seal) => (written.delete(seal.row.invoice_id) ? seal.audit : undefined));
+}
+
+// SQLite reads `ON CONFLICT` after `INSERT ... SELECT` as a join's ON unless the SELECT has a WHERE.
+const insertSealsIfAbsent = valuesStatement<{ invoice_id: string }>(
+  ["invoice_id", "tenant_id", "record", "signature", "key_id", "sealed_at"],
+  `INSERT INTO seals (invoice_id, tenant_id, record, signature, key_id, sealed_at)
+   SELECT invoice_id, tenant_id, record, signature, key_id, sealed_at FROM v WHERE true
+   ON CONFLICT (invoice_id) DO NOTHING RETURNING invoice_id`,
+);
 
 /**
  * Seals one accepted invoice, once: a second call (another instance, the start-up sweep) finds the seal

@@ -12,7 +12,7 @@ import {
 import { type Kysely, sql } from "kysely";
 import { DomainError, notFound } from "../errors.ts";
 import type { GatewayEvents } from "../events.ts";
-import { enqueueOutboxRows, requeueOutbox } from "../outbox/outbox-sql.ts";
+import { enqueueOutboxRows, enqueueOutboxStatement, requeueOutbox } from "../outbox/outbox-sql.ts";
 import { precompiled } from "../store/compiled-query.ts";
 import type { Batch, GroupCommitter } from "../store/group-commit.ts";
 import { newId, sha256Hex } from "../store/ids.ts";
@@ -20,7 +20,7 @@ import { batchPerStore, isPostgres, ReadBatch } from "../store/pg-read-batch.ts"
 import type { AttemptRow, Database, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
 import { buildDraftOrIssues } from "./draft-issues.ts";
 import { type InvoiceListRow, type InvoiceSearch, searchInvoices } from "./invoice-reads.ts";
-import { changeInvoiceState, insertInvoices } from "./lifecycle.ts";
+import { changeInvoiceState, insertInvoices, insertSubmissions } from "./lifecycle.ts";
 
 /** An invoice as the API answers it: the sdk's type, so RaseedGateway's responses are typed from the source. */
 export type InvoiceView = GatewayInvoice;
@@ -290,11 +290,39 @@ interface PendingSubmission {
 
 /**
  * Writes a group of submissions: the tenants' pause state read once, then one insert each for the invoices,
- * their audit entries and their outbox rows. A paused tenant's invoices wait as `paused`.
+ * their audit entries and their outbox rows; on PostgreSQL the pause state, the invoices and the outbox rows
+ * are one statement (lifecycle.ts insertSubmissions). A paused tenant's invoices wait as `paused`.
  */
 const submissionBatch: Batch<PendingSubmission, void> = {
   name: "invoices.submit",
   async write(trx, items) {
+    const received = (row: InvoiceRow, heldUntil: string | undefined, actor: string) => ({
+      row,
+      audit: {
+        actor,
+        action: "invoice.received",
+        details: {
+          externalRef: row.external_ref,
+          requestHash: row.request_hash,
+          ...(heldUntil !== undefined ? { heldUntil } : {}),
+        },
+      },
+    });
+    const outboxRows = items.map(({ row, heldUntil }) => ({
+      invoiceId: row.id,
+      tenantId: row.tenant_id,
+      dueAt: heldUntil ?? row.created_at,
+    }));
+    if (isPostgres(trx)) {
+      // One statement: the pause state, the invoices and their outbox rows (lifecycle.ts insertSubmissions).
+      for (const { row, heldUntil } of items) row.last_reason = heldReason(heldUntil);
+      await insertSubmissions(
+        trx,
+        items.map(({ row, heldUntil, actor }) => received(row, heldUntil, actor)),
+        enqueueOutboxStatement(outboxRows),
+      );
+      return items.map(() => undefined);
+    }
     const byId = new Map<string, { paused_at: string | null; paused_reason: string | null }>();
     // Usually one tenant per group: one compiled query each.
     for (const tenantId of new Set(items.map((item) => item.row.tenant_id))) {
@@ -309,27 +337,9 @@ const submissionBatch: Batch<PendingSubmission, void> = {
     }
     await insertInvoices(
       trx,
-      items.map(({ row, heldUntil, actor }) => ({
-        row,
-        audit: {
-          actor,
-          action: "invoice.received",
-          details: {
-            externalRef: row.external_ref,
-            requestHash: row.request_hash,
-            ...(heldUntil !== undefined ? { heldUntil } : {}),
-          },
-        },
-      })),
+      items.map(({ row, heldUntil, actor }) => received(row, heldUntil, actor)),
     );
-    await enqueueOutboxRows(
-      trx,
-      items.map(({ row, heldUntil }) => ({
-        invoiceId: row.id,
-        tenantId: row.tenant_id,
-        dueAt: heldUntil ?? row.created_at,
-      })),
-    );
+    await enqueueOutboxRows(trx, outboxRows);
     return items.map(() => undefined);
   },
 };

@@ -3,10 +3,11 @@
 // certification all change state through `changeInvoiceState` (or `insertInvoice` / `markSubmitting`), never
 // with their own UPDATE. The allowed moves are the table below; docs/architecture.md shows the same table and
 // a test keeps the two in step.
-import type { Kysely, Transaction, Updateable } from "kysely";
+import { type Kysely, type RawBuilder, sql, type Transaction, type Updateable } from "kysely";
 import { type AuditEntryInput, appendAudit, appendAuditEntries } from "../audit/audit-log.ts";
 import { insertRows, precompiled, valuesStatement } from "../store/compiled-query.ts";
 import { nowIso } from "../store/ids.ts";
+import { prepareOnPostgres } from "../store/pg-named-statements.ts";
 import type { Database, InvoiceRow, InvoiceState } from "../store/schema.ts";
 
 /** Why a state changes: each transition in the table is allowed for one named event. */
@@ -266,6 +267,106 @@ export async function insertInvoices(
       "invoices",
       entries.slice(start, start + INVOICE_ROWS_PER_INSERT).map((entry) => entry.row),
     );
+  }
+  await appendAuditEntries(
+    trx,
+    entries.map(({ row, audit }) => ({
+      tenantId: row.tenant_id,
+      actor: audit.actor,
+      action: audit.action,
+      subject: row.id,
+      details: { ...audit.details, state: row.state },
+    })),
+  );
+}
+
+/** The columns a submission sets (InvoiceRow's), with their PostgreSQL types. */
+const SUBMISSION_COLUMNS = {
+  id: "text",
+  tenant_id: "text",
+  channel: "text",
+  pos_id: "int",
+  usin: "text",
+  external_ref: "text",
+  buyer_ntn_cnic: "text",
+  buyer_name: "text",
+  invoice_date: "text",
+  request_hash: "text",
+  payload: "text",
+  state: "text",
+  fbr_invoice_number: "text",
+  fbr_dated: "text",
+  item_numbers: "text",
+  errors: "text",
+  last_reason: "text",
+  attempt_count: "int",
+  created_at: "text",
+  updated_at: "text",
+} as const;
+type SubmissionColumn = keyof typeof SUBMISSION_COLUMNS;
+const submissionColumns = Object.keys(SUBMISSION_COLUMNS) as SubmissionColumn[];
+
+interface WellFormed {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
+/**
+ * A string as pg sends a parameter: a lone UTF-16 surrogate (a client may send one, e.g. `"\ud800"` in a
+ * buyer's name) becomes U+FFFD in its UTF-8, where PostgreSQL's json would refuse the `\u` escape
+ * JSON.stringify writes for it; so a submission stores what a plain parameter would have stored.
+ */
+function asPgWouldSend(_key: string, value: unknown): unknown {
+  return typeof value === "string" && !(value as unknown as WellFormed).isWellFormed()
+    ? (value as unknown as WellFormed).toWellFormed()
+    : value;
+}
+
+/**
+ * PostgreSQL: a group of new submissions in ONE statement whatever its size, with `alongside` (the caller's
+ * statement for their outbox rows) run by the same statement (issue 11: each statement is a round trip,
+ * whose socket write cost the gateway more CPU than most statements cost PostgreSQL; the group had read its
+ * tenants' pause state, then written log2(N) + 1 invoice inserts and an outbox insert). Each invoice is
+ * `queued` with its row's `last_reason`, or `paused` with its tenant's reason if the tenant is paused as
+ * the statement reads it; the state chosen is written back into its row and checked against the table,
+ * then the audit entries are appended as insertInvoices appends them.
+ */
+export async function insertSubmissions(
+  trx: Transaction<Database>,
+  entries: readonly { row: InvoiceRow; audit: TransitionAudit }[],
+  alongside: RawBuilder<unknown>,
+): Promise<void> {
+  const chosen = (column: SubmissionColumn) =>
+    column === "state"
+      ? sql`case when t.paused_at is null then 'queued' else 'paused' end`
+      : column === "last_reason"
+        ? sql`case when t.paused_at is null then w.last_reason else t.paused_reason end`
+        : sql.ref(`w.${column}`);
+  // The rows go as one JSON text (serialised natively; as arrays, pg escaped every payload in JavaScript).
+  const rows = JSON.stringify(
+    entries.map(({ row }) => row),
+    asPgWouldSend,
+  );
+  const query = sql<{ id: string; state: InvoiceState; last_reason: string | null }>`
+    with inserted as (
+      insert into invoices (${sql.join(submissionColumns.map((column) => sql.ref(column)))})
+      select ${sql.join(submissionColumns.map(chosen))}
+      from json_to_recordset(${rows}::json) as w(${sql.join(
+        submissionColumns.map((column) => sql`${sql.ref(column)} ${sql.raw(SUBMISSION_COLUMNS[column])}`),
+      )})
+      join tenants t on t.id = w.tenant_id
+      returning id, state, last_reason
+    ), alongside as (${alongside})
+    select id, state, last_reason from inserted`.compile(trx);
+  // Every group runs it: a named prepared statement (store/pg-named-statements.ts).
+  prepareOnPostgres(query.sql);
+  const written = new Map((await trx.executeQuery(query)).rows.map((row) => [row.id, row]));
+  for (const { row } of entries) {
+    const found = written.get(row.id);
+    if (found === undefined) throw new Error(`submit: unknown tenant ${row.tenant_id}`);
+    assertAllowed("received", "new", found.state);
+    row.state = found.state;
+    row.last_reason = found.last_reason;
   }
   await appendAuditEntries(
     trx,

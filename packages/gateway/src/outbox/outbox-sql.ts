@@ -50,6 +50,19 @@ export async function enqueueOutboxRows(
 }
 
 /**
+ * PostgreSQL: the outbox rows of invoices that the same statement inserts (lifecycle.ts insertSubmissions),
+ * one insert from arrays whatever their number, as its text never changes.
+ */
+export function enqueueOutboxStatement(
+  rows: readonly { invoiceId: string; tenantId: string; dueAt: string }[],
+): RawBuilder<unknown> {
+  return sql`insert into outbox (invoice_id, tenant_id, due_at, lease_owner, lease_until, created_at)
+    select invoice_id, tenant_id, due_at, null, null, ${nowIso()}::text
+    from unnest(${rows.map((row) => row.invoiceId)}::text[], ${rows.map((row) => row.tenantId)}::text[],
+      ${rows.map((row) => row.dueAt)}::text[]) as queued(invoice_id, tenant_id, due_at)`;
+}
+
+/**
  * Claims up to `limit` due rows for `owner` until `leaseUntil`. Paused tenants and tenants this process
  * already has at its per-tenant limit are skipped. A tenant is paused for its DI token only: its IMS sales
  * post with their POS terminals' own tokens, so they are still claimed.

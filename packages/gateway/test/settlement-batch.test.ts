@@ -10,7 +10,7 @@ import { GatewayEvents } from "../src/events.ts";
 import { changeInvoiceState, insertInvoices, markAllSubmitting } from "../src/invoices/lifecycle.ts";
 import type { ClaimedAttempt } from "../src/outbox/dispatch.ts";
 import { claimDueOutbox, enqueueOutboxRows, insertAttempts } from "../src/outbox/outbox-sql.ts";
-import { type Settlement, settlementBatch } from "../src/outbox/settle.ts";
+import { prepareSettlement, type Settlement, settlementBatch } from "../src/outbox/settle.ts";
 import { deriveRecordKeys } from "../src/records/keys.ts";
 import type { Store } from "../src/store/database.ts";
 import { newId, nowIso } from "../src/store/ids.ts";
@@ -125,11 +125,13 @@ describe.each(engines)("a group's settlements written together on %s", (engine) 
     itemNumbers: [`${number}-1`],
     exchange: exchange(JSON.stringify({ invoiceNumber: number })),
   });
-  const settlement = (attempt: ClaimedAttempt, outcome: PostOutcome): Settlement => ({
-    attempt,
-    outcome,
-    step: nextStep(outcome, attempt.invoice.attempt_count, { maxAttempts: 5, maxRetryDelayMs: 1_000 }),
-  });
+  const settlement = (attempt: ClaimedAttempt, outcome: PostOutcome): Settlement =>
+    prepareSettlement(
+      { recordKeys: keys, events: new GatewayEvents() },
+      attempt,
+      outcome,
+      nextStep(outcome, attempt.invoice.attempt_count, { maxAttempts: 5, maxRetryDelayMs: 1_000 }),
+    );
 
   async function auditOf(id: string): Promise<{ action: string; details: Record<string, unknown> }[]> {
     const rows = await store.db

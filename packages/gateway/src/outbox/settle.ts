@@ -56,11 +56,53 @@ export type Refill = (
   settled: readonly Settlement[],
 ) => Promise<ClaimedAttempt[]>;
 
-/** One outcome to record. */
+/** One outcome to record, with what can be worked out before its group's transaction (`prepareSettlement`). */
 export interface Settlement {
   attempt: ClaimedAttempt;
   outcome: PostOutcome;
   step: NextStep;
+  /** FBR's answer as the attempt stores it (secrets redacted). */
+  responseBody: string | null;
+  /** The invoice columns the outcome sets beside its state. */
+  set: InvoiceFields;
+  /** An acceptance's seal, signed beforehand: written only if the settlement applies it under its lease. */
+  seal?: SignedSeal;
+}
+
+/**
+ * A settlement's work that needs no database, done before it joins a group: the group's transaction holds
+ * the store's one writer (SQLite) while it runs, and signing a seal (~0.1-0.2 ms) there made every
+ * settlement in the group, and the next group, wait for it (issue 11).
+ */
+export function prepareSettlement(
+  ctx: Pick<SettleContext, "recordKeys" | "events">,
+  attempt: ClaimedAttempt,
+  outcome: PostOutcome,
+  step: NextStep,
+): Settlement {
+  const responseBody = redactBody(outcome.exchange?.responseBody);
+  const set = settledFields(outcome);
+  const settlement: Settlement = { attempt, outcome, step, responseBody, set };
+  if (outcome.kind !== "accepted" || step.next !== "accepted" || ctx.recordKeys === undefined)
+    return settlement;
+  const { invoice, tenant } = attempt;
+  try {
+    // Over the row as the settlement will leave it and FBR's answer as the attempt stores it.
+    settlement.seal = signSeal(
+      ctx.recordKeys,
+      { ...invoice, ...set, state: step.next },
+      tenant,
+      responseBody,
+    );
+  } catch (error) {
+    // Never lose FBR's answer over a seal: the Sealer retries after the commit and reports its failure.
+    ctx.events.emit("worker.problem", {
+      message: "sealing an accepted invoice failed",
+      error,
+      invoiceId: invoice.id,
+    });
+  }
+  return settlement;
 }
 
 /**
@@ -105,7 +147,7 @@ export async function settleAttempt(
   else ctx.breaker.recordFailure();
   const { change, next } = await ctx.committer.runBatched(
     ctx.batch,
-    { attempt, outcome, step },
+    prepareSettlement(ctx, attempt, outcome, step),
     // Tenant order: concurrent instances lock tenant rows (audit chain heads) in the same order.
     attempt.tenant.id,
   );
@@ -118,7 +160,6 @@ interface Settling {
   held: boolean;
   currentState: InvoiceState;
   details: Record<string, unknown>;
-  set: InvoiceFields;
   /** The state change asked for, if FBR's answer is applied. */
   change: StateChangeRequest | undefined;
 }
@@ -137,10 +178,9 @@ async function applySettlements(
 ): Promise<(InvoiceStateChange | undefined)[]> {
   const { actor } = ctx;
   const now = nowIso();
-  const responseBodies = items.map(({ outcome }) => redactBody(outcome.exchange?.responseBody));
   await finishAttempts(
     trx,
-    items.map(({ attempt, outcome }, index) => {
+    items.map(({ attempt, outcome, responseBody }) => {
       const exchange = outcome.exchange;
       return {
         attemptId: attempt.attemptId,
@@ -148,7 +188,7 @@ async function applySettlements(
         outcome: outcome.kind,
         url: exchange?.url ?? undefined,
         httpStatus: exchange?.status ?? null,
-        responseBody: responseBodies[index] ?? null,
+        responseBody,
         durationMs: exchange !== undefined ? Math.round(exchange.durationMs) : null,
         reason: ("reason" in outcome ? outcome.reason : undefined) ?? null,
       };
@@ -191,7 +231,7 @@ async function applySettlements(
   );
   const settling: Settling[] = [];
   const changes: StateChangeRequest[] = [];
-  for (const [index, { attempt, outcome, step }] of items.entries()) {
+  for (const [index, { attempt, outcome, step, set }] of items.entries()) {
     const { invoice, tenant, claimId, attemptId } = attempt;
     const held = leaseHeld[index] === true;
     const currentState = states.get(invoice.id);
@@ -224,7 +264,6 @@ async function applySettlements(
       reason: "reason" in outcome ? outcome.reason : undefined,
     };
     const audit = { actor, action: "fbr.post", details };
-    const set = settledFields(outcome);
     const change: StateChangeRequest = {
       event: held ? "settled" : "late_answer",
       invoice: { id: invoice.id, tenant_id: tenant.id, state: currentState },
@@ -232,35 +271,19 @@ async function applySettlements(
       set,
       audit,
     };
-    settling.push({ held, currentState, details, set, change: apply ? change : undefined });
+    settling.push({ held, currentState, details, change: apply ? change : undefined });
     if (apply) changes.push(change);
   }
   const moved = await changeInvoiceStates(trx, changes);
   const entries = new Map(changes.map((change, index) => [change, moved[index]]));
 
-  // Accepted under its lease: sealed in this transaction, over the row as it now stands and FBR's answer as
-  // just stored. A late answer is left to the Sealer, which reads what the store holds after the commit.
-  const signed: (SignedSeal | undefined)[] = items.map(({ attempt, step }, index) => {
-    const { held, set, change } = settling[index] as Settling;
+  // Accepted under its lease: sealed in this transaction (signed before it, over the row as it now stands and
+  // FBR's answer as just stored). A late answer is left to the Sealer, which reads what the store holds after
+  // the commit.
+  const signed = items.map(({ seal }, index) => {
+    const { held, change } = settling[index] as Settling;
     const stateChanged = change !== undefined && entries.get(change) !== undefined;
-    if (!stateChanged || step.next !== "accepted" || !held || ctx.recordKeys === undefined) return undefined;
-    const { invoice, tenant } = attempt;
-    try {
-      return signSeal(
-        ctx.recordKeys,
-        { ...invoice, ...set, state: step.next },
-        tenant,
-        responseBodies[index] ?? null,
-      );
-    } catch (error) {
-      // Never lose FBR's answer over a seal: the Sealer retries after the commit and reports its failure.
-      ctx.events.emit("worker.problem", {
-        message: "sealing an accepted invoice failed",
-        error,
-        invoiceId: invoice.id,
-      });
-      return undefined;
-    }
+    return stateChanged && held ? seal : undefined;
   });
   const toSeal = signed.filter((seal) => seal !== undefined);
   const sealEntries = new Map(toSeal.map((seal, index) => [seal, index]));

@@ -9,7 +9,7 @@ import { loadConfig } from "../src/config.ts";
 import { GatewayEvents } from "../src/events.ts";
 import { SharedWindowCounter } from "../src/http/middleware/shared-rate-limit.ts";
 import { openStore, type Store } from "../src/store/database.ts";
-import { addTenant, createApiKey } from "../src/tenants/tenants.ts";
+import { addTenant, authenticateApiKeyCounting, createApiKey, revokeApiKey } from "../src/tenants/tenants.ts";
 import { SELLER_A } from "./harness.ts";
 import { postgresUrl, TEST_MASTER_KEY, tempDir } from "./helpers.ts";
 
@@ -122,5 +122,39 @@ describe("shared window counter on PostgreSQL", () => {
     const other = new SharedWindowCounter(store.db, () => 1_800_000_031_000);
     expect((await other.hit("api:k", 60_000)).hits).toBe(11);
     expect((await counter.hit("api:other", 60_000)).hits).toBe(1);
+  });
+
+  it("reads a key and an address's count together: each answer its own key's grant and its own count", async () => {
+    const tenant = await addTenant(store.db, TEST_MASTER_KEY, {
+      ...SELLER_A,
+      environment: "sandbox",
+      fbrToken: SELLER_A.token,
+    });
+    const good = await createApiKey(store.db, tenant.id);
+    const counter = new SharedWindowCounter(store.db, () => 1_800_000_030_000);
+    const { window } = counter.currentWindow(60_000);
+    await counter.hit("auth:10.0.0.1", 60_000);
+    await counter.hit("auth:10.0.0.1", 60_000);
+    const asked = [
+      [good.key, "auth:10.0.0.1", window],
+      ["rsd_unknown", "auth:10.0.0.1", window],
+      [good.key, "auth:10.0.0.2", window],
+      [good.key, "auth:10.0.0.1", window + 1],
+    ] as const;
+    // Asked in one turn: one query answers them all.
+    const answers = await Promise.all(
+      asked.map(([key, counted, at]) =>
+        authenticateApiKeyCounting(store.db, key, { key: counted, window: at }),
+      ),
+    );
+    expect(answers.map(({ auth, hits }) => [auth?.tenantId, hits])).toEqual([
+      [tenant.id, 2],
+      [undefined, 2],
+      [tenant.id, 0],
+      [tenant.id, 0],
+    ]);
+    await revokeApiKey(store.db, good.id);
+    const after = await authenticateApiKeyCounting(store.db, good.key, { key: "auth:10.0.0.1", window });
+    expect([after.auth, after.hits]).toEqual([undefined, 2]);
   });
 });

@@ -2,7 +2,11 @@
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import type { Database } from "../../store/schema.ts";
-import { type AuthenticatedKey, authenticateApiKey } from "../../tenants/tenants.ts";
+import {
+  type AuthenticatedKey,
+  authenticateApiKey,
+  authenticateApiKeyCounting,
+} from "../../tenants/tenants.ts";
 import { ApiError } from "../api-error.ts";
 import type { SharedWindowCounter } from "./shared-rate-limit.ts";
 
@@ -35,6 +39,11 @@ export class AuthFailureLimiter implements FailureLimiter {
     return window.failures >= this.perMinute ? 60_000 - (now - window.start) : 0;
   }
 
+  async authenticate(db: Kysely<Database>, ip: string, key: string): Promise<Authentication> {
+    const blockedMs = this.blockedFor(ip);
+    return { blockedMs, auth: blockedMs > 0 ? undefined : await authenticateApiKey(db, key) };
+  }
+
   recordFailure(ip: string, now = Date.now()): void {
     const window = this.windows.get(ip);
     if (window === undefined || now - window.start >= 60_000) {
@@ -53,6 +62,13 @@ export class AuthFailureLimiter implements FailureLimiter {
 interface FailureLimiter {
   blockedFor(ip: string): number | Promise<number>;
   recordFailure(ip: string): unknown;
+  /** Whether `ip` is blocked (ms until it may try again, or 0) and, unless it is, `key`'s grant. */
+  authenticate(db: Kysely<Database>, ip: string, key: string): Promise<Authentication>;
+}
+
+interface Authentication {
+  blockedMs: number;
+  auth: AuthenticatedKey | undefined;
 }
 
 /** The same limit with counts in the database, shared by every instance (PostgreSQL). */
@@ -69,6 +85,16 @@ class SharedAuthFailureLimiter implements FailureLimiter {
 
   recordFailure(ip: string): Promise<unknown> {
     return this.counter.hit(`auth:${ip}`, 60_000);
+  }
+
+  /**
+   * The address's failures and the key are read by one query (tenants.ts authenticateApiKeyCounting), not
+   * one after the other: a blocked address is refused whether its key is good or not, as before.
+   */
+  async authenticate(db: Kysely<Database>, ip: string, key: string): Promise<Authentication> {
+    const { window, resetsInMs } = this.counter.currentWindow(60_000);
+    const { auth, hits } = await authenticateApiKeyCounting(db, key, { key: `auth:${ip}`, window });
+    return hits >= this.perMinute ? { blockedMs: resetsInMs, auth: undefined } : { blockedMs: 0, auth };
   }
 }
 
@@ -93,18 +119,22 @@ export function installApiKeyAuth(
       route.startsWith("/docs")
     )
       return;
-    const blockedMs = await limiter.blockedFor(request.ip);
+    const header = request.headers.authorization;
+    const match = typeof header === "string" ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    const key = match?.[1];
+    // A blocked address is refused before anything else is said about its request.
+    const { blockedMs, auth } =
+      key === undefined
+        ? { blockedMs: await limiter.blockedFor(request.ip), auth: undefined }
+        : await limiter.authenticate(db, request.ip, key);
     if (blockedMs > 0) {
       reply.header("retry-after", String(Math.ceil(blockedMs / 1000)));
       throw new ApiError("rate_limited", "too many failed authentication attempts from this address");
     }
-    const header = request.headers.authorization;
-    const match = typeof header === "string" ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (match === null || match[1] === undefined) {
+    if (key === undefined) {
       await limiter.recordFailure(request.ip);
       throw new ApiError("unauthenticated", "send an API key as `Authorization: Bearer <key>`");
     }
-    const auth = await authenticateApiKey(db, match[1]);
     if (auth === undefined) {
       await limiter.recordFailure(request.ip);
       throw new ApiError("unauthenticated", "the API key is unknown or revoked");

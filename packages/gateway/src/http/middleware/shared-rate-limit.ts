@@ -46,6 +46,13 @@ export class SharedWindowCounter {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The window of `windowMs` that contains now, and the milliseconds until it ends. */
+  currentWindow(windowMs: number): { window: number; resetsInMs: number } {
+    const now = this.now();
+    const window = Math.floor(now / windowMs);
+    return { window, resetsInMs: (window + 1) * windowMs - now };
+  }
+
   /** Counts one hit for `key` in the window of `windowMs` that contains now. */
   hit(key: string, windowMs: number): Promise<WindowCount> {
     return this.enqueue(this.hits, key, windowMs, (lane, waiters) => this.upsert(lane, waiters));

@@ -162,15 +162,20 @@ export async function insertRows<T extends keyof Database & string>(
   }
 }
 
-/** Rows per statement of `valuesStatement` at most (a group commit holds at most 256 units). */
-const VALUES_ROWS_PER_STATEMENT = 256;
+/**
+ * Rows per statement of `valuesStatement`: a group's rows go in chunks of these sizes, largest first, so each
+ * kind has at most nine statement texts. One text per row count (1 to 256) filled the statement cache with
+ * hundreds of large prepared statements and took the gateway's peak RSS with 100,000 queued from 186 to
+ * 205 MB (issue 11's limit is 200).
+ */
+const VALUES_SIZES = INSERT_SIZES;
 
 /**
  * A statement over rows given as values, `WITH v(columns) AS (VALUES ...) <statement reading v>`, its text
- * made once per row count and dialect: a group's N changes of one kind (N settlements' attempts, N claims'
+ * made once per chunk size and dialect: a group's N changes of one kind (N settlements' attempts, N claims'
  * state changes) in one statement instead of N, each of which cost the worker more CPU than the row it
  * wrote (issue 11). A column named `name:integer` is cast to integer (PostgreSQL takes the other values as
- * text); the statement reads it as `v.name`. More rows than 256 run as several statements.
+ * text); the statement reads it as `v.name`. N rows run as one statement per binary digit of N (VALUES_SIZES).
  * @example
  * const finish = valuesStatement(["id", "outcome"], "UPDATE attempts SET outcome = v.outcome FROM v WHERE attempts.id = v.id");
  * await finish(trx, [["att_1", "accepted"], ["att_2", "rejected"]]);
@@ -208,8 +213,11 @@ export function valuesStatement<R = unknown>(
   return async (db, rows) => {
     const adapter = db.getExecutor().adapter;
     const answers: R[] = [];
-    for (let start = 0; start < rows.length; start += VALUES_ROWS_PER_STATEMENT) {
-      const chunk = rows.slice(start, start + VALUES_ROWS_PER_STATEMENT);
+    let start = 0;
+    while (start < rows.length) {
+      const size = VALUES_SIZES.find((n) => n <= rows.length - start) as number;
+      const chunk = rows.slice(start, start + size);
+      start += size;
       const parameters: unknown[] = [];
       for (const row of chunk) {
         if (row.length !== names.length)

@@ -268,7 +268,15 @@ export async function insertInvoices(
       entries.slice(start, start + INVOICE_ROWS_PER_INSERT).map((entry) => entry.row),
     );
   }
-  await appendAuditEntries(
+  await appendReceived(trx, entries);
+}
+
+/** The audit entries of new invoices, each with the state it was stored in. */
+function appendReceived(
+  trx: Transaction<Database>,
+  entries: readonly { row: InvoiceRow; audit: TransitionAudit }[],
+): Promise<void> {
+  return appendAuditEntries(
     trx,
     entries.map(({ row, audit }) => ({
       tenantId: row.tenant_id,
@@ -368,16 +376,7 @@ export async function insertSubmissions(
     row.state = found.state;
     row.last_reason = found.last_reason;
   }
-  await appendAuditEntries(
-    trx,
-    entries.map(({ row, audit }) => ({
-      tenantId: row.tenant_id,
-      actor: audit.actor,
-      action: audit.action,
-      subject: row.id,
-      details: { ...audit.details, state: row.state },
-    })),
-  );
+  await appendReceived(trx, entries);
 }
 
 /**

@@ -374,10 +374,19 @@ export class OutboxWorker {
         ...(terminal !== undefined ? { terminal } : {}),
       });
     }
+    // On PostgreSQL a person may change an invoice between the read above and this compare-and-set (a
+    // retry, an abandon): that invoice is not posted, its row goes back to the queue, and the next claim
+    // reads what the person decided.
+    const moved = await markAllSubmitting(trx, claims);
+    for (const { invoice } of attempts) {
+      if (!moved.has(invoice.id)) await releaseOutboxLease(trx, invoice.id, owner);
+    }
     // In the claim's transaction: every attempt is durable before its post starts.
-    await markAllSubmitting(trx, claims);
-    await insertAttempts(trx, started);
-    return { attempts, claimed: rows.length };
+    await insertAttempts(
+      trx,
+      started.filter((attempt) => moved.has(attempt.invoiceId)),
+    );
+    return { attempts: attempts.filter(({ invoice }) => moved.has(invoice.id)), claimed: rows.length };
   }
 
   private launch(attempt: ClaimedAttempt): void {

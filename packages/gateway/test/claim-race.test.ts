@@ -40,7 +40,9 @@ describe("a claim racing a person's decision on postgres", () => {
       for (let i = 0; i < 20_000 && waiting === 0; i++) {
         const { rows } = await sql<{ n: string }>`
           select count(*) as n from pg_stat_activity
-          where wait_event_type = 'Lock' and datname = current_database() and query like '%SET state = ''submitting''%'`.execute(db);
+          where wait_event_type = 'Lock' and datname = current_database() and query like '%SET state = ''submitting''%'`.execute(
+          db,
+        );
         waiting = Number(rows[0]?.n ?? 0);
         if (waiting === 0) await new Promise((resolve) => setImmediate(resolve));
       }

@@ -134,12 +134,12 @@ export async function startPosBridge(
   try {
     releaseLock = acquireDataDirLock(config.dataDir);
   } catch (error) {
-    journal.close();
+    await journal.close();
     throw error;
   }
   const journalEnvironment = journal.bindEnvironment(config.environment);
   if (journalEnvironment !== config.environment) {
-    journal.close();
+    await journal.close();
     releaseLock();
     throw new BridgeConfigError(
       `${config.dataDir} holds ${journalEnvironment} sales; a ${config.environment} bridge needs its own --data-dir (its pending sales must not go to ${config.environment})`,
@@ -160,7 +160,7 @@ export async function startPosBridge(
     await Promise.allSettled(apps.map((app) => app.close()));
     await bridge.stop();
     await transport?.close();
-    journal.close();
+    await journal.close();
     releaseLock();
   };
   try {

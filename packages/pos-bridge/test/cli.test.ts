@@ -66,7 +66,7 @@ function journalWithSales(): string {
     now,
   );
   journal.recoverAfterRestart(now);
-  journal.close();
+  void journal.close(); // no checkpoint thread: closed before it returns
   return dir.path;
 }
 
@@ -188,6 +188,6 @@ describe("raseed pos-bridge", { timeout: 180_000 }, () => {
       state: "accepted",
       fbrInvoiceNumber: "11001420250101000222",
     });
-    journal.close();
+    await journal.close();
   });
 });

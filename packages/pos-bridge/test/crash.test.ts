@@ -146,7 +146,7 @@ describe("crash", { timeout: 180_000 }, () => {
       });
       expect(await simImsInvoices(simUrl)).toHaveLength(SALES);
     } finally {
-      journal.close();
+      await journal.close();
       second.child.kill("SIGTERM");
       await once(second.child, "exit");
     }

@@ -171,7 +171,7 @@ export function registerPosBridgeCommand(program: Command): void {
           flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatStatus(report)}\n`,
         );
       } finally {
-        journal.close();
+        void journal.close(); // no checkpoint thread: closed before it returns
       }
     });
 
@@ -258,7 +258,7 @@ export function registerPosBridgeCommand(program: Command): void {
           flags.json ? `${JSON.stringify(result.sale, null, 2)}\n` : `${formatSale(result.sale)}\n`,
         );
       } finally {
-        journal.close();
+        void journal.close(); // no checkpoint thread: closed before it returns
       }
     });
 }

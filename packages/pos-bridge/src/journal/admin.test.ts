@@ -19,7 +19,7 @@ describe("reconcileSale --fbr-number", () => {
     journal = new SaleJournal(join(dir, "journal.sqlite"));
   });
   afterEach(() => {
-    journal.close();
+    void journal.close(); // no checkpoint thread: closed before it returns
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,7 +1,7 @@
 // WAL checkpoints in a worker thread (checkpointer.ts): while the journal writes, the thread copies the WAL
 // back into the database, so the commits themselves never reach SQLite's own checkpoint threshold. Waited on
 // through the thread's reports, never timed.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -43,7 +43,7 @@ describe("SaleJournal background checkpoints", () => {
       await everythingCopied;
       expect(reports.some((report) => report.checkpointed > 0)).toBe(true);
     } finally {
-      journal.close();
+      await journal.close();
     }
     const reader = new Database(file, { readonly: true });
     try {
@@ -54,5 +54,24 @@ describe("SaleJournal background checkpoints", () => {
     } finally {
       reader.close();
     }
+  });
+
+  it("resolves its close only when the thread's connection is closed too: the folder holds the database alone", async () => {
+    const file = join(dir, "journal.sqlite");
+    const journal = new SaleJournal(file, {
+      groupFsync: true,
+      backgroundCheckpoints: { intervalMs: 1, idleIntervalMs: 1 },
+    });
+    // Large sales, so the thread is most likely copying pages when the close comes and finishes that first.
+    const payload = JSON.stringify({ items: "x".repeat(200_000) });
+    for (let index = 0; index < 50; index++) {
+      journal.recordAndClaim(1, `U${index}`, payload, 1000, true);
+      await journal.durable();
+    }
+    await journal.close();
+    // The last connection to close checkpoints and removes the WAL and its index. Had the thread's
+    // connection outlived the promise, they would still be there (and a removal of the folder could race it:
+    // the CI flake of bridge.test.ts, ENOTEMPTY).
+    expect(readdirSync(dir)).toEqual(["journal.sqlite"]);
   });
 });

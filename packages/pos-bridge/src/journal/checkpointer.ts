@@ -44,8 +44,11 @@ parentPort.on("message", (message) => {
 `;
 
 export interface WalCheckpointer {
-  /** Stops the thread; it closes its connection first. */
-  close(): void;
+  /**
+   * Stops the thread; it closes its connection first. Resolves once the thread has exited: its connection's
+   * close may checkpoint and remove the WAL, so whoever removes or copies the folder waits for this.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -83,12 +86,18 @@ export function startWalCheckpointer(
       options.onCheckpoint?.({ log: message.log, checkpointed: message.checkpointed });
   });
   worker.on("error", (error) => options.onError?.(String(error)));
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   let closed = false;
   return {
     close: () => {
-      if (closed) return;
-      closed = true;
-      worker.postMessage("close");
+      if (!closed) {
+        closed = true;
+        // Held open until the thread has gone: a process waiting on this alone must not find its loop empty
+        // and end (Node's exit code 13, an unsettled await).
+        worker.ref();
+        worker.postMessage("close");
+      }
+      return exited;
     },
   };
 }

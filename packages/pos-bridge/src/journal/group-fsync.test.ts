@@ -33,7 +33,7 @@ describe("SaleJournal group commit", () => {
     journal = new SaleJournal(join(dir, "journal.sqlite"), { groupFsync: true, fsync: held.fsync });
   });
   afterEach(() => {
-    journal.close();
+    void journal.close(); // no checkpoint thread: closed before it returns
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -90,13 +90,13 @@ describe("SaleJournal group commit", () => {
       real.recordSale(1, "A", '{"a":1}', 1000);
       await real.durable();
     } finally {
-      real.close();
+      await real.close();
     }
     const reopened = new SaleJournal(file);
     try {
       expect(reopened.findSale(1, "A")?.payload).toBe('{"a":1}');
     } finally {
-      reopened.close();
+      await reopened.close();
     }
   });
 });
@@ -112,7 +112,7 @@ describe("SaleJournal inline flush", () => {
     journal.flushInlineWhen(() => alone);
   });
   afterEach(() => {
-    journal.close();
+    void journal.close(); // no checkpoint thread: closed before it returns
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -14,7 +14,7 @@ describe("SaleJournal", () => {
     journal = new SaleJournal(join(dir, "journal.sqlite"));
   });
   afterEach(() => {
-    journal.close();
+    void journal.close(); // no checkpoint thread: closed before it returns
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -71,7 +71,7 @@ describe("SaleJournal", () => {
     const attemptB = journal.claimForUpload(b.id, 1100) as number;
     journal.hold(b.id, attemptB, { outcome: "unauthorised" }, 1200);
 
-    journal.close();
+    void journal.close(); // no checkpoint thread: closed before it returns
     journal = new SaleJournal(join(dir, "journal.sqlite"));
     expect(journal.recoverAfterRestart(5000)).toEqual({ inDoubt: 1, released: 1 });
     expect(journal.getSale(a.id)?.state).toBe("in_doubt");
@@ -84,7 +84,7 @@ describe("SaleJournal", () => {
     const sent = journal.recordSale(1, "SENT", "{}", 1000).sale;
     journal.claimForUpload(sent.id, 1100);
     const unsent = journal.recordSale(1, "UNSENT", "{}", 1000).sale;
-    journal.close();
+    void journal.close(); // no checkpoint thread: closed before it returns
     // A sale marked uploading whose attempt row never made it: nothing can have been written to FBR.
     const raw = new Database(join(dir, "journal.sqlite"));
     raw.prepare("UPDATE sales SET state = 'uploading' WHERE id = ?").run(unsent.id);

@@ -227,6 +227,7 @@ export class SaleJournal {
   #flushInlineWhen: (() => boolean) | undefined;
   readonly #realFsync: boolean;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(
     readonly file: string,
@@ -339,20 +340,32 @@ export class SaleJournal {
   }
 
   /**
-   * Closes the journal. SQLite's close checkpoints and syncs what the WAL holds; the WAL file is closed once
-   * a flush still under way has finished.
+   * Closes the journal; the promise resolves when nothing of it touches the folder any more. Without a
+   * checkpoint thread the connection is closed before this returns. With one, the thread's connection closes
+   * first, so the journal's own is the last: SQLite's close then checkpoints, syncs and removes the WAL (two
+   * connections closing together could each leave that to the other, and a thread's close still under way
+   * raced whoever removed the folder: a CI flake). The WAL file is closed once a flush under way finishes.
    */
-  close(): void {
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  #close(): Promise<void> {
     this.#closed = true;
-    this.#checkpointer?.close();
-    const fd = this.#walFd;
-    this.#walFd = undefined;
-    if (fd !== undefined) {
-      const closeWal = () => closeSync(fd);
-      if (this.#flushing === undefined) closeWal();
-      else void this.#flushing.then(closeWal, closeWal);
-    }
-    this.#db.close();
+    const finish = () => {
+      const fd = this.#walFd;
+      this.#walFd = undefined;
+      let walClosed: Promise<void> | undefined;
+      if (fd !== undefined) {
+        const closeWal = () => closeSync(fd);
+        if (this.#flushing === undefined) closeWal();
+        else walClosed = this.#flushing.then(closeWal, closeWal);
+      }
+      this.#db.close();
+      return walClosed ?? Promise.resolve();
+    };
+    return this.#checkpointer === undefined ? finish() : this.#checkpointer.close().then(finish);
   }
 
   /**

@@ -80,7 +80,7 @@ describe("PosBridge with the journal's group commit", () => {
     upstream.acceptAll();
     while (held.waiting > 0) held.release();
     await bridge.stop();
-    journal.close();
+    await journal.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

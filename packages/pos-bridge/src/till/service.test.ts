@@ -77,7 +77,7 @@ afterEach(async () => {
     }
   }
   await bridge.stop();
-  journal.close();
+  await journal.close();
 });
 
 describe("PosBridge at the till", () => {

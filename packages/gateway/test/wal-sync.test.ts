@@ -160,10 +160,21 @@ describe("SQLite commits with the WAL synced off the event loop", () => {
     await held.startedAtLeast(started + 1);
     held.fail(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
     await expect(commit).rejects.toThrow(/EIO/);
+    // A store fault (the API answers 503 store_unavailable and /readyz fails), not an unexpected error.
+    expect(store.health.current()).toMatchObject({ code: "store_unavailable", message: /EIO/ });
     const next = sql`insert into notes (text) values ('next')`.execute(store.db);
     await held.startedAtLeast(started + 2);
     held.release();
     await next;
+  });
+
+  it("takes a disk that filled while the WAL was written back for a full store", async () => {
+    const started = held.started;
+    const write = sql`insert into notes (text) values ('no room')`.execute(store.db);
+    await held.startedAtLeast(started + 1);
+    held.fail(Object.assign(new Error("ENOSPC: no space left on device, fdatasync"), { code: "ENOSPC" }));
+    await expect(write).rejects.toThrow(/ENOSPC/);
+    expect(store.health.current()?.code).toBe("store_full");
   });
 });
 

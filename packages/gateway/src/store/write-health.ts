@@ -49,6 +49,10 @@ export type StoreHealthChange =
 const SQLITE_UNAVAILABLE = /^SQLITE_(IOERR|READONLY|CANTOPEN|NOTADB)/;
 const PG_UNAVAILABLE = /^(53|58|57P0|08)/; // insufficient resources, system error, shutdown, connection
 const NODE_NETWORK = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/;
+// The store's own fdatasync of SQLite's WAL (wal-sync.ts) fails with the system's error, not SQLite's: a disk
+// that filled or hit its quota while the pages were written back, or one that failed or went read-only.
+const NODE_DISK_FULL = /^(ENOSPC|EDQUOT)$/;
+const NODE_DISK_FAILED = /^(EIO|EROFS)$/;
 
 /** The fault an error from the store stands for, or undefined for any other error. */
 export function classifyStoreFault(error: unknown): StoreFaultCode | undefined {
@@ -61,8 +65,13 @@ export function classifyStoreFault(error: unknown): StoreFaultCode | undefined {
       ? "store_unavailable"
       : undefined;
   }
-  if (code === "SQLITE_FULL" || code === "53100") return "store_full";
-  if (SQLITE_UNAVAILABLE.test(code) || PG_UNAVAILABLE.test(code) || NODE_NETWORK.test(code)) {
+  if (code === "SQLITE_FULL" || code === "53100" || NODE_DISK_FULL.test(code)) return "store_full";
+  if (
+    SQLITE_UNAVAILABLE.test(code) ||
+    PG_UNAVAILABLE.test(code) ||
+    NODE_NETWORK.test(code) ||
+    NODE_DISK_FAILED.test(code)
+  ) {
     return "store_unavailable";
   }
   return undefined;

@@ -26,6 +26,12 @@ async function stateOf(promise: Promise<unknown>): Promise<"resolved" | "rejecte
   return first === marker ? "pending" : (first as "resolved" | "rejected");
 }
 
+const countNotes = precompiled((db, _slots: Record<string, never>) =>
+  (db as unknown as Kysely<{ notes: { id: number; text: string } }>)
+    .selectFrom("notes")
+    .select((eb) => eb.fn.countAll<number>().as("n")),
+);
+
 describe("SQLite commits with the WAL synced off the event loop", () => {
   let dir: ReturnType<typeof tempDir>;
   let store: Store;
@@ -68,11 +74,6 @@ describe("SQLite commits with the WAL synced off the event loop", () => {
   });
 
   it("runs a compiled read at once only on a free connection: never beside an open transaction or an unsynced commit", async () => {
-    const countNotes = precompiled((db, _slots: Record<string, never>) =>
-      (db as unknown as Kysely<{ notes: { id: number; text: string } }>)
-        .selectFrom("notes")
-        .select((eb) => eb.fn.countAll<number>().as("n")),
-    );
     // Free: answered in the same turn, with nothing to flush.
     expect(await stateOf(countNotes(store.db, {}))).toBe("resolved");
     // A transaction with an insert it will roll back: a read asked for meanwhile waits its turn and never
@@ -152,20 +153,48 @@ describe("SQLite commits with the WAL synced off the event loop", () => {
     expect(rows[0]?.n).toBe(5);
   });
 
-  it("fails the commit a failed flush covered, and flushes again for the next one", async () => {
-    const started = held.started;
+  it("fails the commit a failed flush covered and every write after it until the store is opened again", async () => {
+    const first = held.started;
+    const durableBefore = sql`insert into notes (text) values ('durable before')`.execute(store.db);
+    await held.startedAtLeast(first + 1);
+    held.release();
+    await durableBefore;
+    const before = held.started;
     const commit = store.db
       .transaction()
       .execute((trx) => sql`insert into notes (text) values ('lost?')`.execute(trx));
-    await held.startedAtLeast(started + 1);
+    await held.startedAtLeast(before + 1);
     held.fail(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
     await expect(commit).rejects.toThrow(/EIO/);
     // A store fault (the API answers 503 store_unavailable and /readyz fails), not an unexpected error.
     expect(store.health.current()).toMatchObject({ code: "store_unavailable", message: /EIO/ });
-    const next = sql`insert into notes (text) values ('next')`.execute(store.db);
-    await held.startedAtLeast(started + 2);
+    // A later flush could report success for pages the failed one lost: nothing is taken as durable again,
+    // no flush is even asked for, and no read shows the commit that may be lost (neither a read through
+    // Kysely nor a compiled one run straight on the connection), until the store is opened again.
+    const flushesAfter = held.started;
+    const refused = { code: "EIO", message: expect.stringMatching(/restart the gateway/) };
+    await expect(sql`insert into notes (text) values ('next')`.execute(store.db)).rejects.toMatchObject(
+      refused,
+    );
+    expect(await store.health.probe()).toBe(false);
+    await expect(sql`select text from notes`.execute(store.db)).rejects.toMatchObject(refused);
+    await expect(countNotes(store.db, {})).rejects.toMatchObject(refused);
+    expect(held.started).toBe(flushesAfter);
+    await store.close();
+    let holding = false;
+    store = await openStore({
+      dataDir: dir.path,
+      walFlush: (fd) => (holding ? held.fsync(fd) : Promise.resolve()),
+    });
+    holding = true;
+    const again = sql`insert into notes (text) values ('after restart')`.execute(store.db);
+    await held.startedAtLeast(flushesAfter + 1);
     held.release();
-    await next;
+    await again;
+    expect(store.health.current()).toBeUndefined();
+    const { rows } = await sql<{ text: string }>`select text from notes order by id`.execute(store.db);
+    expect(rows.map((row) => row.text)).toContain("durable before");
+    expect(rows.map((row) => row.text)).toContain("after restart");
   });
 
   it("takes a disk that filled while the WAL was written back for a full store", async () => {

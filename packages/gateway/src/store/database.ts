@@ -113,6 +113,7 @@ function openSqlite(file: string, walFlush: FlushFile | undefined): Store {
       (text) => statements.prepare(text) as SqliteDatabase.Statement,
       hold,
       health,
+      () => walSync?.owed() === true,
     ),
   );
   health.setProbe(() => probeWrite(db));

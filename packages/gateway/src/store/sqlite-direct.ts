@@ -5,7 +5,8 @@
 // connection, the same prepared statement is run at once instead: it reads exactly what Kysely would, since
 // nothing else can be running on the one connection, and every commit it could see is durable (a commit
 // holds the connection until its WAL is synced, wal-sync.ts). When the connection is held, the read goes
-// through Kysely and waits its turn as before.
+// through Kysely and waits its turn as before; so it does once a WAL sync has failed, since commits nobody
+// may take as durable are then in the database (Kysely's path refuses them, write-health.ts).
 import type SqliteDatabase from "better-sqlite3";
 import { perStore } from "./per-store.ts";
 import type { StoreWriteHealth } from "./write-health.ts";
@@ -22,11 +23,15 @@ export class SqliteDirectReads {
     private readonly prepare: (sql: string) => SqliteDatabase.Statement,
     private readonly hold: ConnectionHold,
     private readonly health: StoreWriteHealth,
+    /** True while a write is not known to be on disk (wal-sync.ts `owed`). */
+    private readonly unsynced: () => boolean = () => false,
   ) {}
 
   /** The rows of a SELECT run now, or undefined when the connection is not free (then use Kysely). */
   select<R>(sql: string, parameters: readonly unknown[]): R[] | undefined {
-    if (this.hold.held || !this.database.open || this.database.inTransaction) return undefined;
+    if (this.hold.held || this.unsynced() || !this.database.open || this.database.inTransaction) {
+      return undefined;
+    }
     const statement = this.prepare(sql);
     if (!statement.reader || !statement.readonly || statement.busy) return undefined;
     try {

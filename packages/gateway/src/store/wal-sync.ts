@@ -22,6 +22,14 @@ export class WalSync {
   private written = 0;
   private flushed = 0;
   private flushing: Promise<void> | undefined;
+  /**
+   * The first failed flush. Linux may drop the pages a failed write-back could not write and report the
+   * next fdatasync as a success, and SQLite's recovery stops at the first WAL frame that did not reach the
+   * disk, so no write after a failure is ever reported durable again in this process: every write that
+   * needs a flush fails with this error (a store fault, write-health.ts) until the store is opened again,
+   * which reads back only what the disk holds (docs/operations.md).
+   */
+  private failed: NodeJS.ErrnoException | undefined;
   private walFd: number | undefined;
   private closed = false;
 
@@ -46,10 +54,12 @@ export class WalSync {
   /**
    * Resolves once every write counted before this call is on disk. One flush covers every write counted
    * before it began; writes counted while it runs share the next. Rejects when the flush fails: then nothing
-   * written since the last good flush may be acted on.
+   * written since the last good flush may be acted on, and from then on whenever any write is owed (`failed`).
    */
   durable(): Promise<void> {
-    return this.owed() ? this.flushUpTo(this.written) : Promise.resolve();
+    if (!this.owed()) return Promise.resolve();
+    if (this.failed !== undefined) return Promise.reject(this.failed);
+    return this.flushUpTo(this.written);
   }
 
   private async flushUpTo(target: number): Promise<void> {
@@ -64,6 +74,14 @@ export class WalSync {
           },
           (error: unknown) => {
             this.flushing = undefined;
+            const cause = error as NodeJS.ErrnoException;
+            this.failed ??= Object.assign(
+              new Error(
+                `syncing the store's WAL failed (${cause.message}): nothing written since can be taken as durable; restart the gateway once the disk is sound`,
+                { cause },
+              ),
+              { code: cause.code },
+            );
             throw error;
           },
         );

@@ -72,15 +72,26 @@ describe("SaleJournal group commit", () => {
     expect(held.started).toBe(1);
   });
 
-  it("rejects the writes a failed fsync covered, and tries again for them on the next call", async () => {
+  it("rejects the writes a failed fsync covered and every later write, with no fsync it could trust, until reopened", async () => {
     journal.recordSale(1, "A", "{}", 1000);
     const failed = journal.durable();
-    held.fail(new Error("EIO"));
+    held.fail(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
     await expect(failed).rejects.toThrow("EIO");
-    const retried = journal.durable();
+    // A later fsync could report success for pages the failed one lost: none is asked for.
+    await expect(journal.durable()).rejects.toMatchObject({ code: "EIO", message: /restart pos-bridge/ });
+    journal.recordSale(1, "B", "{}", 1001);
+    await expect(journal.durable()).rejects.toThrow(/restart pos-bridge/);
+    expect(held.started).toBe(1);
+    // Reads write nothing and still work.
+    expect(journal.findSale(1, "B")?.usin).toBe("B");
+    // Opened again (a restart), the journal takes sales and flushes them.
+    await journal.close();
+    journal = new SaleJournal(join(dir, "journal.sqlite"), { groupFsync: true, fsync: held.fsync });
+    journal.recordSale(1, "C", "{}", 1002);
+    const again = journal.durable();
     expect(held.started).toBe(2);
     held.release();
-    await retried;
+    await again;
   });
 
   it("flushes the real WAL file when no fsync is injected", async () => {

@@ -228,6 +228,8 @@ export class SaleJournal {
   readonly #realFsync: boolean;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** The first failed flush (see durable()). */
+  #failed: Error | undefined;
 
   constructor(
     readonly file: string,
@@ -273,15 +275,21 @@ export class SaleJournal {
    * Resolves once every write committed before this call is on disk. Concurrent callers share fsyncs: one
    * fsync covers every commit made before it began, and the writes that arrive while it runs are covered by
    * the next one. Immediate when nothing is owed (and always without grouped fsync, where each commit
-   * synced itself). Rejects if the flush fails: then nothing written since the last good flush may be acted on.
+   * synced itself). Rejects if the flush fails: then nothing written since the last good flush may be acted on,
+   * and from then on whenever a write is owed. Linux may drop the pages a failed write-back could not write
+   * and report the next fsync as a success, and SQLite's recovery stops at the first WAL frame that never
+   * reached the disk: a sale answered after such a success could vanish at the next power cut. So the first
+   * failure sticks until the journal is opened again (a restart), which reads back what the disk holds.
    */
   durable(): Promise<void> {
     if (!this.#grouped || this.#synced >= this.#commits) return Promise.resolve();
+    if (this.#failed !== undefined) return Promise.reject(this.#failed);
     if (this.#flushing === undefined && this.#realFsync && this.#flushInlineWhen?.() === true) {
       const covers = this.#commits;
       try {
         fdatasyncSync(this.#wal());
       } catch (error) {
+        this.#flushFailed(error);
         return Promise.reject(error);
       }
       this.#synced = Math.max(this.#synced, covers);
@@ -311,12 +319,24 @@ export class SaleJournal {
           },
           (error: unknown) => {
             this.#flushing = undefined;
+            this.#flushFailed(error);
             throw error;
           },
         );
       }
       await this.#flushing;
     }
+  }
+
+  #flushFailed(error: unknown): void {
+    const cause = error as NodeJS.ErrnoException;
+    this.#failed ??= Object.assign(
+      new Error(
+        `syncing the journal's WAL failed (${cause.message}): no sale written since can be taken as durable; restart pos-bridge once the disk is sound`,
+        { cause },
+      ),
+      { code: cause.code },
+    );
   }
 
   /**

@@ -2,7 +2,7 @@
 // limit and the per-IP failed-authentication limit, counted in the database. The window clock is injected.
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import type { KyselyPlugin } from "kysely";
+import { type KyselyPlugin, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
@@ -102,6 +102,16 @@ describe("shared window counter on PostgreSQL", () => {
   afterAll(async () => {
     await store.close();
     dir.remove();
+  });
+
+  it("keeps the counters in an unlogged table: no WAL, so no fsync for a count (a crash only restarts the windows)", async () => {
+    const { rows } = await sql<{ persistence: string }>`
+      SELECT relpersistence AS persistence FROM pg_class
+      WHERE oid = to_regclass(current_schema() || '.rate_limit_windows')`.execute(store.db);
+    expect(rows).toEqual([{ persistence: "u" }]);
+    const counter = new SharedWindowCounter(store.db, () => 1_800_000_030_000);
+    expect((await counter.hit("unlogged-table", 60_000)).hits).toBe(1);
+    expect((await counter.hit("unlogged-table", 60_000)).hits).toBe(2);
   });
 
   it("counts concurrent hits of one key with one upsert each round, every hit its own place in the count", async () => {

@@ -82,7 +82,8 @@ export class WalSync {
               ),
               { code: cause.code },
             );
-            throw error;
+            // The first commit it fails hears it too, so the store's one "failing" log line says what to do.
+            throw this.failed;
           },
         );
       }

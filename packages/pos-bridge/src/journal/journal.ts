@@ -289,8 +289,7 @@ export class SaleJournal {
       try {
         fdatasyncSync(this.#wal());
       } catch (error) {
-        this.#flushFailed(error);
-        return Promise.reject(error);
+        return Promise.reject(this.#flushFailed(error));
       }
       this.#synced = Math.max(this.#synced, covers);
       return Promise.resolve();
@@ -319,8 +318,7 @@ export class SaleJournal {
           },
           (error: unknown) => {
             this.#flushing = undefined;
-            this.#flushFailed(error);
-            throw error;
+            throw this.#flushFailed(error);
           },
         );
       }
@@ -328,7 +326,8 @@ export class SaleJournal {
     }
   }
 
-  #flushFailed(error: unknown): void {
+  /** Remembers the first failed flush (see durable()) and answers the error every caller hears from now on. */
+  #flushFailed(error: unknown): Error {
     const cause = error as NodeJS.ErrnoException;
     this.#failed ??= Object.assign(
       new Error(
@@ -337,6 +336,7 @@ export class SaleJournal {
       ),
       { code: cause.code },
     );
+    return this.#failed;
   }
 
   /**

@@ -15,7 +15,7 @@
 import { findPgBin, startPgCluster } from "../packages/gateway/test/pg-cluster.ts";
 import { fiveLineInvoice } from "./harness/invoices.ts";
 import { type BenchServer, processTreeCpuSeconds, startServer } from "./harness/proc.ts";
-import type { BenchContext } from "./harness/results.ts";
+import { type BenchContext, median } from "./harness/results.ts";
 import { prepareStore, startGatewayServer } from "./harness/store.ts";
 import { type LoadResult, load } from "./harness/wrk.ts";
 
@@ -81,15 +81,6 @@ type Run = (
   key?: string,
   databaseCpu?: () => number,
 ) => Promise<Measured>;
-
-/** The median of a few numbers (the middle one; the mean of the middle two). */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
 
 /** One round: each server measured once, back to back. */
 interface Round {

@@ -89,3 +89,15 @@ export interface BenchContext {
   quick: boolean;
   results: Results;
 }
+
+/**
+ * The median of a few numbers (the middle one; the mean of the middle two): the benches run their servers in
+ * interleaved rounds and report each figure as the median of its rounds (docs/performance.md).
+ */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}

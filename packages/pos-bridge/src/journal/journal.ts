@@ -226,7 +226,7 @@ export class SaleJournal {
   /** Grouped, with the real flush: when this says the caller is alone, `durable()` flushes inline. */
   #flushInlineWhen: (() => boolean) | undefined;
   readonly #realFsync: boolean;
-  #closed = false;
+  /** Set by close(): the journal is closed (or closing) from then on. */
   #closing: Promise<void> | undefined;
   /** The first failed flush (see durable()). */
   #failed: Error | undefined;
@@ -344,7 +344,7 @@ export class SaleJournal {
    * survives a power cut (SQLite does the same before it relies on a new journal file).
    */
   #wal(): number {
-    if (this.#closed) throw new Error("the journal is closed");
+    if (this.#closing !== undefined) throw new Error("the journal is closed");
     if (this.#walFd === undefined) {
       this.#walFd = openSync(`${this.file}-wal`, "r+");
       if (process.platform !== "win32") {
@@ -372,7 +372,6 @@ export class SaleJournal {
   }
 
   #close(): Promise<void> {
-    this.#closed = true;
     const finish = () => {
       const fd = this.#walFd;
       this.#walFd = undefined;

@@ -288,6 +288,22 @@ interface PendingSubmission {
   actor: string;
 }
 
+/** A new invoice's row with its `invoice.received` audit entry (its state is settled by the group). */
+function received({ row, heldUntil, actor }: PendingSubmission) {
+  return {
+    row,
+    audit: {
+      actor,
+      action: "invoice.received",
+      details: {
+        externalRef: row.external_ref,
+        requestHash: row.request_hash,
+        ...(heldUntil !== undefined ? { heldUntil } : {}),
+      },
+    },
+  };
+}
+
 /**
  * Writes a group of submissions: the tenants' pause state read once, then one insert each for the invoices,
  * their audit entries and their outbox rows; on PostgreSQL the pause state, the invoices and the outbox rows
@@ -296,18 +312,7 @@ interface PendingSubmission {
 const submissionBatch: Batch<PendingSubmission, void> = {
   name: "invoices.submit",
   async write(trx, items) {
-    const received = (row: InvoiceRow, heldUntil: string | undefined, actor: string) => ({
-      row,
-      audit: {
-        actor,
-        action: "invoice.received",
-        details: {
-          externalRef: row.external_ref,
-          requestHash: row.request_hash,
-          ...(heldUntil !== undefined ? { heldUntil } : {}),
-        },
-      },
-    });
+    const entries = items.map(received);
     const outboxRows = items.map(({ row, heldUntil }) => ({
       invoiceId: row.id,
       tenantId: row.tenant_id,
@@ -316,11 +321,7 @@ const submissionBatch: Batch<PendingSubmission, void> = {
     if (isPostgres(trx)) {
       // One statement: the pause state, the invoices and their outbox rows (lifecycle.ts insertSubmissions).
       for (const { row, heldUntil } of items) row.last_reason = heldReason(heldUntil);
-      await insertSubmissions(
-        trx,
-        items.map(({ row, heldUntil, actor }) => received(row, heldUntil, actor)),
-        enqueueOutboxStatement(outboxRows),
-      );
+      await insertSubmissions(trx, entries, enqueueOutboxStatement(outboxRows));
       return items.map(() => undefined);
     }
     const byId = new Map<string, { paused_at: string | null; paused_reason: string | null }>();
@@ -335,10 +336,7 @@ const submissionBatch: Batch<PendingSubmission, void> = {
       row.state = current.paused_at === null ? "queued" : "paused";
       row.last_reason = row.state === "paused" ? current.paused_reason : heldReason(heldUntil);
     }
-    await insertInvoices(
-      trx,
-      items.map(({ row, heldUntil, actor }) => received(row, heldUntil, actor)),
-    );
+    await insertInvoices(trx, entries);
     await enqueueOutboxRows(trx, outboxRows);
     return items.map(() => undefined);
   },

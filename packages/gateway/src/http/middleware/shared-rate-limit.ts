@@ -46,11 +46,11 @@ export class SharedWindowCounter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The window of `windowMs` that contains now, and the milliseconds until it ends. */
-  currentWindow(windowMs: number): { window: number; resetsInMs: number } {
+  /** Now, the window of `windowMs` that contains it, and the milliseconds until that window ends. */
+  currentWindow(windowMs: number): { now: number; window: number; resetsInMs: number } {
     const now = this.now();
     const window = Math.floor(now / windowMs);
-    return { window, resetsInMs: (window + 1) * windowMs - now };
+    return { now, window, resetsInMs: (window + 1) * windowMs - now };
   }
 
   /** Counts one hit for `key` in the window of `windowMs` that contains now. */
@@ -69,8 +69,7 @@ export class SharedWindowCounter {
     windowMs: number,
     run: (lane: Lane, waiters: Waiter[]) => Promise<void>,
   ): Promise<WindowCount> {
-    const now = this.now();
-    const window = Math.floor(now / windowMs);
+    const { now, window } = this.currentWindow(windowMs);
     const id = `${windowMs}:${window}:${key}`;
     return new Promise<WindowCount>((resolve, reject) => {
       let lane = lanes.get(id);

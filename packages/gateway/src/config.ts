@@ -38,6 +38,11 @@ export const gatewayConfigSchema = z.strictObject({
   workerConcurrency: integer(1, 1000).default(8),
   /** Outbox rows in flight at once per tenant in this process. */
   tenantConcurrency: integer(1, 1000).default(4),
+  /**
+   * Attempts recorded ahead of a free slot, so a slot's next post starts when FBR answers instead of
+   * after a commit. A process killed may leave these in_doubt although never sent (docs/operations.md).
+   */
+  workerPrefetch: integer(0, 1000).default(0),
   /** How often the worker looks for due rows when idle. */
   pollIntervalMs: integer(5, 60_000).default(200),
   /**

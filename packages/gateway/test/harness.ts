@@ -56,6 +56,25 @@ export class FaultPlan {
   readonly cannedByDescription = new Map<string, { status: number; body: unknown }>();
   /** Applied to every post while set. */
   everyPost: string | undefined;
+  /** Called as each post starts, with its first item's productDescription. */
+  onPost: ((description: string | undefined) => void) | undefined;
+  /** Posts held on the wire (FBR taking its time) until their release, by description. */
+  private readonly held = new Map<string, Promise<void>>();
+
+  /** Holds the posts of `description` on the wire until the function returned is called. */
+  hold(description: string): () => void {
+    let release = () => {};
+    this.held.set(
+      description,
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    return () => {
+      this.held.delete(description);
+      release();
+    };
+  }
 
   /** Posts on the wire right now, and the most seen at once, per seller NTN. */
   readonly inFlightBySeller = new Map<string, number>();
@@ -90,7 +109,10 @@ export class FaultPlan {
         this.inFlightWaiters.delete(waiter);
         waiter.resolve();
       }
+      const description = this.descriptionOf(typeof init?.body === "string" ? init.body : undefined);
+      this.onPost?.(description);
       try {
+        if (description !== undefined) await this.held.get(description);
         return await counted(input, init);
       } finally {
         this.inFlightBySeller.set(seller, (this.inFlightBySeller.get(seller) ?? 1) - 1);

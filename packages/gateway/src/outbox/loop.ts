@@ -1,7 +1,9 @@
 // The submission worker's loop: claims due outbox rows under a lease and records the attempt BEFORE
 // posting (one transaction per batch), hands each to dispatch.ts (DI or IMS) and settle.ts, keeps leases
-// alive while posts are in flight, and runs recover.ts for abandoned leases. The loop never throws: every
-// failure becomes a "worker.problem" event and the loop carries on.
+// alive while posts are in flight, and runs recover.ts for abandoned leases. With `workerPrefetch`, up to
+// that many attempts are recorded ahead of a free slot, so a slot's next post starts when FBR answers
+// instead of after a commit. The loop never throws: every failure becomes a "worker.problem" event and the
+// loop carries on.
 import type { Transaction } from "kysely";
 import type { GatewayEvents } from "../events.ts";
 import { markAllSubmitting } from "../invoices/lifecycle.ts";
@@ -39,6 +41,11 @@ export interface OutboxWorkerOptions {
   fbrNoProxy?: string | undefined;
   workerConcurrency: number;
   tenantConcurrency: number;
+  /**
+   * Attempts recorded ahead of a free slot (0: none). A slot freed by FBR's answer posts one of them at
+   * once; a kill may leave them in_doubt although never sent (docs/operations.md).
+   */
+  workerPrefetch: number;
   pollIntervalMs: number;
   leaseMs: number;
   fbrTimeoutMs: number;
@@ -70,11 +77,20 @@ const RECOVERY_INTERVAL_MS = 1_000;
 export class OutboxWorker {
   readonly instanceId: string;
   readonly breaker: CircuitBreaker;
+  /** Invoice id → its post and settlement, from launch until the settlement's commit. */
   private readonly inflight = new Map<string, Promise<void>>();
-  /** Invoice id → the claim id its outbox lease is held under, while its post is in flight. */
+  /** Invoice id → the claim id its outbox lease is held under, from its claim until its settlement. */
   private readonly inflightClaims = new Map<string, string>();
   private heartbeat: NodeJS.Timeout | undefined;
-  private readonly inflightByTenant = new Map<string, number>();
+  /** Posts on the wire (a slot each, until FBR's answer), by invoice id, and how many per tenant. */
+  private readonly onWire = new Set<string>();
+  private readonly onWireByTenant = new Map<string, number>();
+  /** Attempts recorded (durable) but not yet posted: they wait for a free slot, oldest first. */
+  private readonly ready: ClaimedAttempt[] = [];
+  /** Answered posts whose settlement (which may record attempts) has not committed yet. */
+  private settling = 0;
+  /** Rows a claim round in progress may still record. */
+  private claiming = 0;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private ticking = false;
@@ -134,6 +150,23 @@ export class OutboxWorker {
     return this.inflight.size;
   }
 
+  /** Attempts recorded ahead of a free slot, waiting to be posted. */
+  get recordedAhead(): number {
+    return this.ready.length;
+  }
+
+  /**
+   * Attempts that may still be claimed now: a slot each, plus `workerPrefetch` ahead while the breaker is
+   * closed, less what is on the wire, waiting, settling (its settlement may record one) or being claimed.
+   */
+  private capacity(): number {
+    const { options } = this.deps;
+    const ahead = this.running && this.breaker.state === "closed" ? options.workerPrefetch : 0;
+    return (
+      options.workerConcurrency + ahead - this.onWire.size - this.ready.length - this.settling - this.claiming
+    );
+  }
+
   /**
    * Starts the loop. `recoverAllLeases` (SQLite, one process per file) treats every lease left in the
    * store as belonging to a dead process; on PostgreSQL other instances may be alive, so only expired
@@ -184,9 +217,9 @@ export class OutboxWorker {
   }
 
   /**
-   * Stops claiming and waits up to `deadlineMs` for attempts in flight. Attempts still running at the
-   * deadline keep their lease and attempt record; the next start recovers them (as in_doubt, since their
-   * request may have been written).
+   * Stops claiming and waits up to `deadlineMs` for attempts in flight, and for those recorded ahead (they
+   * are posted as slots free). Attempts still running or waiting at the deadline keep their lease and
+   * attempt record; the next start recovers them (as in_doubt, since their request may have been written).
    */
   async stop(deadlineMs: number): Promise<{ drained: boolean; unfinished: number }> {
     this.running = false;
@@ -194,7 +227,7 @@ export class OutboxWorker {
     this.timer = undefined;
     // A claim round in progress may still launch attempts it has recorded: let it, then wait for them.
     await this.currentTick;
-    if (this.inflight.size === 0) {
+    if (this.inflight.size === 0 && this.ready.length === 0) {
       clearInterval(this.heartbeat);
       this.heartbeat = undefined;
       return { drained: true, unfinished: 0 };
@@ -205,7 +238,9 @@ export class OutboxWorker {
     });
     // A settlement committing now may have recorded its slot's next attempt: that post is waited for too.
     let result: unknown;
-    while (this.inflight.size > 0 && result !== "deadline") {
+    while ((this.inflight.size > 0 || this.ready.length > 0) && result !== "deadline") {
+      // Whatever holds the recorded-ahead attempts back (the breaker, a tenant's limit), stopping posts them.
+      this.pump(true);
       result = await Promise.race([Promise.allSettled([...this.inflight.values()]), deadline]);
     }
     if (timeout !== undefined) clearTimeout(timeout);
@@ -213,7 +248,7 @@ export class OutboxWorker {
     // (the next start, or another instance) settles them.
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
-    return { drained: result !== "deadline", unfinished: this.inflight.size };
+    return { drained: result !== "deadline", unfinished: this.inflight.size + this.ready.length };
   }
 
   private problem(message: string, error?: unknown, invoiceId?: string): void {
@@ -231,12 +266,18 @@ export class OutboxWorker {
     let claimedFullBatch = false;
     try {
       if (Date.now() - this.lastRecoveryAt >= RECOVERY_INTERVAL_MS) await this.recoverLeases(false);
-      const { options } = this.deps;
-      const free = Math.min(options.workerConcurrency - this.inflight.size, this.breaker.permits());
+      // A probe (half-open breaker) is one already recorded, if any waits.
+      this.pump();
+      const free = Math.min(this.capacity(), this.breaker.permits());
       if (free > 0) {
-        const { attempts, claimed } = await this.claimAndRecord(free);
-        claimedFullBatch = claimed === free;
-        for (const attempt of attempts) this.launch(attempt);
+        this.claiming = free;
+        try {
+          const { attempts, claimed } = await this.claimAndRecord(free);
+          claimedFullBatch = claimed === free;
+          for (const attempt of attempts) this.offer(attempt);
+        } finally {
+          this.claiming = 0;
+        }
       }
     } catch (error) {
       this.problem("claim round failed", error);
@@ -266,7 +307,7 @@ export class OutboxWorker {
    * as possibly sent (in_doubt), never as safe to post again. One commit per batch, not per invoice.
    */
   private claimAndRecord(limit: number): Promise<{ attempts: ClaimedAttempt[]; claimed: number }> {
-    return this.committer.run((trx) => this.claimInto(trx, limit, new Map()));
+    return this.committer.run((trx) => this.claimInto(trx, limit));
   }
 
   /**
@@ -280,13 +321,9 @@ export class OutboxWorker {
     settled: readonly Settlement[],
   ): Promise<ClaimedAttempt[]> {
     if (!this.running || this.breaker.state !== "closed") return [];
-    // The settling posts still count in flight until their commit: their slots are the ones being refilled.
-    const settling = new Map<string, number>();
-    for (const { attempt } of settled) {
-      settling.set(attempt.tenant.id, (settling.get(attempt.tenant.id) ?? 0) + 1);
-    }
     try {
-      const { attempts } = await withSavepoint(trx, () => this.claimInto(trx, settled.length, settling));
+      // Each settling post holds one unit of capacity until its settlement is answered: these are theirs.
+      const { attempts } = await withSavepoint(trx, () => this.claimInto(trx, settled.length));
       return attempts;
     } catch (error) {
       this.problem("claiming beside a settlement failed", error);
@@ -294,24 +331,25 @@ export class OutboxWorker {
     }
   }
 
-  /** Claims up to `limit` due rows in `trx` and records an attempt for each; `settling` posts are not counted. */
+  /**
+   * Claims up to `limit` due rows in `trx` and records an attempt for each. A tenant may have
+   * `tenantConcurrency` posts on the wire and, while the breaker is closed, `workerPrefetch` more recorded.
+   */
   private async claimInto(
     trx: Transaction<Database>,
     limit: number,
-    settling: ReadonlyMap<string, number>,
   ): Promise<{ attempts: ClaimedAttempt[]; claimed: number }> {
     const { engine } = this.deps.store;
     const { options } = this.deps;
     // One id per claim: a settlement counts only under the lease it was claimed with, so a row recovered
     // and re-claimed meanwhile (even by this process) is never settled by the older attempt's answer.
     const owner = `${this.instanceId}:${newId("clm")}`;
-    const perTenant = new Map<string, number>();
-    for (const [tenantId, n] of this.inflightByTenant) {
-      const busy = n - (settling.get(tenantId) ?? 0);
-      if (busy > 0) perTenant.set(tenantId, busy);
-    }
+    const perTenant = new Map(this.onWireByTenant);
+    for (const { tenant } of this.ready) perTenant.set(tenant.id, (perTenant.get(tenant.id) ?? 0) + 1);
+    const tenantLimit =
+      options.tenantConcurrency + (this.breaker.state === "closed" ? options.workerPrefetch : 0);
     const saturated = [...perTenant.entries()]
-      .filter(([, n]) => n >= options.tenantConcurrency)
+      .filter(([, n]) => n >= tenantLimit)
       .map(([tenantId]) => tenantId);
     const now = Date.now();
     const rows = await claimDueOutbox(trx, engine, {
@@ -344,7 +382,7 @@ export class OutboxWorker {
       }
       const inFlightForTenant = perTenant.get(tenant.id) ?? 0;
       const pausedForDi = tenant.paused_at !== null && invoice.channel === "di";
-      if (pausedForDi || inFlightForTenant >= options.tenantConcurrency) {
+      if (pausedForDi || inFlightForTenant >= tenantLimit) {
         await releaseOutboxLease(trx, row.invoice_id, owner);
         continue;
       }
@@ -389,26 +427,75 @@ export class OutboxWorker {
     return { attempts: attempts.filter(({ invoice }) => moved.has(invoice.id)), claimed: rows.length };
   }
 
+  /** A newly recorded attempt: posted now if a slot (and its tenant) has room, else it waits in `ready`. */
+  private offer(attempt: ClaimedAttempt): void {
+    this.inflightClaims.set(attempt.invoice.id, attempt.claimId);
+    if (this.canPost(attempt, false)) this.launch(attempt);
+    else this.ready.push(attempt);
+  }
+
+  private canPost(attempt: ClaimedAttempt, stopping: boolean): boolean {
+    const { options } = this.deps;
+    return (
+      this.onWire.size < options.workerConcurrency &&
+      (this.onWireByTenant.get(attempt.tenant.id) ?? 0) < options.tenantConcurrency &&
+      (stopping || this.breaker.permits() > 0)
+    );
+  }
+
+  /** Posts recorded-ahead attempts, oldest first, into the free slots. */
+  private pump(stopping = false): void {
+    for (let index = 0; index < this.ready.length; ) {
+      const attempt = this.ready[index] as ClaimedAttempt;
+      if (!this.canPost(attempt, stopping)) {
+        if (this.onWire.size >= this.deps.options.workerConcurrency) return;
+        index += 1;
+        continue;
+      }
+      this.ready.splice(index, 1);
+      this.launch(attempt);
+    }
+  }
+
   private launch(attempt: ClaimedAttempt): void {
     const tenantId = attempt.tenant.id;
     const invoiceId = attempt.invoice.id;
     if (this.breaker.state === "half_open") this.breaker.startProbe();
-    this.inflightByTenant.set(tenantId, (this.inflightByTenant.get(tenantId) ?? 0) + 1);
+    this.onWire.add(invoiceId);
+    this.onWireByTenant.set(tenantId, (this.onWireByTenant.get(tenantId) ?? 0) + 1);
     this.inflightClaims.set(invoiceId, attempt.claimId);
+    let answered = false;
+    // FBR's answer (or the post's failure) frees the slot; the settlement holds one unit of capacity
+    // until it is answered, for the attempt it may record.
+    const leaveWire = () => {
+      if (answered) return;
+      answered = true;
+      this.onWire.delete(invoiceId);
+      const left = (this.onWireByTenant.get(tenantId) ?? 1) - 1;
+      if (left <= 0) this.onWireByTenant.delete(tenantId);
+      else this.onWireByTenant.set(tenantId, left);
+      this.settling += 1;
+    };
     const work = dispatchAttempt(this.dispatch, attempt)
-      .then((outcome) => settleAttempt(this.settle, attempt, outcome))
+      .then((outcome) => {
+        // Settling first records the answer with the breaker, which decides whether a waiting attempt goes.
+        const settled = settleAttempt(this.settle, attempt, outcome);
+        leaveWire();
+        this.pump();
+        return settled;
+      })
       .catch((error: unknown) => {
         this.problem("submission failed", error, invoiceId);
-        return undefined;
+        return [] as ClaimedAttempt[];
       })
       .then((next) => {
+        leaveWire();
+        this.settling -= 1;
         this.inflight.delete(invoiceId);
         this.inflightClaims.delete(invoiceId);
-        const left = (this.inflightByTenant.get(tenantId) ?? 1) - 1;
-        if (left <= 0) this.inflightByTenant.delete(tenantId);
-        else this.inflightByTenant.set(tenantId, left);
         // Recorded with the settlement: posted even while stopping (stop waits for it), never dropped.
-        if (next !== undefined) this.launch(next);
+        for (const attempt of next) this.offer(attempt);
+        this.pump();
         this.kick();
       });
     this.inflight.set(invoiceId, work);

@@ -40,16 +40,16 @@ export interface SettleContext {
   batch: Batch<Settlement, Settled>;
 }
 
-/** What a settlement's commit did: the state change, and the attempt recorded for its slot next, if any. */
+/** What a settlement's commit did: the state change, and the attempts recorded with it for the worker to post. */
 export interface Settled {
   change: InvoiceStateChange | undefined;
-  next?: ClaimedAttempt;
+  next: ClaimedAttempt[];
 }
 
 /**
- * Claims and records, in the settlements' transaction, up to one attempt for each slot they free (the
- * worker's claim, outbox/loop.ts); answers them in order. Must not throw for a failed claim: the
- * settlements must commit whatever happens to it.
+ * Claims and records, in the settlements' transaction, attempts for the slots they free (the worker's
+ * claim, outbox/loop.ts). Must not throw for a failed claim: the settlements must commit whatever happens
+ * to it.
  */
 export type Refill = (
   trx: Transaction<Database>,
@@ -107,8 +107,8 @@ export function prepareSettlement(
 
 /**
  * The settlements of one group commit, written in `trx` in their order; answers each one's state change
- * and, with `refill`, the next attempt for its slot, recorded in the same commit: a slot waits for one
- * commit between FBR's answer and its next post, not two.
+ * and, with `refill`, the attempts recorded in the same commit (all with the first settlement): a slot
+ * waits for one commit between FBR's answer and its next post, not two.
  */
 export function settlementBatch(
   ctx: Pick<SettleContext, "actor" | "recordKeys" | "events">,
@@ -122,10 +122,7 @@ export function settlementBatch(
       const next = refill === undefined ? [] : await refill(trx, items);
       // Last: the audit append takes the tenant row's lock (PostgreSQL), held only until the commit.
       await appendAuditEntries(trx, audit);
-      return changes.map((change, index) => {
-        const attempt = next[index];
-        return attempt === undefined ? { change } : { change, next: attempt };
-      });
+      return changes.map((change, index) => ({ change, next: index === 0 ? next : [] }));
     },
   };
 }
@@ -133,14 +130,14 @@ export function settlementBatch(
 /**
  * Decides the next state by the outcome kind, then queues the settlement for the next group commit:
  * outcomes that arrive while a commit is running are written together in one transaction, so the
- * store's fsync rate does not cap the drain rate. Answers the attempt recorded for the slot next, if any:
- * the caller must post it.
+ * store's fsync rate does not cap the drain rate. Answers the attempts recorded with it, if any: the caller
+ * must post them.
  */
 export async function settleAttempt(
   ctx: SettleContext,
   attempt: ClaimedAttempt,
   outcome: PostOutcome,
-): Promise<ClaimedAttempt | undefined> {
+): Promise<ClaimedAttempt[]> {
   // The one decision (sdk nextStep, on the outcome table in ARCHITECTURE.md).
   const step = nextStep(outcome, attempt.invoice.attempt_count, ctx.policy);
   if (step.fbrAnswered) ctx.breaker.recordSuccess();

@@ -1,8 +1,9 @@
 // Drain and memory. The gateway (its own process) starts with a backlog already queued and its worker posts
 // it to the simulator (another process) answering after 100 ms; the driver counts the outbox from outside
 // through a read-only connection to the SQLite file.
-//   drain: invoices settled per second as a fraction of the bound concurrency / latency, at 16 and 64;
-//   beside it, what the simulator process alone answers at the same concurrency on this machine in this
+//   drain: invoices settled per second as a fraction of the bound concurrency / latency, at 16 and 64, as
+//   configured by default and with workerPrefetch at a quarter of the concurrency (attempts recorded ahead
+//   of a free slot, docs/operations.md); beside it, what the simulator process alone answers at the same concurrency on this machine in this
 //   run (wrk posting the same invoices straight to it): the ceiling no worker can pass, since the
 //   simulator's own work adds to its 100 ms and shares the machine's cores; three interleaved rounds, each
 //   figure the median of its rounds (one round with --quick);
@@ -43,18 +44,42 @@ async function simulatorAlone(simulatorUrl: string, concurrency: number, seconds
   return result.rate / (concurrency / (LATENCY_MS / 1000));
 }
 
-/** One turn at `concurrency`: the simulator alone, then the gateway draining a backlog, as fractions of the bound. */
-async function drainTurn(
+/** The attempts recorded ahead in the prefetch variant: a quarter of the concurrency. */
+const prefetchFor = (concurrency: number) => Math.ceil(concurrency / 4);
+
+interface Turn {
+  drained: number;
+  prefetched: number;
+  alone: number;
+}
+
+/**
+ * One turn at `concurrency`: the simulator alone, then the gateway draining a backlog by default and with
+ * workerPrefetch, as fractions of the bound.
+ */
+async function drainTurn(context: BenchContext, simulatorUrl: string, concurrency: number): Promise<Turn> {
+  const bound = concurrency / (LATENCY_MS / 1000);
+  const alone = await simulatorAlone(simulatorUrl, concurrency, context.quick ? 2 : 5);
+  const drained = await gatewayDrain(context, simulatorUrl, concurrency, 0);
+  const prefetched = await gatewayDrain(context, simulatorUrl, concurrency, prefetchFor(concurrency));
+  console.log(
+    `  concurrency ${concurrency}: the worker ${(drained * bound).toFixed(0)}/s (${drained.toFixed(2)} of ${bound}/s), with workerPrefetch ${prefetchFor(concurrency)} ${(prefetched * bound).toFixed(0)}/s (${prefetched.toFixed(2)}), the simulator alone ${(alone * bound).toFixed(0)}/s (${alone.toFixed(2)})`,
+  );
+  return { drained, prefetched, alone };
+}
+
+/** The gateway draining a backlog at `concurrency` with `prefetch` recorded ahead, as a fraction of the bound. */
+async function gatewayDrain(
   context: BenchContext,
   simulatorUrl: string,
   concurrency: number,
-): Promise<{ drained: number; alone: number }> {
+  prefetch: number,
+): Promise<number> {
   const bound = concurrency / (LATENCY_MS / 1000);
   const seconds = context.quick ? 3 : 12;
-  const alone = await simulatorAlone(simulatorUrl, concurrency, context.quick ? 2 : 5);
   const backlog = Math.round(bound * (seconds + 2));
   const prepared = await prepareStore({ prefill: backlog });
-  const gateway = await startGatewayServer(prepared, { fbrUrl: simulatorUrl, concurrency });
+  const gateway = await startGatewayServer(prepared, { fbrUrl: simulatorUrl, concurrency, prefetch });
   const counter = outboxCounter(prepared.db);
   try {
     // The first second (connections opening, the first claims) is left out; the window ends when fewer than
@@ -68,10 +93,7 @@ async function drainTurn(
       count = counter.count();
     }
     const rate = (startCount - count) / ((performance.now() - started) / 1000);
-    console.log(
-      `  concurrency ${concurrency}: the worker ${rate.toFixed(0)}/s (${(rate / bound).toFixed(2)} of ${bound}/s), the simulator alone ${(alone * bound).toFixed(0)}/s (${alone.toFixed(2)})`,
-    );
-    return { drained: rate / bound, alone };
+    return rate / bound;
   } finally {
     counter.close();
     await gateway.stop();
@@ -89,7 +111,7 @@ async function drainRates(
   concurrencies: number[],
 ): Promise<void> {
   const rounds = context.quick ? 1 : 3;
-  const turns = new Map<number, { drained: number; alone: number }[]>(concurrencies.map((c) => [c, []]));
+  const turns = new Map<number, Turn[]>(concurrencies.map((c) => [c, []]));
   for (let round = 1; round <= rounds; round++) {
     if (rounds > 1) console.log(`  round ${round} of ${rounds}:`);
     for (const concurrency of concurrencies) {
@@ -100,6 +122,7 @@ async function drainRates(
     const bound = concurrency / (LATENCY_MS / 1000);
     const measured = turns.get(concurrency) ?? [];
     const drained = median(measured.map((turn) => turn.drained));
+    const prefetched = median(measured.map((turn) => turn.prefetched));
     const alone = median(measured.map((turn) => turn.alone));
     const ofAlone = median(measured.map((turn) => turn.drained / turn.alone));
     context.results.add({
@@ -109,6 +132,14 @@ async function drainRates(
       unit: "of the bound",
       goal: ">= 0.95",
       met: drained >= 0.95,
+    });
+    context.results.add({
+      key: `drain.c${concurrency}.prefetch`,
+      label: `the same with workerPrefetch ${prefetchFor(concurrency)} (recorded ahead; a kill may leave them in doubt): ${(prefetched * bound).toFixed(0)}/s`,
+      value: prefetched,
+      unit: "of the bound",
+      goal: ">= 0.95",
+      met: prefetched >= 0.95,
     });
     context.results.add({
       key: `drain.c${concurrency}.simulatorAlone`,

@@ -123,7 +123,7 @@ export async function prepareStore(options: PrepareOptions = {}): Promise<Prepar
 /** Starts the gateway process (servers/gateway.ts) on a prepared store. */
 export function startGatewayServer(
   prepared: PreparedStore,
-  args: { fbrUrl: string; concurrency?: number },
+  args: { fbrUrl: string; concurrency?: number; prefetch?: number },
   nodeArgs: string[] = [],
 ): Promise<BenchServer<{ url: string }>> {
   return startServer<{ url: string }>(
@@ -134,6 +134,7 @@ export function startGatewayServer(
       "master-key": prepared.masterKey,
       "fbr-url": args.fbrUrl,
       concurrency: args.concurrency ?? 8,
+      prefetch: args.prefetch ?? 0,
     },
     nodeArgs,
   );

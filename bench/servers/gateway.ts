@@ -1,6 +1,7 @@
 // The gateway under test, started the way `raseed serve` starts it (startGateway: API, worker, sealer,
 // webhooks), as its own process, on a data folder the driver prepared (harness/store.ts): --data-dir, --db,
-// --master-key. Its worker posts to --fbr-url (the simulator's process) with --concurrency in flight. It runs
+// --master-key. Its worker posts to --fbr-url (the simulator's process) with --concurrency in flight and
+// --prefetch recorded ahead (workerPrefetch). It runs
 // with `raseed serve`'s V8 heap settings (packages/cli/bin/heap-settings.js), applied before the gateway's code
 // is loaded as the bin does, so the throughput figures are those of the gateway a user runs.
 import { rmSync } from "node:fs";
@@ -24,6 +25,7 @@ const config = loadConfig({
     rateLimitPerMinute: 1_000_000,
     workerConcurrency: concurrency,
     tenantConcurrency: concurrency,
+    workerPrefetch: Number(args.prefetch ?? 0),
   },
   env: {},
 });

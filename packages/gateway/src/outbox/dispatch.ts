@@ -10,9 +10,9 @@ import {
   type ImsAuthority,
   ImsClient,
   type ImsInvoice,
+  mayHoldSecret,
   type PostOutcome,
   redactSecrets,
-  SECRET_KEY_FRAGMENTS,
 } from "@raseed/sdk";
 import type { GatewayEvents } from "../events.ts";
 import type { ImsTerminalRow, InvoiceRow, TenantRow } from "../store/schema.ts";
@@ -102,14 +102,6 @@ function imsOrigin(fbrUrl: string): string | undefined {
 const MAX_STORED_BODY = 64 * 1024;
 
 /**
- * What any secret `redactSecrets` acts on needs somewhere in the text, with "-", "_" and white space left
- * out and letters lowered: a secret key name (SECRET_KEY_FRAGMENTS covers every entry of SECRET_KEYS) or the
- * word Bearer. A JSON string can spell a key with escapes (`\u0074oken`), so a text with a backslash is
- * never taken as clean.
- */
-const MAY_HOLD_SECRET = new RegExp(`[\\\\]|${[...SECRET_KEY_FRAGMENTS, "bearer"].join("|")}`);
-
-/**
  * Bodies are kept for the attempts log with secrets redacted by the sdk's one list. A body that cannot
  * hold one (an invoice, FBR's answer: no key or word of the list in it) is kept as it is, unparsed: the
  * worker stores two bodies per post, and parsing, redacting and writing them again was ~8% of its CPU
@@ -117,7 +109,7 @@ const MAY_HOLD_SECRET = new RegExp(`[\\\\]|${[...SECRET_KEY_FRAGMENTS, "bearer"]
  */
 export function redactBody(text: string | undefined): string | null {
   if (text === undefined) return null;
-  if (!MAY_HOLD_SECRET.test(text.toLowerCase().replace(/[-_\s]/g, ""))) return text.slice(0, MAX_STORED_BODY);
+  if (!mayHoldSecret(text)) return text.slice(0, MAX_STORED_BODY);
   try {
     return JSON.stringify(redactSecrets(JSON.parse(text) as unknown)).slice(0, MAX_STORED_BODY);
   } catch {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isSecretKey, REDACTED, redactSecrets, redactText, SECRET_KEYS } from "./redaction.ts";
+import { isSecretKey, mayHoldSecret, REDACTED, redactSecrets, redactText, SECRET_KEYS } from "./redaction.ts";
 
 describe("redactSecrets", () => {
   it("redacts every key on the list, in any casing and spelling, at any depth", () => {
@@ -63,6 +63,27 @@ describe("redactSecrets", () => {
       expect(isSecretKey("fbr_Token")).toBe(true);
       expect(isSecretKey("externalRef")).toBe(false);
     }
+  });
+
+  it("tells a text that cannot hold a secret from one that may, however the key is spelt", () => {
+    const answer =
+      '{"invoiceNumber":"7000007DI1747000000001","dated":"2026-12-07 10:00:00","validationResponse":{"statusCode":"00","status":"Valid","error":""}}';
+    expect(mayHoldSecret(answer)).toBe(false);
+    expect(redactText(answer)).toBe(answer);
+    for (const text of [
+      '{"X-Api-Key": "k1"}',
+      "api_key=k1",
+      "Fbr Token: k1",
+      "retry with BEARER k1",
+      '{"\u0074oken":"k1"}',
+      "CLIENT-SECRET=k1",
+    ]) {
+      expect(mayHoldSecret(text), text).toBe(true);
+    }
+    // Each key spelling the test lets through is still redacted by the pair pattern.
+    expect(redactText('{"X-Api-Key": "k1"} api_key=k2 client-secret=k3')).toBe(
+      `{"X-Api-Key": "${REDACTED}"} api_key=${REDACTED} client-secret=${REDACTED}`,
+    );
   });
 
   it("removes known secret values wherever they appear", () => {

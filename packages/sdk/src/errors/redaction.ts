@@ -78,6 +78,23 @@ const BEARER_WORD = /bearer/i;
 const INLINE_PAIR_PATTERN =
   /(["']?)\b([A-Za-z][A-Za-z0-9_-]{0,63})\1(\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;&"'}]+)/g;
 
+/**
+ * What any secret `redactText` or `redactSecrets` acts on needs somewhere in a text once "-", "_" and white
+ * space are left out and letters lowered: a secret key's name (SECRET_KEY_FRAGMENTS covers every entry of
+ * SECRET_KEYS) or the word Bearer. A JSON string can spell a key with escapes (`\u0074oken`), so a text with
+ * a backslash is never taken as clean.
+ */
+const MAY_HOLD_SECRET = new RegExp(`[\\\\]|${[...SECRET_KEY_FRAGMENTS, "bearer"].join("|")}`);
+
+/**
+ * False when `text` cannot hold a secret that `redactText` (or `redactSecrets`, once parsed) would remove,
+ * literal `knownSecrets` aside: no key of the redaction list and no "Bearer" in it. FBR's answers and
+ * invoices pass this test, so they need not be scanned pair by pair (issue 11).
+ */
+export function mayHoldSecret(text: string): boolean {
+  return MAY_HOLD_SECRET.test(text.toLowerCase().replace(/[-_\s]/g, ""));
+}
+
 /** Options for `redactSecrets`. */
 export interface RedactOptions {
   /**
@@ -100,6 +117,7 @@ export function redactText(text: string, options: RedactOptions = {}): string {
   }
   // Both patterns below need a "Bearer" or a ":" / "=" separator; most texts (ids, hashes, names) have none.
   if (!out.includes(":") && !out.includes("=") && !BEARER_WORD.test(out)) return out;
+  if (!mayHoldSecret(out)) return out;
   out = out.replace(BEARER_PATTERN, (_match, scheme: string) => `${scheme} ${REDACTED}`);
   out = out.replace(
     INLINE_PAIR_PATTERN,

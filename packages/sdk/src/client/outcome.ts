@@ -106,7 +106,11 @@ export function classifyPostOutcome(evidence: PostEvidence): PostOutcome {
   const { status } = response;
   const parsedBody = response.body === undefined ? undefined : parseFbrJson(response.body);
   const json = parsedBody?.ok === true ? parsedBody.value : undefined;
-  const fault = json === undefined ? undefined : parseWire(wso2FaultSchema, json);
+  // Only an object with a `fault` key can be one: every DI answer would otherwise build zod's issues.
+  const fault =
+    typeof json === "object" && json !== null && "fault" in json
+      ? parseWire(wso2FaultSchema, json)
+      : undefined;
   const faultCode = fault?.ok === true ? fault.value.fault.code : undefined;
   const faultText =
     fault?.ok === true

@@ -32,7 +32,13 @@ import {
   withSavepoint,
 } from "./outbox-sql.ts";
 import { type RecoverContext, recoverLeases, WORKABLE_STATES } from "./recover.ts";
-import { type SettleContext, type Settlement, settleAttempt, settlementBatch } from "./settle.ts";
+import {
+  decideSettlement,
+  type SettleContext,
+  type Settlement,
+  settleAttempt,
+  settlementBatch,
+} from "./settle.ts";
 
 export interface OutboxWorkerOptions {
   fbrUrl: string;
@@ -478,11 +484,12 @@ export class OutboxWorker {
     };
     const work = dispatchAttempt(this.dispatch, attempt)
       .then((outcome) => {
-        // Settling first records the answer with the breaker, which decides whether a waiting attempt goes.
-        const settled = settleAttempt(this.settle, attempt, outcome);
+        // The breaker hears of the answer first (it decides whether a waiting attempt goes), then the slot
+        // is free for one before this settlement is prepared (its seal signed) and written.
+        const step = decideSettlement(this.settle, attempt, outcome);
         leaveWire();
         this.pump();
-        return settled;
+        return settleAttempt(this.settle, attempt, outcome, step);
       })
       .catch((error: unknown) => {
         this.problem("submission failed", error, invoiceId);

@@ -128,7 +128,22 @@ export function settlementBatch(
 }
 
 /**
- * Decides the next state by the outcome kind, then queues the settlement for the next group commit:
+ * The one decision on an outcome (sdk nextStep, on the outcome table in ARCHITECTURE.md), told to the
+ * breaker at once: the worker asks it before the slot's next post, while the settlement is still written.
+ */
+export function decideSettlement(
+  ctx: Pick<SettleContext, "breaker" | "policy">,
+  attempt: ClaimedAttempt,
+  outcome: PostOutcome,
+): NextStep {
+  const step = nextStep(outcome, attempt.invoice.attempt_count, ctx.policy);
+  if (step.fbrAnswered) ctx.breaker.recordSuccess();
+  else ctx.breaker.recordFailure();
+  return step;
+}
+
+/**
+ * With `step` decided (decideSettlement), queues the settlement for the next group commit:
  * outcomes that arrive while a commit is running are written together in one transaction, so the
  * store's fsync rate does not cap the drain rate. Answers the attempts recorded with it, if any: the caller
  * must post them.
@@ -137,11 +152,8 @@ export async function settleAttempt(
   ctx: SettleContext,
   attempt: ClaimedAttempt,
   outcome: PostOutcome,
+  step: NextStep = decideSettlement(ctx, attempt, outcome),
 ): Promise<ClaimedAttempt[]> {
-  // The one decision (sdk nextStep, on the outcome table in ARCHITECTURE.md).
-  const step = nextStep(outcome, attempt.invoice.attempt_count, ctx.policy);
-  if (step.fbrAnswered) ctx.breaker.recordSuccess();
-  else ctx.breaker.recordFailure();
   const { change, next } = await ctx.committer.runBatched(
     ctx.batch,
     prepareSettlement(ctx, attempt, outcome, step),

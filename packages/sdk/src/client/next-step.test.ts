@@ -15,7 +15,7 @@ const vectors = JSON.parse(
   readFileSync(new URL("./vectors/next-step-cases.json", import.meta.url), "utf8"),
 ) as {
   cases: StepCase[];
-  crashCases: { name: string; attemptOpen: boolean; expect: string }[];
+  crashCases: { name: string; attemptOpen: boolean; provenUnsent?: boolean; expect: string }[];
 };
 
 const exchange = {
@@ -77,7 +77,7 @@ describe("nextStep (vectors/next-step-cases.json)", () => {
 
   for (const c of vectors.crashCases) {
     it(`after a crash: ${c.name}`, () => {
-      expect(nextStepAfterCrash(c.attemptOpen).next).toBe(c.expect);
+      expect(nextStepAfterCrash(c.attemptOpen, c.provenUnsent).next).toBe(c.expect);
     });
   }
 

@@ -93,9 +93,17 @@ export type CrashStep = { next: "in_doubt"; why: string } | { next: "queued"; wh
  * Recovery after a process died (or stalled past its lease) while an item was claimed. Queues record the
  * attempt BEFORE posting, so an open attempt means the request may have been written: FBR may have the
  * invoice, and posting it again could report the sale twice, so it is in doubt. No open attempt means
- * nothing was sent: it goes back to the queue, due now.
+ * nothing was sent: it goes back to the queue, due now. `provenUnsent`: the open attempt is known never to
+ * have been posted (the gateway's launch log, written before every post and read on the same boot, does
+ * not hold it), so it goes back to the queue too.
  */
-export function nextStepAfterCrash(attemptOpen: boolean): CrashStep {
+export function nextStepAfterCrash(attemptOpen: boolean, provenUnsent = false): CrashStep {
+  if (attemptOpen && provenUnsent) {
+    return {
+      next: "queued",
+      why: "the process stopped after recording the attempt but before posting it; nothing was sent",
+    };
+  }
   return attemptOpen
     ? {
         next: "in_doubt",

@@ -230,6 +230,8 @@ export async function startGateway(
     events,
     options: { ...effective, fbrUrl },
     connections: fbrConnections,
+    // SQLite: beside the database file, which one process holds at a time (store/instance-lock.ts).
+    ...(store.engine === "sqlite" ? { launchLog: `${store.location}-launches` } : {}),
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
   });
 

@@ -86,7 +86,7 @@ export const INVOICE_TRANSITIONS: readonly Transition[] = [
     event: "recovered",
     from: ["submitting"],
     to: ["queued"],
-    why: "its worker died or stalled before any attempt was recorded: nothing was sent",
+    why: "its worker died or stalled before any attempt was recorded, or (SQLite, same boot) before posting the one recorded: nothing was sent",
   },
   {
     event: "paused",

@@ -4,6 +4,7 @@
 // that many attempts are recorded ahead of a free slot, so a slot's next post starts when FBR answers
 // instead of after a commit. The loop never throws: every failure becomes a "worker.problem" event and the
 // loop carries on.
+import type { PostOutcome } from "@raseed/sdk";
 import type { Transaction } from "kysely";
 import type { GatewayEvents } from "../events.ts";
 import { markAllSubmitting } from "../invoices/lifecycle.ts";
@@ -21,6 +22,7 @@ import {
   dispatchAttempt,
   redactBody,
 } from "./dispatch.ts";
+import { currentBootId, LaunchLog, readNeverLaunched } from "./launch-log.ts";
 import {
   claimDueOutbox,
   completeOutbox,
@@ -76,9 +78,16 @@ export interface OutboxWorkerDeps {
   committer?: GroupCommitter;
   /** Seals acceptances in their settlement's transaction (without it, the gateway's Sealer seals them). */
   recordKeys?: RecordKeys;
+  /**
+   * The launch log's path (SQLite, beside the database file: launch-log.ts): start-up recovery puts back on
+   * the queue what the previous process recorded and never posted, instead of leaving it in doubt.
+   */
+  launchLog?: string;
 }
 
 const RECOVERY_INTERVAL_MS = 1_000;
+/** The launch log starts afresh past this size (~100,000 lines); that only drops proofs. */
+const LAUNCH_LOG_MAX_BYTES = 4 * 1024 * 1024;
 
 export class OutboxWorker {
   readonly instanceId: string;
@@ -97,6 +106,9 @@ export class OutboxWorker {
   private settling = 0;
   /** Rows a claim round in progress may still record. */
   private claiming = 0;
+  private launches: LaunchLog | undefined;
+  /** Set when stop() is done waiting: nothing is posted after it, whatever answers or commits later. */
+  private halted = false;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private ticking = false;
@@ -181,7 +193,24 @@ export class OutboxWorker {
   async start(options: { recoverAllLeases?: boolean } = {}): Promise<void> {
     if (this.running) return;
     this.running = true;
-    await this.recoverLeases(options.recoverAllLeases === true);
+    this.halted = false;
+    const all = options.recoverAllLeases === true;
+    const path = this.deps.launchLog;
+    const bootId = currentBootId();
+    // The previous process's log is read before this one's replaces it, and only at start-up on SQLite
+    // (its file lock proves that process gone); recovery uses it before anything is claimed again.
+    const neverLaunched = all && path !== undefined ? readNeverLaunched(path, bootId) : undefined;
+    await this.recoverLeases(all, neverLaunched);
+    if (path !== undefined && bootId !== undefined) {
+      try {
+        this.launches = LaunchLog.create(path, bootId);
+      } catch (error) {
+        this.problem(
+          "the launch log could not be started: a kill will leave recorded attempts in doubt",
+          error,
+        );
+      }
+    }
     this.startHeartbeat();
     this.kick();
   }
@@ -236,6 +265,7 @@ export class OutboxWorker {
     if (this.inflight.size === 0 && this.ready.length === 0) {
       clearInterval(this.heartbeat);
       this.heartbeat = undefined;
+      this.halt();
       return { drained: true, unfinished: 0 };
     }
     let timeout: NodeJS.Timeout | undefined;
@@ -254,7 +284,22 @@ export class OutboxWorker {
     // (the next start, or another instance) settles them.
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
+    this.halt();
     return { drained: result !== "deadline", unfinished: this.inflight.size + this.ready.length };
+  }
+
+  /**
+   * Nothing is launched any more (an attempt recorded ahead stays recorded, for the next start), so the
+   * launch log can close: a post started without its line would be taken for one never sent.
+   */
+  private halt(): void {
+    this.halted = true;
+    try {
+      this.launches?.close();
+    } catch (error) {
+      this.problem("closing the launch log failed", error);
+    }
+    this.launches = undefined;
   }
 
   private problem(message: string, error?: unknown, invoiceId?: string): void {
@@ -272,6 +317,7 @@ export class OutboxWorker {
     let claimedFullBatch = false;
     try {
       if (Date.now() - this.lastRecoveryAt >= RECOVERY_INTERVAL_MS) await this.recoverLeases(false);
+      this.trimLaunchLog();
       // A probe (half-open breaker) is one already recorded, if any waits.
       this.pump();
       const free = Math.min(this.capacity(), this.breaker.permits());
@@ -280,7 +326,7 @@ export class OutboxWorker {
         try {
           const { attempts, claimed } = await this.claimAndRecord(free);
           claimedFullBatch = claimed === free;
-          for (const attempt of attempts) this.offer(attempt);
+          this.offerAll(attempts);
         } finally {
           this.claiming = 0;
         }
@@ -297,12 +343,13 @@ export class OutboxWorker {
     this.timer = setTimeout(() => this.runTick(), again ? 0 : this.deps.options.pollIntervalMs);
   }
 
-  private async recoverLeases(all: boolean): Promise<void> {
+  private async recoverLeases(all: boolean, neverLaunched?: ReadonlySet<string>): Promise<void> {
     this.lastRecoveryAt = Date.now();
     const recovered = await recoverLeases(this.recover, {
       owner: `${this.instanceId}:${newId("clm")}`,
       all,
       exclude: [...this.inflightClaims.keys()],
+      neverLaunched,
     });
     if (recovered > 0) this.kick();
   }
@@ -433,10 +480,30 @@ export class OutboxWorker {
     return { attempts: attempts.filter(({ invoice }) => moved.has(invoice.id)), claimed: rows.length };
   }
 
+  private trimLaunchLog(): void {
+    if (this.launches === undefined || this.launches.bytes < LAUNCH_LOG_MAX_BYTES) return;
+    try {
+      this.launches.restart();
+    } catch (error) {
+      this.problem("restarting the launch log failed (it keeps growing)", error);
+    }
+  }
+
+  /** Attempts just recorded (their claim committed): noted in the launch log, then offered. */
+  private offerAll(attempts: readonly ClaimedAttempt[]): void {
+    try {
+      this.launches?.recorded(attempts.map((attempt) => attempt.attemptId));
+    } catch (error) {
+      // Only their proof is lost: a kill leaves them in doubt, as without a log.
+      this.problem("noting recorded attempts in the launch log failed", error);
+    }
+    for (const attempt of attempts) this.offer(attempt);
+  }
+
   /** A newly recorded attempt: posted now if a slot (and its tenant) has room, else it waits in `ready`. */
   private offer(attempt: ClaimedAttempt): void {
     this.inflightClaims.set(attempt.invoice.id, attempt.claimId);
-    if (this.canPost(attempt, false)) this.launch(attempt);
+    if (!this.halted && this.canPost(attempt, false)) this.launch(attempt);
     else this.ready.push(attempt);
   }
 
@@ -451,6 +518,7 @@ export class OutboxWorker {
 
   /** Posts recorded-ahead attempts, oldest first, into the free slots. */
   private pump(stopping = false): void {
+    if (this.halted) return;
     for (let index = 0; index < this.ready.length; ) {
       const attempt = this.ready[index] as ClaimedAttempt;
       if (!this.canPost(attempt, stopping)) {
@@ -461,6 +529,27 @@ export class OutboxWorker {
       this.ready.splice(index, 1);
       this.launch(attempt);
     }
+  }
+
+  /**
+   * Posts an attempt once its launch is in the launch log. When that line cannot be written the post does
+   * not start (the log would prove it unsent): the attempt ends not_sent and is tried again.
+   */
+  private post(attempt: ClaimedAttempt): Promise<PostOutcome> {
+    try {
+      this.launches?.launched(attempt.attemptId);
+    } catch (error) {
+      this.problem(
+        "the launch log could not be written: the attempt was not posted",
+        error,
+        attempt.invoice.id,
+      );
+      return Promise.resolve({
+        kind: "not_sent",
+        reason: "not posted: the gateway's launch log could not be written",
+      });
+    }
+    return dispatchAttempt(this.dispatch, attempt);
   }
 
   private launch(attempt: ClaimedAttempt): void {
@@ -482,7 +571,7 @@ export class OutboxWorker {
       else this.onWireByTenant.set(tenantId, left);
       this.settling += 1;
     };
-    const work = dispatchAttempt(this.dispatch, attempt)
+    const work = this.post(attempt)
       .then((outcome) => {
         // The breaker hears of the answer first (it decides whether a waiting attempt goes), then the slot
         // is free for one before this settlement is prepared (its seal signed) and written.
@@ -501,7 +590,7 @@ export class OutboxWorker {
         this.inflight.delete(invoiceId);
         this.inflightClaims.delete(invoiceId);
         // Recorded with the settlement: posted even while stopping (stop waits for it), never dropped.
-        for (const attempt of next) this.offer(attempt);
+        this.offerAll(next);
         this.pump();
         this.kick();
       });

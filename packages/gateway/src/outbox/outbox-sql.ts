@@ -486,29 +486,31 @@ const finishAttemptRows = valuesStatement(
 );
 
 /** Closes every open attempt of an invoice as in doubt (its process stopped before FBR's answer was kept). */
-export async function closeOpenAttemptsInDoubt(
+/** Closes the invoice's unfinished attempts with `outcome` (recovery: in_doubt, or not_sent when proven). */
+export async function closeOpenAttempts(
   trx: Executor,
   invoiceId: string,
   finishedAt: string,
+  outcome: "in_doubt" | "not_sent",
   reason: string,
 ): Promise<void> {
   await trx
     .updateTable("attempts")
-    .set({ outcome: "in_doubt", finished_at: finishedAt, reason })
+    .set({ outcome, finished_at: finishedAt, reason })
     .where("invoice_id", "=", invoiceId)
     .where("outcome", "is", null)
     .execute();
 }
 
-/** Whether an attempt of this invoice was recorded and never finished (it may have reached FBR). */
-export async function hasOpenAttempt(trx: Executor, invoiceId: string): Promise<boolean> {
+/** The invoice's attempts recorded and never finished (each may have reached FBR). */
+export async function openAttemptIds(trx: Executor, invoiceId: string): Promise<string[]> {
   const open = await trx
     .selectFrom("attempts")
     .select(["id"])
     .where("invoice_id", "=", invoiceId)
     .where("outcome", "is", null)
-    .executeTakeFirst();
-  return open !== undefined;
+    .execute();
+  return open.map((attempt) => attempt.id);
 }
 
 export async function readInvoice(trx: Executor, invoiceId: string): Promise<InvoiceRow | undefined> {

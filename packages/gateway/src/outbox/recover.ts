@@ -1,5 +1,6 @@
 // Recovery: settles rows whose worker died or stalled past its lease. What a crash mid-flight means is the
-// sdk's decision (`nextStepAfterCrash`): may-have-been-sent -> in_doubt; certainly-not-sent -> queued.
+// sdk's decision (`nextStepAfterCrash`): may-have-been-sent -> in_doubt; certainly-not-sent -> queued (no
+// attempt recorded, or, at start-up on SQLite, one the dead process's launch log proves it never posted).
 import { nextStepAfterCrash } from "@raseed/sdk";
 import { appendAudit } from "../audit/audit-log.ts";
 import type { GatewayEvents } from "../events.ts";
@@ -10,9 +11,9 @@ import type { InvoiceState } from "../store/schema.ts";
 import {
   type ClaimedOutboxRow,
   claimExpiredLeases,
-  closeOpenAttemptsInDoubt,
+  closeOpenAttempts,
   completeOutbox,
-  hasOpenAttempt,
+  openAttemptIds,
   readInvoice,
   rescheduleOutbox,
 } from "./outbox-sql.ts";
@@ -37,7 +38,13 @@ export interface RecoverContext {
  */
 export async function recoverLeases(
   ctx: RecoverContext,
-  options: { owner: string; all: boolean; exclude: readonly string[] },
+  options: {
+    owner: string;
+    all: boolean;
+    exclude: readonly string[];
+    /** Attempts the previous process recorded and never posted, when its launch log proves it (launch-log.ts). */
+    neverLaunched?: ReadonlySet<string> | undefined;
+  },
 ): Promise<number> {
   let rows: ClaimedOutboxRow[];
   try {
@@ -54,7 +61,7 @@ export async function recoverLeases(
   }
   for (const row of rows) {
     try {
-      await recoverOne(ctx, row, options.owner, options.all);
+      await recoverOne(ctx, row, options.owner, options.all, options.neverLaunched);
     } catch (error) {
       ctx.problem("recovering an abandoned lease failed", error, row.invoice_id);
     }
@@ -67,6 +74,7 @@ async function recoverOne(
   row: ClaimedOutboxRow,
   owner: string,
   atStartUp: boolean,
+  neverLaunched: ReadonlySet<string> | undefined,
 ): Promise<void> {
   const now = nowIso();
   const { actor } = ctx;
@@ -77,12 +85,17 @@ async function recoverOne(
       return undefined;
     }
     // What a crash mid-flight means is the sdk's decision (nextStepAfterCrash); the reason says which case.
-    const step = nextStepAfterCrash(await hasOpenAttempt(trx, row.invoice_id));
+    const open = await openAttemptIds(trx, row.invoice_id);
+    const provenUnsent =
+      neverLaunched !== undefined &&
+      open.length > 0 &&
+      open.every((attemptId) => neverLaunched.has(attemptId));
+    const step = nextStepAfterCrash(open.length > 0, provenUnsent);
     if (step.next === "in_doubt") {
       const reason = atStartUp
         ? "the process posting this invoice stopped before FBR's answer was recorded; the request may have reached FBR"
         : "the lease on this post expired before FBR's answer was recorded (its process stopped or stalled); the request may have reached FBR";
-      await closeOpenAttemptsInDoubt(trx, row.invoice_id, now, reason);
+      await closeOpenAttempts(trx, row.invoice_id, now, "in_doubt", reason);
       const moved = await changeInvoiceState(trx, {
         event: "recovered",
         invoice,
@@ -93,8 +106,12 @@ async function recoverOne(
       await completeOutbox(trx, row.invoice_id, owner);
       return moved ? { from: invoice.state, to: "in_doubt" as const } : undefined;
     }
-    // No attempt was recorded, so nothing was sent: back to the queue, due now.
-    const reason = "lease expired before any attempt was recorded";
+    // Nothing was sent (no attempt recorded, or one never launched): back to the queue, due now.
+    const reason =
+      open.length > 0
+        ? "the process stopped after recording this attempt and before posting it (its launch log proves nothing was sent)"
+        : "lease expired before any attempt was recorded";
+    if (open.length > 0) await closeOpenAttempts(trx, row.invoice_id, now, "not_sent", reason);
     const audit = { actor, action: "invoice.recovered", details: { reason } };
     let to: InvoiceState = invoice.state;
     if (invoice.state === "submitting") {

@@ -1,8 +1,7 @@
 // Graceful shutdown: close() (what SIGTERM triggers) lets in-flight posts finish within the deadline, so
 // nothing that was on the wire is left in doubt.
 import { describe, expect, it } from "vitest";
-import { openStore } from "../src/store/database.ts";
-import { SELLER_A, sampleInvoice, startTestGateway } from "./harness.ts";
+import { SELLER_A, sampleInvoice, startTestGateway, storedAfterClose } from "./harness.ts";
 
 describe("graceful drain", () => {
   it("finishes in-flight posts before closing the store", async () => {
@@ -16,19 +15,13 @@ describe("graceful drain", () => {
     expect(t.gateway.worker.inFlight).toBe(4);
     // What proves the drain is the outcome below (every post settled, nothing left in the outbox), not
     // how long close() took on a loaded machine.
-    await t.gateway.close();
-    const store = await openStore({ db: t.db, dataDir: t.dataDir });
     try {
-      const rows = await store.db
-        .selectFrom("invoices")
-        .select(["id", "state"])
-        .where("id", "in", ids)
-        .execute();
-      expect(rows.map((r) => r.state)).toEqual(["accepted", "accepted", "accepted", "accepted"]);
-      const outbox = await store.db.selectFrom("outbox").selectAll().execute();
-      expect(outbox).toEqual([]);
+      await t.gateway.close();
+      expect(await storedAfterClose(t, ids)).toEqual({
+        states: ["accepted", "accepted", "accepted", "accepted"],
+        outbox: 0,
+      });
     } finally {
-      await store.close();
       await t.close();
     }
   });

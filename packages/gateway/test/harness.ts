@@ -9,6 +9,7 @@ import { type GatewayConfig, loadConfig } from "../src/config.ts";
 import type { ObservedResponse } from "../src/http/openapi.ts";
 import type { FbrNumberLookup } from "../src/invoices/reconcile.ts";
 import { type RunningGateway, startGateway } from "../src/main.ts";
+import { openStore } from "../src/store/database.ts";
 import { parseMasterKey } from "../src/tenants/secret-box.ts";
 import { addTenant, createApiKey } from "../src/tenants/tenants.ts";
 import { type EngineName, postgresUrl, tempDir } from "./helpers.ts";
@@ -397,4 +398,27 @@ export async function simInvoices(simulator: RunningSimulator): Promise<SimInvoi
   const response = await fetch(`${simulator.url}/__sim/invoices`);
   const body = (await response.json()) as { invoices: SimInvoice[] };
   return body.invoices;
+}
+
+/**
+ * After `t.gateway.close()`: the states of `ids` (in id order) and how many outbox rows are left, read from
+ * the store the closed gateway left behind.
+ */
+export async function storedAfterClose(
+  t: TestGateway,
+  ids: string[],
+): Promise<{ states: string[]; outbox: number }> {
+  const store = await openStore({ db: t.db, dataDir: t.dataDir });
+  try {
+    const rows = await store.db
+      .selectFrom("invoices")
+      .select(["id", "state"])
+      .where("id", "in", ids)
+      .orderBy("id")
+      .execute();
+    const outbox = await store.db.selectFrom("outbox").select("invoice_id").execute();
+    return { states: rows.map((row) => row.state), outbox: outbox.length };
+  } finally {
+    await store.close();
+  }
 }

@@ -3,9 +3,9 @@
 // is in doubt, the two never posted go back to the queue and are posted once each.
 import { join } from "node:path";
 import { startSimulator } from "@raseed/simulator";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { LaunchLog, readNeverLaunched } from "../src/outbox/launch-log.ts";
-import { type Loose, SELLER_A, sampleInvoice, simInvoices } from "./harness.ts";
+import { type Loose, SELLER_A, sampleInvoice, simInvoices, startTestGateway } from "./harness.ts";
 import { tempDir } from "./helpers.ts";
 import { freePort, prepareSellerStore, startGatewayProcess } from "./processes.ts";
 
@@ -44,6 +44,29 @@ describe("launch log", () => {
       expect([...(readNeverLaunched(path, "boot-1") ?? [])]).toEqual(["att_c"]);
     } finally {
       dir.remove();
+    }
+  });
+
+  it("an attempt whose launch cannot be logged is not posted, ends not_sent, and tells the breaker nothing", async () => {
+    // One failure would open the breaker if it counted.
+    const t = await startTestGateway("sqlite", { breakerThreshold: 1 });
+    const breaker: string[] = [];
+    t.gateway.events.on("breaker.changed", ({ state }) => breaker.push(state));
+    const launched = vi.spyOn(LaunchLog.prototype, "launched").mockImplementationOnce(() => {
+      throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
+    });
+    try {
+      const { body } = await t.call("POST", "/v1/invoices", { body: sampleInvoice() });
+      await t.waitFor(t.keyA, body.id, ["accepted"]);
+      const attempts = (await t.call("GET", `/v1/invoices/${body.id}/attempts`)).body.items;
+      expect(attempts.map((a: Loose) => a.outcome)).toEqual(["not_sent", "accepted"]);
+      expect(attempts[0].reason).toMatch(/launch log could not be written/);
+      expect(breaker).toEqual([]);
+      const reported = (await simInvoices(t.simulator)).filter((r) => r.channel === "di");
+      expect(reported.map((r) => r.postCount)).toEqual([1]);
+    } finally {
+      launched.mockRestore();
+      await t.close();
     }
   });
 

@@ -533,9 +533,9 @@ export class OutboxWorker {
 
   /**
    * Posts an attempt once its launch is in the launch log. When that line cannot be written the post does
-   * not start (the log would prove it unsent): the attempt ends not_sent and is tried again.
+   * not start (the log would prove it unsent): the attempt ends not_sent (`posted` false) and is tried again.
    */
-  private post(attempt: ClaimedAttempt): Promise<PostOutcome> {
+  private post(attempt: ClaimedAttempt): Promise<{ outcome: PostOutcome; posted: boolean }> {
     try {
       this.launches?.launched(attempt.attemptId);
     } catch (error) {
@@ -544,12 +544,10 @@ export class OutboxWorker {
         error,
         attempt.invoice.id,
       );
-      return Promise.resolve({
-        kind: "not_sent",
-        reason: "not posted: the gateway's launch log could not be written",
-      });
+      const reason = "not posted: the gateway's launch log could not be written";
+      return Promise.resolve({ outcome: { kind: "not_sent", reason }, posted: false });
     }
-    return dispatchAttempt(this.dispatch, attempt);
+    return dispatchAttempt(this.dispatch, attempt).then((outcome) => ({ outcome, posted: true }));
   }
 
   private launch(attempt: ClaimedAttempt): void {
@@ -572,10 +570,11 @@ export class OutboxWorker {
       this.settling += 1;
     };
     const work = this.post(attempt)
-      .then((outcome) => {
+      .then(({ outcome, posted }) => {
         // The breaker hears of the answer first (it decides whether a waiting attempt goes), then the slot
-        // is free for one before this settlement is prepared (its seal signed) and written.
-        const step = decideSettlement(this.settle, attempt, outcome);
+        // is free for one before this settlement is prepared (its seal signed) and written. An attempt the
+        // gateway did not post tells the breaker nothing about FBR.
+        const step = decideSettlement(this.settle, attempt, outcome, posted);
         leaveWire();
         this.pump();
         return settleAttempt(this.settle, attempt, outcome, step);

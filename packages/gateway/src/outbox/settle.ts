@@ -130,13 +130,16 @@ export function settlementBatch(
 /**
  * The one decision on an outcome (sdk nextStep, on the outcome table in ARCHITECTURE.md), told to the
  * breaker at once: the worker asks it before the slot's next post, while the settlement is still written.
+ * `fromFbr` false: the outcome is the gateway's own (nothing was posted), which says nothing of FBR.
  */
 export function decideSettlement(
   ctx: Pick<SettleContext, "breaker" | "policy">,
   attempt: ClaimedAttempt,
   outcome: PostOutcome,
+  fromFbr = true,
 ): NextStep {
   const step = nextStep(outcome, attempt.invoice.attempt_count, ctx.policy);
+  if (!fromFbr) return step;
   if (step.fbrAnswered) ctx.breaker.recordSuccess();
   else ctx.breaker.recordFailure();
   return step;

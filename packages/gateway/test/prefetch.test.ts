@@ -3,7 +3,14 @@
 // and a graceful stop posts what was recorded ahead instead of leaving it in doubt. The order of events is
 // what is asserted (posts held on the wire by the test, state changes the gateway emits), never the clock.
 import { describe, expect, it } from "vitest";
-import { SELLER_A, sampleInvoice, startTestGateway, storedAfterClose, type TestGateway } from "./harness.ts";
+import {
+  SELLER_A,
+  sampleInvoice,
+  simInvoices,
+  startTestGateway,
+  storedAfterClose,
+  type TestGateway,
+} from "./harness.ts";
 
 /** Posts as they start and settlements as they commit, in the order they happened. */
 function recordOrder(t: TestGateway, descriptions: Map<string, string>): string[] {
@@ -65,6 +72,49 @@ describe("worker prefetch", () => {
       await t.waitFor(t.keyA, second, ["accepted"]);
       expect(order).toEqual(expected);
       expect(t.faults.maxInFlightBySeller.get(SELLER_A.ntn)).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("while the breaker is open the attempts recorded ahead wait; the probe is one of them", async () => {
+    const t = await startTestGateway("sqlite", {
+      workerConcurrency: 1,
+      tenantConcurrency: 1,
+      workerPrefetch: 2,
+      breakerThreshold: 1,
+    });
+    try {
+      const descriptions = new Map<string, string>();
+      const order: string[] = [];
+      t.faults.onPost = (description) => {
+        if (description !== undefined) order.push(`post ${description}`);
+      };
+      // FBR turns the first post away (503): the breaker opens with two attempts recorded behind it. Its
+      // retry, later, is answered.
+      t.faults.byDescription.set("first", "http503");
+      t.gateway.events.on("breaker.changed", ({ state }) => {
+        order.push(`breaker ${state}`);
+        if (state === "open") t.faults.byDescription.delete("first");
+      });
+      const releaseFirst = t.faults.hold("first");
+      const first = await submit(t, "first", descriptions);
+      await t.faults.untilInFlight(SELLER_A.ntn, 1);
+      const ahead = [await submit(t, "second", descriptions), await submit(t, "third", descriptions)];
+      for (const id of ahead) await t.waitFor(t.keyA, id, ["submitting"]);
+      releaseFirst();
+      for (const id of [first, ...ahead]) await t.waitFor(t.keyA, id, ["accepted"]);
+      // Nothing is posted while open; the half-open probe is the oldest attempt waiting.
+      expect(order.slice(0, 5)).toEqual([
+        "post first",
+        "breaker open",
+        "breaker half_open",
+        "post second",
+        "breaker closed",
+      ]);
+      expect(order.slice(5).sort()).toEqual(["post first", "post third"]);
+      const reported = (await simInvoices(t.simulator)).filter((r) => r.channel === "di");
+      expect(reported.map((r) => r.postCount)).toEqual([1, 1, 1]);
     } finally {
       await t.close();
     }

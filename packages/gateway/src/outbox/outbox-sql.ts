@@ -485,7 +485,6 @@ const finishAttemptRows = valuesStatement(
    FROM v WHERE attempts.id = v.id`,
 );
 
-/** Closes every open attempt of an invoice as in doubt (its process stopped before FBR's answer was kept). */
 /** Closes the invoice's unfinished attempts with `outcome` (recovery: in_doubt, or not_sent when proven). */
 export async function closeOpenAttempts(
   trx: Executor,

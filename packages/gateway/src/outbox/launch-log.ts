@@ -1,5 +1,5 @@
-// The launch log (SQLite): a line when an attempt is recorded (after its claim's commit) and a line just
-// before its post starts, written and never synced. A process killed leaves what it wrote in the kernel's
+// The launch log (SQLite): a line when an attempt is recorded (in its claim's transaction, before the commit)
+// and a line just before its post starts, written and never synced. A process killed leaves what it wrote in the kernel's
 // page cache, so the next process on the same boot reads what the dead one did: an attempt it recorded and
 // never launched was never posted, and recovery puts it back on the queue instead of in_doubt (sdk
 // nextStepAfterCrash). That is what makes attempts recorded ahead of a free slot (workerPrefetch) cost nothing
@@ -83,7 +83,7 @@ export class LaunchLog {
     return this.#bytes;
   }
 
-  /** Notes attempts recorded (their claim committed). A failure only loses their proof. */
+  /** Notes attempts being recorded (before their claim commits). A failure only loses their proof. */
   recorded(attemptIds: readonly string[]): void {
     if (attemptIds.length > 0) this.#write(attemptIds.map((id) => `\nr ${id}`).join(""));
   }

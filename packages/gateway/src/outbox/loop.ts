@@ -326,7 +326,7 @@ export class OutboxWorker {
         try {
           const { attempts, claimed } = await this.claimAndRecord(free);
           claimedFullBatch = claimed === free;
-          this.offerAll(attempts);
+          for (const attempt of attempts) this.offer(attempt);
         } finally {
           this.claiming = 0;
         }
@@ -472,11 +472,12 @@ export class OutboxWorker {
     for (const { invoice } of attempts) {
       if (!moved.has(invoice.id)) await releaseOutboxLease(trx, invoice.id, owner);
     }
+    const recorded = started.filter((attempt) => moved.has(attempt.invoiceId));
+    // Noted in the launch log before the commit, so no kill finds an attempt committed that the log does
+    // not know (a line for an attempt rolled back names nothing recovery can find).
+    this.noteRecorded(recorded.map((attempt) => attempt.id));
     // In the claim's transaction: every attempt is durable before its post starts.
-    await insertAttempts(
-      trx,
-      started.filter((attempt) => moved.has(attempt.invoiceId)),
-    );
+    await insertAttempts(trx, recorded);
     return { attempts: attempts.filter(({ invoice }) => moved.has(invoice.id)), claimed: rows.length };
   }
 
@@ -489,15 +490,13 @@ export class OutboxWorker {
     }
   }
 
-  /** Attempts just recorded (their claim committed): noted in the launch log, then offered. */
-  private offerAll(attempts: readonly ClaimedAttempt[]): void {
+  private noteRecorded(attemptIds: readonly string[]): void {
     try {
-      this.launches?.recorded(attempts.map((attempt) => attempt.attemptId));
+      this.launches?.recorded(attemptIds);
     } catch (error) {
       // Only their proof is lost: a kill leaves them in doubt, as without a log.
       this.problem("noting recorded attempts in the launch log failed", error);
     }
-    for (const attempt of attempts) this.offer(attempt);
   }
 
   /** A newly recorded attempt: posted now if a slot (and its tenant) has room, else it waits in `ready`. */
@@ -589,7 +588,7 @@ export class OutboxWorker {
         this.inflight.delete(invoiceId);
         this.inflightClaims.delete(invoiceId);
         // Recorded with the settlement: posted even while stopping (stop waits for it), never dropped.
-        this.offerAll(next);
+        for (const attempt of next) this.offer(attempt);
         this.pump();
         this.kick();
       });

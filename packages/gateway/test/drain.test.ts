@@ -19,6 +19,7 @@ describe("graceful drain", () => {
       await t.gateway.close();
       expect(await storedAfterClose(t, ids)).toEqual({
         states: ["accepted", "accepted", "accepted", "accepted"],
+        attempts: [["accepted"], ["accepted"], ["accepted"], ["accepted"]],
         outbox: 0,
       });
     } finally {

@@ -401,23 +401,32 @@ export async function simInvoices(simulator: RunningSimulator): Promise<SimInvoi
 }
 
 /**
- * After `t.gateway.close()`: the states of `ids` (in id order) and how many outbox rows are left, read from
- * the store the closed gateway left behind.
+ * After `t.gateway.close()`, read from the store the closed gateway left behind: the state of each of `ids`
+ * and its attempts' outcomes (oldest first), in the order of `ids`, and how many outbox rows are left.
  */
 export async function storedAfterClose(
   t: TestGateway,
   ids: string[],
-): Promise<{ states: string[]; outbox: number }> {
+): Promise<{ states: string[]; attempts: (string | null)[][]; outbox: number }> {
   const store = await openStore({ db: t.db, dataDir: t.dataDir });
   try {
     const rows = await store.db
       .selectFrom("invoices")
       .select(["id", "state"])
       .where("id", "in", ids)
-      .orderBy("id")
+      .execute();
+    const attempts = await store.db
+      .selectFrom("attempts")
+      .select(["invoice_id", "outcome"])
+      .where("invoice_id", "in", ids)
+      .orderBy("attempt_no")
       .execute();
     const outbox = await store.db.selectFrom("outbox").select("invoice_id").execute();
-    return { states: rows.map((row) => row.state), outbox: outbox.length };
+    return {
+      states: ids.map((id) => rows.find((row) => row.id === id)?.state ?? "missing"),
+      attempts: ids.map((id) => attempts.filter((a) => a.invoice_id === id).map((a) => a.outcome)),
+      outbox: outbox.length,
+    };
   } finally {
     await store.close();
   }

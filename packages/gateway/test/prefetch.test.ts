@@ -1,7 +1,8 @@
 // workerPrefetch: attempts recorded ahead of a free slot. A slot freed by FBR's answer posts the next one
 // at once, before the answer's settlement commits; never more than workerConcurrency posts are on the wire,
-// and a graceful stop posts what was recorded ahead instead of leaving it in doubt. The order of events is
-// what is asserted (posts held on the wire by the test, state changes the gateway emits), never the clock.
+// and a graceful stop withdraws what was recorded ahead (not_sent, tried again later) instead of posting
+// it. The order of events is what is asserted (posts held on the wire by the test, state changes the
+// gateway emits), never the clock.
 import { describe, expect, it } from "vitest";
 import {
   SELLER_A,
@@ -120,7 +121,7 @@ describe("worker prefetch", () => {
     }
   });
 
-  it("a graceful stop posts what was recorded ahead: nothing is left submitting or in doubt", async () => {
+  it("a graceful stop posts nothing new: what was recorded ahead is withdrawn, not_sent, and waits to be retried", async () => {
     const t = await startTestGateway("sqlite", {
       workerConcurrency: 1,
       tenantConcurrency: 1,
@@ -138,11 +139,13 @@ describe("worker prefetch", () => {
       const closing = t.gateway.close();
       releaseFirst();
       await closing;
-      expect(t.faults.maxInFlightBySeller.get(SELLER_A.ntn)).toBe(1);
       expect(await storedAfterClose(t, ids)).toEqual({
-        states: ["accepted", "accepted", "accepted"],
-        outbox: 0,
+        states: ["accepted", "retrying", "retrying"],
+        attempts: [["accepted"], ["not_sent"], ["not_sent"]],
+        outbox: 2,
       });
+      const reported = (await simInvoices(t.simulator)).filter((r) => r.channel === "di");
+      expect(reported.map((r) => r.postCount)).toEqual([1]);
     } finally {
       await t.close();
     }

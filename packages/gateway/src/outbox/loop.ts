@@ -252,9 +252,10 @@ export class OutboxWorker {
   }
 
   /**
-   * Stops claiming and waits up to `deadlineMs` for attempts in flight, and for those recorded ahead (they
-   * are posted as slots free). Attempts still running or waiting at the deadline keep their lease and
-   * attempt record; the next start recovers them (as in_doubt, since their request may have been written).
+   * Stops claiming and waits up to `deadlineMs` for attempts in flight. Nothing new is posted once stopping
+   * began: attempts recorded ahead, or recorded by a settlement committing now, are withdrawn (not_sent,
+   * tried again after the restart). Attempts still running at the deadline keep their lease and attempt
+   * record; the next start recovers them (as in_doubt, since their request may have been written).
    */
   async stop(deadlineMs: number): Promise<{ drained: boolean; unfinished: number }> {
     this.running = false;
@@ -262,7 +263,8 @@ export class OutboxWorker {
     this.timer = undefined;
     // A claim round in progress may still launch attempts it has recorded: let it, then wait for them.
     await this.currentTick;
-    if (this.inflight.size === 0 && this.ready.length === 0) {
+    this.withdraw(this.ready.splice(0));
+    if (this.inflight.size === 0) {
       clearInterval(this.heartbeat);
       this.heartbeat = undefined;
       this.halt();
@@ -272,11 +274,9 @@ export class OutboxWorker {
     const deadline = new Promise<"deadline">((resolve) => {
       timeout = setTimeout(() => resolve("deadline"), deadlineMs);
     });
-    // A settlement committing now may have recorded its slot's next attempt: that post is waited for too.
+    // A settlement committing now may have recorded attempts: their withdrawals are waited for too.
     let result: unknown;
-    while ((this.inflight.size > 0 || this.ready.length > 0) && result !== "deadline") {
-      // Whatever holds the recorded-ahead attempts back (the breaker, a tenant's limit), stopping posts them.
-      this.pump(true);
+    while (this.inflight.size > 0 && result !== "deadline") {
       result = await Promise.race([Promise.allSettled([...this.inflight.values()]), deadline]);
     }
     if (timeout !== undefined) clearTimeout(timeout);
@@ -285,12 +285,13 @@ export class OutboxWorker {
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     this.halt();
-    return { drained: result !== "deadline", unfinished: this.inflight.size + this.ready.length };
+    return { drained: result !== "deadline", unfinished: this.inflight.size };
   }
 
   /**
-   * Nothing is launched any more (an attempt recorded ahead stays recorded, for the next start), so the
-   * launch log can close: a post started without its line would be taken for one never sent.
+   * Nothing is launched or withdrawn any more (an attempt recorded by a settlement that commits later stays
+   * recorded, for the next start), so the launch log can close: a post started without its line would be
+   * taken for one never sent.
    */
   private halt(): void {
     this.halted = true;
@@ -499,28 +500,33 @@ export class OutboxWorker {
     }
   }
 
-  /** A newly recorded attempt: posted now if a slot (and its tenant) has room, else it waits in `ready`. */
+  /**
+   * A newly recorded attempt: posted now if a slot (and its tenant) has room, else it waits in `ready`;
+   * withdrawn while stopping.
+   */
   private offer(attempt: ClaimedAttempt): void {
+    if (this.halted) return;
     this.inflightClaims.set(attempt.invoice.id, attempt.claimId);
-    if (!this.halted && this.canPost(attempt, false)) this.launch(attempt);
+    if (!this.running) this.withdraw([attempt]);
+    else if (this.canPost(attempt)) this.launch(attempt);
     else this.ready.push(attempt);
   }
 
-  private canPost(attempt: ClaimedAttempt, stopping: boolean): boolean {
+  private canPost(attempt: ClaimedAttempt): boolean {
     const { options } = this.deps;
     return (
       this.onWire.size < options.workerConcurrency &&
       (this.onWireByTenant.get(attempt.tenant.id) ?? 0) < options.tenantConcurrency &&
-      (stopping || this.breaker.permits() > 0)
+      this.breaker.permits() > 0
     );
   }
 
   /** Posts recorded-ahead attempts, oldest first, into the free slots. */
-  private pump(stopping = false): void {
-    if (this.halted) return;
+  private pump(): void {
+    if (!this.running) return;
     for (let index = 0; index < this.ready.length; ) {
       const attempt = this.ready[index] as ClaimedAttempt;
-      if (!this.canPost(attempt, stopping)) {
+      if (!this.canPost(attempt)) {
         if (this.onWire.size >= this.deps.options.workerConcurrency) return;
         index += 1;
         continue;
@@ -584,14 +590,41 @@ export class OutboxWorker {
       })
       .then((next) => {
         leaveWire();
-        this.settling -= 1;
-        this.inflight.delete(invoiceId);
-        this.inflightClaims.delete(invoiceId);
-        // Recorded with the settlement: posted even while stopping (stop waits for it), never dropped.
-        for (const attempt of next) this.offer(attempt);
-        this.pump();
-        this.kick();
+        this.settled(invoiceId, next);
       });
     this.inflight.set(invoiceId, work);
+  }
+
+  /**
+   * Settles attempts recorded and never posted: not_sent (the request was never written), tried again later,
+   * and nothing told to FBR's breaker. The gateway is stopping: nothing new reaches FBR from then on.
+   */
+  private withdraw(attempts: readonly ClaimedAttempt[]): void {
+    for (const attempt of attempts) {
+      const invoiceId = attempt.invoice.id;
+      const outcome: PostOutcome = {
+        kind: "not_sent",
+        reason: "withdrawn before it was posted: the gateway was stopping",
+      };
+      this.settling += 1;
+      const step = decideSettlement(this.settle, attempt, outcome, false);
+      const work = settleAttempt(this.settle, attempt, outcome, step)
+        .catch((error: unknown) => {
+          this.problem("withdrawing an attempt failed", error, invoiceId);
+          return [] as ClaimedAttempt[];
+        })
+        .then((next) => this.settled(invoiceId, next));
+      this.inflight.set(invoiceId, work);
+    }
+  }
+
+  /** An attempt's settlement is written (or failed): its claim is let go and what it recorded is offered. */
+  private settled(invoiceId: string, next: readonly ClaimedAttempt[]): void {
+    this.settling -= 1;
+    this.inflight.delete(invoiceId);
+    this.inflightClaims.delete(invoiceId);
+    for (const attempt of next) this.offer(attempt);
+    this.pump();
+    this.kick();
   }
 }

@@ -261,7 +261,7 @@ export class OutboxWorker {
     this.running = false;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    // A claim round in progress may still launch attempts it has recorded: let it, then wait for them.
+    // A claim round in progress finishes first; what it recorded is withdrawn like the rest.
     await this.currentTick;
     this.withdraw(this.ready.splice(0));
     if (this.inflight.size === 0) {

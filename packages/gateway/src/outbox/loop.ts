@@ -88,6 +88,7 @@ export interface OutboxWorkerDeps {
 const RECOVERY_INTERVAL_MS = 1_000;
 /** The launch log starts afresh past this size (~100,000 lines); that only drops proofs. */
 const LAUNCH_LOG_MAX_BYTES = 4 * 1024 * 1024;
+const STOPPING = "withdrawn before it was posted: the gateway was stopping";
 
 export class OutboxWorker {
   readonly instanceId: string;
@@ -538,26 +539,18 @@ export class OutboxWorker {
 
   /**
    * Posts an attempt once its launch is in the launch log. When that line cannot be written the post does
-   * not start (the log would prove it unsent): the attempt ends not_sent (`posted` false) and is tried again.
+   * not start (the log would prove it unsent): the attempt is withdrawn and tried again.
    */
-  private post(attempt: ClaimedAttempt): Promise<{ outcome: PostOutcome; posted: boolean }> {
-    try {
-      this.launches?.launched(attempt.attemptId);
-    } catch (error) {
-      this.problem(
-        "the launch log could not be written: the attempt was not posted",
-        error,
-        attempt.invoice.id,
-      );
-      const reason = "not posted: the gateway's launch log could not be written";
-      return Promise.resolve({ outcome: { kind: "not_sent", reason }, posted: false });
-    }
-    return dispatchAttempt(this.dispatch, attempt).then((outcome) => ({ outcome, posted: true }));
-  }
-
   private launch(attempt: ClaimedAttempt): void {
     const tenantId = attempt.tenant.id;
     const invoiceId = attempt.invoice.id;
+    try {
+      this.launches?.launched(attempt.attemptId);
+    } catch (error) {
+      this.problem("the launch log could not be written: the attempt was not posted", error, invoiceId);
+      this.withdraw([attempt], "not posted: the gateway's launch log could not be written");
+      return;
+    }
     if (this.breaker.state === "half_open") this.breaker.startProbe();
     this.onWire.add(invoiceId);
     this.onWireByTenant.set(tenantId, (this.onWireByTenant.get(tenantId) ?? 0) + 1);
@@ -574,12 +567,11 @@ export class OutboxWorker {
       else this.onWireByTenant.set(tenantId, left);
       this.settling += 1;
     };
-    const work = this.post(attempt)
-      .then(({ outcome, posted }) => {
+    const work = dispatchAttempt(this.dispatch, attempt)
+      .then((outcome) => {
         // The breaker hears of the answer first (it decides whether a waiting attempt goes), then the slot
-        // is free for one before this settlement is prepared (its seal signed) and written. An attempt the
-        // gateway did not post tells the breaker nothing about FBR.
-        const step = decideSettlement(this.settle, attempt, outcome, posted);
+        // is free for one before this settlement is prepared (its seal signed) and written.
+        const step = decideSettlement(this.settle, attempt, outcome);
         leaveWire();
         this.pump();
         return settleAttempt(this.settle, attempt, outcome, step);
@@ -597,15 +589,12 @@ export class OutboxWorker {
 
   /**
    * Settles attempts recorded and never posted: not_sent (the request was never written), tried again later,
-   * and nothing told to FBR's breaker. The gateway is stopping: nothing new reaches FBR from then on.
+   * and nothing told to FBR's breaker (the gateway stopping, or a launch it could not log).
    */
-  private withdraw(attempts: readonly ClaimedAttempt[]): void {
+  private withdraw(attempts: readonly ClaimedAttempt[], reason = STOPPING): void {
     for (const attempt of attempts) {
       const invoiceId = attempt.invoice.id;
-      const outcome: PostOutcome = {
-        kind: "not_sent",
-        reason: "withdrawn before it was posted: the gateway was stopping",
-      };
+      const outcome: PostOutcome = { kind: "not_sent", reason };
       this.settling += 1;
       const step = decideSettlement(this.settle, attempt, outcome, false);
       const work = settleAttempt(this.settle, attempt, outcome, step)

@@ -155,7 +155,7 @@ export async function settleAttempt(
   ctx: SettleContext,
   attempt: ClaimedAttempt,
   outcome: PostOutcome,
-  step: NextStep = decideSettlement(ctx, attempt, outcome),
+  step: NextStep,
 ): Promise<ClaimedAttempt[]> {
   const { change, next } = await ctx.committer.runBatched(
     ctx.batch,

@@ -265,28 +265,26 @@ export class OutboxWorker {
     // A claim round in progress finishes first; what it recorded is withdrawn like the rest.
     await this.currentTick;
     this.withdraw(this.ready.splice(0));
-    if (this.inflight.size === 0) {
-      clearInterval(this.heartbeat);
-      this.heartbeat = undefined;
-      this.halt();
-      return { drained: true, unfinished: 0 };
+    let drained = true;
+    if (this.inflight.size > 0) {
+      let timeout: NodeJS.Timeout | undefined;
+      const deadline = new Promise<"deadline">((resolve) => {
+        timeout = setTimeout(() => resolve("deadline"), deadlineMs);
+      });
+      // A settlement committing now may have recorded attempts: their withdrawals are waited for too.
+      let result: unknown;
+      while (this.inflight.size > 0 && result !== "deadline") {
+        result = await Promise.race([Promise.allSettled([...this.inflight.values()]), deadline]);
+      }
+      clearTimeout(timeout);
+      drained = result !== "deadline";
     }
-    let timeout: NodeJS.Timeout | undefined;
-    const deadline = new Promise<"deadline">((resolve) => {
-      timeout = setTimeout(() => resolve("deadline"), deadlineMs);
-    });
-    // A settlement committing now may have recorded attempts: their withdrawals are waited for too.
-    let result: unknown;
-    while (this.inflight.size > 0 && result !== "deadline") {
-      result = await Promise.race([Promise.allSettled([...this.inflight.values()]), deadline]);
-    }
-    if (timeout !== undefined) clearTimeout(timeout);
     // Attempts still running past the deadline stop being renewed: their leases run out and recovery
     // (the next start, or another instance) settles them.
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     this.halt();
-    return { drained: result !== "deadline", unfinished: this.inflight.size };
+    return { drained, unfinished: this.inflight.size };
   }
 
   /**

@@ -55,7 +55,7 @@ export function readNeverLaunched(path: string, bootId: string | undefined): Rea
 export class LaunchLog {
   readonly #fd: number;
   readonly #header: string;
-  #bytes = 0;
+  #bytes: number;
 
   private constructor(fd: number, header: string) {
     this.#fd = fd;

@@ -34,6 +34,25 @@ async function submit(t: TestGateway, description: string, descriptions: Map<str
   return response.body.id as string;
 }
 
+/**
+ * One slot: "first" is submitted and held on the wire, then each of `behind` is submitted and waits in
+ * `waiting` (recorded ahead: submitting; or still queued). Answers the ids and the release of "first".
+ */
+async function queueBehindHeld(
+  t: TestGateway,
+  descriptions: Map<string, string>,
+  behind: string[],
+  waiting: string,
+): Promise<{ first: string; behind: string[]; releaseFirst: () => void }> {
+  const releaseFirst = t.faults.hold("first");
+  const first = await submit(t, "first", descriptions);
+  await t.faults.untilInFlight(SELLER_A.ntn, 1);
+  const ids: string[] = [];
+  for (const description of behind) ids.push(await submit(t, description, descriptions));
+  for (const id of ids) await t.waitFor(t.keyA, id, [waiting]);
+  return { first, behind: ids, releaseFirst };
+}
+
 describe("worker prefetch", () => {
   // One slot, the first post held on the wire and a second invoice submitted meanwhile: with prefetch it is
   // recorded ahead and posted at the first answer, before that answer's settlement commits; without, it
@@ -60,12 +79,9 @@ describe("worker prefetch", () => {
     try {
       const descriptions = new Map<string, string>();
       const order = recordOrder(t, descriptions);
-      const releaseFirst = t.faults.hold("first");
-      const first = await submit(t, "first", descriptions);
-      await t.faults.untilInFlight(SELLER_A.ntn, 1);
-      const second = await submit(t, "second", descriptions);
       // Recorded ahead (durable as submitting, not on the wire), or still queued.
-      await t.waitFor(t.keyA, second, [waiting]);
+      const { first, behind, releaseFirst } = await queueBehindHeld(t, descriptions, ["second"], waiting);
+      const second = behind[0] as string;
       expect(t.gateway.worker.recordedAhead).toBe(prefetch);
       expect(order).toEqual(["post first"]);
       releaseFirst();
@@ -98,11 +114,11 @@ describe("worker prefetch", () => {
         order.push(`breaker ${state}`);
         if (state === "open") t.faults.byDescription.delete("first");
       });
-      const releaseFirst = t.faults.hold("first");
-      const first = await submit(t, "first", descriptions);
-      await t.faults.untilInFlight(SELLER_A.ntn, 1);
-      const ahead = [await submit(t, "second", descriptions), await submit(t, "third", descriptions)];
-      for (const id of ahead) await t.waitFor(t.keyA, id, ["submitting"]);
+      const {
+        first,
+        behind: ahead,
+        releaseFirst,
+      } = await queueBehindHeld(t, descriptions, ["second", "third"], "submitting");
       releaseFirst();
       for (const id of [first, ...ahead]) await t.waitFor(t.keyA, id, ["accepted"]);
       // Nothing is posted while open; the half-open probe is the oldest attempt waiting.
@@ -130,11 +146,13 @@ describe("worker prefetch", () => {
     });
     try {
       const descriptions = new Map<string, string>();
-      const releaseFirst = t.faults.hold("first");
-      const ids = [await submit(t, "first", descriptions)];
-      await t.faults.untilInFlight(SELLER_A.ntn, 1);
-      ids.push(await submit(t, "second", descriptions), await submit(t, "third", descriptions));
-      for (const id of ids.slice(1)) await t.waitFor(t.keyA, id, ["submitting"]);
+      const { first, behind, releaseFirst } = await queueBehindHeld(
+        t,
+        descriptions,
+        ["second", "third"],
+        "submitting",
+      );
+      const ids = [first, ...behind];
       expect(t.gateway.worker.recordedAhead).toBe(2);
       const closing = t.gateway.close();
       releaseFirst();

@@ -552,7 +552,6 @@ export class OutboxWorker {
     if (this.breaker.state === "half_open") this.breaker.startProbe();
     this.onWire.add(invoiceId);
     this.onWireByTenant.set(tenantId, (this.onWireByTenant.get(tenantId) ?? 0) + 1);
-    this.inflightClaims.set(invoiceId, attempt.claimId);
     let answered = false;
     // FBR's answer (or the post's failure) frees the slot; the settlement holds one unit of capacity
     // until it is answered, for the attempt it may record.

@@ -2,6 +2,7 @@
 // statement per kind for all of them, with each invoice ending exactly as its own settlement would leave it:
 // an acceptance sealed with its audit entries in order, a rejection recorded, and FBR's late acceptance of a
 // post whose lease was lost applied to the invoice as it now stands, its row dropped, its seal left to the Sealer.
+import { generateKeyPairSync } from "node:crypto";
 import { nextStep, type PostOutcome } from "@raseed/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChains } from "../src/audit/audit-log.ts";
@@ -10,8 +11,9 @@ import { GatewayEvents } from "../src/events.ts";
 import { changeInvoiceState, insertInvoices, markAllSubmitting } from "../src/invoices/lifecycle.ts";
 import type { ClaimedAttempt } from "../src/outbox/dispatch.ts";
 import { claimDueOutbox, enqueueOutboxRows, insertAttempts } from "../src/outbox/outbox-sql.ts";
-import { prepareSettlement, type Settlement, settlementBatch } from "../src/outbox/settle.ts";
+import { AnswerOrder, prepareSettlement, type Settlement, settlementBatch } from "../src/outbox/settle.ts";
 import { deriveRecordKeys } from "../src/records/keys.ts";
+import { sealSignatureHolds } from "../src/records/seals.ts";
 import type { Store } from "../src/store/database.ts";
 import { newId, nowIso } from "../src/store/ids.ts";
 import type { InvoiceRow, TenantRow } from "../src/store/schema.ts";
@@ -125,7 +127,7 @@ describe.each(engines)("a group's settlements written together on %s", (engine) 
     itemNumbers: [`${number}-1`],
     exchange: exchange(JSON.stringify({ invoiceNumber: number })),
   });
-  const settlement = (attempt: ClaimedAttempt, outcome: PostOutcome): Settlement =>
+  const settlement = (attempt: ClaimedAttempt, outcome: PostOutcome): Promise<Settlement> =>
     prepareSettlement(
       { recordKeys: keys, events: new GatewayEvents() },
       attempt,
@@ -171,16 +173,13 @@ describe.each(engines)("a group's settlements written together on %s", (engine) 
     };
     const events = new GatewayEvents();
     const batch = settlementBatch({ actor: "worker:test", events, recordKeys: keys });
-    const settled = await store.db
-      .transaction()
-      .execute((trx) =>
-        batch.write(trx, [
-          settlement(first, accepted("7000007DI0000000000001")),
-          settlement(rejected, rejection),
-          settlement(late, accepted("7000007DI0000000000003")),
-          settlement(second, accepted("7000007DI0000000000004")),
-        ]),
-      );
+    const items = await Promise.all([
+      settlement(first, accepted("7000007DI0000000000001")),
+      settlement(rejected, rejection),
+      settlement(late, accepted("7000007DI0000000000003")),
+      settlement(second, accepted("7000007DI0000000000004")),
+    ]);
+    const settled = await store.db.transaction().execute((trx) => batch.write(trx, items));
     expect(
       settled.map((s) => [s.change?.invoiceId, s.change?.state, s.change?.previousState, s.change?.sealed]),
     ).toEqual([
@@ -311,14 +310,11 @@ describe.each(engines)("a group's settlements written together on %s", (engine) 
       exchange: exchange("{}"),
     };
     const batch = settlementBatch({ actor: "worker:test", events: new GatewayEvents(), recordKeys: keys });
-    const settled = await store.db
-      .transaction()
-      .execute((trx) =>
-        batch.write(trx, [
-          settlement(moved, rejection),
-          settlement(sealedAlready, accepted("7000007DI0000000000010")),
-        ]),
-      );
+    const items = await Promise.all([
+      settlement(moved, rejection),
+      settlement(sealedAlready, accepted("7000007DI0000000000010")),
+    ]);
+    const settled = await store.db.transaction().execute((trx) => batch.write(trx, items));
     expect(settled[0]?.change).toBeUndefined();
     expect(settled[1]?.change).toMatchObject({ state: "accepted" });
     expect(settled[1]?.change?.sealed).toBeUndefined();
@@ -336,5 +332,64 @@ describe.each(engines)("a group's settlements written together on %s", (engine) 
       .where("invoice_id", "=", sealedAlready.invoice.id)
       .executeTakeFirstOrThrow();
     expect(seal.record).toBe("{}");
+  });
+
+  it("signs an acceptance's seal off the event loop, and settles it unsealed when signing fails", async () => {
+    const [good, bad] = (await claimed(2)) as [ClaimedAttempt, ClaimedAttempt];
+    const signed = await settlement(good, accepted("7000007DI0000000000020"));
+    expect(signed.seal).toBeDefined();
+    const seal = signed.seal as NonNullable<Settlement["seal"]>;
+    expect(sealSignatureHolds(keys, seal.row.record, seal.row.signature)).toBe(true);
+
+    // A key that cannot make an Ed25519 signature: the failure is reported, FBR's answer is still settled.
+    const events = new GatewayEvents();
+    const problems: string[] = [];
+    events.on("worker.problem", ({ message, invoiceId }) => problems.push(`${message} ${invoiceId}`));
+    const outcome = accepted("7000007DI0000000000021");
+    const unsigned = await prepareSettlement(
+      { recordKeys: { ...keys, sealPrivateKey: generateKeyPairSync("x25519").privateKey }, events },
+      bad,
+      outcome,
+      nextStep(outcome, bad.invoice.attempt_count, { maxAttempts: 5, maxRetryDelayMs: 1_000 }),
+    );
+    expect(unsigned.seal).toBeUndefined();
+    expect(unsigned.step.next).toBe("accepted");
+    expect(problems).toEqual([`sealing an accepted invoice failed ${bad.invoice.id}`]);
+  });
+});
+
+describe("settlements in answer order", () => {
+  function deferred<T>(): {
+    promise: Promise<T>;
+    resolve: (value: T) => void;
+    reject: (error: Error) => void;
+  } {
+    let resolve!: (value: T) => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<T>((yes, no) => {
+      resolve = yes;
+      reject = no;
+    });
+    return { promise, resolve, reject };
+  }
+
+  it("hands each prepared settlement out after those asked for before it, whatever order they are ready in", async () => {
+    const order = new AnswerOrder();
+    const [first, failing, third] = [deferred<string>(), deferred<string>(), deferred<string>()];
+    const handedOut: string[] = [];
+    const turns = [first, failing, third].map((d) =>
+      order.inTurn(d.promise).then(
+        (value) => handedOut.push(value),
+        (error: Error) => handedOut.push(`failed: ${error.message}`),
+      ),
+    );
+    third.resolve("third");
+    failing.reject(new Error("second"));
+    // Every promise job queued so far runs before the next turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(handedOut).toEqual([]);
+    first.resolve("first");
+    await Promise.all(turns);
+    expect(handedOut).toEqual(["first", "failed: second", "third"]);
   });
 });

@@ -35,6 +35,7 @@ import {
 } from "./outbox-sql.ts";
 import { type RecoverContext, recoverLeases, WORKABLE_STATES } from "./recover.ts";
 import {
+  AnswerOrder,
   decideSettlement,
   type SettleContext,
   type Settlement,
@@ -161,6 +162,7 @@ export class OutboxWorker {
       batch: settlementBatch({ actor, events: deps.events, ...sealing }, (trx, settled) =>
         this.refill(trx, settled),
       ),
+      answerOrder: new AnswerOrder(),
     };
     this.recover = { store: deps.store, events: deps.events, actor, leaseMs: options.leaseMs, problem };
   }

@@ -9,7 +9,7 @@ import { type AuditEntryInput, appendAuditEntries } from "../audit/audit-log.ts"
 import type { GatewayEvents, InvoiceStateChange } from "../events.ts";
 import { changeInvoiceStates, type InvoiceFields, type StateChangeRequest } from "../invoices/lifecycle.ts";
 import type { RecordKeys } from "../records/keys.ts";
-import { type SignedSeal, signSeal, writeSeals } from "../records/seals.ts";
+import { type SignedSeal, signSealOffLoop, writeSeals } from "../records/seals.ts";
 import type { Batch, GroupCommitter } from "../store/group-commit.ts";
 import { nowIso } from "../store/ids.ts";
 import type { Database, InvoiceState } from "../store/schema.ts";
@@ -38,6 +38,20 @@ export interface SettleContext {
   recordKeys?: RecordKeys;
   /** The batch settlements of this context are written with (`settlementBatch`). */
   batch: Batch<Settlement, Settled>;
+  /** Settlements join their group commit in the order FBR answered, whatever order seals are signed in. */
+  answerOrder: AnswerOrder;
+}
+
+/** Hands out prepared settlements in the order they were asked for. */
+export class AnswerOrder {
+  #last: Promise<unknown> = Promise.resolve();
+
+  /** Answers `prepared` once every settlement asked for before it has been answered. */
+  inTurn<T>(prepared: Promise<T>): Promise<T> {
+    const turn = this.#last.then(() => prepared);
+    this.#last = turn.catch(() => undefined);
+    return turn;
+  }
 }
 
 /** What a settlement's commit did: the state change, and the attempts recorded with it for the worker to post. */
@@ -72,14 +86,15 @@ export interface Settlement {
 /**
  * A settlement's work that needs no database, done before it joins a group: the group's transaction holds
  * the store's one writer (SQLite) while it runs, and signing a seal (~0.1-0.2 ms) there made every
- * settlement in the group, and the next group, wait for it (issue 11).
+ * settlement in the group, and the next group, wait for it (issue 11). The signature itself is made in
+ * libuv's thread pool.
  */
-export function prepareSettlement(
+export async function prepareSettlement(
   ctx: Pick<SettleContext, "recordKeys" | "events">,
   attempt: ClaimedAttempt,
   outcome: PostOutcome,
   step: NextStep,
-): Settlement {
+): Promise<Settlement> {
   const responseBody = redactBody(outcome.exchange?.responseBody);
   const set = settledFields(outcome);
   const settlement: Settlement = { attempt, outcome, step, responseBody, set };
@@ -88,7 +103,7 @@ export function prepareSettlement(
   const { invoice, tenant } = attempt;
   try {
     // Over the row as the settlement will leave it and FBR's answer as the attempt stores it.
-    settlement.seal = signSeal(
+    settlement.seal = await signSealOffLoop(
       ctx.recordKeys,
       { ...invoice, ...set, state: step.next },
       tenant,
@@ -157,9 +172,10 @@ export async function settleAttempt(
   outcome: PostOutcome,
   step: NextStep,
 ): Promise<ClaimedAttempt[]> {
+  const settlement = await ctx.answerOrder.inTurn(prepareSettlement(ctx, attempt, outcome, step));
   const { change, next } = await ctx.committer.runBatched(
     ctx.batch,
-    prepareSettlement(ctx, attempt, outcome, step),
+    settlement,
     // Tenant order: concurrent instances lock tenant rows (audit chain heads) in the same order.
     attempt.tenant.id,
   );

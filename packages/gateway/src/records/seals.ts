@@ -20,7 +20,7 @@ import { precompiled, valuesStatement } from "../store/compiled-query.ts";
 import type { GroupCommitter } from "../store/group-commit.ts";
 import { nowIso } from "../store/ids.ts";
 import type { Database, InvoiceRow, SealsTable, TenantRow } from "../store/schema.ts";
-import { type RecordKeys, signWithRecordKey } from "./keys.ts";
+import { type RecordKeys, signWithRecordKey, signWithRecordKeyOffLoop } from "./keys.ts";
 
 export const SEAL_FORMAT_VERSION = 1;
 
@@ -136,7 +136,28 @@ export function signSeal(
 ): SignedSeal {
   const record = sealRecordOf(row, tenant, fbrResponse);
   const recordJson = canonicalJson(record);
-  const signature = signWithRecordKey(keys, recordJson);
+  return signedSeal(keys, row, record, recordJson, signWithRecordKey(keys, recordJson));
+}
+
+/** `signSeal` with the signature made in libuv's thread pool (the worker's settlements). */
+export async function signSealOffLoop(
+  keys: RecordKeys,
+  row: InvoiceRow,
+  tenant: TenantRow,
+  fbrResponse: string | null,
+): Promise<SignedSeal> {
+  const record = sealRecordOf(row, tenant, fbrResponse);
+  const recordJson = canonicalJson(record);
+  return signedSeal(keys, row, record, recordJson, await signWithRecordKeyOffLoop(keys, recordJson));
+}
+
+function signedSeal(
+  keys: RecordKeys,
+  row: InvoiceRow,
+  record: SealRecord,
+  recordJson: string,
+  signature: string,
+): SignedSeal {
   const short = sealShortForm(keys.sealKeyId, signature);
   const sealedAt = nowIso();
   return {

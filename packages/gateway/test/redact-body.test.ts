@@ -2,6 +2,7 @@
 // one list, and one that cannot is kept exactly as it was (outbox/dispatch.ts redactBody).
 import { describe, expect, it } from "vitest";
 import { redactBody } from "../src/outbox/dispatch.ts";
+import { attemptRequestBody, storedRequestBody } from "../src/outbox/outbox-sql.ts";
 
 describe("redactBody", () => {
   it("keeps a body that holds no secret key or bearer word byte for byte", () => {
@@ -27,5 +28,26 @@ describe("redactBody", () => {
   it("answers null for no body and cuts long ones", () => {
     expect(redactBody(undefined)).toBeNull();
     expect(redactBody("x".repeat(70_000))).toHaveLength(64 * 1024);
+  });
+});
+
+describe("an attempt's request as stored", () => {
+  it("is empty when it is the payload itself, and reads back as the payload", () => {
+    const payload = '{"sellerNTNCNIC":"7000007","items":[{"hsCode":"0101.2100"}]}';
+    expect(storedRequestBody(payload)).toBe("");
+    expect(attemptRequestBody({ request_body: storedRequestBody(payload) }, payload)).toBe(payload);
+  });
+
+  it("keeps its own redacted copy when the payload holds something redacted", () => {
+    const payload = '{"sellerNTNCNIC":"7000007","note":"Bearer abc123"}';
+    const stored = storedRequestBody(payload);
+    expect(stored).toContain("[REDACTED]");
+    expect(stored).not.toContain("abc123");
+    expect(attemptRequestBody({ request_body: stored }, payload)).toBe(stored);
+  });
+
+  it("keeps its own copy of a payload longer than a stored body, cut as before", () => {
+    const payload = `{"note":"${"x".repeat(70_000)}"}`;
+    expect(storedRequestBody(payload)).toHaveLength(64 * 1024);
   });
 });

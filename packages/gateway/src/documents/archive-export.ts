@@ -5,6 +5,7 @@ import { once } from "node:events";
 import { createWriteStream, existsSync, renameSync, rmSync } from "node:fs";
 import { canonicalJson, pakistanDate } from "@raseed/sdk";
 import type { Kysely } from "kysely";
+import { attemptRequestBody } from "../outbox/outbox-sql.ts";
 import { type RecordKeys, rawPublicKey, signWithRecordKey } from "../records/keys.ts";
 import type { Database, InvoiceRow, TenantRow } from "../store/schema.ts";
 import { ARCHIVE_FORMAT, ARCHIVE_VERSION, type ArchiveManifest, contentDigest } from "./archive-format.ts";
@@ -163,7 +164,7 @@ async function writeInvoice(
     const { request_body, response_body, ...meta } = attempt;
     const n = Number(attempt.attempt_no);
     await write(`${dir}/attempts/${n}/attempt.json`, canonicalJson({ ...meta, attempt_no: n }));
-    await write(`${dir}/attempts/${n}/request`, request_body);
+    await write(`${dir}/attempts/${n}/request`, attemptRequestBody({ request_body }, payload));
     if (response_body !== null) await write(`${dir}/attempts/${n}/response`, response_body);
   }
   const seal = await db.selectFrom("seals").selectAll().where("invoice_id", "=", row.id).executeTakeFirst();

@@ -12,7 +12,12 @@ import {
 import { type Kysely, sql } from "kysely";
 import { DomainError, notFound } from "../errors.ts";
 import type { GatewayEvents } from "../events.ts";
-import { enqueueOutboxRows, enqueueOutboxStatement, requeueOutbox } from "../outbox/outbox-sql.ts";
+import {
+  attemptRequestBody,
+  enqueueOutboxRows,
+  enqueueOutboxStatement,
+  requeueOutbox,
+} from "../outbox/outbox-sql.ts";
 import { precompiled } from "../store/compiled-query.ts";
 import type { Batch, GroupCommitter } from "../store/group-commit.ts";
 import { newId, sha256Hex } from "../store/ids.ts";
@@ -465,14 +470,18 @@ export async function listAttempts(
   tenantId: string,
   invoiceId: string,
 ): Promise<AttemptRow[]> {
-  await getInvoice(db, tenantId, invoiceId);
-  return db
+  const invoice = await getInvoice(db, tenantId, invoiceId);
+  const attempts = await db
     .selectFrom("attempts")
     .selectAll()
     .where("tenant_id", "=", tenantId)
     .where("invoice_id", "=", invoiceId)
     .orderBy("attempt_no")
     .execute();
+  return attempts.map((attempt) => ({
+    ...attempt,
+    request_body: attemptRequestBody(attempt, invoice.payload),
+  }));
 }
 
 /** Runs a failed (retries exhausted) or paused invoice again. */

@@ -15,13 +15,7 @@ import { newId } from "../store/ids.ts";
 import type { Database } from "../store/schema.ts";
 import { FbrConnections } from "../tenants/fbr-connections.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
-import {
-  attemptUrl,
-  type ClaimedAttempt,
-  type DispatchContext,
-  dispatchAttempt,
-  redactBody,
-} from "./dispatch.ts";
+import { attemptUrl, type ClaimedAttempt, type DispatchContext, dispatchAttempt } from "./dispatch.ts";
 import { currentBootId, LaunchLog, readNeverLaunched } from "./launch-log.ts";
 import {
   claimDueOutbox,
@@ -31,6 +25,7 @@ import {
   releaseOutboxLease,
   renewOutboxLeases,
   type StartedAttempt,
+  storedRequestBody,
   withSavepoint,
 } from "./outbox-sql.ts";
 import { type RecoverContext, recoverLeases, WORKABLE_STATES } from "./recover.ts";
@@ -455,7 +450,7 @@ export class OutboxWorker {
         tenantId: tenant.id,
         attemptNo: (batch.previousAttempts.get(invoice.id) ?? 0) + 1,
         url: attemptUrl(this.dispatch.transport, invoice, tenant, terminal),
-        requestBody: redactBody(invoice.payload) ?? "",
+        requestBody: storedRequestBody(invoice.payload),
       });
       const attemptCount = Number(invoice.attempt_count) + 1;
       claims.push({ invoice, attemptCount });

@@ -9,7 +9,15 @@ import { moveTenantInvoices } from "../invoices/lifecycle.ts";
 import { insertRows, precompiled, valuesStatement } from "../store/compiled-query.ts";
 import type { StoreEngine } from "../store/database.ts";
 import { nowIso } from "../store/ids.ts";
-import type { Database, ImsTerminalRow, InvoiceRow, InvoiceState, TenantRow } from "../store/schema.ts";
+import type {
+  AttemptRow,
+  Database,
+  ImsTerminalRow,
+  InvoiceRow,
+  InvoiceState,
+  TenantRow,
+} from "../store/schema.ts";
+import { redactBody } from "./dispatch.ts";
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -401,6 +409,22 @@ const tenantsById = valuesStatement<TenantRow>(
   ["id"],
   "SELECT * FROM tenants WHERE id IN (SELECT id FROM v)",
 );
+
+/**
+ * An attempt's request as it is stored: "" when it is the invoice's payload as received (nothing in it to
+ * redact, the usual case), else the redacted text. A payload never changes once received, so the attempt
+ * needs no copy of it: a copy in every attempt was a page of WAL per post (issue 11). `attemptRequestBody`
+ * reads it back.
+ */
+export function storedRequestBody(payload: string): string {
+  const redacted = redactBody(payload) ?? "";
+  return redacted === payload ? "" : redacted;
+}
+
+/** The request an attempt posted (secrets redacted), with the payload of its invoice. */
+export function attemptRequestBody(attempt: Pick<AttemptRow, "request_body">, payload: string): string {
+  return attempt.request_body === "" ? payload : attempt.request_body;
+}
 
 /** An attempt as started, before anything is sent (its open outcome means "may have been sent"). */
 export interface StartedAttempt {

@@ -168,4 +168,51 @@ describe("worker prefetch", () => {
       await t.close();
     }
   });
+
+  it("a seller whose token FBR refuses is posted nothing more: what was recorded ahead is withdrawn", async () => {
+    const t = await startTestGateway("sqlite", {
+      workerConcurrency: 1,
+      tenantConcurrency: 1,
+      workerPrefetch: 2,
+    });
+    try {
+      const descriptions = new Map<string, string>();
+      const posts: string[] = [];
+      t.faults.onPost = (description) => {
+        if (description !== undefined) posts.push(description);
+      };
+      // FBR refuses the seller's token on the first post, with two attempts recorded behind it.
+      t.faults.byDescription.set("first", "unauthorized401");
+      const { first, behind, releaseFirst } = await queueBehindHeld(
+        t,
+        descriptions,
+        ["second", "third"],
+        "submitting",
+      );
+      releaseFirst();
+      await t.waitFor(t.keyA, first, ["paused"]);
+      // Withdrawn, not posted: they wait (the claim passes a paused seller's invoices over) for a new token.
+      for (const id of behind) await t.waitFor(t.keyA, id, ["retrying"]);
+      expect(posts).toEqual(["first"]);
+      expect(t.gateway.worker.recordedAhead).toBe(0);
+      for (const id of behind) {
+        const attempts = await t.call("GET", `/v1/invoices/${id}/attempts`, { key: t.keyA });
+        expect(
+          attempts.body.items.map((a: { outcome: string; reason: string }) => [a.outcome, a.reason]),
+        ).toEqual([
+          ["not_sent", "withdrawn before it was posted: FBR refused the seller's token on another post"],
+        ]);
+      }
+      await t.gateway.close();
+      expect(await storedAfterClose(t, [first, ...behind])).toEqual({
+        states: ["paused", "retrying", "retrying"],
+        attempts: [["unauthorised"], ["not_sent"], ["not_sent"]],
+        outbox: 3,
+      });
+      const reported = (await simInvoices(t.simulator)).filter((r) => r.channel === "di");
+      expect(reported).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
 });

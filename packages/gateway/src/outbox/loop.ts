@@ -85,6 +85,7 @@ const RECOVERY_INTERVAL_MS = 1_000;
 /** The launch log starts afresh past this size (~100,000 lines); that only drops proofs. */
 const LAUNCH_LOG_MAX_BYTES = 4 * 1024 * 1024;
 const STOPPING = "withdrawn before it was posted: the gateway was stopping";
+const REFUSED = "withdrawn before it was posted: FBR refused the seller's token on another post";
 
 export class OutboxWorker {
   readonly instanceId: string;
@@ -99,6 +100,11 @@ export class OutboxWorker {
   private readonly onWireByTenant = new Map<string, number>();
   /** Attempts recorded (durable) but not yet posted: they wait for a free slot, oldest first. */
   private readonly ready: ClaimedAttempt[] = [];
+  /**
+   * Sellers whose token FBR refused on a DI post whose settlement (which pauses the seller) is still being
+   * written, with how many such posts: none of their recorded attempts is posted meanwhile.
+   */
+  private readonly refusedSellers = new Map<string, number>();
   /** Answered posts whose settlement (which may record attempts) has not committed yet. */
   private settling = 0;
   /** Rows a claim round in progress may still record. */
@@ -513,6 +519,7 @@ export class OutboxWorker {
     return (
       this.onWire.size < options.workerConcurrency &&
       (this.onWireByTenant.get(attempt.tenant.id) ?? 0) < options.tenantConcurrency &&
+      !(attempt.invoice.channel === "di" && this.refusedSellers.has(attempt.tenant.id)) &&
       this.breaker.permits() > 0
     );
   }
@@ -561,11 +568,14 @@ export class OutboxWorker {
       else this.onWireByTenant.set(tenantId, left);
       this.settling += 1;
     };
+    let refused = false;
     const work = dispatchAttempt(this.dispatch, attempt)
       .then((outcome) => {
         // The breaker hears of the answer first (it decides whether a waiting attempt goes), then the slot
         // is free for one before this settlement is prepared (its seal signed) and written.
         const step = decideSettlement(this.settle, attempt, outcome);
+        refused = step.next === "paused" && attempt.invoice.channel === "di";
+        if (refused) this.refusedSellers.set(tenantId, (this.refusedSellers.get(tenantId) ?? 0) + 1);
         leaveWire();
         this.pump();
         return settleAttempt(this.settle, attempt, outcome, step);
@@ -577,6 +587,7 @@ export class OutboxWorker {
       .then((next) => {
         leaveWire();
         this.settled(invoiceId, next);
+        if (refused) this.withdrawRefused(tenantId);
       });
     this.inflight.set(invoiceId, work);
   }
@@ -599,6 +610,23 @@ export class OutboxWorker {
         .then((next) => this.settled(invoiceId, next));
       this.inflight.set(invoiceId, work);
     }
+  }
+
+  /**
+   * FBR refused the seller's token and the settlement that pauses the seller is written: the seller's DI
+   * attempts recorded ahead are withdrawn rather than posted with a token FBR refuses. They wait, retrying,
+   * and the claim passes them over until the seller is resumed (a new token).
+   */
+  private withdrawRefused(tenantId: string): void {
+    const left = (this.refusedSellers.get(tenantId) ?? 1) - 1;
+    if (left > 0) this.refusedSellers.set(tenantId, left);
+    else this.refusedSellers.delete(tenantId);
+    const refused = (attempt: ClaimedAttempt) =>
+      attempt.tenant.id === tenantId && attempt.invoice.channel === "di";
+    const withdrawn = this.ready.filter(refused);
+    if (withdrawn.length === 0) return;
+    this.ready.splice(0, this.ready.length, ...this.ready.filter((attempt) => !refused(attempt)));
+    this.withdraw(withdrawn, REFUSED);
   }
 
   /** An attempt's settlement is written (or failed): its claim is let go and what it recorded is offered. */

@@ -12,7 +12,7 @@ import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from 
 import type { TenantRow } from "../store/schema.ts";
 import { postThrough } from "./post-transport.ts";
 import { tenantFbrToken } from "./tenants.ts";
-import { openTenantTransport, type TenantTransport, transportFingerprint } from "./transport.ts";
+import { openTenantTransport, type TenantTransport } from "./transport.ts";
 
 export interface FbrConnection {
   /** Origin FBR's paths go under: the tenant's relay, else the gateway's fbrUrl. */
@@ -52,7 +52,11 @@ interface ClientTls {
 }
 
 interface TenantEntry {
-  fingerprint: string;
+  /**
+   * The sealed token and transport it was built from: compared as they are on every post (a SHA-256 of them
+   * per post was ~1% of the worker's event loop draining at 64, issue 11).
+   */
+  sealed: { token: string; transport: string | null };
   connection: FbrConnection;
   dispatcher: Dispatcher | undefined;
 }
@@ -178,16 +182,20 @@ export class FbrConnections {
   }
 
   #entry(tenant: TenantRow): TenantEntry {
-    const fingerprint = transportFingerprint(tenant);
     const known = this.#tenants.get(tenant.id);
-    if (known !== undefined && known.fingerprint === fingerprint) return known;
-    const entry = this.#build(tenant, fingerprint);
+    if (
+      known !== undefined &&
+      known.sealed.token === tenant.fbr_token_enc &&
+      known.sealed.transport === (tenant.transport_enc ?? null)
+    )
+      return known;
+    const entry = this.#build(tenant);
     if (known?.dispatcher !== undefined) this.#retired.push(known.dispatcher);
     this.#tenants.set(tenant.id, entry);
     return entry;
   }
 
-  #build(tenant: TenantRow, fingerprint: string): TenantEntry {
+  #build(tenant: TenantRow): TenantEntry {
     const { masterKey, fbrUrl } = this.#options;
     const transport = openTenantTransport(masterKey, tenant);
     const staticToken = tenantFbrToken(masterKey, tenant);
@@ -223,7 +231,7 @@ export class FbrConnections {
             ...(this.#options.now !== undefined ? { now: this.#options.now } : {}),
           });
     return {
-      fingerprint,
+      sealed: { token: tenant.fbr_token_enc, transport: tenant.transport_enc ?? null },
       connection: {
         baseUrl: transport?.fbrUrl ?? fbrUrl,
         token,

@@ -61,6 +61,11 @@ describe("SQLite commits with the WAL synced off the event loop", () => {
     expect(rows[0]?.synchronous).toBe(1);
   });
 
+  it("keeps statement journals in memory (temp_store = MEMORY), not in a temporary file per group", async () => {
+    const { rows } = await sql<{ temp_store: number }>`pragma temp_store`.execute(store.db);
+    expect(rows[0]?.temp_store).toBe(2);
+  });
+
   it("resolves a transaction only once a flush that began after its commit has finished", async () => {
     const started = held.started;
     const commit = store.db.transaction().execute(async (trx) => {

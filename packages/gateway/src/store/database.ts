@@ -92,6 +92,10 @@ function openSqlite(file: string, walFlush: FlushFile | undefined): Store {
     checkpointer === undefined ? undefined : new WalSync(path, walFlush, () => checkpointer.committed());
   database.pragma(`synchronous = ${walSync === undefined ? "FULL" : "NORMAL"}`);
   database.pragma("busy_timeout = 5000");
+  // Statement journals (a multi-row statement's undo, inside the group commit's transaction) in memory: on
+  // a file they spilled past 64 KiB to a new temporary file, created, written and deleted for one statement
+  // (~7 writes per drained invoice, issue 11). temp_store also keeps sorts and transient indexes in memory.
+  database.pragma("temp_store = MEMORY");
   database.pragma("foreign_keys = ON");
   const health = new StoreWriteHealth();
   const changes = new SqliteChangeWatch(database);

@@ -48,6 +48,8 @@ export class AnswerOrder {
 
   /** Answers `prepared` once every settlement asked for before it has been answered. */
   inTurn<T>(prepared: Promise<T>): Promise<T> {
+    // Its failure reaches the caller in turn; it is not an unhandled rejection meanwhile.
+    prepared.catch(() => undefined);
     const turn = this.#last.then(() => prepared);
     this.#last = turn.catch(() => undefined);
     return turn;

@@ -191,8 +191,8 @@ describe("worker prefetch", () => {
       );
       releaseFirst();
       await t.waitFor(t.keyA, first, ["paused"]);
-      // Withdrawn, not posted: they wait (the claim passes a paused seller's invoices over) for a new token.
-      for (const id of behind) await t.waitFor(t.keyA, id, ["retrying"]);
+      // Withdrawn, not posted: paused with the seller's other invoices until the seller has a new token.
+      for (const id of behind) await t.waitFor(t.keyA, id, ["paused"]);
       expect(posts).toEqual(["first"]);
       expect(t.gateway.worker.recordedAhead).toBe(0);
       for (const id of behind) {
@@ -203,9 +203,17 @@ describe("worker prefetch", () => {
           ["not_sent", "withdrawn before it was posted: FBR refused the seller's token on another post"],
         ]);
       }
+      // The seller stays paused for FBR's own reason, not the withdrawals'.
+      const seller = await t.gateway.store.db
+        .selectFrom("tenants")
+        .select(["paused_at", "paused_reason"])
+        .where("ntn", "=", SELLER_A.ntn)
+        .executeTakeFirstOrThrow();
+      expect(seller.paused_at).not.toBeNull();
+      expect(seller.paused_reason).not.toContain("withdrawn");
       await t.gateway.close();
       expect(await storedAfterClose(t, [first, ...behind])).toEqual({
-        states: ["paused", "retrying", "retrying"],
+        states: ["paused", "paused", "paused"],
         attempts: [["unauthorised"], ["not_sent"], ["not_sent"]],
         outbox: 3,
       });

@@ -4,7 +4,7 @@
 // that many attempts are recorded ahead of a free slot, so a slot's next post starts when FBR answers
 // instead of after a commit. The loop never throws: every failure becomes a "worker.problem" event and the
 // loop carries on.
-import type { PostOutcome } from "@raseed/sdk";
+import type { NextStep, PostOutcome } from "@raseed/sdk";
 import type { Transaction } from "kysely";
 import type { GatewayEvents } from "../events.ts";
 import { markAllSubmitting } from "../invoices/lifecycle.ts";
@@ -596,12 +596,15 @@ export class OutboxWorker {
    * Settles attempts recorded and never posted: not_sent (the request was never written), tried again later,
    * and nothing told to FBR's breaker (the gateway stopping, or a launch it could not log).
    */
-  private withdraw(attempts: readonly ClaimedAttempt[], reason = STOPPING): void {
+  private withdraw(attempts: readonly ClaimedAttempt[], reason = STOPPING, paused = false): void {
     for (const attempt of attempts) {
       const invoiceId = attempt.invoice.id;
       const outcome: PostOutcome = { kind: "not_sent", reason };
       this.settling += 1;
-      const step = decideSettlement(this.settle, attempt, outcome, false);
+      // Paused: held with the seller FBR refused, as the post FBR refused was (FBR answered, on that post).
+      const step: NextStep = paused
+        ? { next: "paused", fbrAnswered: true, why: reason }
+        : decideSettlement(this.settle, attempt, outcome, false);
       const work = settleAttempt(this.settle, attempt, outcome, step)
         .catch((error: unknown) => {
           this.problem("withdrawing an attempt failed", error, invoiceId);
@@ -614,8 +617,8 @@ export class OutboxWorker {
 
   /**
    * FBR refused the seller's token and the settlement that pauses the seller is written: the seller's DI
-   * attempts recorded ahead are withdrawn rather than posted with a token FBR refuses. They wait, retrying,
-   * and the claim passes them over until the seller is resumed (a new token).
+   * attempts waiting for a slot are withdrawn rather than posted with a token FBR refuses. Their invoices
+   * are paused with the seller's others, and go again when the seller is resumed (a new token).
    */
   private withdrawRefused(tenantId: string): void {
     const left = (this.refusedSellers.get(tenantId) ?? 1) - 1;
@@ -626,7 +629,7 @@ export class OutboxWorker {
     const withdrawn = this.ready.filter(refused);
     if (withdrawn.length === 0) return;
     this.ready.splice(0, this.ready.length, ...this.ready.filter((attempt) => !refused(attempt)));
-    this.withdraw(withdrawn, REFUSED);
+    this.withdraw(withdrawn, REFUSED, true);
   }
 
   /** An attempt's settlement is written (or failed): its claim is let go and what it recorded is offered. */

@@ -246,7 +246,11 @@ async function applySettlements(
     } else {
       const held = await rescheduleOutbox(trx, invoice.id, claimId, now);
       const reason = "reason" in outcome ? outcome.reason : undefined;
-      if (held) await pauseTenantOutbox(trx, tenant.id, reason ?? "unauthorised", actor);
+      // An attempt withdrawn unsent (not_sent) for a seller FBR refused: the refused post's settlement
+      // paused the seller already, with FBR's reason, which is kept.
+      if (held && outcome.kind !== "not_sent") {
+        await pauseTenantOutbox(trx, tenant.id, reason ?? "unauthorised", actor);
+      }
       leaseHeld.push(held);
     }
   }

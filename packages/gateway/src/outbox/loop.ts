@@ -593,8 +593,9 @@ export class OutboxWorker {
   }
 
   /**
-   * Settles attempts recorded and never posted: not_sent (the request was never written), tried again later,
-   * and nothing told to FBR's breaker (the gateway stopping, or a launch it could not log).
+   * Settles attempts recorded and never posted: not_sent (the request was never written), nothing told to
+   * FBR's breaker. Tried again later (the gateway stopping, a launch it could not log), or `paused` with a
+   * seller FBR has just refused (withdrawRefused).
    */
   private withdraw(attempts: readonly ClaimedAttempt[], reason = STOPPING, paused = false): void {
     for (const attempt of attempts) {

@@ -246,8 +246,8 @@ async function applySettlements(
     } else {
       const held = await rescheduleOutbox(trx, invoice.id, claimId, now);
       const reason = "reason" in outcome ? outcome.reason : undefined;
-      // An attempt withdrawn unsent (not_sent) for a seller FBR refused: the refused post's settlement
-      // paused the seller already, with FBR's reason, which is kept.
+      // Only FBR's refusal of a post pauses the seller. An attempt withdrawn unsent (not_sent) is held with
+      // a seller that post's settlement paused already, for FBR's reason, which is kept.
       if (held && outcome.kind !== "not_sent") {
         await pauseTenantOutbox(trx, tenant.id, reason ?? "unauthorised", actor);
       }

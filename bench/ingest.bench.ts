@@ -12,9 +12,11 @@
 // baseline measured minutes before the gateway can be off by that much. The servers therefore run in
 // interleaved rounds (bare, commit, gateway on SQLite, gateway on PostgreSQL; three rounds, one with
 // --quick) and each figure is the median of its rounds' ratios, every round printed.
+
+import { availableParallelism } from "node:os";
 import { findPgBin, startPgCluster } from "../packages/gateway/test/pg-cluster.ts";
 import { fiveLineInvoice } from "./harness/invoices.ts";
-import { type BenchServer, processTreeCpuSeconds, startServer } from "./harness/proc.ts";
+import { type BenchServer, machineBusySeconds, processTreeCpuSeconds, startServer } from "./harness/proc.ts";
 import { type BenchContext, median } from "./harness/results.ts";
 import { prepareStore, startGatewayServer } from "./harness/store.ts";
 import { type LoadResult, load } from "./harness/wrk.ts";
@@ -28,6 +30,8 @@ const CONNECTIONS = 32;
 interface Measured extends LoadResult {
   cpuMsPerRequest: number;
   databaseCpuMsPerRequest?: number;
+  /** The whole machine's busy CPU per request: the server, its database, wrk and anything else running. */
+  machineCpuMsPerRequest: number;
 }
 
 interface Target {
@@ -53,13 +57,16 @@ async function measure(
   await load({ ...common, seconds: warmSeconds, prefix: "warm" });
   const cpuBefore = server.cpuSeconds();
   const databaseBefore = databaseCpu?.();
+  const machineBefore = machineBusySeconds();
   const result = await load({ ...common, seconds, prefix: "run" });
+  const machineCpuMsPerRequest = ((machineBusySeconds() - machineBefore) * 1000) / result.requests;
   const cpuMsPerRequest = ((server.cpuSeconds() - cpuBefore) * 1000) / result.requests;
   const databaseAfter = databaseCpu?.();
   if (result.errors > 0) throw new Error(`bench: ${result.errors} failed requests against ${common.url}`);
   return {
     ...result,
     cpuMsPerRequest,
+    machineCpuMsPerRequest,
     ...(databaseBefore !== undefined && databaseAfter !== undefined
       ? { databaseCpuMsPerRequest: ((databaseAfter - databaseBefore) * 1000) / result.requests }
       : {}),
@@ -71,7 +78,7 @@ function describe(name: string, result: Measured): string {
     result.databaseCpuMsPerRequest === undefined
       ? ""
       : ` + ${result.databaseCpuMsPerRequest.toFixed(3)} ms of PostgreSQL's`;
-  return `${name}: ${result.rate.toFixed(0)}/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.cpuMsPerRequest.toFixed(3)} ms CPU per request${database} (${result.requests} requests)`;
+  return `${name}: ${result.rate.toFixed(0)}/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.cpuMsPerRequest.toFixed(3)} ms CPU per request${database}, ${result.machineCpuMsPerRequest.toFixed(3)} ms of the whole machine's (${result.requests} requests)`;
 }
 
 type Run = (
@@ -144,6 +151,19 @@ function gatewayFigures(
       unit: "x",
     });
   }
+  // Context, no goal: what the ratio goal asks of the machine. At the goal's rate (goal x the bare route's),
+  // with this run's CPU per invoice across the whole machine (the gateway, PostgreSQL, wrk, the worker's
+  // drain and the simulator: every process that shares the cores), this many cores would be busy. Past
+  // the machine's own cores the goal cannot be met by spreading the same work over threads or processes,
+  // only by doing less of it.
+  const machineMs = of((r) => r.gateway.machineCpuMsPerRequest);
+  const cores = availableParallelism();
+  context.results.add({
+    key: `ingest.${engine}.coresForGoal`,
+    label: `cores busy at the goal's rate (${goal}x: ${(goal * bareRate).toFixed(0)}/s) at this run's whole-machine CPU per invoice (${machineMs.toFixed(3)} ms; this machine has ${cores})`,
+    value: (goal * bareRate * machineMs) / 1000,
+    unit: "cores",
+  });
   const p99 = of((r) => r.gateway.p99Ms / r.bare.p99Ms);
   context.results.add({
     key: `ingest.${engine}.p99VsBare`,

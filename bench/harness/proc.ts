@@ -79,6 +79,16 @@ export function processTreeCpuSeconds(rootPid: number): number {
 }
 
 /**
+ * CPU seconds this machine's cores have spent busy since boot, all processes together (/proc/stat: user,
+ * nice, system, irq, softirq and steal; not idle or iowait).
+ */
+export function machineBusySeconds(): number {
+  const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1);
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+  return [user, nice, system, irq, softirq, steal].reduce<number>((sum, n) => sum + (n ?? 0), 0) / USER_HZ;
+}
+
+/**
  * Starts `bench/servers/<name>.ts` with the given arguments and waits for its ready line. `nodeArgs` go to
  * node itself (e.g. --cpu-prof).
  */

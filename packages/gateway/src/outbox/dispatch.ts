@@ -174,7 +174,9 @@ const di: ChannelStrategy = {
       };
     }
     return {
-      post: () => client.postInvoice(JSON.parse(invoice.payload) as Parameters<DiClient["postInvoice"]>[0]),
+      // The stored payload's text is what FBR gets (it is JSON.stringify's, so the same bytes a parse and
+      // postInvoice would write, without the parse: ~1.5% of the drain's event loop, issue 11).
+      post: () => client.postInvoiceJson(invoice.payload),
     };
   },
 };

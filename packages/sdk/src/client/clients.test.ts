@@ -118,6 +118,28 @@ describe("DiClient", () => {
     for (const call of calls) expect(JSON.parse(String(call.init.body))).not.toHaveProperty("scenarioId");
   });
 
+  it("posts an invoice's JSON text as it is, and drops scenarioId from it only in production", async () => {
+    // Spacing and key order JSON.stringify would not write: kept byte for byte.
+    const text = '{ "scenarioId": "SN001",  "invoiceType": "Sale Invoice", "items": [] }';
+    const sandbox = scriptedFetch([json(200, diSuccess)]);
+    const outcome = await client(sandbox.fetchImpl).di.postInvoiceJson(text);
+    expect(outcome).toMatchObject({ kind: "accepted", invoiceNumber: "7000007DI1747119701593" });
+    expect(sandbox.calls[0]?.url).toBe("https://gw.fbr.gov.pk/di_data/v1/di/postinvoicedata_sb");
+    expect(sandbox.calls[0]?.init.body).toBe(text);
+
+    const production = scriptedFetch([json(200, diSuccess), json(200, diSuccess)]);
+    const { di } = client(production.fetchImpl, { environment: "production" });
+    await di.postInvoiceJson(text);
+    // "scenarioId" only as a value: nothing to drop, the text goes as it is.
+    const asValue = '{"invoiceType":"Sale Invoice","items":[{"productDescription":"scenarioId"}]}';
+    await di.postInvoiceJson(asValue);
+    expect(production.calls.map((call) => call.init.body)).toEqual([
+      JSON.stringify({ invoiceType: "Sale Invoice", items: [] }),
+      asValue,
+    ]);
+    expect(() => di.postInvoiceJson("[1, 2]")).toThrow(/expected a JSON object's text/);
+  });
+
   it("validate in sandbox uses validateinvoicedata_sb and accepts without an invoiceNumber", async () => {
     const { invoiceNumber: _n, ...validOnly } = diSuccess;
     const { fetchImpl, calls } = scriptedFetch([json(200, validOnly)]);

@@ -267,6 +267,15 @@ export class DiClient extends FbrPostingClient {
     return this.send("di", "post", this.postUrl, this.#wireBody(invoice));
   }
 
+  /**
+   * Posts an invoice already written as JSON (an object's text, e.g. one stored as received), sent as it is:
+   * no parse and no second serialisation, so FBR gets exactly these bytes. In production a `scenarioId`
+   * member is dropped, as `postInvoice` does (the text is then parsed and written again).
+   */
+  postInvoiceJson(json: string): Promise<PostOutcome> {
+    return this.send("di", "post", this.postUrl, this.#wireText(json));
+  }
+
   /** Asks FBR to check the invoice without saving it; `accepted` carries invoiceNumber "". */
   validateInvoice(invoice: DiInvoice): Promise<PostOutcome> {
     return this.send("di", "validate", this.validateUrl, this.#wireBody(invoice));
@@ -280,6 +289,17 @@ export class DiClient extends FbrPostingClient {
       return JSON.stringify(rest);
     }
     return JSON.stringify(record);
+  }
+
+  #wireText(json: string): string {
+    if (!json.trimStart().startsWith("{")) {
+      throw new WireFormatError("a DI invoice", [{ path: "", message: "expected a JSON object's text" }]);
+    }
+    // Only a text that names the key can hold the member; the parse decides whether it does.
+    if (this.environment === "production" && json.includes('"scenarioId"')) {
+      return this.#wireBody(JSON.parse(json) as DiInvoice);
+    }
+    return json;
   }
 }
 

@@ -16,7 +16,7 @@ import {
 } from "@raseed/sdk";
 import type { GatewayEvents } from "../events.ts";
 import type { ImsTerminalRow, InvoiceRow, TenantRow } from "../store/schema.ts";
-import { type FbrConnections, fbrConnectionsOf } from "../tenants/fbr-connections.ts";
+import { type FbrConnection, type FbrConnections, fbrConnectionsOf } from "../tenants/fbr-connections.ts";
 import { imsTerminalToken } from "../tenants/ims-terminals.ts";
 
 /** Where and how the gateway reaches FBR (the configured gateway URL replaces FBR's hosts in tests). */
@@ -56,6 +56,12 @@ type ClientTarget =
     };
 
 /**
+ * DI clients for sellers with a static token, per connection (FbrConnections makes a new connection when the
+ * stored token or transport changes, so a changed token never meets an old client) and environment.
+ */
+const sharedDiClients = new WeakMap<FbrConnection, Map<string, DiClient>>();
+
+/**
  * The one FBR-client factory. Clients never retry on their own (`maxRetries: 0`): the outbox is the retry
  * mechanism (one recorded attempt per post), and validation is a single question asked by a person.
  * Throws the secret box's MasterKeyError when the tenant's stored token or transport cannot be opened.
@@ -69,13 +75,28 @@ export function createFbrClient(transport: FbrTransport, target: ClientTarget): 
   const common = { timeoutMs: transport.timeoutMs, maxRetries: 0 };
   if (target.channel === "di") {
     const connection = transport.connections.forTenant(target.tenant);
-    return new DiClient({
+    // A seller's static token: one client for all its posts (building one per post, its URLs parsed, was
+    // ~1.7% of the drain's event loop, issue 11). A client keeps the token it last sent to redact it from
+    // reasons, and a static token never changes, so concurrent posts may share it. An OAuth2 token rotates
+    // (a shared client could redact one post's reason with another post's token), and a typed token is a
+    // person's one-off test: those get a client of their own.
+    const shared = target.token === undefined && typeof connection.token === "string";
+    const key = `${target.tenant.environment} ${transport.timeoutMs}`;
+    const cached = shared ? sharedDiClients.get(connection)?.get(key) : undefined;
+    if (cached !== undefined) return cached;
+    const client = new DiClient({
       ...common,
       baseUrl: connection.baseUrl,
       token: target.token ?? connection.token,
       fetch: connection.post,
       environment: target.tenant.environment,
     });
+    if (shared) {
+      const byKey = sharedDiClients.get(connection) ?? new Map<string, DiClient>();
+      byKey.set(key, client);
+      sharedDiClients.set(connection, byKey);
+    }
+    return client;
   }
   const origin = imsOrigin(transport.fbrUrl);
   return new ImsClient({
